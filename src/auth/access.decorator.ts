@@ -1,0 +1,31 @@
+import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
+import { ApiBearerAuth, ApiForbiddenResponse, ApiOperation, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ProblemResponse } from '../common/problem.dto';
+import type { Principal } from './principal';
+import type { Role } from './roles';
+
+export const ACCESS_KEY = 'cordon:access';
+export type AccessRule = { public: true } | { public: false; roles: readonly Role[] };
+
+/**
+ * Declares who may call a route and documents it in OpenAPI. Every route needs exactly one of
+ * `@Access(...)` or `@Public()`; the global guard refuses a route with neither.
+ */
+export function Access(...roles: [Role, ...Role[]]) {
+  return applyDecorators(
+    SetMetadata(ACCESS_KEY, { public: false, roles } satisfies AccessRule),
+    ApiBearerAuth('bearer'),
+    ApiOperation({ description: `Roles: ${roles.join(', ')}.` }),
+    ApiUnauthorizedResponse({ description: 'Missing, invalid, expired or revoked credential.', type: ProblemResponse }),
+    ApiForbiddenResponse({ description: `The caller holds none of: ${roles.join(', ')}.`, type: ProblemResponse }),
+  );
+}
+
+export function Public() {
+  return SetMetadata(ACCESS_KEY, { public: true } satisfies AccessRule);
+}
+
+/** The authenticated principal of the request. */
+export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: ExecutionContext): Principal => {
+  return ctx.switchToHttp().getRequest<{ principal: Principal }>().principal;
+});

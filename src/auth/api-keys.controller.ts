@@ -1,0 +1,39 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiProblems } from '../common/api-problems.decorator';
+import { Page, PageQueryDto } from '../common/paging';
+import { ProblemResponse } from '../common/problem.dto';
+import { Access, CurrentPrincipal } from './access.decorator';
+import { ApiKeysService, describePrincipal } from './api-keys.service';
+import { ApiKeyIdParam, ApiKeyPage, ApiKeyResponse, CreateApiKeyDto, CreatedApiKeyResponse } from './dto/api-key.dto';
+import type { Principal } from './principal';
+
+@ApiTags('api-keys')
+@ApiProblems()
+@Controller('v1/api-keys')
+export class ApiKeysController {
+  constructor(private readonly apiKeys: ApiKeysService) {}
+
+  @Post()
+  @Access('admin')
+  @ApiCreatedResponse({ type: CreatedApiKeyResponse, description: 'The key is in `key`, shown this once.' })
+  create(@Body() body: CreateApiKeyDto, @CurrentPrincipal() principal: Principal): Promise<CreatedApiKeyResponse> {
+    return this.apiKeys.create(body, describePrincipal(principal));
+  }
+
+  @Get()
+  @Access('admin')
+  @ApiOkResponse({ type: ApiKeyPage })
+  list(@Query() query: PageQueryDto): Promise<Page<ApiKeyResponse>> {
+    return this.apiKeys.list(query);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @Access('admin')
+  @ApiNoContentResponse({ description: 'Revoked; the key is refused from now on.' })
+  @ApiNotFoundResponse({ type: ProblemResponse })
+  revoke(@Param() params: ApiKeyIdParam, @CurrentPrincipal() principal: Principal): Promise<void> {
+    return this.apiKeys.revoke(params.id, principal);
+  }
+}

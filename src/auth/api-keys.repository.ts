@@ -1,0 +1,67 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Brackets, EntityManager, IsNull, Repository } from 'typeorm';
+import { ApiKeyEntity } from './api-key.entity';
+
+@Injectable()
+export class ApiKeysRepository {
+  constructor(@InjectRepository(ApiKeyEntity) private readonly keys: Repository<ApiKeyEntity>) {}
+
+  findByHash(hash: Buffer): Promise<ApiKeyEntity | null> {
+    return this.keys.findOne({ where: { keyHash: hash } });
+  }
+
+  findById(id: string): Promise<ApiKeyEntity | null> {
+    return this.keys.findOne({ where: { id } });
+  }
+
+  insert(key: Omit<ApiKeyEntity, 'id' | 'createdAt' | 'revokedAt' | 'revokedBy' | 'lastUsedAt'>, manager?: EntityManager): Promise<ApiKeyEntity> {
+    const repository = manager ? manager.getRepository(ApiKeyEntity) : this.keys;
+    return repository.save(repository.create({ ...key, revokedAt: null, revokedBy: null, lastUsedAt: null }));
+  }
+
+  /** Newest first, keyset on (created_at, id). */
+  listPage(limit: number, after?: { createdAt: string; id: string }): Promise<ApiKeyEntity[]> {
+    const query = this.keys.createQueryBuilder('k').orderBy('k.created_at', 'DESC').addOrderBy('k.id', 'DESC').limit(limit + 1);
+    if (after) {
+      query.where(
+        new Brackets((q) =>
+          q.where('k.created_at < :at', { at: after.createdAt }).orWhere('k.created_at = :at AND k.id < :id', { at: after.createdAt, id: after.id }),
+        ),
+      );
+    }
+    return query.getMany();
+  }
+
+  /** Marks the key revoked; false when it does not exist or was already revoked. */
+  async revoke(id: string, by: string): Promise<boolean> {
+    const result = await this.keys.update({ id, revokedAt: IsNull() }, { revokedAt: () => 'now()', revokedBy: by });
+    return (result.affected ?? 0) > 0;
+  }
+
+  async touch(id: string): Promise<void> {
+    await this.keys.update({ id }, { lastUsedAt: () => 'now()' });
+  }
+
+  /** Admin keys that still work; run under `lockBootstrap` so replicas starting together agree. */
+  async countActiveAdminKeys(manager: EntityManager): Promise<number> {
+    const [{ count }] = await manager.query(
+      `SELECT count(*)::int AS count FROM api_keys
+        WHERE 'admin' = ANY(roles) AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())`,
+    );
+    return count;
+  }
+
+  async existsByHash(hash: Buffer, manager: EntityManager): Promise<boolean> {
+    return (await manager.getRepository(ApiKeyEntity).count({ where: { keyHash: hash } })) > 0;
+  }
+
+  /** Serializes first-start bootstrap across replicas for the rest of the transaction. */
+  async lockBootstrap(manager: EntityManager): Promise<void> {
+    await manager.query('SELECT pg_advisory_xact_lock(72616402)');
+  }
+
+  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.keys.manager.transaction(work);
+  }
+}

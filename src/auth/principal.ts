@@ -1,0 +1,16 @@
+import type { Role } from './roles';
+
+/** Who is calling: an API key or a signed-in Entra ID user. Attached to the request by the guard. */
+export interface Principal {
+  type: 'apiKey' | 'user';
+  /** API key id, or the user's Entra object id. */
+  id: string;
+  name: string;
+  roles: Role[];
+  /** Cordon tenant ids this principal is limited to; null ⇒ every tenant. */
+  tenantIds: string[] | null;
+}
+
+export function hasAnyRole(principal: Principal, roles: readonly Role[]): boolean {
+  return roles.some((role) => principal.roles.includes(role));
+}

@@ -1,0 +1,72 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { parseArgs } from 'node:util';
+import { AppModule } from './app.module';
+import { ApiKeysService } from './auth/api-keys.service';
+import { ROLES, Role } from './auth/roles';
+import { createLogger, PinoNestLogger } from './common/logger';
+import { loadConfigOrExit } from './config/load-or-exit';
+
+const USAGE = `Usage: npm run cli -- <command>
+
+  api-keys create --name <name> --roles <role[,role]> [--tenants <id[,id]>] [--expires-at <RFC 3339>]
+  api-keys list
+  api-keys revoke <id>
+
+Roles: ${ROLES.join(', ')}. With the embedded database, stop the service first (one process at a time).`;
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n\n${USAGE}\n`);
+  process.exit(2);
+}
+
+function parseCreate(args: string[]) {
+  const { values } = parseArgs({
+    args,
+    options: { name: { type: 'string' }, roles: { type: 'string' }, tenants: { type: 'string' }, 'expires-at': { type: 'string' } },
+  });
+  if (!values.name) fail('--name is required');
+  const roles = (values.roles ?? '').split(',').map((r) => r.trim()).filter(Boolean);
+  if (roles.length === 0) fail('--roles is required');
+  const unknown = roles.filter((r) => !(ROLES as readonly string[]).includes(r));
+  if (unknown.length) fail(`unknown role(s): ${unknown.join(', ')}`);
+  const expiresAt = values['expires-at'] ? new Date(values['expires-at']) : undefined;
+  if (expiresAt && (Number.isNaN(expiresAt.getTime()) || expiresAt.getTime() <= Date.now())) fail('--expires-at must be a future RFC 3339 date-time');
+  const tenantIds = values.tenants?.split(',').map((t) => t.trim().toLowerCase()).filter(Boolean);
+  return { name: values.name, roles: roles as Role[], tenantIds, expiresAt };
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [group, command, ...rest] = argv;
+  if (group !== 'api-keys' || !command) fail('unknown command');
+  const config = { ...loadConfigOrExit(), workers: false };
+  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
+  const app = await NestFactory.createApplicationContext(AppModule.forRoot(config), { logger: new PinoNestLogger(logger) });
+  const apiKeys = app.get(ApiKeysService);
+  try {
+    if (command === 'create') {
+      const created = await apiKeys.create(parseCreate(rest), 'cli');
+      process.stdout.write(`${JSON.stringify(created, null, 2)}\n\nThe key is shown once: ${created.key}\n`);
+    } else if (command === 'list') {
+      let cursor: string | undefined;
+      do {
+        const page = await apiKeys.list({ limit: 1000, cursor });
+        for (const key of page.items) process.stdout.write(`${JSON.stringify(key)}\n`);
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+    } else if (command === 'revoke') {
+      if (!rest[0]) fail('revoke needs the key id');
+      await apiKeys.revoke(rest[0], { type: 'apiKey', id: 'cli', name: 'cli', roles: ['admin'], tenantIds: null });
+      process.stdout.write(`revoked ${rest[0]}\n`);
+    } else {
+      fail(`unknown command api-keys ${command}`);
+    }
+  } finally {
+    await app.close();
+  }
+}
+
+main(process.argv.slice(2)).catch((error) => {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,118 @@
+import { resolve } from 'node:path';
+
+/**
+ * Every setting Cordon reads, validated once at start. Nothing else reads `process.env`.
+ * Each variable is documented in the README ("Configuration").
+ */
+export interface AppConfig {
+  port: number;
+  host: string;
+  /** PostgreSQL connection string; undefined ⇒ embedded PGlite under `dataDir`. */
+  databaseUrl?: string;
+  databasePoolMax: number;
+  dataDir: string;
+  /** Run job workers in this process. */
+  workers: boolean;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  shutdownTimeoutSeconds: number;
+  bootstrapAdminKey?: string;
+  /** Entra ID sign-in for analysts' tools; all three set, or none. */
+  entra?: { issuer: string; audience: string; jwksUrl: string };
+  /** Extra CA (PEM file) trusted for Microsoft endpoints and the Entra JWKS. */
+  microsoftCaFile?: string;
+  /** Serve /metrics on this port instead of the API port. */
+  metricsPort?: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export const API_KEY_PATTERN = /^cdn_[A-Za-z0-9_-]{43}$/;
+
+/** Reads and validates the environment; throws ConfigError listing every problem at once. */
+export function loadConfig(env: Env = process.env): AppConfig {
+  const problems: string[] = [];
+  const value = (name: string): string | undefined => {
+    const raw = env[name];
+    return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
+  };
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = value(name);
+    if (raw === undefined) return fallback;
+    const parsed = Number(raw);
+    if (!/^\d+$/.test(raw) || parsed < min || parsed > max) {
+      problems.push(`${name} must be an integer between ${min} and ${max} (got "${raw}")`);
+      return fallback;
+    }
+    return parsed;
+  };
+  const boolean = (name: string, fallback: boolean): boolean => {
+    const raw = value(name)?.toLowerCase();
+    if (raw === undefined) return fallback;
+    if (['true', '1', 'yes'].includes(raw)) return true;
+    if (['false', '0', 'no'].includes(raw)) return false;
+    problems.push(`${name} must be true or false (got "${env[name]}")`);
+    return fallback;
+  };
+  const url = (name: string, protocols: string[]): string | undefined => {
+    const raw = value(name);
+    if (raw === undefined) return undefined;
+    try {
+      const parsed = new URL(raw);
+      if (!protocols.includes(parsed.protocol)) {
+        problems.push(`${name} must be a ${protocols.join(' or ')} URL (got "${parsed.protocol}")`);
+      }
+    } catch {
+      problems.push(`${name} must be a URL`);
+    }
+    return raw;
+  };
+
+  const logLevel = (value('CORDON_LOG_LEVEL') ?? 'info').toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    problems.push(`CORDON_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
+  }
+
+  const bootstrapAdminKey = value('CORDON_BOOTSTRAP_ADMIN_KEY');
+  if (bootstrapAdminKey !== undefined && !API_KEY_PATTERN.test(bootstrapAdminKey)) {
+    problems.push(
+      'CORDON_BOOTSTRAP_ADMIN_KEY must be "cdn_" followed by 43 base64url characters (256 bits); ' +
+        'generate one with: node -e "console.log(\'cdn_\'+require(\'crypto\').randomBytes(32).toString(\'base64url\'))"',
+    );
+  }
+
+  const issuer = url('CORDON_ENTRA_ISSUER', ['https:', 'http:']);
+  const audience = value('CORDON_ENTRA_AUDIENCE');
+  const jwksUrl = url('CORDON_ENTRA_JWKS_URL', ['https:']);
+  const entraSet = [issuer, audience, jwksUrl].filter((v) => v !== undefined).length;
+  if (entraSet !== 0 && entraSet !== 3) {
+    problems.push('CORDON_ENTRA_ISSUER, CORDON_ENTRA_AUDIENCE and CORDON_ENTRA_JWKS_URL must be set together');
+  }
+
+  const config: AppConfig = {
+    port: integer('PORT', 3000, 0, 65535),
+    host: value('HOST') ?? '0.0.0.0',
+    databaseUrl: url('DATABASE_URL', ['postgres:', 'postgresql:']),
+    databasePoolMax: integer('CORDON_DATABASE_POOL_MAX', 10, 1, 1000),
+    dataDir: resolve(value('CORDON_DATA_DIR') ?? './data'),
+    workers: boolean('CORDON_WORKERS', true),
+    logLevel: logLevel as AppConfig['logLevel'],
+    shutdownTimeoutSeconds: integer('CORDON_SHUTDOWN_TIMEOUT_S', 30, 1, 3600),
+    bootstrapAdminKey,
+    entra: entraSet === 3 ? { issuer: issuer!, audience: audience!, jwksUrl: jwksUrl! } : undefined,
+    microsoftCaFile: value('CORDON_MICROSOFT_CA_FILE'),
+    metricsPort: value('CORDON_METRICS_PORT') === undefined ? undefined : integer('CORDON_METRICS_PORT', 0, 1, 65535),
+  };
+  if (config.metricsPort !== undefined && config.metricsPort === config.port) {
+    problems.push('CORDON_METRICS_PORT must differ from PORT');
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

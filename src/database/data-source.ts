@@ -1,0 +1,32 @@
+import { join } from 'node:path';
+import { DataSource, DataSourceOptions } from 'typeorm';
+import type { AppConfig } from '../config/config';
+import { pgliteDriver } from './pglite';
+
+export type DatabaseKind = 'postgres' | 'pglite';
+
+export function databaseKind(config: Pick<AppConfig, 'databaseUrl'>): DatabaseKind {
+  return config.databaseUrl ? 'postgres' : 'pglite';
+}
+
+/**
+ * TypeORM options for either database. The schema comes only from `migrations/` (synchronize is
+ * off everywhere); entities are registered by the feature modules through `autoLoadEntities`.
+ */
+export function dataSourceOptions(config: Pick<AppConfig, 'databaseUrl' | 'dataDir' | 'databasePoolMax'>): DataSourceOptions {
+  const common = {
+    type: 'postgres' as const,
+    synchronize: false,
+    migrationsRun: false,
+    installExtensions: false,
+    logging: false,
+  };
+  if (config.databaseUrl) {
+    return { ...common, url: config.databaseUrl, extra: { max: config.databasePoolMax, application_name: 'cordon' } };
+  }
+  return { ...common, driver: pgliteDriver(join(config.dataDir, 'pglite')) };
+}
+
+export function createDataSource(config: Pick<AppConfig, 'databaseUrl' | 'dataDir' | 'databasePoolMax'>, entities: DataSourceOptions['entities'] = []) {
+  return new DataSource({ ...dataSourceOptions(config), entities } as DataSourceOptions);
+}

@@ -1,0 +1,79 @@
+import { INestApplication, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { randomUUID } from 'node:crypto';
+import { createServer, Server } from 'node:http';
+import type { Logger } from 'pino';
+import { BODY_LIMIT_BYTES } from './common/http-limits';
+import { createLogger, PinoNestLogger } from './common/logger';
+import { indexRoute } from './common/route-index';
+import { createValidationPipe } from './common/validation';
+import type { AppConfig } from './config/config';
+import { MetricsService } from './health/metrics.service';
+import { setupOpenApi } from './openapi/openapi';
+
+/** A caller's X-Request-Id is echoed when it is printable and short; otherwise we mint one. */
+const REQUEST_ID = /^[\x21-\x7e]{1,200}$/;
+
+export interface CreateHttpAppOptions {
+  config: AppConfig;
+  /** The root module (AppModule.forRoot(config) in production; tests may wrap it). */
+  module: Type<unknown> | ReturnType<typeof import('./app.module').AppModule.forRoot>;
+  logger?: Logger;
+}
+
+/**
+ * Builds the HTTP application exactly as production runs it: Fastify with a 1 MiB body limit,
+ * request ids, pino logs, problem+json errors, validation, metrics and OpenAPI at /docs.
+ */
+export async function createHttpApp({ config, module, logger = createLogger(config.logLevel) }: CreateHttpAppOptions): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: BODY_LIMIT_BYTES,
+    loggerInstance: logger,
+    requestIdHeader: false,
+    genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+  });
+  const fastify = adapter.getInstance();
+  fastify.addHook('onRoute', (route) => indexRoute(route.method, route.url));
+  fastify.addHook('onRequest', async (request, reply) => {
+    reply.header('X-Request-Id', request.id);
+  });
+
+  const app = await NestFactory.create<NestFastifyApplication>(module as Type<unknown>, adapter, {
+    logger: new PinoNestLogger(logger),
+    bufferLogs: false,
+  });
+  app.useGlobalPipes(createValidationPipe());
+  app.enableShutdownHooks([]); // signals are handled by main.ts (graceful shutdown)
+
+  const metrics = app.get(MetricsService);
+  fastify.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.observe(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
+  });
+  setupOpenApi(app);
+  return app;
+}
+
+/** With `CORDON_METRICS_PORT`, /metrics is served on its own port (for a scraper on a private network). */
+export async function startMetricsServer(app: INestApplication, config: AppConfig): Promise<Server | undefined> {
+  if (config.metricsPort === undefined) return undefined;
+  const metrics = app.get(MetricsService);
+  const server = createServer((req, res) => {
+    if (req.url !== '/metrics') {
+      res.writeHead(404).end();
+      return;
+    }
+    metrics.render().then(
+      (text) => res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }).end(text),
+      () => res.writeHead(500).end(),
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(config.metricsPort, config.host, resolve));
+  return server;
+}

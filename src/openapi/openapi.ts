@@ -1,0 +1,25 @@
+import type { INestApplication } from '@nestjs/common';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+
+export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setTitle('Cordon API')
+    .setDescription(
+      'Incident response and telemetry collection for Microsoft 365 tenants. Errors are RFC 9457 problem details ' +
+        '(application/problem+json); paging is keyset (`limit`, `cursor`); every response carries `X-Request-Id`.',
+    )
+    .setVersion('1')
+    .setLicense('Apache-2.0', 'https://www.apache.org/licenses/LICENSE-2.0')
+    .setContact('Cordon maintainers', 'https://github.com/cordon-security/cordon', '')
+    .addServer('/', 'This server')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key (`cdn_...`) or an Entra ID access token.' }, 'bearer')
+    .addTag('api-keys', 'API keys for playbooks and scripts (admin).')
+    .addTag('operations', 'Health and metrics (no authentication).')
+    .build();
+  return SwaggerModule.createDocument(app, config, { operationIdFactory: (controller, method) => `${controller.replace(/Controller$/, '')}_${method}` });
+}
+
+/** Swagger UI at /docs and the document at /docs-json. */
+export function setupOpenApi(app: INestApplication): void {
+  SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), { jsonDocumentUrl: 'docs-json', yamlDocumentUrl: 'docs-yaml' });
+}
