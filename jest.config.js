@@ -24,6 +24,8 @@ const common = {
 };
 
 module.exports = {
+  testTimeout: 60000,
+  reporters: ['default', '<rootDir>/scripts/summary-reporter.js'],
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
     { ...common, displayName: 'simulator', testMatch: ['<rootDir>/test/m365-simulator/**/*.spec.ts'] },
@@ -33,7 +35,6 @@ module.exports = {
       testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'],
       globalSetup: '<rootDir>/test/e2e/global-setup.ts',
       globalTeardown: '<rootDir>/test/e2e/global-teardown.ts',
-      testTimeout: 60000,
     },
   ],
 };

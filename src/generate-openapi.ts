@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppModule } from './app.module';
 import { projectRoot } from './common/project-root';
@@ -24,9 +24,19 @@ export async function generateOpenApi(): Promise<string> {
 }
 
 if (require.main === module) {
+  const check = process.argv.includes('--check');
   generateOpenApi().then(
     (text) => {
       const file = join(projectRoot(), 'openapi', 'openapi.json');
+      if (check) {
+        const committed = existsSync(file) ? readFileSync(file, 'utf8') : '';
+        if (committed !== text) {
+          process.stderr.write('openapi/openapi.json is stale: run `npm run openapi` and commit the result.\n');
+          process.exit(1);
+        }
+        process.stdout.write('openapi/openapi.json is up to date\n');
+        process.exit(0);
+      }
       mkdirSync(join(projectRoot(), 'openapi'), { recursive: true });
       writeFileSync(file, text);
       process.stdout.write(`wrote ${file}\n`);

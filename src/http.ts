@@ -39,6 +39,8 @@ export async function createHttpApp({ config, module, logger = createLogger(conf
     return503OnClosing: true,
   });
   const fastify = adapter.getInstance();
+  // JSON only: Fastify's own JSON parser (Nest's is switched off below); anything else is 415.
+  fastify.removeContentTypeParser('text/plain');
   fastify.addHook('onRoute', (route) => indexRoute(route.method, route.url));
   fastify.addHook('onRequest', async (request, reply) => {
     reply.header('X-Request-Id', request.id);
@@ -47,6 +49,8 @@ export async function createHttpApp({ config, module, logger = createLogger(conf
   const app = await NestFactory.create<NestFastifyApplication>(module as Type<unknown>, adapter, {
     logger: new PinoNestLogger(logger),
     bufferLogs: false,
+    abortOnError: false,
+    bodyParser: false,
   });
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks([]); // signals are handled by main.ts (graceful shutdown)

@@ -1,9 +1,14 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Check, Column, Entity, Index, PrimaryGeneratedColumn, Unique } from 'typeorm';
 import type { Role } from './roles';
 
+/** Mirrors migrations/0001_api_keys.sql; the boot e2e test fails when the two drift apart. */
 @Entity({ name: 'api_keys' })
+@Unique('api_keys_key_hash_key', ['keyHash'])
+@Check('api_keys_name_length', 'char_length(name) BETWEEN 1 AND 200')
+@Check('api_keys_roles_known', "cardinality(roles) > 0 AND roles <@ ARRAY['auditor', 'analyst', 'responder', 'admin']::text[]")
+@Index('api_keys_created_at_id_idx', { synchronize: false })
 export class ApiKeyEntity {
-  @PrimaryColumn('uuid', { default: () => 'gen_random_uuid()' })
+  @PrimaryGeneratedColumn('uuid')
   id: string;
 
   @Column('text')

@@ -20,25 +20,6 @@ const STATUS_SLUGS: Record<number, [string, string]> = {
   503: ['service-unavailable', 'Service unavailable'],
 };
 
-/** Fastify's own errors (raised before a handler runs) mapped to problems. */
-function fromFastifyError(error: { code?: string; statusCode?: number; message: string }): Problem | undefined {
-  switch (error.code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return problems.payloadTooLarge(BODY_LIMIT_BYTES);
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return problems.unsupportedMediaType('Send request bodies as application/json.');
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return problems.malformedBody('The body is empty but Content-Type says application/json.');
-    case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      return problems.malformedBody('The body is not valid JSON.');
-  }
-  if (error instanceof SyntaxError || (error.statusCode === 400 && /JSON/i.test(error.message))) {
-    return problems.malformedBody('The body is not valid JSON.');
-  }
-  return undefined;
-}
-
 function fromHttpException(exception: HttpException, request: FastifyRequest): Problem {
   const status = exception.getStatus();
   if (status === 404) {
@@ -46,6 +27,10 @@ function fromHttpException(exception: HttpException, request: FastifyRequest): P
     if (allowed.length > 0) return problems.methodNotAllowed(request.method, allowed);
     return problems.notFound(`No route ${request.method} ${request.url.split('?')[0]}.`);
   }
+  // Nest re-wraps Fastify's own errors (body parsing, limits) as HttpExceptions carrying the message.
+  if (status === 413) return problems.payloadTooLarge(BODY_LIMIT_BYTES);
+  if (status === 415) return problems.unsupportedMediaType('Send request bodies as application/json.');
+  if (status === 400 && /JSON/.test(exception.message)) return problems.malformedBody('The body is not valid JSON.');
   const [slug, title] = STATUS_SLUGS[status] ?? ['http-error', 'HTTP error'];
   const response = exception.getResponse();
   const message = typeof response === 'object' && response && 'message' in response ? (response as { message: unknown }).message : exception.message;
@@ -80,8 +65,6 @@ export class ProblemFilter implements ExceptionFilter {
   private toProblem(exception: unknown, request: FastifyRequest): Problem {
     if (exception instanceof Problem) return exception;
     if (exception instanceof HttpException) return fromHttpException(exception, request);
-    const fastifyProblem = exception instanceof Error ? fromFastifyError(exception) : undefined;
-    if (fastifyProblem) return fastifyProblem;
     const status = (exception as { statusCode?: number })?.statusCode;
     if (typeof status === 'number' && status >= 400 && status < 500) {
       const [slug, title] = STATUS_SLUGS[status] ?? ['bad-request', 'Bad request'];

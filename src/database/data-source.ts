@@ -19,6 +19,8 @@ export function dataSourceOptions(config: Pick<AppConfig, 'databaseUrl' | 'dataD
     synchronize: false,
     migrationsRun: false,
     installExtensions: false,
+    // ids default to gen_random_uuid() (built in since PostgreSQL 13, and in PGlite)
+    uuidExtension: 'pgcrypto' as const,
     logging: false,
   };
   if (config.databaseUrl) {

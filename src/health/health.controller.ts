@@ -1,5 +1,5 @@
 import { Controller, Get, Header } from '@nestjs/common';
-import { ApiExcludeEndpoint, ApiOkResponse, ApiProperty, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiProperty, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { Public } from '../auth/access.decorator';
 import { ProblemResponse } from '../common/problem.dto';
 import { HealthService } from './health.service';
@@ -20,6 +20,7 @@ export class HealthController {
 
   @Get('health/live')
   @Public()
+  @ApiOperation({ summary: 'Liveness', description: 'Answers 200 while the process runs; no dependency is checked.' })
   @ApiOkResponse({ type: HealthResponse, description: 'The process is up.' })
   live(): HealthResponse {
     return { status: 'ok' };
@@ -27,6 +28,7 @@ export class HealthController {
 
   @Get('health/ready')
   @Public()
+  @ApiOperation({ summary: 'Readiness', description: 'Answers 200 when the database and the job queue answer, else 503.' })
   @ApiOkResponse({ type: HealthResponse, description: 'The database and the job queue answer.' })
   @ApiServiceUnavailableResponse({ type: ProblemResponse, description: 'A dependency does not answer.' })
   ready(): Promise<HealthResponse> {

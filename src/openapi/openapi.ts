@@ -10,7 +10,6 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     )
     .setVersion('1')
     .setLicense('Apache-2.0', 'https://www.apache.org/licenses/LICENSE-2.0')
-    .setContact('Cordon maintainers', 'https://github.com/cordon-security/cordon', '')
     .addServer('/', 'This server')
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key (`cdn_...`) or an Entra ID access token.' }, 'bearer')
     .addTag('api-keys', 'API keys for playbooks and scripts (admin).')

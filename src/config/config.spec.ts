@@ -1,0 +1,90 @@
+import { ConfigError, loadConfig } from './config';
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('loadConfig', () => {
+  it('needs nothing: embedded database under ./data, port 3000, workers on', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ port: 3000, databaseUrl: undefined, workers: true, logLevel: 'info', shutdownTimeoutSeconds: 30 });
+    expect(config.dataDir).toMatch(/\/data$/);
+    expect(config.entra).toBeUndefined();
+  });
+
+  it('reads every setting', () => {
+    const key = 'cdn_' + 'a'.repeat(43);
+    const config = loadConfig({
+      PORT: '8080',
+      HOST: '127.0.0.1',
+      DATABASE_URL: 'postgres://u@db:5432/cordon',
+      CORDON_DATABASE_POOL_MAX: '20',
+      CORDON_DATA_DIR: '/var/lib/cordon',
+      CORDON_WORKERS: 'false',
+      CORDON_LOG_LEVEL: 'debug',
+      CORDON_SHUTDOWN_TIMEOUT_S: '5',
+      CORDON_BOOTSTRAP_ADMIN_KEY: key,
+      CORDON_ENTRA_ISSUER: 'https://login.microsoftonline.com/t/v2.0',
+      CORDON_ENTRA_AUDIENCE: 'api://cordon',
+      CORDON_ENTRA_JWKS_URL: 'https://login.microsoftonline.com/t/discovery/v2.0/keys',
+      CORDON_MICROSOFT_CA_FILE: '/etc/ca.pem',
+      CORDON_METRICS_PORT: '9464',
+    });
+    expect(config).toEqual({
+      port: 8080,
+      host: '127.0.0.1',
+      databaseUrl: 'postgres://u@db:5432/cordon',
+      databasePoolMax: 20,
+      dataDir: '/var/lib/cordon',
+      workers: false,
+      logLevel: 'debug',
+      shutdownTimeoutSeconds: 5,
+      bootstrapAdminKey: key,
+      entra: {
+        issuer: 'https://login.microsoftonline.com/t/v2.0',
+        audience: 'api://cordon',
+        jwksUrl: 'https://login.microsoftonline.com/t/discovery/v2.0/keys',
+      },
+      microsoftCaFile: '/etc/ca.pem',
+      metricsPort: 9464,
+    });
+  });
+
+  it('lists every problem at once', () => {
+    const problems = problemsOf({
+      PORT: '70000',
+      DATABASE_URL: 'mysql://x',
+      CORDON_WORKERS: 'maybe',
+      CORDON_SHUTDOWN_TIMEOUT_S: '-1',
+      CORDON_ENTRA_ISSUER: 'https://issuer',
+      CORDON_BOOTSTRAP_ADMIN_KEY: 'cdn_short',
+    });
+    expect(problems).toHaveLength(6);
+    expect(problems.join('\n')).toMatch(/PORT must be an integer between 0 and 65535/);
+    expect(problems.join('\n')).toMatch(/DATABASE_URL must be a postgres: or postgresql: URL/);
+    expect(problems.join('\n')).toMatch(/CORDON_WORKERS must be true or false/);
+    expect(problems.join('\n')).toMatch(/CORDON_SHUTDOWN_TIMEOUT_S must be an integer/);
+    expect(problems.join('\n')).toMatch(/must be set together/);
+    expect(problems.join('\n')).toMatch(/CORDON_BOOTSTRAP_ADMIN_KEY must be "cdn_"/);
+  });
+
+  it('never echoes a rejected secret', () => {
+    expect(problemsOf({ CORDON_BOOTSTRAP_ADMIN_KEY: 'cdn_hunter2' }).join()).not.toContain('hunter2');
+  });
+
+  it('refuses a JWKS URL that is not https and a metrics port equal to the API port', () => {
+    const problems = problemsOf({
+      CORDON_ENTRA_ISSUER: 'https://i',
+      CORDON_ENTRA_AUDIENCE: 'a',
+      CORDON_ENTRA_JWKS_URL: 'http://insecure/keys',
+      CORDON_METRICS_PORT: '3000',
+    });
+    expect(problems).toEqual([expect.stringContaining('CORDON_ENTRA_JWKS_URL must be a https: URL'), 'CORDON_METRICS_PORT must differ from PORT']);
+  });
+});

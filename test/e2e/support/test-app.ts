@@ -1,0 +1,106 @@
+import { ApiExcludeController } from '@nestjs/swagger';
+import { Controller, DynamicModule, Get, Module, Param, Post, Type } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import request from 'supertest';
+import TestAgent from 'supertest/lib/agent';
+import { AppModule } from '../../../src/app.module';
+import { Access, CurrentPrincipal } from '../../../src/auth/access.decorator';
+import { generateApiKey } from '../../../src/auth/api-key-secret';
+import type { Principal } from '../../../src/auth/principal';
+import { assertTenantAccess } from '../../../src/auth/tenant-scope';
+import { AppConfig, loadConfig } from '../../../src/config/config';
+import { createHttpApp } from '../../../src/http';
+
+/** Routes that exist only in tests, to reach the error paths and the tenant scope check over HTTP. */
+@ApiExcludeController()
+@Controller('v1/_test')
+export class TestOnlyController {
+  @Get('boom')
+  @Access('analyst', 'admin')
+  boom(): never {
+    throw new Error('database password is hunter2');
+  }
+
+  @Get('slow')
+  @Access('analyst', 'admin')
+  async slow(): Promise<{ done: true }> {
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    return { done: true };
+  }
+
+  @Get('tenants/:tenantId')
+  @Access('analyst', 'admin')
+  tenant(@Param('tenantId') tenantId: string, @CurrentPrincipal() principal: Principal) {
+    assertTenantAccess(principal, tenantId);
+    return { tenantId };
+  }
+
+  @Post('unguarded')
+  unguarded() {
+    return { reached: true };
+  }
+}
+
+export interface TestApp {
+  app: NestFastifyApplication;
+  http: TestAgent;
+  config: AppConfig;
+  adminKey: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The real application (same factory as `main.ts`) on the suite's database: PostgreSQL when the
+ * global setup made one, else an embedded PGlite in a temporary directory.
+ */
+export async function startTestApp(env: Record<string, string> = {}, extraModules: Array<Type<unknown> | DynamicModule> = []): Promise<TestApp> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'cordon-e2e-'));
+  const adminKey = generateApiKey();
+  const config = loadConfig({
+    DATABASE_URL: process.env.DATABASE_URL,
+    CORDON_DATA_DIR: dataDir,
+    CORDON_BOOTSTRAP_ADMIN_KEY: adminKey,
+    CORDON_LOG_LEVEL: 'silent',
+    CORDON_SHUTDOWN_TIMEOUT_S: '10',
+    ...env,
+  });
+
+  @Module({ imports: [AppModule.forRoot(config), ...extraModules], controllers: [TestOnlyController] })
+  class TestRootModule {}
+
+  const app = await createHttpApp({ config, module: TestRootModule, logger: pino({ level: 'silent' }) });
+  await app.init();
+  await app.getHttpAdapter().getInstance().ready();
+  const { BootstrapAdminService } = await import('../../../src/auth/bootstrap-admin.service');
+  await app.get(BootstrapAdminService).ensureAdminKey();
+  return {
+    app,
+    http: request(app.getHttpServer()),
+    config,
+    adminKey,
+    async close() {
+      await app.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const bearer = (key: string) => ({ Authorization: `Bearer ${key}` });
+
+/** Creates a key with the given roles through the API, as an admin would. */
+export async function createKey(t: TestApp, roles: string[], extra: Record<string, unknown> = {}): Promise<{ id: string; key: string }> {
+  const res = await t.http.post('/v1/api-keys').set(bearer(t.adminKey)).send({ name: `test ${roles.join('+')}`, roles, ...extra });
+  if (res.status !== 201) throw new Error(`creating a key failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return { id: res.body.id, key: res.body.key };
+}
+
+export function expectProblem(res: { status: number; headers: Record<string, string>; body: Record<string, unknown> }, status: number, slug: string): void {
+  expect(res.status).toBe(status);
+  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+  expect(res.body).toMatchObject({ type: `/problems/${slug}`, status, title: expect.any(String), instance: expect.any(String) });
+  expect(res.headers['x-request-id']).toEqual(res.body.requestId);
+}
