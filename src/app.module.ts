@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
+import { AuditLogModule } from './audit-log/audit-log.module';
 import { AuthModule } from './auth/auth.module';
 import { ProblemFilter } from './common/problem.filter';
 import { AppConfig, loadConfig } from './config/config';
@@ -9,7 +10,7 @@ import { HealthModule } from './health/health.module';
 import { JobsModule } from './jobs/jobs.module';
 
 /** The feature modules; later modules (audit log, tenants, actions, collection) join this list. */
-export const FEATURE_MODULES = [AuthModule, HealthModule];
+export const FEATURE_MODULES = [AuditLogModule, AuthModule, HealthModule];
 
 @Module({})
 export class AppModule {

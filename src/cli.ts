@@ -1,11 +1,16 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
+import { randomUUID } from 'node:crypto';
+import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { AppModule } from './app.module';
 import { ApiKeysService } from './auth/api-keys.service';
 import { ROLES, Role } from './auth/roles';
 import { createLogger, PinoNestLogger } from './common/logger';
 import { loadConfigOrExit } from './config/load-or-exit';
+
+/** Operators at the shell are recorded in the audit log as the system's CLI. */
+const CLI_CONTEXT = { actor: { type: 'system' as const, id: 'cli', name: `cli (${userInfo().username})` }, requestId: randomUUID() };
 
 const USAGE = `Usage: npm run cli -- <command>
 
@@ -45,7 +50,7 @@ async function main(argv: string[]): Promise<void> {
   const apiKeys = app.get(ApiKeysService);
   try {
     if (command === 'create') {
-      const created = await apiKeys.create(parseCreate(rest), 'cli');
+      const created = await apiKeys.create(parseCreate(rest), CLI_CONTEXT);
       process.stdout.write(`${JSON.stringify(created, null, 2)}\n\nThe key is shown once: ${created.key}\n`);
     } else if (command === 'list') {
       let cursor: string | undefined;
@@ -56,7 +61,7 @@ async function main(argv: string[]): Promise<void> {
       } while (cursor);
     } else if (command === 'revoke') {
       if (!rest[0]) fail('revoke needs the key id');
-      await apiKeys.revoke(rest[0], { type: 'apiKey', id: 'cli', name: 'cli', roles: ['admin'], tenantIds: null });
+      await apiKeys.revoke(rest[0], CLI_CONTEXT);
       process.stdout.write(`revoked ${rest[0]}\n`);
     } else {
       fail(`unknown command api-keys ${command}`);

@@ -1,7 +1,8 @@
 import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
 import { ApiBearerAuth, ApiForbiddenResponse, ApiOperation, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { ProblemResponse } from '../common/problem.dto';
-import type { Principal } from './principal';
+import type { AuditContext } from '../audit-log/audit-entry';
+import { actorOf, type Principal } from './principal';
 import type { Role } from './roles';
 
 export const ACCESS_KEY = 'cordon:access';
@@ -24,6 +25,17 @@ export function Access(...roles: [Role, ...Role[]]) {
 export function Public() {
   return SetMetadata(ACCESS_KEY, { public: true } satisfies AccessRule);
 }
+
+/** Who asked, and the request id that ties logs, audit entries and the response together. */
+export interface RequestContext extends AuditContext {
+  principal: Principal;
+}
+
+/** The principal and request id of the current request (for services that write audit entries). */
+export const CurrentRequest = createParamDecorator((_: unknown, ctx: ExecutionContext): RequestContext => {
+  const request = ctx.switchToHttp().getRequest<{ principal: Principal; id: string }>();
+  return { principal: request.principal, actor: actorOf(request.principal), requestId: request.id };
+});
 
 /** The authenticated principal of the request. */
 export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: ExecutionContext): Principal => {

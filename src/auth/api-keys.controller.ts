@@ -3,10 +3,9 @@ import { ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkRes
 import { ApiProblems } from '../common/api-problems.decorator';
 import { Page, PageQueryDto } from '../common/paging';
 import { ProblemResponse } from '../common/problem.dto';
-import { Access, CurrentPrincipal } from './access.decorator';
-import { ApiKeysService, describePrincipal } from './api-keys.service';
+import { Access, CurrentRequest, RequestContext } from './access.decorator';
+import { ApiKeysService } from './api-keys.service';
 import { ApiKeyIdParam, ApiKeyPage, ApiKeyResponse, CreateApiKeyDto, CreatedApiKeyResponse } from './dto/api-key.dto';
-import type { Principal } from './principal';
 
 @ApiTags('api-keys')
 @ApiProblems()
@@ -17,8 +16,8 @@ export class ApiKeysController {
   @Post()
   @Access('admin')
   @ApiCreatedResponse({ type: CreatedApiKeyResponse, description: 'The key is in `key`, shown this once.' })
-  create(@Body() body: CreateApiKeyDto, @CurrentPrincipal() principal: Principal): Promise<CreatedApiKeyResponse> {
-    return this.apiKeys.create(body, describePrincipal(principal));
+  create(@Body() body: CreateApiKeyDto, @CurrentRequest() context: RequestContext): Promise<CreatedApiKeyResponse> {
+    return this.apiKeys.create(body, context);
   }
 
   @Get()
@@ -33,7 +32,7 @@ export class ApiKeysController {
   @Access('admin')
   @ApiNoContentResponse({ description: 'Revoked; the key is refused from now on.' })
   @ApiNotFoundResponse({ type: ProblemResponse })
-  revoke(@Param() params: ApiKeyIdParam, @CurrentPrincipal() principal: Principal): Promise<void> {
-    return this.apiKeys.revoke(params.id, principal);
+  revoke(@Param() params: ApiKeyIdParam, @CurrentRequest() context: RequestContext): Promise<void> {
+    return this.apiKeys.revoke(params.id, context);
   }
 }

@@ -11,12 +11,13 @@ export class ApiKeysRepository {
     return this.keys.findOne({ where: { keyHash: hash } });
   }
 
-  findById(id: string): Promise<ApiKeyEntity | null> {
-    return this.keys.findOne({ where: { id } });
+  /** Reads the key and locks its row for the rest of the caller's transaction. */
+  findById(id: string, manager: EntityManager): Promise<ApiKeyEntity | null> {
+    return manager.getRepository(ApiKeyEntity).findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
   }
 
-  insert(key: Omit<ApiKeyEntity, 'id' | 'createdAt' | 'revokedAt' | 'revokedBy' | 'lastUsedAt'>, manager?: EntityManager): Promise<ApiKeyEntity> {
-    const repository = manager ? manager.getRepository(ApiKeyEntity) : this.keys;
+  insert(key: Omit<ApiKeyEntity, 'id' | 'createdAt' | 'revokedAt' | 'revokedBy' | 'lastUsedAt'>, manager: EntityManager): Promise<ApiKeyEntity> {
+    const repository = manager.getRepository(ApiKeyEntity);
     return repository.save(repository.create({ ...key, revokedAt: null, revokedBy: null, lastUsedAt: null }));
   }
 
@@ -34,8 +35,8 @@ export class ApiKeysRepository {
   }
 
   /** Marks the key revoked; false when it does not exist or was already revoked. */
-  async revoke(id: string, by: string): Promise<boolean> {
-    const result = await this.keys.update({ id, revokedAt: IsNull() }, { revokedAt: () => 'now()', revokedBy: by });
+  async revoke(id: string, by: string, manager: EntityManager): Promise<boolean> {
+    const result = await manager.getRepository(ApiKeyEntity).update({ id, revokedAt: IsNull() }, { revokedAt: () => 'now()', revokedBy: by });
     return (result.affected ?? 0) > 0;
   }
 

@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import { AuditLogService } from '../audit-log/audit-log.service';
+import type { AuditActor, AuditContext } from '../audit-log/audit-entry';
 import { decodeCursor, Page, PageQueryDto, toPage } from '../common/paging';
 import { problems } from '../common/problem';
 import { ApiKeyEntity } from './api-key.entity';
@@ -27,23 +29,45 @@ export function toApiKeyResponse(key: ApiKeyEntity): ApiKeyResponse {
   };
 }
 
-export function describePrincipal(principal: Principal): string {
-  return `${principal.type}:${principal.id} (${principal.name})`;
+export function describeActor(actor: AuditActor): string {
+  return `${actor.type}:${actor.id} (${actor.name})`;
+}
+
+export interface NewApiKey {
+  name: string;
+  roles: Role[];
+  tenantIds: string[] | null;
+  expiresAt: Date | null;
 }
 
 @Injectable()
 export class ApiKeysService {
-  constructor(private readonly repository: ApiKeysRepository) {}
+  constructor(
+    private readonly repository: ApiKeysRepository,
+    private readonly auditLog: AuditLogService,
+  ) {}
 
-  async create(input: CreateApiKeyDto, createdBy: string, manager?: EntityManager): Promise<CreatedApiKeyResponse> {
+  async create(input: CreateApiKeyDto, context: AuditContext): Promise<CreatedApiKeyResponse> {
     const key = generateApiKey();
-    const saved = await this.store(key, { name: input.name, roles: input.roles, tenantIds: input.tenantIds ?? null, expiresAt: input.expiresAt ?? null }, createdBy, manager);
+    const fields = { name: input.name, roles: input.roles, tenantIds: input.tenantIds?.map((t) => t.toLowerCase()) ?? null, expiresAt: input.expiresAt ?? null };
+    const saved = await this.repository.transaction((manager) => this.store(key, fields, context.actor, context.requestId, manager));
     return { ...toApiKeyResponse(saved), key };
   }
 
-  /** Stores a key the caller already has (bootstrap from `CORDON_BOOTSTRAP_ADMIN_KEY`). */
-  store(key: string, input: { name: string; roles: Role[]; tenantIds: string[] | null; expiresAt: Date | null }, createdBy: string, manager?: EntityManager) {
-    return this.repository.insert({ ...input, keyPrefix: displayPrefix(key), keyHash: hashApiKey(key), createdBy }, manager);
+  /**
+   * Stores a key and its `api-key.created` audit entry in the caller's transaction. Also used for keys
+   * the caller already has (bootstrap from `CORDON_BOOTSTRAP_ADMIN_KEY`, the CLI).
+   */
+  async store(key: string, input: NewApiKey, actor: AuditActor, requestId: string, manager: EntityManager): Promise<ApiKeyEntity> {
+    const saved = await this.repository.insert({ ...input, keyPrefix: displayPrefix(key), keyHash: hashApiKey(key), createdBy: describeActor(actor) }, manager);
+    await this.auditLog.append(manager, {
+      event: 'api-key.created',
+      actor,
+      subject: `api-key:${saved.id}`,
+      requestId,
+      data: { keyId: saved.id, name: saved.name, prefix: saved.keyPrefix, roles: saved.roles, tenantIds: saved.tenantIds, expiresAt: saved.expiresAt },
+    });
+    return saved;
   }
 
   async list(query: PageQueryDto): Promise<Page<ApiKeyResponse>> {
@@ -52,11 +76,20 @@ export class ApiKeysService {
     return toPage(rows, query.limit, (k) => [k.createdAt.toISOString(), k.id], toApiKeyResponse);
   }
 
-  async revoke(id: string, by: Principal): Promise<void> {
-    const existing = await this.repository.findById(id);
-    if (!existing) throw problems.notFound(`API key ${id} does not exist.`);
-    if (existing.revokedAt) return; // revoking twice is a no-op: the key is revoked either way
-    await this.repository.revoke(id, describePrincipal(by));
+  async revoke(id: string, context: AuditContext): Promise<void> {
+    await this.repository.transaction(async (manager) => {
+      const existing = await this.repository.findById(id, manager);
+      if (!existing) throw problems.notFound(`API key ${id} does not exist.`);
+      if (existing.revokedAt) return; // revoking twice is a no-op: the key is revoked either way
+      await this.repository.revoke(id, describeActor(context.actor), manager);
+      await this.auditLog.append(manager, {
+        event: 'api-key.revoked',
+        actor: context.actor,
+        subject: `api-key:${id}`,
+        requestId: context.requestId,
+        data: { keyId: id, name: existing.name, prefix: existing.keyPrefix },
+      });
+    });
   }
 
   /** The principal for a presented key, or a 401 problem saying why not. */

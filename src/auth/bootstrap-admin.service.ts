@@ -1,9 +1,13 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
 import { generateApiKey, hashApiKey } from './api-key-secret';
 import { ApiKeysRepository } from './api-keys.repository';
 import { ApiKeysService } from './api-keys.service';
+
+const BOOTSTRAP_KEY = { name: 'bootstrap admin', roles: ['admin' as const], tenantIds: null, expiresAt: null };
+const BOOTSTRAP_ACTOR = { type: 'system' as const, id: 'bootstrap', name: 'first-start bootstrap' };
 
 export type BootstrapOutcome = { created: false } | { created: true; key: string; fromEnvironment: boolean };
 
@@ -28,12 +32,12 @@ export class BootstrapAdminService {
       const provided = this.config.bootstrapAdminKey;
       if (provided) {
         if (await this.repository.existsByHash(hashApiKey(provided), manager)) return { created: false };
-        await this.apiKeys.store(provided, { name: 'bootstrap admin', roles: ['admin'], tenantIds: null, expiresAt: null }, 'system:bootstrap', manager);
+        await this.apiKeys.store(provided, BOOTSTRAP_KEY, BOOTSTRAP_ACTOR, randomUUID(), manager);
         return { created: true, key: provided, fromEnvironment: true };
       }
       if ((await this.repository.countActiveAdminKeys(manager)) > 0) return { created: false };
       const key = generateApiKey();
-      await this.apiKeys.store(key, { name: 'bootstrap admin', roles: ['admin'], tenantIds: null, expiresAt: null }, 'system:bootstrap', manager);
+      await this.apiKeys.store(key, BOOTSTRAP_KEY, BOOTSTRAP_ACTOR, randomUUID(), manager);
       return { created: true, key, fromEnvironment: false };
     });
     if (outcome.created && outcome.fromEnvironment) this.logger.log('registered the admin key from CORDON_BOOTSTRAP_ADMIN_KEY');

@@ -14,3 +14,8 @@ export interface Principal {
 export function hasAnyRole(principal: Principal, roles: readonly Role[]): boolean {
   return roles.some((role) => principal.roles.includes(role));
 }
+
+/** The audit log's actor for a principal. */
+export function actorOf(principal: Principal): { type: 'apiKey' | 'user'; id: string; name: string } {
+  return { type: principal.type, id: principal.id, name: principal.name };
+}

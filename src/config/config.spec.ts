@@ -10,6 +10,13 @@ function problemsOf(env: Record<string, string>): string[] {
   return [];
 }
 
+const SIM_ENDPOINTS = {
+  login: 'https://localhost:4100',
+  graph: 'https://localhost:4101',
+  manage: 'https://localhost:4102',
+  defender: 'https://localhost:4103',
+};
+
 describe('loadConfig', () => {
   it('needs nothing: embedded database under ./data, port 3000, workers on', () => {
     const config = loadConfig({});
@@ -34,6 +41,10 @@ describe('loadConfig', () => {
       CORDON_ENTRA_AUDIENCE: 'api://cordon',
       CORDON_ENTRA_JWKS_URL: 'https://login.microsoftonline.com/t/discovery/v2.0/keys',
       CORDON_MICROSOFT_CA_FILE: '/etc/ca.pem',
+      CORDON_MICROSOFT_ENDPOINTS: JSON.stringify(SIM_ENDPOINTS),
+      CORDON_MICROSOFT_TIMEOUT_S: '10',
+      CORDON_MICROSOFT_MAX_RETRIES: '2',
+      CORDON_MICROSOFT_CONCURRENCY: '8',
       CORDON_METRICS_PORT: '9464',
     });
     expect(config).toEqual({
@@ -52,6 +63,10 @@ describe('loadConfig', () => {
         jwksUrl: 'https://login.microsoftonline.com/t/discovery/v2.0/keys',
       },
       microsoftCaFile: '/etc/ca.pem',
+      microsoftEndpoints: SIM_ENDPOINTS,
+      microsoftTimeoutSeconds: 10,
+      microsoftMaxRetries: 2,
+      microsoftConcurrency: 8,
       metricsPort: 9464,
     });
   });
@@ -86,5 +101,37 @@ describe('loadConfig', () => {
       CORDON_METRICS_PORT: '3000',
     });
     expect(problems).toEqual([expect.stringContaining('CORDON_ENTRA_JWKS_URL must be a https: URL'), 'CORDON_METRICS_PORT must differ from PORT']);
+  });
+
+  it('defaults the Microsoft call settings and leaves the real clouds in place', () => {
+    expect(loadConfig({})).toMatchObject({ microsoftEndpoints: undefined, microsoftTimeoutSeconds: 30, microsoftMaxRetries: 4, microsoftConcurrency: 4 });
+  });
+
+  it('drops a trailing slash from CORDON_MICROSOFT_ENDPOINTS', () => {
+    const config = loadConfig({ CORDON_MICROSOFT_ENDPOINTS: JSON.stringify({ ...SIM_ENDPOINTS, login: 'https://localhost:4100/' }) });
+    expect(config.microsoftEndpoints).toEqual(SIM_ENDPOINTS);
+  });
+
+  it('lists every problem of CORDON_MICROSOFT_ENDPOINTS, one line each', () => {
+    expect(problemsOf({ CORDON_MICROSOFT_ENDPOINTS: 'not json' })).toEqual([expect.stringMatching(/CORDON_MICROSOFT_ENDPOINTS must be JSON/)]);
+    expect(problemsOf({ CORDON_MICROSOFT_ENDPOINTS: '["https://x"]' })).toEqual([expect.stringMatching(/must be a JSON object/)]);
+    const problems = problemsOf({
+      CORDON_MICROSOFT_ENDPOINTS: JSON.stringify({ login: 'http://localhost:4100', graph: 'https://localhost:4101/v1.0', manage: 42, portal: 'https://x' }),
+    });
+    expect(problems).toEqual([
+      'CORDON_MICROSOFT_ENDPOINTS has an unknown key "portal" (allowed: login, graph, manage, defender)',
+      expect.stringMatching(/^CORDON_MICROSOFT_ENDPOINTS\.login must be an https base URL/),
+      expect.stringMatching(/^CORDON_MICROSOFT_ENDPOINTS\.graph must be an https base URL/),
+      expect.stringMatching(/^CORDON_MICROSOFT_ENDPOINTS\.manage must be an https base URL/),
+      'CORDON_MICROSOFT_ENDPOINTS is missing the key "defender"',
+    ]);
+  });
+
+  it('bounds the Microsoft call settings', () => {
+    const problems = problemsOf({ CORDON_MICROSOFT_TIMEOUT_S: '0', CORDON_MICROSOFT_MAX_RETRIES: '11', CORDON_MICROSOFT_CONCURRENCY: 'many' });
+    expect(problems).toHaveLength(3);
+    expect(problems.join('\n')).toMatch(/CORDON_MICROSOFT_TIMEOUT_S must be an integer between 1 and 600/);
+    expect(problems.join('\n')).toMatch(/CORDON_MICROSOFT_MAX_RETRIES must be an integer between 0 and 10/);
+    expect(problems.join('\n')).toMatch(/CORDON_MICROSOFT_CONCURRENCY must be an integer between 1 and 64/);
   });
 });

@@ -20,8 +20,18 @@ export interface AppConfig {
   entra?: { issuer: string; audience: string; jwksUrl: string };
   /** Extra CA (PEM file) trusted for Microsoft endpoints and the Entra JWKS. */
   microsoftCaFile?: string;
+  /** Base URLs that replace every cloud's Microsoft hosts (the simulator); undefined ⇒ the real clouds. */
+  microsoftEndpoints?: MicrosoftEndpoints;
+  /** Per-request timeout for calls to Microsoft. */
+  microsoftTimeoutSeconds: number;
+  /** Retries after the first attempt when Microsoft throttles or is unavailable. */
+  microsoftMaxRetries: number;
+  /** Requests in flight at once per tenant and Microsoft API. */
+  microsoftConcurrency: number;
   /** Serve /metrics on this port instead of the API port. */
   metricsPort?: number;
+  /** Key for HMACs in the audit log (values provable without being stored); default: a key file in dataDir. */
+  auditHmacKey?: Buffer;
 }
 
 export class ConfigError extends Error {
@@ -95,6 +105,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
     problems.push('CORDON_ENTRA_ISSUER, CORDON_ENTRA_AUDIENCE and CORDON_ENTRA_JWKS_URL must be set together');
   }
 
+  const auditHmacKeyText = value('CORDON_AUDIT_HMAC_KEY');
+  const auditHmacKey = auditHmacKeyText === undefined ? undefined : Buffer.from(auditHmacKeyText, 'base64');
+  if (auditHmacKey !== undefined && auditHmacKey.length < 32) {
+    problems.push('CORDON_AUDIT_HMAC_KEY must be at least 32 bytes, base64-encoded');
+  }
+
   const config: AppConfig = {
     port: integer('PORT', 3000, 0, 65535),
     host: value('HOST') ?? '0.0.0.0',
@@ -107,7 +123,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
     bootstrapAdminKey,
     entra: entraSet === 3 ? { issuer: issuer!, audience: audience!, jwksUrl: jwksUrl! } : undefined,
     microsoftCaFile: value('CORDON_MICROSOFT_CA_FILE'),
+    microsoftEndpoints: microsoftEndpoints(value('CORDON_MICROSOFT_ENDPOINTS'), problems),
+    microsoftTimeoutSeconds: integer('CORDON_MICROSOFT_TIMEOUT_S', 30, 1, 600),
+    microsoftMaxRetries: integer('CORDON_MICROSOFT_MAX_RETRIES', 4, 0, 10),
+    microsoftConcurrency: integer('CORDON_MICROSOFT_CONCURRENCY', 4, 1, 64),
     metricsPort: value('CORDON_METRICS_PORT') === undefined ? undefined : integer('CORDON_METRICS_PORT', 0, 1, 65535),
+    auditHmacKey,
   };
   if (config.metricsPort !== undefined && config.metricsPort === config.port) {
     problems.push('CORDON_METRICS_PORT must differ from PORT');
@@ -115,4 +136,61 @@ export function loadConfig(env: Env = process.env): AppConfig {
 
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/** The four Microsoft services Cordon calls, as base URLs (`https://host[:port]`). */
+export interface MicrosoftEndpoints {
+  login: string;
+  graph: string;
+  manage: string;
+  defender: string;
+}
+
+const MICROSOFT_ENDPOINT_KEYS = ['login', 'graph', 'manage', 'defender'] as const;
+
+/**
+ * `CORDON_MICROSOFT_ENDPOINTS`: a JSON object with exactly the keys login, graph, manage and defender,
+ * each an https base URL without a path (the simulator prints them as `baseUrls`).
+ */
+function microsoftEndpoints(raw: string | undefined, problems: string[]): MicrosoftEndpoints | undefined {
+  if (raw === undefined) return undefined;
+  const name = 'CORDON_MICROSOFT_ENDPOINTS';
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    problems.push(`${name} must be JSON, e.g. {"login":"https://localhost:4100","graph":"https://localhost:4101",...}`);
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    problems.push(`${name} must be a JSON object with the keys ${MICROSOFT_ENDPOINT_KEYS.join(', ')}`);
+    return undefined;
+  }
+  const before = problems.length;
+  const entries = parsed as Record<string, unknown>;
+  for (const key of Object.keys(entries)) {
+    if (!(MICROSOFT_ENDPOINT_KEYS as readonly string[]).includes(key)) {
+      problems.push(`${name} has an unknown key "${key}" (allowed: ${MICROSOFT_ENDPOINT_KEYS.join(', ')})`);
+    }
+  }
+  const result: Record<string, string> = {};
+  for (const key of MICROSOFT_ENDPOINT_KEYS) {
+    const value = entries[key];
+    if (value === undefined) {
+      problems.push(`${name} is missing the key "${key}"`);
+      continue;
+    }
+    let url: URL | undefined;
+    try {
+      url = typeof value === 'string' ? new URL(value) : undefined;
+    } catch {
+      url = undefined;
+    }
+    if (!url || url.protocol !== 'https:' || url.pathname !== '/' || url.search || url.hash || url.username || url.password) {
+      problems.push(`${name}.${key} must be an https base URL without a path, e.g. "https://localhost:4100" (got ${JSON.stringify(value)})`);
+      continue;
+    }
+    result[key] = url.origin;
+  }
+  return problems.length === before ? (result as unknown as MicrosoftEndpoints) : undefined;
 }

@@ -79,7 +79,9 @@ describe('authentication and roles', () => {
 
   it('refuses an expired key', async () => {
     const key = 'cdn_' + 'e'.repeat(43);
-    await t.app.get(ApiKeysService).store(key, { name: 'expired', roles: ['admin'], tenantIds: null, expiresAt: new Date(Date.now() - 1000) }, 'test');
+    await t.app.get(DataSource).transaction((manager) =>
+      t.app.get(ApiKeysService).store(key, { name: 'expired', roles: ['admin'], tenantIds: null, expiresAt: new Date(Date.now() - 1000) }, { type: 'system', id: 'test', name: 'test' }, 'test', manager),
+    );
     const res = await t.http.get('/v1/api-keys').set(bearer(key));
     expectProblem(res, 401, 'unauthenticated');
     expect(res.body.detail).toContain('expired');

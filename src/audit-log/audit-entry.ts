@@ -1,0 +1,79 @@
+import { createHash } from 'node:crypto';
+
+export type ActorType = 'apiKey' | 'user' | 'system';
+
+export interface AuditActor {
+  type: ActorType;
+  id: string;
+  name: string;
+}
+
+/** Who is acting and under which request id: what a service needs to write its audit entries. */
+export interface AuditContext {
+  actor: AuditActor;
+  requestId: string;
+}
+
+/** What a module records. `seq`, `at` and the hashes are assigned by the writer. */
+export interface AuditEntryInput {
+  event: string;
+  actor: AuditActor;
+  tenantId?: string | null;
+  actionId?: string | null;
+  subject?: string | null;
+  requestId: string;
+  data?: Record<string, unknown>;
+}
+
+export interface AuditEntry {
+  seq: number;
+  at: string;
+  event: string;
+  actor: AuditActor;
+  tenantId: string | null;
+  actionId: string | null;
+  subject: string | null;
+  requestId: string;
+  data: Record<string, unknown>;
+  prevHash: Buffer;
+  hash: Buffer;
+}
+
+export const GENESIS_HASH = Buffer.alloc(32);
+
+/**
+ * JSON with keys sorted at every level and no insignificant whitespace; `undefined` members are
+ * dropped as JSON.stringify drops them. The same value always gives the same bytes.
+ */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map((item) => (item === undefined ? 'null' : canonicalJson(item))).join(',')}]`;
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return canonicalJson((value as { toJSON: () => unknown }).toJSON());
+  const keys = Object.keys(value).filter((k) => (value as Record<string, unknown>)[k] !== undefined).sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
+}
+
+/** The fields the hash covers: everything but the hashes themselves. */
+export function hashedFields(entry: Omit<AuditEntry, 'hash' | 'prevHash'>) {
+  return {
+    seq: entry.seq,
+    at: entry.at,
+    event: entry.event,
+    actor: entry.actor,
+    tenantId: entry.tenantId,
+    actionId: entry.actionId,
+    subject: entry.subject,
+    requestId: entry.requestId,
+    data: entry.data,
+  };
+}
+
+/** hash = SHA-256(prevHash ‖ canonical JSON of the entry). */
+export function chainHash(prevHash: Buffer, entry: Omit<AuditEntry, 'hash' | 'prevHash'>): Buffer {
+  return createHash('sha256').update(prevHash).update(canonicalJson(hashedFields(entry)), 'utf8').digest();
+}
+
+/** Data as it will read back from jsonb: plain JSON values only (Dates become strings, undefined goes). */
+export function normalizeData(data: Record<string, unknown> | undefined): Record<string, unknown> {
+  return data === undefined ? {} : (JSON.parse(JSON.stringify(data)) as Record<string, unknown>);
+}

@@ -1,0 +1,86 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { decodeCursor, Page, PageQueryDto, toPage } from '../common/paging';
+import { Problem } from '../common/problem';
+import { AuditEntry, AuditEntryInput, chainHash, GENESIS_HASH } from './audit-entry';
+import { AuditFilter, AuditLogRepository } from './audit-log.repository';
+import { AuditEntryResponse, toAuditEntryResponse } from './dto/audit-log.dto';
+
+export interface VerifyResult {
+  ok: boolean;
+  checked: number;
+  firstBadSeq?: number;
+  /** Why the first bad entry is bad. */
+  reason?: string;
+  /** The chain head when the whole log was checked: keep it outside the database to detect a rewrite later. */
+  lastSeq: number;
+  lastHash: string;
+}
+
+export const auditUnavailable = () =>
+  new Problem(503, 'audit-log-unavailable', 'Audit log unavailable', 'The action could not be recorded in the audit log, so it was not carried out. Try again.');
+
+/**
+ * The action log. Modules call `append(manager, entry)` inside the transaction that makes the change,
+ * so the change and its record commit together or not at all: if the entry cannot be written the
+ * change does not happen and the caller gets 503 (fail closed).
+ */
+@Injectable()
+export class AuditLogService {
+  private readonly logger = new Logger(AuditLogService.name);
+
+  constructor(private readonly repository: AuditLogRepository) {}
+
+  async append(manager: EntityManager, entry: AuditEntryInput): Promise<AuditEntry> {
+    try {
+      return await this.repository.append(manager, entry);
+    } catch (error) {
+      this.logger.error({ err: error, event: entry.event, requestId: entry.requestId }, 'audit entry could not be written');
+      throw auditUnavailable();
+    }
+  }
+
+  /** Records something that is not part of another change (its own transaction). */
+  record(entry: AuditEntryInput): Promise<AuditEntry> {
+    return this.repository.transaction((manager) => this.append(manager, entry)).catch((error) => {
+      throw error instanceof Problem ? error : auditUnavailable();
+    });
+  }
+
+  /** Chronological (seq order), keyset-paged; the cursor is the last seq seen. */
+  async list(query: AuditFilter & PageQueryDto): Promise<Page<AuditEntryResponse>> {
+    const afterSeq = Number(decodeCursor(query.cursor, 1)?.[0] ?? 0);
+    const rows = await this.repository.page(query, afterSeq, query.limit + 1);
+    return toPage(rows, query.limit, (e) => [e.seq], toAuditEntryResponse);
+  }
+
+  /** Recomputes the chain between `from` and `to` (default: all of it) and names the first bad seq. */
+  async verify(from = 1, to?: number): Promise<VerifyResult> {
+    const head = await this.repository.head();
+    const last = Math.min(to ?? head.seq, head.seq);
+    let prev = from <= 1 ? GENESIS_HASH : await this.repository.hashAt(from - 1);
+    let expected = Math.max(from, 1);
+    let checked = 0;
+    const bad = (seq: number, reason: string): VerifyResult => ({ ok: false, checked, firstBadSeq: seq, reason, lastSeq: head.seq, lastHash: head.hash.toString('hex') });
+    if (!prev) return bad(from - 1, 'the entry before the range is missing');
+    for await (const batch of this.repository.range(expected, last)) {
+      for (const entry of batch) {
+        if (entry.seq !== expected) return bad(expected, entry.seq > expected ? 'entry missing' : 'entry out of order');
+        if (!entry.prevHash.equals(prev)) return bad(entry.seq, 'prevHash does not match the previous entry');
+        if (!chainHash(prev, entry).equals(entry.hash)) return bad(entry.seq, 'hash does not match the entry');
+        prev = entry.hash;
+        expected++;
+        checked++;
+      }
+    }
+    if (expected <= last) return bad(expected, 'entry missing');
+    if (last === head.seq && head.seq > 0 && !head.hash.equals(prev)) return bad(head.seq, 'chain head does not match the last entry');
+    return { ok: true, checked, lastSeq: head.seq, lastHash: head.hash.toString('hex') };
+  }
+
+  /** Every entry matching the filter, in seq order, batch by batch. */
+  async *entries(filter: AuditFilter): AsyncGenerator<AuditEntry[]> {
+    const head = await this.repository.head();
+    yield* this.repository.range(1, head.seq, 2000, filter);
+  }
+}
