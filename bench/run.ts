@@ -3,10 +3,12 @@
  * Each benchmark measures against a baseline in the same process, so results are ratios that hold
  * across machines. Record notable results in bench/RESULTS.md with the command that produced them.
  */
+import { auditLogBench } from './audit-log.bench';
 import { authOverhead } from './auth-overhead.bench';
 
 const BENCHMARKS: Record<string, () => Promise<Record<string, unknown>>> = {
   'auth-overhead': authOverhead,
+  'audit-log': auditLogBench,
 };
 
 async function main(): Promise<void> {

@@ -5,7 +5,7 @@ import { AuditEntry, AuditEntryInput, chainHash, normalizeData } from './audit-e
 
 interface Row {
   seq: string | number;
-  at: Date;
+  at: string;
   event: string;
   actor_type: AuditEntry['actor']['type'];
   actor_id: string;
@@ -29,11 +29,17 @@ export interface AuditFilter {
 }
 
 const COLUMNS = 'seq, at, event, actor_type, actor_id, actor_name, tenant_id, action_id, subject, request_id, data, prev_hash, hash';
+/**
+ * `at` is read as the exact text `Date.toISOString()` gives (it is stored to the millisecond): it is what
+ * the hash covers, and formatting it in SQL is much faster than parsing a Date per row when verify or
+ * export reads millions of rows.
+ */
+const SELECT_COLUMNS = COLUMNS.replace('at,', `to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at,`);
 
 function toEntry(row: Row): AuditEntry {
   return {
     seq: Number(row.seq),
-    at: row.at.toISOString(),
+    at: row.at,
     event: row.event,
     actor: { type: row.actor_type, id: row.actor_id, name: row.actor_name },
     tenantId: row.tenant_id,
@@ -120,28 +126,35 @@ export class AuditLogRepository {
     const clauses = ['seq > $1', ...where(filter, params)];
     params.push(limit);
     const rows: Row[] = await this.dataSource.query(
-      `SELECT ${COLUMNS} FROM audit_log WHERE ${clauses.join(' AND ')} ORDER BY seq LIMIT $${params.length}`,
+      `SELECT ${SELECT_COLUMNS} FROM audit_log WHERE ${clauses.join(' AND ')} ORDER BY seq LIMIT $${params.length}`,
       params,
     );
     return rows.map(toEntry);
   }
 
-  /** Entries with from ≤ seq ≤ to, in seq order, fetched in keyset batches (memory stays flat). */
+  /**
+   * Entries with from ≤ seq ≤ to, in seq order, in keyset batches (memory stays flat). The next batch
+   * is fetched while the caller works on the current one.
+   */
   async *range(from: number, to: number, batchSize = 5000, filter: AuditFilter = {}): AsyncGenerator<AuditEntry[]> {
-    let after = from - 1;
-    for (;;) {
+    const fetchAfter = async (after: number): Promise<AuditEntry[]> => {
       const params: unknown[] = [after, to];
       const clauses = ['seq > $1', 'seq <= $2', ...where(filter, params)];
       params.push(batchSize);
       const rows: Row[] = await this.dataSource.query(
-        `SELECT ${COLUMNS} FROM audit_log WHERE ${clauses.join(' AND ')} ORDER BY seq LIMIT $${params.length}`,
+        `SELECT ${SELECT_COLUMNS} FROM audit_log WHERE ${clauses.join(' AND ')} ORDER BY seq LIMIT $${params.length}`,
         params,
       );
-      if (rows.length === 0) return;
-      const batch = rows.map(toEntry);
+      return rows.map(toEntry);
+    };
+    let pending: Promise<AuditEntry[]> | undefined = fetchAfter(from - 1);
+    while (pending) {
+      const batch: AuditEntry[] = await pending;
+      if (batch.length === 0) return;
+      pending = batch.length === batchSize ? fetchAfter(batch[batch.length - 1].seq) : undefined;
+      // a consumer that stops early leaves at most one batch in flight; swallow its failure
+      pending?.catch(() => undefined);
       yield batch;
-      after = batch[batch.length - 1].seq;
-      if (rows.length < batchSize) return;
     }
   }
 
