@@ -1,0 +1,109 @@
+import { AuditGenerator } from './audit-generator';
+import { demoTelemetry } from './demo-telemetry';
+import { CORDON_PERMISSIONS } from './scenario';
+import type { Scenario, SimDevice, SimUser } from './types';
+
+/**
+ * The built-in demo: "Contoso Demo" (every licence, an app with a secret and a generated certificate
+ * and every permission Cordon needs) and "Fabrikam Basic" (no Entra ID P1/P2: sign-in logs and
+ * Identity Protection answer the licence errors). Ids are fixed; timestamps are relative to start.
+ */
+
+export const DEMO = {
+  contoso: {
+    tenantId: '3c1b7a2e-9d4f-4e8a-b1c2-5d6e7f8a9b0c',
+    clientId: 'a1f0c3d2-7b6e-4c5d-9e8f-0a1b2c3d4e5f',
+    clientSecret: 'contoso-demo-secret~not-for-production',
+    domain: 'contosodemo.onmicrosoft.com',
+    vanityDomain: 'contoso.example',
+  },
+  fabrikam: {
+    tenantId: '7e2d4c6a-1b3f-4a5e-8c7d-9f0e1a2b3c4d',
+    clientId: 'b2e1d4c3-8c7f-4d6e-8f9a-1b2c3d4e5f60',
+    clientSecret: 'fabrikam-demo-secret~not-for-production',
+    domain: 'fabrikambasic.onmicrosoft.com',
+  },
+} as const;
+
+export const DEMO_GROUP_FINANCE = 'f1a2b3c4-d5e6-4f70-8a9b-0c1d2e3f4a5b';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+function contosoUsers(now: number): Array<Partial<SimUser>> {
+  const d = DEMO.contoso.vanityDomain;
+  const iso = (ms: number) => new Date(ms).toISOString();
+  return [
+    { id: '0b7c1e2d-0001-4a00-8000-000000000001', userPrincipalName: `breakglass@${DEMO.contoso.domain}`, displayName: 'Break Glass (emergency access)', directoryRoles: ['Global Administrator'] },
+    { id: '0b7c1e2d-0002-4a00-8000-000000000002', userPrincipalName: `adele.vance@${d}`, displayName: 'Adele Vance', directoryRoles: ['Security Administrator', 'User Administrator'] },
+    { id: '0b7c1e2d-0003-4a00-8000-000000000003', userPrincipalName: `alice@${d}`, displayName: 'Alice Example', memberOf: [DEMO_GROUP_FINANCE], riskLevel: 'high', riskState: 'atRisk', riskDetail: 'none', riskLastUpdatedDateTime: iso(now - 2 * HOUR) },
+    { id: '0b7c1e2d-0004-4a00-8000-000000000004', userPrincipalName: `bob@${d}`, displayName: 'Bob Builder', memberOf: [DEMO_GROUP_FINANCE], riskLevel: 'medium', riskState: 'atRisk', riskDetail: 'none', riskLastUpdatedDateTime: iso(now - DAY) },
+    { id: '0b7c1e2d-0005-4a00-8000-000000000005', userPrincipalName: `carol@${d}`, displayName: 'Carol Danvers' },
+    { id: '0b7c1e2d-0006-4a00-8000-000000000006', userPrincipalName: `dan@${d}`, displayName: 'Dan Jump', riskLevel: 'low', riskState: 'remediated', riskDetail: 'userPerformedSecuredPasswordReset', riskLastUpdatedDateTime: iso(now - 3 * DAY) },
+    { id: '0b7c1e2d-0007-4a00-8000-000000000007', userPrincipalName: `erin@${d}`, displayName: 'Erin Hunter' },
+    { id: '0b7c1e2d-0008-4a00-8000-000000000008', userPrincipalName: `frank.former@${d}`, displayName: 'Frank Former', accountEnabled: false },
+    { id: '0b7c1e2d-0009-4a00-8000-000000000009', userPrincipalName: `partner_fabrikam.example#EXT#@${DEMO.contoso.domain}`, displayName: 'Pat Partner (Fabrikam)', userType: 'Guest', mail: 'partner@fabrikam.example' },
+    { id: '0b7c1e2d-0010-4a00-8000-000000000010', userPrincipalName: `auditor_auditfirm.example#EXT#@${DEMO.contoso.domain}`, displayName: 'Ann Auditor (guest)', userType: 'Guest', mail: 'ann@auditfirm.example' },
+  ];
+}
+
+function contosoDevices(now: number): Array<Partial<SimDevice>> {
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const common = { firstSeen: iso(now - 200 * DAY), exposureLevel: 'Medium', riskScore: 'Low' };
+  return [
+    { ...common, id: '1e5bc9d7e413ddd7902c2932e418702b84d0cc07', computerDnsName: 'ws-001.contoso.example', aadDeviceId: '80fe8ff8-2624-418e-9591-41f0491218f9', osPlatform: 'Windows11', version: '23H2', healthStatus: 'Active', riskScore: 'High', lastSeen: iso(now - 10 * 60_000), lastIpAddress: '10.0.0.21', lastExternalIpAddress: '203.0.113.45' },
+    { ...common, id: '2a6cd0e8f524eee8a13d3a43f529813c95e1dd18', computerDnsName: 'ws-002.contoso.example', aadDeviceId: '91af9009-3735-429f-a6a2-52a15a2329fa', osPlatform: 'Windows10', version: '22H2', healthStatus: 'Active', lastSeen: iso(now - 25 * 60_000), lastIpAddress: '10.0.0.22', lastExternalIpAddress: '203.0.113.45' },
+    { ...common, id: '3b7de1f9a635fff9b24e4b54a63a924da6f2ee29', computerDnsName: 'fin-laptop-07.contoso.example', aadDeviceId: 'a2b0a11a-4846-43a0-b7b3-63b26b343a0b', osPlatform: 'Windows11', version: '23H2', healthStatus: 'Active', lastSeen: iso(now - 2 * HOUR), lastIpAddress: '10.0.1.7' },
+    // Same short name as the one above, never domain-joined: name resolution must be ambiguous.
+    { ...common, id: '4c8ef2a0b746aa0ac35f5c65b74ba35eb7a3ff3a', computerDnsName: 'fin-laptop-07', aadDeviceId: null, osPlatform: 'Windows11', version: '22H2', healthStatus: 'Active', lastSeen: iso(now - 5 * HOUR), lastIpAddress: '192.168.1.17' },
+    { ...common, id: '5d9fa3b1c857bb1bd46a6d76c85cb46fc8b4aa4b', computerDnsName: 'srv-db-01.contoso.example', aadDeviceId: 'b3c1b22b-5957-44b1-88c4-74c37c454b1c', osPlatform: 'WindowsServer2022', version: '21H2', healthStatus: 'Active', exposureLevel: 'High', lastSeen: iso(now - 5 * 60_000), lastIpAddress: '10.0.2.10' },
+    // Offline: machine actions stay Pending until TimeOut.
+    { ...common, id: '6ea0b4c2d968cc2ce57b7e87d96dc57ad9c5bb5c', computerDnsName: 'mac-erin.contoso.example', aadDeviceId: 'c4d2c33c-6a68-45c2-99d5-85d48e565c2d', osPlatform: 'macOS', version: '14.4', healthStatus: 'Inactive', lastSeen: iso(now - 5 * DAY), lastIpAddress: '10.0.3.4', online: false },
+  ];
+}
+
+/** Materialised audit records (a few hundred) for a demo tenant. */
+function demoAudit(tenantId: string, domain: string, users: string[], seed: number, count: number, now: number) {
+  const gen = new AuditGenerator({ seed, count, tenantId, anchorMs: now, spanMs: 3 * DAY, users, domain });
+  return Array.from({ length: count }, (_, i) => gen.record(i));
+}
+
+export function demoScenario(nowMs: number = Date.now()): Scenario {
+  const now = Math.floor(nowMs / 60_000) * 60_000;
+  const cUsers = contosoUsers(now);
+  const cDevices = contosoDevices(now);
+  const upns = cUsers.filter((u) => u.userType !== 'Guest').map((u) => u.userPrincipalName!);
+  const tel = demoTelemetry(DEMO.contoso.tenantId, now, cUsers, cDevices);
+  const fUsers: Array<Partial<SimUser>> = [
+    { id: '1c8d2f3e-0001-4b00-9000-000000000001', userPrincipalName: `admin@${DEMO.fabrikam.domain}`, displayName: 'Fabrikam Admin', directoryRoles: ['Global Administrator'] },
+    { id: '1c8d2f3e-0002-4b00-9000-000000000002', userPrincipalName: `gina@${DEMO.fabrikam.domain}`, displayName: 'Gina Gardner' },
+    { id: '1c8d2f3e-0003-4b00-9000-000000000003', userPrincipalName: `hank@${DEMO.fabrikam.domain}`, displayName: 'Hank Hill' },
+  ];
+  return {
+    tokenLifetimeSeconds: 3599,
+    manage: { duplicateBlobEvery: 10, lateRecordFraction: 0.03 },
+    tenants: [
+      {
+        tenantId: DEMO.contoso.tenantId,
+        displayName: 'Contoso Demo',
+        domains: [DEMO.contoso.domain, DEMO.contoso.vanityDomain],
+        apps: [{ clientId: DEMO.contoso.clientId, displayName: 'Cordon (demo)', clientSecrets: [DEMO.contoso.clientSecret], certificates: [], generateCertificate: true, permissions: structuredClone(CORDON_PERMISSIONS), directoryRoles: [] }],
+        users: cUsers as SimUser[],
+        groups: [{ id: DEMO_GROUP_FINANCE, displayName: 'Finance' }],
+        devices: cDevices as SimDevice[],
+        ...tel,
+        auditRecords: [...tel.auditRecords, ...demoAudit(DEMO.contoso.tenantId, DEMO.contoso.vanityDomain, upns, 4711, 320, now)],
+      },
+      {
+        tenantId: DEMO.fabrikam.tenantId,
+        displayName: 'Fabrikam Basic',
+        domains: [DEMO.fabrikam.domain],
+        licences: { entraP1: false, entraP2: false, defenderForEndpoint: true, defenderXdr: true, unifiedAuditLog: true },
+        apps: [{ clientId: DEMO.fabrikam.clientId, displayName: 'Cordon (demo)', clientSecrets: [DEMO.fabrikam.clientSecret], certificates: [], permissions: structuredClone(CORDON_PERMISSIONS), directoryRoles: [] }],
+        users: fUsers as SimUser[],
+        devices: [{ id: '7fb1c5d3ea79dd3df68c8f98ea7ed68beadbcc6d', computerDnsName: 'fab-ws-01.fabrikam.example', aadDeviceId: 'd5e3d44d-7b79-46d3-aae6-96e59f676d3e', osPlatform: 'Windows11', healthStatus: 'Active', lastSeen: new Date(now - HOUR).toISOString(), online: true, isolated: false, appExecutionRestricted: false }],
+        auditRecords: demoAudit(DEMO.fabrikam.tenantId, DEMO.fabrikam.domain, fUsers.map((u) => u.userPrincipalName!), 815, 60, now),
+      },
+    ],
+  };
+}

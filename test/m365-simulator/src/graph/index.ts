@@ -1,0 +1,32 @@
+/**
+ * Microsoft Graph v1.0 surface of the simulator (reference §3, §4, §6, §7).
+ *
+ * Users (get, disable/enable, password reset, revoke sessions), Identity Protection, Defender XDR
+ * alerts and incidents, Entra reports, Purview audit search and Secure Score. Handlers return
+ * Graph-shaped bodies and throw SimError with Graph's error body; the core server adds the
+ * `request-id`, `client-request-id` and `Date` headers.
+ */
+import type { SimModule } from '../types';
+import { createGraphEnv } from './access';
+import { auditLogRoutes } from './audit-logs';
+import { auditQueryRoutes } from './audit-queries';
+import { identityProtectionRoutes } from './identity-protection';
+import { secureScoreRoutes } from './secure-score';
+import { securityRoutes } from './security';
+import { userListRoutes } from './user-list';
+import { userMembershipRoutes } from './user-membership';
+import { userRoutes } from './users';
+
+export const graphModule: SimModule = (ctx) => {
+  const env = createGraphEnv(ctx);
+  return [
+    ...userRoutes(env),
+    ...userMembershipRoutes(env),
+    ...userListRoutes(env),
+    ...identityProtectionRoutes(env),
+    ...securityRoutes(env),
+    ...auditLogRoutes(env),
+    ...auditQueryRoutes(env),
+    ...secureScoreRoutes(env),
+  ];
+};

@@ -1,0 +1,29 @@
+/** Graph behaviour knobs from the scenario (types.ts GraphScenarioOptions), with defaults. */
+import type { Scenario } from '../types';
+
+export interface GraphOptions {
+  revokeSignInSessionsStatus: 200 | 204;
+  incidentsExpandFailureThreshold: number;
+  auditQuery: { notStartedMs: number; runningMs: number };
+  throttling: { identityProtectionPerSecond: number; reportsPer10Seconds: number; securityPerMinute: number };
+}
+
+export function graphOptions(scenario: Scenario): GraphOptions {
+  const o = scenario.graph ?? {};
+  return {
+    // 200 {value:true} per reference §4; a scenario may pick 204, which clients must also accept (trap 15).
+    revokeSignInSessionsStatus: o.revokeSignInSessionsStatus ?? 200,
+    // elastic/integrations#18144 saw it on "large tenants"; the exact size is unknown (trap 9).
+    incidentsExpandFailureThreshold: o.incidentsExpandFailureThreshold ?? 1000,
+    auditQuery: {
+      notStartedMs: o.auditQuery?.notStartedMs ?? 30_000,
+      runningMs: o.auditQuery?.runningMs ?? 120_000,
+    },
+    // Reference §3.5, newest (strictest) revision.
+    throttling: {
+      identityProtectionPerSecond: o.throttling?.identityProtectionPerSecond ?? 1,
+      reportsPer10Seconds: o.throttling?.reportsPer10Seconds ?? 5,
+      securityPerMinute: o.throttling?.securityPerMinute ?? 150,
+    },
+  };
+}

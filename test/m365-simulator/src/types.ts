@@ -1,0 +1,268 @@
+/**
+ * The simulator's internal contract: the shapes every emulated Microsoft surface (Entra ID, Graph,
+ * Management Activity API, Defender for Endpoint) shares. Domain modules are plain functions that
+ * return routes; the core server (server.ts) owns TLS, routing, fault injection and the journal.
+ *
+ * Change this file only additively: several modules are written against it.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+
+/** The four Microsoft hosts Cordon talks to. Each is served on its own HTTPS port. */
+export type SimHost = 'login' | 'graph' | 'manage' | 'defender';
+
+export interface SimRequest {
+  host: SimHost;
+  method: string;
+  /** Decoded path without the query string, e.g. `/v1.0/users/alice@contoso.com`. */
+  path: string;
+  /** The path exactly as sent (still percent-encoded); set by the core server. */
+  rawPath?: string;
+  query: URLSearchParams;
+  headers: IncomingHttpHeaders;
+  rawBody: Buffer;
+  /** Parsed JSON for `application/json`, a string map for form bodies, otherwise undefined. */
+  body: unknown;
+  /** Route parameters from the matched pattern (`/v1.0/users/:id` ⇒ `{ id }`), URI-decoded. */
+  params: Record<string, string>;
+  remoteAddress: string;
+  /** `https://localhost:<port>` of the host that received the request (for building nextLinks). */
+  baseUrl: string;
+  /** A request id the simulator minted (echoed as `request-id` / `client-request-id` where Microsoft does). */
+  requestId: string;
+}
+
+export interface SimResponse {
+  status: number;
+  headers?: Record<string, string>;
+  /** Objects are sent as JSON; strings and Buffers verbatim; undefined ⇒ empty body. */
+  body?: unknown;
+}
+
+export type SimHandler = (req: SimRequest) => SimResponse | Promise<SimResponse>;
+
+export interface SimRoute {
+  host: SimHost;
+  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+  /** Express-like pattern: `/v1.0/users/:id`, `/:tenant/oauth2/v2.0/token`. Matching is case-insensitive on literals. */
+  pattern: string;
+  handler: SimHandler;
+}
+
+/**
+ * Thrown by handlers (or helpers such as `requireToken`) to answer with a given response.
+ * The core server turns it into the response; anything else thrown becomes a 500.
+ */
+export class SimError extends Error {
+  constructor(readonly response: SimResponse) {
+    super(`simulated error ${response.status}`);
+  }
+}
+
+/** Licences a tenant holds; they gate features the way Microsoft does. */
+export interface TenantLicences {
+  /** Entra ID P1 (sign-in logs). */
+  entraP1: boolean;
+  /** Entra ID P2 (Identity Protection: riskyUsers, riskDetections, confirmCompromised). */
+  entraP2: boolean;
+  /** Microsoft Defender for Endpoint (machines, machine actions). */
+  defenderForEndpoint: boolean;
+  /** Defender XDR / Microsoft 365 Defender (alerts_v2, incidents). */
+  defenderXdr: boolean;
+  /** Unified audit log ingestion is on (Management Activity API, Purview audit search). */
+  unifiedAuditLog: boolean;
+}
+
+export interface SimApp {
+  clientId: string;
+  displayName: string;
+  /** Accepted client secrets. */
+  clientSecrets: string[];
+  /** PEM certificates registered on the app (client_assertion is verified against them). */
+  certificates: string[];
+  /** Application permissions granted per resource (they become the token's `roles`). */
+  permissions: {
+    graph: string[];
+    manage: string[];
+    defender: string[];
+  };
+  /** Directory roles held by the app's service principal (e.g. "Privileged Authentication Administrator"). */
+  directoryRoles: string[];
+  /** Secrets that exist but have expired (the token endpoint answers AADSTS7000222). */
+  expiredClientSecrets?: string[];
+  /**
+   * When true, the core generates a certificate + private key at start, registers the certificate on
+   * the app and reports both in `startSimulator(...).tenants[i].certificate`.
+   */
+  generateCertificate?: boolean;
+}
+
+export interface SimUser {
+  id: string;
+  userPrincipalName: string;
+  displayName: string;
+  mail?: string | null;
+  accountEnabled: boolean;
+  userType?: 'Member' | 'Guest';
+  /** Directory roles the user holds; a user with any is "privileged" (trap 13). */
+  directoryRoles: string[];
+  /** Group object ids the user is a member of. */
+  memberOf: string[];
+  signInSessionsValidFromDateTime: string;
+  /** Set when the password is changed through PATCH passwordProfile. */
+  lastPasswordChangeDateTime?: string;
+  forceChangePasswordNextSignIn?: boolean;
+  /** Identity Protection state of the user (riskyUsers). */
+  riskLevel: 'none' | 'low' | 'medium' | 'high' | 'hidden';
+  riskState: 'none' | 'confirmedSafe' | 'remediated' | 'dismissed' | 'atRisk' | 'confirmedCompromised';
+  riskDetail?: string;
+  riskLastUpdatedDateTime?: string;
+}
+
+export interface SimDevice {
+  /** Defender machine id (40 hex chars). */
+  id: string;
+  computerDnsName: string;
+  aadDeviceId: string | null;
+  osPlatform: string;
+  version?: string;
+  healthStatus: string;
+  riskScore?: string;
+  exposureLevel?: string;
+  lastSeen: string;
+  firstSeen?: string;
+  lastIpAddress?: string;
+  lastExternalIpAddress?: string;
+  /** Whether the device checks in: an offline device's actions stay Pending until TimeOut. */
+  online: boolean;
+  isolated: boolean;
+  isolationType?: 'Full' | 'Selective';
+  appExecutionRestricted: boolean;
+  /** Extra raw fields served as given. */
+  extra?: Record<string, unknown>;
+}
+
+/** A raw Microsoft object served as given (alerts, incidents, sign-ins, audits, records...). */
+export type RawRecord = Record<string, unknown>;
+
+export interface SimTenant {
+  tenantId: string;
+  displayName: string;
+  /** Verified domains; the first is the default (`contoso.onmicrosoft.com`). */
+  domains: string[];
+  licences: TenantLicences;
+  apps: SimApp[];
+  users: SimUser[];
+  groups: Array<{ id: string; displayName: string }>;
+  devices: SimDevice[];
+  alerts: RawRecord[];
+  incidents: RawRecord[];
+  signIns: RawRecord[];
+  directoryAudits: RawRecord[];
+  riskDetections: RawRecord[];
+  secureScores: RawRecord[];
+  secureScoreControlProfiles: RawRecord[];
+  /** Management Activity API audit records (each has CreationTime, Workload, RecordType, Id...). */
+  auditRecords: RawRecord[];
+}
+
+/** A scenario file: what a test or demo declares. Missing fields take defaults (see scenario.ts). */
+export interface Scenario {
+  tenants: Array<Partial<SimTenant> & { tenantId: string }>;
+  /** Token lifetime in seconds (default 3599). */
+  tokenLifetimeSeconds?: number;
+  /** Defender machine action progression, in simulated milliseconds. */
+  machineActions?: { pendingMs?: number; inProgressMs?: number; timeoutMs?: number };
+  /** Microsoft Graph behaviour knobs (defaults in graph/options.ts). */
+  graph?: GraphScenarioOptions;
+  /** Office 365 Management Activity API behaviour (defaults in manage-options.ts). */
+  manage?: ManageOptions;
+}
+
+/** Knobs of the Management Activity API emulation. Every field is optional. */
+export interface ManageOptions {
+  /** Delay between a record's CreationTime and the time its blob becomes available (default 30 min). */
+  latencyMs?: number;
+  /** Records whose availability falls in the same bucket of this width share a blob (default 15 min). */
+  blobWindowMs?: number;
+  /** Blobs per /subscriptions/content page before a NextPageUri is sent (default 50). */
+  pageSize?: number;
+  /** How long a blob stays retrievable after contentCreated (default 7 days; §2.7). */
+  contentRetentionMs?: number;
+  /** Every Nth blob (deterministically chosen) is listed again later under a new contentId (0 = off). */
+  duplicateBlobEvery?: number;
+  /** How much later a duplicate blob is listed (default 1 h). */
+  duplicateDelayMs?: number;
+  /** Share of records (0..1, chosen deterministically) delivered late, in a later blob (default 0). */
+  lateRecordFraction?: number;
+  /** Extra delay of late records (default 3 days, §2.7 "3–5+ days later"). */
+  lateRecordDelayMs?: number;
+  /** Error code for a bad time window: the documented AF20030 or the newer AF20055 (default AF20030). */
+  windowErrorCode?: 'AF20030' | 'AF20055';
+  /** Reject windows of exactly 24 h, as peers observed (default true; §2.2). */
+  rejectExactly24h?: boolean;
+  /** Requests per minute per tenant when PublisherIdentifier is sent (default 2000; §2.5). */
+  throttlePerMinute?: number;
+  /** Requests per minute of the one shared pool used by calls without PublisherIdentifier (default 300). */
+  throttleSharedPerMinute?: number;
+  /** Subscriptions that exist at start, per tenant id: contentType ⇒ status. */
+  subscriptions?: Record<string, Record<string, 'enabled' | 'disabled'>>;
+}
+
+/** Tunable Graph behaviour; every field is optional and has a Microsoft-like default. */
+export interface GraphScenarioOptions {
+  /** Status of `POST /users/{id}/revokeSignInSessions`: 200 `{value:true}` (default) or 204 (trap 15). */
+  revokeSignInSessionsStatus?: 200 | 204;
+  /** `incidents?$expand=alerts&$filter=…` answers a persistent 500 above this many incidents (trap 9). */
+  incidentsExpandFailureThreshold?: number;
+  /** Purview audit search progression, in simulated milliseconds. */
+  auditQuery?: { notStartedMs?: number; runningMs?: number };
+  /** Throttling limits; 0 turns one off. */
+  throttling?: {
+    /** Identity Protection: requests per second per tenant, all apps combined (default 1). */
+    identityProtectionPerSecond?: number;
+    /** Reports (auditLogs/*): requests per 10 s per app per tenant (default 5). */
+    reportsPer10Seconds?: number;
+    /** Security (/security/*): requests per minute per app per tenant (default 150). */
+    securityPerMinute?: number;
+  };
+}
+
+/** The simulated clock: real time plus an offset that `/_sim/clock/advance` moves forward. */
+export interface SimClock {
+  now(): Date;
+  nowMs(): number;
+  advance(ms: number): void;
+}
+
+/** What a verified access token carries. */
+export interface VerifiedToken {
+  tenant: SimTenant;
+  /** The app, for app-only tokens; undefined for user (delegated) tokens. */
+  app?: SimApp;
+  /** `aud` claim. */
+  audience: string;
+  roles: string[];
+  claims: Record<string, unknown>;
+}
+
+/** The services a domain module gets from the core. */
+export interface SimContext {
+  clock: SimClock;
+  tenants: Map<string, SimTenant>;
+  scenario: Scenario;
+  /** Find a tenant by GUID or verified domain (case-insensitive). */
+  findTenant(idOrDomain: string): SimTenant | undefined;
+  /**
+   * Verify the request's `Authorization: Bearer` token for a resource; throws SimError with the
+   * Microsoft-shaped 401 when missing/invalid/expired/wrong audience (Defender answers 403 for a wrong
+   * audience, trap 16). When `anyOf` is given, one of those roles must be present, else 403 in the
+   * resource's own error shape.
+   */
+  requireToken(req: SimRequest, resource: Exclude<SimHost, 'login'>, anyOf?: string[]): VerifiedToken;
+  /** Base URLs of the four hosts (`https://localhost:<port>`), known once the servers listen. */
+  baseUrls(): Record<SimHost, string>;
+  /** Minted ids. */
+  newGuid(): string;
+}
+
+export type SimModule = (ctx: SimContext) => SimRoute[];
