@@ -27,31 +27,41 @@ export function createLogger(level: string, destination?: pino.DestinationStream
   );
 }
 
-/** Nest's logger calls go to pino, with the Nest context as a field. */
+/**
+ * Nest's logger calls go to pino. Nest passes the logger's context last; `logger.log({ fields }, 'text')`
+ * becomes a pino line with those fields and that message.
+ */
 export class PinoNestLogger implements LoggerService {
   constructor(private readonly logger: Logger) {}
 
-  log(message: unknown, context?: string) {
-    this.write('info', message, context);
+  log(message: unknown, ...params: unknown[]) {
+    this.write('info', message, params);
   }
-  error(message: unknown, trace?: string, context?: string) {
-    this.write('error', message, context, trace);
+  error(message: unknown, ...params: unknown[]) {
+    this.write('error', message, params);
   }
-  warn(message: unknown, context?: string) {
-    this.write('warn', message, context);
+  warn(message: unknown, ...params: unknown[]) {
+    this.write('warn', message, params);
   }
-  debug(message: unknown, context?: string) {
-    this.write('debug', message, context);
+  debug(message: unknown, ...params: unknown[]) {
+    this.write('debug', message, params);
   }
-  verbose(message: unknown, context?: string) {
-    this.write('trace', message, context);
+  verbose(message: unknown, ...params: unknown[]) {
+    this.write('trace', message, params);
   }
 
-  private write(level: 'info' | 'error' | 'warn' | 'debug' | 'trace', message: unknown, context?: string, trace?: string) {
-    if (typeof message === 'object' && message !== null) {
-      this.logger[level]({ context, ...(message as object), ...(trace ? { trace } : {}) });
+  private write(level: 'info' | 'error' | 'warn' | 'debug' | 'trace', message: unknown, params: unknown[]) {
+    const strings = params.filter((p): p is string => typeof p === 'string');
+    const context = strings.length > 0 ? strings[strings.length - 1] : undefined;
+    const rest = strings.slice(0, -1);
+    if (typeof message === 'object' && message !== null && !(message instanceof Error)) {
+      this.logger[level]({ context, ...(message as object) }, rest.join(' ') || undefined);
+    } else if (message instanceof Error) {
+      this.logger[level]({ context, err: message }, rest.join(' ') || message.message);
     } else {
-      this.logger[level]({ context, ...(trace ? { trace } : {}) }, String(message));
+      // error(message, stack, context): a stack trace arrives as the string before the context
+      const stack = level === 'error' && rest.length > 0 ? rest.join('\n') : undefined;
+      this.logger[level]({ context, ...(stack ? { stack } : {}) }, String(message));
     }
   }
 }
