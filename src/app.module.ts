@@ -8,9 +8,10 @@ import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { JobsModule } from './jobs/jobs.module';
+import { TenantsModule } from './tenants/tenants.module';
 
 /** The feature modules; later modules (audit log, tenants, actions, collection) join this list. */
-export const FEATURE_MODULES = [AuditLogModule, AuthModule, HealthModule];
+export const FEATURE_MODULES = [AuditLogModule, AuthModule, HealthModule, TenantsModule];
 
 @Module({})
 export class AppModule {

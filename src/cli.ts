@@ -8,6 +8,7 @@ import { ApiKeysService } from './auth/api-keys.service';
 import { ROLES, Role } from './auth/roles';
 import { createLogger, PinoNestLogger } from './common/logger';
 import { loadConfigOrExit } from './config/load-or-exit';
+import { KeyRotationService } from './tenants/key-rotation.service';
 
 /** Operators at the shell are recorded in the audit log as the system's CLI. */
 const CLI_CONTEXT = { actor: { type: 'system' as const, id: 'cli', name: `cli (${userInfo().username})` }, requestId: randomUUID() };
@@ -17,6 +18,7 @@ const USAGE = `Usage: npm run cli -- <command>
   api-keys create --name <name> --roles <role[,role]> [--tenants <id[,id]>] [--expires-at <RFC 3339>]
   api-keys list
   api-keys revoke <id>
+  rotate-encryption-key
 
 Roles: ${ROLES.join(', ')}. With the embedded database, stop the service first (one process at a time).`;
 
@@ -43,6 +45,7 @@ function parseCreate(args: string[]) {
 
 async function main(argv: string[]): Promise<void> {
   const [group, command, ...rest] = argv;
+  if (group === 'rotate-encryption-key') return rotateEncryptionKey();
   if (group !== 'api-keys' || !command) fail('unknown command');
   const config = { ...loadConfigOrExit(), workers: false };
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
@@ -66,6 +69,22 @@ async function main(argv: string[]): Promise<void> {
     } else {
       fail(`unknown command api-keys ${command}`);
     }
+  } finally {
+    await app.close();
+  }
+}
+
+/**
+ * Re-encrypts every tenant credential under the current key. With the embedded key file a new key is
+ * made first; with CORDON_ENCRYPTION_KEY set the new key is that one and the old one is listed in
+ * CORDON_ENCRYPTION_PREVIOUS_KEYS for this run.
+ */
+async function rotateEncryptionKey(): Promise<void> {
+  const config = { ...loadConfigOrExit(), workers: false };
+  const app = await NestFactory.createApplicationContext(AppModule.forRoot(config), { logger: new PinoNestLogger(createLogger('warn')) });
+  try {
+    const { keyId, reencrypted } = await app.get(KeyRotationService).rotate();
+    process.stdout.write(`re-encrypted ${reencrypted} tenant credential(s) under key ${keyId}\n`);
   } finally {
     await app.close();
   }

@@ -46,6 +46,9 @@ describe('loadConfig', () => {
       CORDON_MICROSOFT_MAX_RETRIES: '2',
       CORDON_MICROSOFT_CONCURRENCY: '8',
       CORDON_METRICS_PORT: '9464',
+      CORDON_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64'),
+      CORDON_ENCRYPTION_PREVIOUS_KEYS: `${Buffer.alloc(32, 2).toString('base64')}, ${Buffer.alloc(32, 3).toString('base64')}`,
+      CORDON_AUDIT_HMAC_KEY: Buffer.alloc(32, 4).toString('base64'),
     });
     expect(config).toEqual({
       port: 8080,
@@ -68,7 +71,19 @@ describe('loadConfig', () => {
       microsoftMaxRetries: 2,
       microsoftConcurrency: 8,
       metricsPort: 9464,
+      encryptionKey: Buffer.alloc(32, 1).toString('base64'),
+      encryptionPreviousKeys: [Buffer.alloc(32, 2).toString('base64'), Buffer.alloc(32, 3).toString('base64')],
+      auditHmacKey: Buffer.alloc(32, 4),
     });
+  });
+
+  it('needs the encryption key with an external database, and keys of 32 bytes', () => {
+    expect(problemsOf({ DATABASE_URL: 'postgres://db/cordon' })).toEqual([expect.stringContaining('CORDON_ENCRYPTION_KEY is required with DATABASE_URL')]);
+    expect(problemsOf({ CORDON_ENCRYPTION_KEY: 'c2hvcnQ=', CORDON_ENCRYPTION_PREVIOUS_KEYS: 'c2hvcnQ=' })).toEqual([
+      'CORDON_ENCRYPTION_KEY must hold 32-byte keys, base64-encoded',
+      'CORDON_ENCRYPTION_PREVIOUS_KEYS must hold 32-byte keys, base64-encoded',
+    ]);
+    expect(problemsOf({ CORDON_AUDIT_HMAC_KEY: 'c2hvcnQ=' })).toEqual(['CORDON_AUDIT_HMAC_KEY must be at least 32 bytes, base64-encoded']);
   });
 
   it('lists every problem at once', () => {
@@ -80,7 +95,7 @@ describe('loadConfig', () => {
       CORDON_ENTRA_ISSUER: 'https://issuer',
       CORDON_BOOTSTRAP_ADMIN_KEY: 'cdn_short',
     });
-    expect(problems).toHaveLength(6);
+    expect(problems).toHaveLength(7);
     expect(problems.join('\n')).toMatch(/PORT must be an integer between 0 and 65535/);
     expect(problems.join('\n')).toMatch(/DATABASE_URL must be a postgres: or postgresql: URL/);
     expect(problems.join('\n')).toMatch(/CORDON_WORKERS must be true or false/);

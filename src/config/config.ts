@@ -30,6 +30,10 @@ export interface AppConfig {
   microsoftConcurrency: number;
   /** Serve /metrics on this port instead of the API port. */
   metricsPort?: number;
+  /** Tenant credential encryption key (base64, 32 bytes); undefined ⇒ the key file in dataDir (embedded only). */
+  encryptionKey?: string;
+  /** Earlier keys, for decryption only, until `rotate-encryption-key` has re-encrypted everything. */
+  encryptionPreviousKeys: string[];
   /** Key for HMACs in the audit log (values provable without being stored); default: a key file in dataDir. */
   auditHmacKey?: Buffer;
 }
@@ -111,6 +115,15 @@ export function loadConfig(env: Env = process.env): AppConfig {
     problems.push('CORDON_AUDIT_HMAC_KEY must be at least 32 bytes, base64-encoded');
   }
 
+  const encryptionKey = value('CORDON_ENCRYPTION_KEY');
+  const encryptionPreviousKeys = (value('CORDON_ENCRYPTION_PREVIOUS_KEYS') ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+  for (const [name, keys] of [['CORDON_ENCRYPTION_KEY', encryptionKey ? [encryptionKey] : []], ['CORDON_ENCRYPTION_PREVIOUS_KEYS', encryptionPreviousKeys]] as const) {
+    if (keys.some((k) => Buffer.from(k, 'base64').length !== 32)) problems.push(`${name} must hold 32-byte keys, base64-encoded`);
+  }
+  if (value('DATABASE_URL') !== undefined && encryptionKey === undefined) {
+    problems.push('CORDON_ENCRYPTION_KEY is required with DATABASE_URL (every replica must encrypt tenant credentials with the same key)');
+  }
+
   const config: AppConfig = {
     port: integer('PORT', 3000, 0, 65535),
     host: value('HOST') ?? '0.0.0.0',
@@ -129,6 +142,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     microsoftConcurrency: integer('CORDON_MICROSOFT_CONCURRENCY', 4, 1, 64),
     metricsPort: value('CORDON_METRICS_PORT') === undefined ? undefined : integer('CORDON_METRICS_PORT', 0, 1, 65535),
     auditHmacKey,
+    encryptionKey,
+    encryptionPreviousKeys,
   };
   if (config.metricsPort !== undefined && config.metricsPort === config.port) {
     problems.push('CORDON_METRICS_PORT must differ from PORT');

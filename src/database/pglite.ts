@@ -49,10 +49,39 @@ class SerializedClient extends EventEmitter {
   }
 }
 
+/**
+ * A query issued outside the open transaction while that transaction waits for it can never get the
+ * connection: on PostgreSQL it would use a second connection, on PGlite it would hang. Waiting this
+ * long for the connection turns such a bug into an error that names it.
+ */
+const LOCK_WAIT_MS = 60_000;
+
+function acquireOrFail(): Promise<() => void> {
+  return new Promise((resolve, reject) => {
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      reject(new Error(`waited ${LOCK_WAIT_MS / 1000}s for the embedded database connection; is a query running outside its transaction while the transaction waits for it?`));
+    }, LOCK_WAIT_MS);
+    timer.unref();
+    void lock.acquire().then((release) => {
+      clearTimeout(timer);
+      if (timedOut) release();
+      else resolve(release);
+    });
+  });
+}
+
 class SerializedPool extends EventEmitter {
   connect(callback: (err: Error | null, client?: SerializedClient, done?: () => void) => void) {
     void (async () => {
-      const release = await lock.acquire();
+      let release: () => void;
+      try {
+        release = await acquireOrFail();
+      } catch (error) {
+        callback(error as Error);
+        return;
+      }
       try {
         const db = await getPGliteInstance();
         let released = false;

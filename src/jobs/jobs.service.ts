@@ -14,6 +14,8 @@ export interface QueueDefinition<T extends object> {
   /** Jobs fetched per poll and handled concurrently by this process. */
   concurrency?: number;
   pollingIntervalSeconds?: number;
+  /** A cron schedule (UTC) on which pg-boss enqueues one job for all replicas together. */
+  cron?: string;
 }
 
 /** pg-boss's executor on an open TypeORM transaction, so a job is enqueued atomically with the change that needs it. */
@@ -63,6 +65,7 @@ export class JobsService implements OnApplicationBootstrap, BeforeApplicationShu
     await this.boss.start();
     for (const queue of this.queues.values()) {
       await this.boss.createQueue(queue.name, { name: queue.name, ...queue.options });
+      if (queue.cron) await this.boss.schedule(queue.name, queue.cron, {}, { tz: 'UTC' });
     }
     this.started = true;
     if (this.config.workers) await this.startWorkers();

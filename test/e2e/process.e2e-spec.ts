@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { shutdownGracefully } from '../../src/lifecycle';
 import pino from 'pino';
-import { bearer, startTestApp } from './support/test-app';
+import { bearer, startTestApp, TEST_ENCRYPTION_KEY } from './support/test-app';
 import { spawnEntry, waitForOutput } from './support/spawn';
 
 describe('the service process', () => {
@@ -30,7 +30,7 @@ describe('the service process', () => {
   });
 
   it('starts with no configuration, prints a working admin key once, and exits 0 on SIGTERM', async () => {
-    const run = spawnEntry('main', { PORT: '0', HOST: '127.0.0.1', CORDON_DATA_DIR: dataDir, DATABASE_URL: process.env.DATABASE_URL });
+    const run = spawnEntry('main', { PORT: '0', HOST: '127.0.0.1', CORDON_DATA_DIR: dataDir, DATABASE_URL: process.env.DATABASE_URL, CORDON_ENCRYPTION_KEY: process.env.DATABASE_URL ? TEST_ENCRYPTION_KEY : undefined });
     try {
       const [, port] = await waitForOutput(run.stderr, /Cordon listening on http:\/\/127\.0\.0\.1:(\d+)/);
       const key = process.env.DATABASE_URL ? undefined : (await waitForOutput(run.stdout, /(cdn_[A-Za-z0-9_-]{43})/))[1];

@@ -14,6 +14,7 @@ import type { Principal } from '../../../src/auth/principal';
 import { assertTenantAccess } from '../../../src/auth/tenant-scope';
 import { AppConfig, loadConfig } from '../../../src/config/config';
 import { createHttpApp } from '../../../src/http';
+import { createLogger } from '../../../src/common/logger';
 
 /** Routes that exist only in tests, to reach the error paths and the tenant scope check over HTTP. */
 @ApiExcludeController()
@@ -45,6 +46,9 @@ export class TestOnlyController {
   }
 }
 
+/** The suite's credential encryption key (a fixed test value; never use it anywhere real). */
+export const TEST_ENCRYPTION_KEY = Buffer.alloc(32, 7).toString('base64');
+
 export interface TestApp {
   app: NestFastifyApplication;
   http: TestAgent;
@@ -57,7 +61,11 @@ export interface TestApp {
  * The real application (same factory as `main.ts`) on the suite's database: PostgreSQL when the
  * global setup made one, else an embedded PGlite in a temporary directory.
  */
-export async function startTestApp(env: Record<string, string> = {}, extraModules: Array<Type<unknown> | DynamicModule> = []): Promise<TestApp> {
+export async function startTestApp(
+  env: Record<string, string> = {},
+  extraModules: Array<Type<unknown> | DynamicModule> = [],
+  options: { logLines?: string[] } = {},
+): Promise<TestApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'cordon-e2e-'));
   const adminKey = generateApiKey();
   const config = loadConfig({
@@ -66,13 +74,18 @@ export async function startTestApp(env: Record<string, string> = {}, extraModule
     CORDON_BOOTSTRAP_ADMIN_KEY: adminKey,
     CORDON_LOG_LEVEL: 'silent',
     CORDON_SHUTDOWN_TIMEOUT_S: '10',
+    CORDON_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
     ...env,
   });
 
   @Module({ imports: [AppModule.forRoot(config), ...extraModules], controllers: [TestOnlyController] })
   class TestRootModule {}
 
-  const app = await createHttpApp({ config, module: TestRootModule, logger: pino({ level: 'silent' }) });
+  // With logLines, every log line (at debug level) is captured, so tests can search them for secrets.
+  const logger = options.logLines
+    ? createLogger('debug', { write: (line: string) => options.logLines!.push(line) })
+    : pino({ level: 'silent' });
+  const app = await createHttpApp({ config, module: TestRootModule, logger });
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   const { BootstrapAdminService } = await import('../../../src/auth/bootstrap-admin.service');

@@ -1,0 +1,78 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { ArrayMaxSize, ArrayUnique, IsArray, IsIn, IsObject, IsString, Length, Validate, ValidatorConstraint, ValidatorConstraintInterface } from 'class-validator';
+
+/** Action types a policy can name (API.md "Response actions"). */
+export const ACTION_TYPES = [
+  'user.isolate',
+  'user.release',
+  'user.revoke-sessions',
+  'user.disable',
+  'user.enable',
+  'user.confirm-compromised',
+  'device.isolate',
+  'device.release',
+  'device.antivirus-scan',
+  'device.restrict-app-execution',
+  'device.unrestrict-app-execution',
+  'device.collect-investigation-package',
+] as const;
+
+@ValidatorConstraint({ name: 'hourlyLimits' })
+class HourlyLimitsConstraint implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+    return Object.entries(value).every(([type, limit]) => (ACTION_TYPES as readonly string[]).includes(type) && Number.isInteger(limit) && (limit as number) >= 0 && (limit as number) <= 100000);
+  }
+  defaultMessage(): string {
+    return `hourlyLimits maps action types (${ACTION_TYPES.join(', ')}) to whole numbers from 0 to 100000`;
+  }
+}
+
+export class PolicyDto {
+  @ApiProperty({ type: [String], description: 'Users never acted on: object ids or user principal names.', example: ['breakglass@contoso.com'] })
+  @IsArray()
+  @ArrayMaxSize(10000)
+  @ArrayUnique()
+  @IsString({ each: true })
+  @Length(1, 320, { each: true })
+  protectedUsers: string[];
+
+  @ApiProperty({ type: [String], description: 'Groups (object ids) whose members are never acted on.' })
+  @IsArray()
+  @ArrayMaxSize(1000)
+  @ArrayUnique()
+  @IsString({ each: true })
+  @Length(1, 320, { each: true })
+  protectedGroups: string[];
+
+  @ApiProperty({ enum: ACTION_TYPES, isArray: true, description: 'Action types that wait for a second responder\'s approval.' })
+  @IsArray()
+  @ArrayUnique()
+  @IsIn(ACTION_TYPES, { each: true, message: `each value in approvalRequired must be one of ${ACTION_TYPES.join(', ')}` })
+  approvalRequired: string[];
+
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'integer', minimum: 0 }, description: 'Most actions of a type per hour per tenant.', example: { 'user.disable': 20 } })
+  @IsObject()
+  @Validate(HourlyLimitsConstraint)
+  hourlyLimits: Record<string, number>;
+}
+
+export class PolicyResponse extends PolicyDto {
+  @ApiProperty({ format: 'uuid' }) tenantId: string;
+  @ApiProperty({ type: String, nullable: true }) updatedBy: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) updatedAt: string | null;
+}
+
+export class CapabilityResponse {
+  @ApiProperty({ example: 'sign-in-logs' }) capability: string;
+  @ApiProperty({ enum: ['available', 'unlicensed', 'forbidden', 'unreachable'] }) status: string;
+  @ApiProperty({ type: String, nullable: true }) detail: string | null;
+  @ApiProperty({ format: 'date-time' }) checkedAt: string;
+}
+
+export class CapabilitiesResponse {
+  @ApiProperty({ format: 'uuid' }) tenantId: string;
+  @ApiProperty({ enum: ['pending', 'connected', 'credential-error', 'unreachable'] }) connection: string;
+  @ApiProperty({ type: String, nullable: true }) connectionDetail: string | null;
+  @ApiProperty({ type: [CapabilityResponse], description: 'Empty until the first probe has run.' }) capabilities: CapabilityResponse[];
+}

@@ -1,0 +1,95 @@
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { AuditContext } from '../audit-log/audit-entry';
+import { AuditLogService } from '../audit-log/audit-log.service';
+import type { Principal } from '../auth/principal';
+import { JobsService } from '../jobs/jobs.service';
+import { CapabilityProbe, CapabilityResult } from './capability-probe';
+import { CapabilitiesResponse } from './dto/policy.dto';
+import { TenantCapabilityEntity } from './tenant.entity';
+import { TenantsRepository } from './tenants.repository';
+import { PROBE_QUEUE, TenantsService } from './tenants.service';
+
+const PROBE_ALL_QUEUE = 'tenants.probe-all';
+const SYSTEM = { type: 'system' as const, id: 'capability-probe', name: 'capability probe' };
+
+/**
+ * Capabilities per tenant: probed on registration, on request and daily; stored; audited when they
+ * change. Other modules read them to skip what a tenant's licences or permissions do not allow.
+ */
+@Injectable()
+export class TenantCapabilitiesService implements OnModuleInit {
+  private readonly logger = new Logger(TenantCapabilitiesService.name);
+
+  constructor(
+    private readonly tenants: TenantsService,
+    private readonly repository: TenantsRepository,
+    private readonly probe: CapabilityProbe,
+    private readonly auditLog: AuditLogService,
+    private readonly jobs: JobsService,
+  ) {}
+
+  onModuleInit(): void {
+    this.jobs.register<{ tenantId: string; requestId?: string }>({
+      name: PROBE_QUEUE,
+      options: { retryLimit: 3, retryDelay: 30, retryBackoff: true },
+      concurrency: 2,
+      handle: async ({ tenantId, requestId }) => {
+        await this.refreshById(tenantId, { actor: SYSTEM, requestId: requestId ?? randomUUID() });
+      },
+    });
+    // Daily re-probe of every enabled tenant (pg-boss cron: one run across all replicas).
+    this.jobs.register({
+      name: PROBE_ALL_QUEUE,
+      cron: '17 3 * * *',
+      handle: async () => {
+        for (const tenantId of await this.repository.listEnabledIds()) await this.jobs.send(PROBE_QUEUE, { tenantId }, { singletonKey: tenantId });
+      },
+    });
+  }
+
+  async get(principal: Principal, tenantId: string): Promise<CapabilitiesResponse> {
+    const tenant = await this.tenants.findVisible(principal, tenantId);
+    const rows = await this.repository.capabilities(tenantId);
+    return {
+      tenantId,
+      connection: tenant.connectionStatus,
+      connectionDetail: tenant.connectionDetail,
+      capabilities: rows.map((r) => ({ capability: r.capability, status: r.status, detail: r.detail, checkedAt: r.checkedAt.toISOString() })),
+    };
+  }
+
+  /** Probes now and answers with the result. */
+  async refresh(principal: Principal, tenantId: string, context: AuditContext): Promise<CapabilitiesResponse> {
+    await this.tenants.findVisible(principal, tenantId);
+    await this.refreshById(tenantId, context);
+    return this.get(principal, tenantId);
+  }
+
+  private async refreshById(tenantId: string, context: AuditContext): Promise<void> {
+    const tenant = await this.repository.findLive(tenantId);
+    if (!tenant) return; // deleted since the job was queued
+    const outcome = await this.probe.probe(this.tenants.credentialsOf(tenant));
+    const checkedAt = new Date();
+    await this.repository.transaction(async (manager) => {
+      const before = new Map((await this.repository.capabilities(tenantId, manager)).map((r) => [r.capability, r]));
+      const changes = outcome.capabilities.filter((c) => before.get(c.capability)?.status !== c.status || (before.get(c.capability)?.detail ?? null) !== c.detail);
+      await this.repository.replaceCapabilities(manager, tenantId, outcome.capabilities.map((c) => Object.assign(new TenantCapabilityEntity(), { tenantId, ...c, checkedAt })));
+      await this.repository.update(manager, tenantId, { connectionStatus: outcome.connection.status, connectionDetail: outcome.connection.detail, connectionCheckedAt: checkedAt });
+      if (tenant.connectionStatus !== outcome.connection.status || tenant.connectionDetail !== outcome.connection.detail) {
+        await this.auditLog.append(manager, { event: 'tenant.connection.changed', actor: context.actor, tenantId, subject: `tenant:${tenantId}`, requestId: context.requestId, data: { from: tenant.connectionStatus, to: outcome.connection.status, detail: outcome.connection.detail } });
+      }
+      if (changes.length > 0) {
+        await this.auditLog.append(manager, {
+          event: 'tenant.capabilities.changed',
+          actor: context.actor,
+          tenantId,
+          subject: `tenant:${tenantId}`,
+          requestId: context.requestId,
+          data: { changes: changes.map((c: CapabilityResult) => ({ capability: c.capability, from: before.get(c.capability)?.status ?? null, to: c.status, detail: c.detail })) },
+        });
+      }
+    });
+    this.logger.log({ tenantId, connection: outcome.connection.status }, 'capabilities probed');
+  }
+}

@@ -1,0 +1,51 @@
+import { Injectable } from '@nestjs/common';
+import type { AuditContext } from '../audit-log/audit-entry';
+import { AuditLogService } from '../audit-log/audit-log.service';
+import { describeActor } from '../auth/api-keys.service';
+import type { Principal } from '../auth/principal';
+import { PolicyDto, PolicyResponse } from './dto/policy.dto';
+import { TenantsRepository } from './tenants.repository';
+import { TenantsService } from './tenants.service';
+
+const EMPTY: PolicyDto = { protectedUsers: [], protectedGroups: [], approvalRequired: [], hourlyLimits: {} };
+
+/** Guardrails per tenant: protected users and groups, approvals, hourly limits. Replaced whole, audited. */
+@Injectable()
+export class TenantPoliciesService {
+  constructor(
+    private readonly tenants: TenantsService,
+    private readonly repository: TenantsRepository,
+    private readonly auditLog: AuditLogService,
+  ) {}
+
+  async get(principal: Principal, tenantId: string): Promise<PolicyResponse> {
+    await this.tenants.findVisible(principal, tenantId);
+    const policy = await this.repository.policy(tenantId);
+    if (!policy) return { tenantId, ...EMPTY, updatedBy: null, updatedAt: null };
+    return { tenantId, protectedUsers: policy.protectedUsers, protectedGroups: policy.protectedGroups, approvalRequired: policy.approvalRequired, hourlyLimits: policy.hourlyLimits, updatedBy: policy.updatedBy, updatedAt: policy.updatedAt.toISOString() };
+  }
+
+  async put(principal: Principal, tenantId: string, input: PolicyDto, context: AuditContext): Promise<PolicyResponse> {
+    await this.tenants.findVisible(principal, tenantId);
+    // UPNs are case-insensitive; object ids are GUIDs: compare everything lower-case.
+    const next = {
+      protectedUsers: [...new Set(input.protectedUsers.map((u) => u.trim().toLowerCase()))],
+      protectedGroups: [...new Set(input.protectedGroups.map((g) => g.trim().toLowerCase()))],
+      approvalRequired: [...input.approvalRequired].sort(),
+      hourlyLimits: input.hourlyLimits,
+    };
+    await this.repository.transaction(async (manager) => {
+      const before = await this.repository.policy(tenantId, manager);
+      await this.repository.savePolicy(manager, { tenantId, ...next, updatedBy: describeActor(context.actor) });
+      await this.auditLog.append(manager, {
+        event: 'tenant.policy.updated',
+        actor: context.actor,
+        tenantId,
+        subject: `tenant:${tenantId}`,
+        requestId: context.requestId,
+        data: { before: before ? { protectedUsers: before.protectedUsers, protectedGroups: before.protectedGroups, approvalRequired: before.approvalRequired, hourlyLimits: before.hourlyLimits } : EMPTY, after: next },
+      });
+    });
+    return this.get(principal, tenantId);
+  }
+}

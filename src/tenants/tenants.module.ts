@@ -1,0 +1,20 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { MicrosoftModule } from '../microsoft';
+import { CapabilityProbe } from './capability-probe';
+import { CredentialVault } from './credential-vault';
+import { KeyRotationService } from './key-rotation.service';
+import { TenantCapabilitiesService } from './tenant-capabilities.service';
+import { TenantPoliciesService } from './tenant-policies.service';
+import { TenantCapabilityEntity, TenantEntity, TenantPolicyEntity } from './tenant.entity';
+import { TenantsController } from './tenants.controller';
+import { TenantsRepository } from './tenants.repository';
+import { TenantsService } from './tenants.service';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([TenantEntity, TenantCapabilityEntity, TenantPolicyEntity]), MicrosoftModule],
+  controllers: [TenantsController],
+  providers: [TenantsRepository, TenantsService, CredentialVault, CapabilityProbe, TenantCapabilitiesService, TenantPoliciesService, KeyRotationService],
+  exports: [TenantsService, TenantCapabilitiesService, TenantPoliciesService, KeyRotationService],
+})
+export class TenantsModule {}

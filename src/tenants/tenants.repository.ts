@@ -1,0 +1,90 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { Brackets, DataSource, EntityManager, IsNull } from 'typeorm';
+import { TenantCapabilityEntity, TenantEntity, TenantPolicyEntity } from './tenant.entity';
+
+@Injectable()
+export class TenantsRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction(work);
+  }
+
+  newId(): string {
+    return randomUUID();
+  }
+
+  insert(manager: EntityManager, tenant: Omit<TenantEntity, 'createdAt' | 'updatedAt' | 'deletedAt' | 'connectionStatus' | 'connectionDetail' | 'connectionCheckedAt' | 'enabled'>): Promise<TenantEntity> {
+    const repository = manager.getRepository(TenantEntity);
+    return repository.save(repository.create({ ...tenant, enabled: true, connectionStatus: 'pending', connectionDetail: null, connectionCheckedAt: null, deletedAt: null }));
+  }
+
+  async findLiveByMicrosoftApp(manager: EntityManager, microsoftTenantId: string, clientId: string): Promise<TenantEntity | null> {
+    return manager.getRepository(TenantEntity).findOne({ where: { microsoftTenantId, clientId, deletedAt: IsNull() } });
+  }
+
+  /** A live (not deleted) tenant; with a manager the row is locked for the transaction. */
+  findLive(id: string, manager?: EntityManager): Promise<TenantEntity | null> {
+    const repository = (manager ?? this.dataSource.manager).getRepository(TenantEntity);
+    return repository.findOne({ where: { id, deletedAt: IsNull() }, ...(manager ? { lock: { mode: 'pessimistic_write' as const } } : {}) });
+  }
+
+  /** Live tenants, oldest first, keyset on (created_at, id), optionally limited to some ids. */
+  listPage(limit: number, onlyIds: string[] | null, after?: { createdAt: string; id: string }): Promise<TenantEntity[]> {
+    const query = this.dataSource
+      .getRepository(TenantEntity)
+      .createQueryBuilder('t')
+      .where('t.deleted_at IS NULL')
+      .orderBy('t.created_at', 'ASC')
+      .addOrderBy('t.id', 'ASC')
+      .limit(limit + 1);
+    if (onlyIds) query.andWhere('t.id IN (:...ids)', { ids: onlyIds.length ? onlyIds : ['00000000-0000-0000-0000-000000000000'] });
+    if (after) {
+      query.andWhere(
+        new Brackets((q) => q.where('t.created_at > :at', { at: after.createdAt }).orWhere('t.created_at = :at AND t.id > :id', { at: after.createdAt, id: after.id })),
+      );
+    }
+    return query.getMany();
+  }
+
+  /** Enabled live tenants (for the daily probe). */
+  listEnabledIds(): Promise<string[]> {
+    return this.dataSource.getRepository(TenantEntity).find({ select: { id: true }, where: { enabled: true, deletedAt: IsNull() } }).then((rows) => rows.map((r) => r.id));
+  }
+
+  async update(manager: EntityManager, id: string, changes: Partial<TenantEntity>): Promise<void> {
+    await manager.getRepository(TenantEntity).update({ id }, { ...changes, updatedAt: () => 'now()' });
+  }
+
+  async setConnection(id: string, status: TenantEntity['connectionStatus'], detail: string | null): Promise<void> {
+    await this.dataSource.getRepository(TenantEntity).update({ id }, { connectionStatus: status, connectionDetail: detail, connectionCheckedAt: () => 'now()' });
+  }
+
+  capabilities(tenantId: string, manager?: EntityManager): Promise<TenantCapabilityEntity[]> {
+    return (manager ?? this.dataSource.manager).getRepository(TenantCapabilityEntity).find({ where: { tenantId }, order: { capability: 'ASC' } });
+  }
+
+  async replaceCapabilities(manager: EntityManager, tenantId: string, rows: TenantCapabilityEntity[]): Promise<void> {
+    const repository = manager.getRepository(TenantCapabilityEntity);
+    const keep = rows.map((r) => r.capability);
+    if (keep.length) await repository.createQueryBuilder().delete().where('tenant_id = :tenantId AND capability NOT IN (:...keep)', { tenantId, keep }).execute();
+    await repository.upsert(rows, ['tenantId', 'capability']);
+  }
+
+  policy(tenantId: string, manager?: EntityManager): Promise<TenantPolicyEntity | null> {
+    return (manager ?? this.dataSource.manager).getRepository(TenantPolicyEntity).findOne({ where: { tenantId } });
+  }
+
+  async savePolicy(manager: EntityManager, policy: Omit<TenantPolicyEntity, 'updatedAt'>): Promise<TenantPolicyEntity> {
+    const repository = manager.getRepository(TenantPolicyEntity);
+    await repository.upsert({ ...policy, updatedAt: () => 'now()' } as never, ['tenantId']);
+    return (await repository.findOne({ where: { tenantId: policy.tenantId } }))!;
+  }
+
+  /** Rows whose credential is sealed under a key other than `keyId` (for key rotation). */
+  findSealedWithOtherKey(keyId: string, limit: number): Promise<TenantEntity[]> {
+    return this.dataSource.getRepository(TenantEntity).createQueryBuilder('t').where('t.credential_key_id <> :keyId', { keyId }).limit(limit).getMany();
+  }
+}

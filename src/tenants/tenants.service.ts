@@ -1,0 +1,188 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import type { AuditContext } from '../audit-log/audit-entry';
+import { AuditLogService } from '../audit-log/audit-log.service';
+import type { Principal } from '../auth/principal';
+import { assertTenantAccess, canAccessTenant } from '../auth/tenant-scope';
+import { decodeCursor, Page, PageQueryDto, toPage } from '../common/paging';
+import { Problem, problems } from '../common/problem';
+import { JobsService } from '../jobs/jobs.service';
+import { describeCertificate, TokenProvider, type CloudName, type TenantCredentials } from '../microsoft';
+import { describeActor } from '../auth/api-keys.service';
+import { CredentialVault, TenantCredential } from './credential-vault';
+import { CreateTenantDto, CredentialDto, TenantResponse, UpdateTenantDto } from './dto/tenant.dto';
+import { TenantEntity } from './tenant.entity';
+import { TenantsRepository } from './tenants.repository';
+
+export const PROBE_QUEUE = 'tenants.probe';
+
+export function toTenantResponse(t: TenantEntity): TenantResponse {
+  return {
+    id: t.id,
+    displayName: t.displayName,
+    tenantId: t.microsoftTenantId,
+    cloud: t.cloud,
+    clientId: t.clientId,
+    credential: {
+      type: t.credentialType,
+      ...(t.certificateThumbprint ? { thumbprint: t.certificateThumbprint } : {}),
+      ...(t.certificateExpiresAt ? { expiresAt: t.certificateExpiresAt.toISOString() } : {}),
+    },
+    enabled: t.enabled,
+    connection: { status: t.connectionStatus, detail: t.connectionDetail, checkedAt: t.connectionCheckedAt?.toISOString() ?? null },
+    createdBy: t.createdBy,
+    createdAt: t.createdAt.toISOString(),
+    updatedAt: t.updatedAt.toISOString(),
+  };
+}
+
+/** What the audit log may say about a credential: its kind and public certificate facts, never the secret. */
+function credentialFacts(credential: TenantCredential) {
+  if (credential.type === 'secret') return { type: 'secret' as const };
+  const info = describeCertificate(credential.certificatePem);
+  return { type: 'certificate' as const, thumbprint: info.thumbprintSha1, expiresAt: info.notAfter.toISOString() };
+}
+
+function toCredential(dto: CredentialDto): TenantCredential {
+  if (dto.type === 'secret') return { type: 'secret', secret: dto.secret! };
+  try {
+    describeCertificate(dto.certificatePem!);
+  } catch {
+    throw problems.validation([{ field: 'credential.certificatePem', message: 'certificatePem is not a readable X.509 certificate' }]);
+  }
+  return { type: 'certificate', certificatePem: dto.certificatePem!, privateKeyPem: dto.privateKeyPem! };
+}
+
+/**
+ * The tenant registry. Credentials are sealed by the vault before they reach the database and are
+ * opened only to hand them to the Microsoft layer. Every change is audited in its own transaction.
+ */
+@Injectable()
+export class TenantsService {
+  constructor(
+    private readonly repository: TenantsRepository,
+    private readonly vault: CredentialVault,
+    private readonly auditLog: AuditLogService,
+    private readonly jobs: JobsService,
+    private readonly tokens: TokenProvider,
+  ) {}
+
+  async create(input: CreateTenantDto, context: AuditContext): Promise<TenantResponse> {
+    const credential = toCredential(input.credential);
+    const facts = credentialFacts(credential);
+    const tenant = await this.repository.transaction(async (manager) => {
+      const existing = await this.repository.findLiveByMicrosoftApp(manager, input.tenantId.toLowerCase(), input.clientId.toLowerCase());
+      if (existing) throw new Problem(409, 'tenant-exists', 'Tenant already registered', `This app is already registered for Microsoft tenant ${input.tenantId} as ${existing.id}.`, { existingId: existing.id });
+      const id = this.repository.newId();
+      const sealed = this.vault.seal(id, credential);
+      const saved = await this.repository.insert(manager, {
+        id,
+        displayName: input.displayName,
+        microsoftTenantId: input.tenantId.toLowerCase(),
+        cloud: input.cloud,
+        clientId: input.clientId.toLowerCase(),
+        credentialType: credential.type,
+        credentialCiphertext: sealed.ciphertext,
+        credentialKeyId: sealed.keyId,
+        certificateThumbprint: facts.type === 'certificate' ? facts.thumbprint : null,
+        certificateExpiresAt: facts.type === 'certificate' ? new Date(facts.expiresAt) : null,
+        createdBy: describeActor(context.actor),
+      });
+      await this.auditLog.append(manager, {
+        event: 'tenant.created',
+        actor: context.actor,
+        tenantId: id,
+        subject: `tenant:${id}`,
+        requestId: context.requestId,
+        data: { displayName: saved.displayName, microsoftTenantId: saved.microsoftTenantId, cloud: saved.cloud, clientId: saved.clientId, credential: facts },
+      });
+      // The connection test and capability probe start at once, with the tenant (no phantom job if this rolls back).
+      await this.jobs.send(PROBE_QUEUE, { tenantId: id, requestId: context.requestId }, { singletonKey: id }, manager);
+      return saved;
+    });
+    return toTenantResponse(tenant);
+  }
+
+  async list(principal: Principal, query: PageQueryDto): Promise<Page<TenantResponse>> {
+    const after = decodeCursor(query.cursor, 2) as [string, string] | undefined;
+    const rows = await this.repository.listPage(query.limit, principal.tenantIds, after && { createdAt: after[0], id: after[1] });
+    return toPage(rows, query.limit, (t) => [t.createdAt.toISOString(), t.id], toTenantResponse);
+  }
+
+  async get(principal: Principal, id: string): Promise<TenantResponse> {
+    return toTenantResponse(await this.findVisible(principal, id));
+  }
+
+  /** A live tenant the principal may see, else 404 (a tenant outside a key's list does not exist for it). */
+  async findVisible(principal: Principal, id: string): Promise<TenantEntity> {
+    assertTenantAccess(principal, id);
+    const tenant = await this.repository.findLive(id);
+    if (!tenant) throw problems.notFound(`Tenant ${id} does not exist.`);
+    return tenant;
+  }
+
+  async update(principal: Principal, id: string, input: UpdateTenantDto, context: AuditContext): Promise<TenantResponse> {
+    if (!canAccessTenant(principal, id)) throw problems.notFound(`Tenant ${id} does not exist.`);
+    const credential = input.credential ? toCredential(input.credential) : undefined;
+    const updated = await this.repository.transaction(async (manager) => {
+      const tenant = await this.lockLive(manager, id);
+      const changes: Partial<TenantEntity> = {};
+      const changed: Record<string, unknown> = {};
+      if (input.displayName !== undefined && input.displayName !== tenant.displayName) {
+        changes.displayName = input.displayName;
+        changed.displayName = { from: tenant.displayName, to: input.displayName };
+      }
+      if (input.enabled !== undefined && input.enabled !== tenant.enabled) {
+        changes.enabled = input.enabled;
+        changed.enabled = { from: tenant.enabled, to: input.enabled };
+      }
+      if (credential) {
+        const sealed = this.vault.seal(id, credential);
+        const facts = credentialFacts(credential);
+        Object.assign(changes, {
+          credentialType: credential.type,
+          credentialCiphertext: sealed.ciphertext,
+          credentialKeyId: sealed.keyId,
+          certificateThumbprint: facts.type === 'certificate' ? facts.thumbprint : null,
+          certificateExpiresAt: facts.type === 'certificate' ? new Date(facts.expiresAt) : null,
+          connectionStatus: 'pending',
+          connectionDetail: null,
+        });
+        changed.credential = { rotated: true, ...facts };
+      }
+      if (Object.keys(changes).length === 0) return tenant;
+      await this.repository.update(manager, id, changes);
+      await this.auditLog.append(manager, { event: 'tenant.updated', actor: context.actor, tenantId: id, subject: `tenant:${id}`, requestId: context.requestId, data: { changed } });
+      if (credential) await this.jobs.send(PROBE_QUEUE, { tenantId: id, requestId: context.requestId }, {}, manager);
+      return (await this.repository.findLive(id, manager))!;
+    });
+    if (credential) this.tokens.forget({ tenantId: updated.microsoftTenantId, clientId: updated.clientId, cloud: updated.cloud as CloudName });
+    return toTenantResponse(updated);
+  }
+
+  /** Disables collection and actions for good; the tenant's history (audit log, events) is kept. */
+  async remove(principal: Principal, id: string, context: AuditContext): Promise<void> {
+    if (!canAccessTenant(principal, id)) throw problems.notFound(`Tenant ${id} does not exist.`);
+    await this.repository.transaction(async (manager) => {
+      const tenant = await this.lockLive(manager, id);
+      await this.repository.update(manager, id, { enabled: false, deletedAt: new Date() });
+      await this.auditLog.append(manager, { event: 'tenant.deleted', actor: context.actor, tenantId: id, subject: `tenant:${id}`, requestId: context.requestId, data: { displayName: tenant.displayName } });
+    });
+  }
+
+  /** Decrypted credentials for the Microsoft layer (never returned over HTTP, never logged). */
+  credentialsOf(tenant: TenantEntity): TenantCredentials {
+    return {
+      tenantId: tenant.microsoftTenantId,
+      clientId: tenant.clientId,
+      cloud: tenant.cloud as CloudName,
+      credential: this.vault.open(tenant.id, { ciphertext: tenant.credentialCiphertext, keyId: tenant.credentialKeyId }),
+    };
+  }
+
+  private async lockLive(manager: EntityManager, id: string): Promise<TenantEntity> {
+    const tenant = await this.repository.findLive(id, manager);
+    if (!tenant) throw problems.notFound(`Tenant ${id} does not exist.`);
+    return tenant;
+  }
+}
