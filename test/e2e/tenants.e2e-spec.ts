@@ -178,4 +178,16 @@ describe('tenants and Microsoft connectivity (against the simulator)', () => {
       for (const secret of secrets) expect(dump).not.toContain(secret);
     }
   });
+
+  it('registers a tenant with a certificate credential', async () => {
+    await t.http.delete(`/v1/tenants/${contosoId}`).set(bearer(t.adminKey)).expect(204);
+    const cert = contoso.certificate!;
+    const res = await register({ displayName: 'Contoso (certificate)', tenantId: contoso.tenantId, cloud: 'global', clientId: contoso.clientId, credential: { type: 'certificate', certificatePem: cert.certPem, privateKeyPem: cert.privateKeyPem } });
+    expect(res.status).toBe(201);
+    expect(res.body.credential).toMatchObject({ type: 'certificate', expiresAt: expect.any(String) });
+    expect(res.body.credential.thumbprint.toLowerCase()).toBe(cert.thumbprint.toLowerCase());
+    const caps = (await t.http.post(`/v1/tenants/${res.body.id}/capabilities/refresh`).set(bearer(t.adminKey)).expect(200)).body;
+    expect(caps.connection).toBe('connected');
+    expect(statusOf(caps, 'alerts')).toMatchObject({ status: 'available' });
+  });
 });
