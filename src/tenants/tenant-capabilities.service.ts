@@ -59,6 +59,12 @@ export class TenantCapabilitiesService implements OnModuleInit {
     };
   }
 
+  /** The stored status of one capability (undefined until the first probe), for modules deciding what to skip. */
+  async statusOf(tenantId: string, capability: string): Promise<{ status: string; detail: string | null } | undefined> {
+    const row = (await this.repository.capabilities(tenantId)).find((r) => r.capability === capability);
+    return row && { status: row.status, detail: row.detail };
+  }
+
   /** Probes now and answers with the result. */
   async refresh(principal: Principal, tenantId: string, context: AuditContext): Promise<CapabilitiesResponse> {
     await this.tenants.findVisible(principal, tenantId);

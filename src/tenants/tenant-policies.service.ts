@@ -25,6 +25,12 @@ export class TenantPoliciesService {
     return { tenantId, protectedUsers: policy.protectedUsers, protectedGroups: policy.protectedGroups, approvalRequired: policy.approvalRequired, hourlyLimits: policy.hourlyLimits, updatedBy: policy.updatedBy, updatedAt: policy.updatedAt.toISOString() };
   }
 
+  /** The policy in force for a tenant (empty when none was set), for the actions engine. */
+  async policyOf(tenantId: string): Promise<PolicyDto> {
+    const policy = await this.repository.policy(tenantId);
+    return policy ? { protectedUsers: policy.protectedUsers, protectedGroups: policy.protectedGroups, approvalRequired: policy.approvalRequired, hourlyLimits: policy.hourlyLimits } : { ...EMPTY };
+  }
+
   async put(principal: Principal, tenantId: string, input: PolicyDto, context: AuditContext): Promise<PolicyResponse> {
     await this.tenants.findVisible(principal, tenantId);
     // UPNs are case-insensitive; object ids are GUIDs: compare everything lower-case.

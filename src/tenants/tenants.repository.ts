@@ -49,6 +49,10 @@ export class TenantsRepository {
     return query.getMany();
   }
 
+  listEnabled(): Promise<TenantEntity[]> {
+    return this.dataSource.getRepository(TenantEntity).find({ where: { enabled: true, deletedAt: IsNull() }, order: { createdAt: 'ASC' } });
+  }
+
   /** Enabled live tenants (for the daily probe). */
   listEnabledIds(): Promise<string[]> {
     return this.dataSource.getRepository(TenantEntity).find({ select: { id: true }, where: { enabled: true, deletedAt: IsNull() } }).then((rows) => rows.map((r) => r.id));

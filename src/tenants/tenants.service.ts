@@ -170,6 +170,16 @@ export class TenantsService {
     });
   }
 
+  /** Live, enabled tenants (collection schedules, daily probes). */
+  listEnabled(): Promise<TenantEntity[]> {
+    return this.repository.listEnabled();
+  }
+
+  /** A live tenant by id with no access check (for jobs that run as the system). */
+  findLive(id: string): Promise<TenantEntity | null> {
+    return this.repository.findLive(id);
+  }
+
   /** Decrypted credentials for the Microsoft layer (never returned over HTTP, never logged). */
   credentialsOf(tenant: TenantEntity): TenantCredentials {
     return {
