@@ -1,6 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
+import { ActionsModule } from './actions/actions.module';
 import { AuditLogModule } from './audit-log/audit-log.module';
+import { EntraIdModule } from './integrations/entra-id/entra-id.module';
 import { AuthModule } from './auth/auth.module';
 import { ProblemFilter } from './common/problem.filter';
 import { AppConfig, loadConfig } from './config/config';
@@ -11,7 +13,7 @@ import { JobsModule } from './jobs/jobs.module';
 import { TenantsModule } from './tenants/tenants.module';
 
 /** The feature modules; later modules (audit log, tenants, actions, collection) join this list. */
-export const FEATURE_MODULES = [AuditLogModule, AuthModule, HealthModule, TenantsModule];
+export const FEATURE_MODULES = [AuditLogModule, AuthModule, HealthModule, TenantsModule, ActionsModule, EntraIdModule];
 
 @Module({})
 export class AppModule {

@@ -49,6 +49,13 @@ describe('loadConfig', () => {
       CORDON_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64'),
       CORDON_ENCRYPTION_PREVIOUS_KEYS: `${Buffer.alloc(32, 2).toString('base64')}, ${Buffer.alloc(32, 3).toString('base64')}`,
       CORDON_AUDIT_HMAC_KEY: Buffer.alloc(32, 4).toString('base64'),
+      CORDON_EVENTS_RETENTION_DAYS: '30',
+      CORDON_COLLECTION_INTERVAL_MINUTES: '10',
+      CORDON_COLLECTION_OVERLAP_MINUTES: '90',
+      CORDON_COLLECTION_INITIAL_LOOKBACK_HOURS: '24',
+      CORDON_COLLECTION_CONCURRENCY: '8',
+      CORDON_COLLECTION_MAX_BLOB_ATTEMPTS: '5',
+      CORDON_COLLECTION_WORKER_CONCURRENCY: '2',
     });
     expect(config).toEqual({
       port: 8080,
@@ -74,6 +81,9 @@ describe('loadConfig', () => {
       encryptionKey: Buffer.alloc(32, 1).toString('base64'),
       encryptionPreviousKeys: [Buffer.alloc(32, 2).toString('base64'), Buffer.alloc(32, 3).toString('base64')],
       auditHmacKey: Buffer.alloc(32, 4),
+      actionLeaseSeconds: 30,
+      eventsRetentionDays: 30,
+      collection: { intervalMinutes: 10, overlapMinutes: 90, initialLookbackHours: 24, concurrency: 8, maxBlobAttempts: 5, workerConcurrency: 2 },
     });
   });
 
@@ -148,5 +158,21 @@ describe('loadConfig', () => {
     expect(problems.join('\n')).toMatch(/CORDON_MICROSOFT_TIMEOUT_S must be an integer between 1 and 600/);
     expect(problems.join('\n')).toMatch(/CORDON_MICROSOFT_MAX_RETRIES must be an integer between 0 and 10/);
     expect(problems.join('\n')).toMatch(/CORDON_MICROSOFT_CONCURRENCY must be an integer between 1 and 64/);
+  });
+
+  it('defaults the collection settings', () => {
+    expect(loadConfig({})).toMatchObject({ eventsRetentionDays: 90, collection: { intervalMinutes: 5, overlapMinutes: 60, initialLookbackHours: 168, concurrency: 4, maxBlobAttempts: 3, workerConcurrency: 4 } });
+  });
+
+  it('bounds the collection settings, one problem per line', () => {
+    const problems = problemsOf({ CORDON_EVENTS_RETENTION_DAYS: '0', CORDON_COLLECTION_INTERVAL_MINUTES: 'often', CORDON_COLLECTION_INITIAL_LOOKBACK_HOURS: '200', CORDON_COLLECTION_CONCURRENCY: '33', CORDON_COLLECTION_MAX_BLOB_ATTEMPTS: '0', CORDON_COLLECTION_OVERLAP_MINUTES: '-1' });
+    expect(problems).toEqual([
+      expect.stringMatching(/^CORDON_EVENTS_RETENTION_DAYS must be an integer between 1 and 3650/),
+      expect.stringMatching(/^CORDON_COLLECTION_INTERVAL_MINUTES must be an integer between 1 and 1440/),
+      expect.stringMatching(/^CORDON_COLLECTION_OVERLAP_MINUTES must be an integer between 0 and 1440/),
+      expect.stringMatching(/^CORDON_COLLECTION_INITIAL_LOOKBACK_HOURS must be an integer between 1 and 168/),
+      expect.stringMatching(/^CORDON_COLLECTION_CONCURRENCY must be an integer between 1 and 32/),
+      expect.stringMatching(/^CORDON_COLLECTION_MAX_BLOB_ATTEMPTS must be an integer between 1 and 20/),
+    ]);
   });
 });

@@ -34,8 +34,29 @@ export interface AppConfig {
   encryptionKey?: string;
   /** Earlier keys, for decryption only, until `rotate-encryption-key` has re-encrypted everything. */
   encryptionPreviousKeys: string[];
+  /** How long an action's runner holds it without renewing; after that another process may resume it. */
+  actionLeaseSeconds: number;
   /** Key for HMACs in the audit log (values provable without being stored); default: a key file in dataDir. */
   auditHmacKey?: Buffer;
+  /** Events older than this many days are removed by the daily retention job. */
+  eventsRetentionDays: number;
+  /** Telemetry collection (README "Telemetry collection"). */
+  collection: CollectionConfig;
+}
+
+export interface CollectionConfig {
+  /** Default minutes between runs of a tenant's stream (each stream can be changed over the API). */
+  intervalMinutes: number;
+  /** How far behind the cursor each run lists again, for content that became available late. */
+  overlapMinutes: number;
+  /** How far back a stream's first run reaches (at most 168 h: the API keeps 7 days). */
+  initialLookbackHours: number;
+  /** Content blobs fetched at once per run (per tenant and stream). */
+  concurrency: number;
+  /** Attempts at a failing blob before it is reported as a gap. */
+  maxBlobAttempts: number;
+  /** Collection runs each worker process handles at once. */
+  workerConcurrency: number;
 }
 
 export class ConfigError extends Error {
@@ -144,6 +165,16 @@ export function loadConfig(env: Env = process.env): AppConfig {
     auditHmacKey,
     encryptionKey,
     encryptionPreviousKeys,
+    actionLeaseSeconds: integer('CORDON_ACTION_LEASE_S', 30, 2, 3600),
+    eventsRetentionDays: integer('CORDON_EVENTS_RETENTION_DAYS', 90, 1, 3650),
+    collection: {
+      intervalMinutes: integer('CORDON_COLLECTION_INTERVAL_MINUTES', 5, 1, 1440),
+      overlapMinutes: integer('CORDON_COLLECTION_OVERLAP_MINUTES', 60, 0, 1440),
+      initialLookbackHours: integer('CORDON_COLLECTION_INITIAL_LOOKBACK_HOURS', 168, 1, 168),
+      concurrency: integer('CORDON_COLLECTION_CONCURRENCY', 4, 1, 32),
+      maxBlobAttempts: integer('CORDON_COLLECTION_MAX_BLOB_ATTEMPTS', 3, 1, 20),
+      workerConcurrency: integer('CORDON_COLLECTION_WORKER_CONCURRENCY', 4, 1, 64),
+    },
   };
   if (config.metricsPort !== undefined && config.metricsPort === config.port) {
     problems.push('CORDON_METRICS_PORT must differ from PORT');

@@ -87,6 +87,11 @@ export type GraphQuery = Record<string, string | number | boolean | undefined>;
 export interface GraphCallOptions {
   query?: GraphQuery;
   headers?: Record<string, string>;
+  /**
+   * Sent as `client-request-id` (Graph echoes it as `request-id` and support can trace it); the same
+   * id is kept across retries of the call. Default: a new GUID per attempt.
+   */
+  clientRequestId?: string;
 }
 
 interface GraphPage<T> {
@@ -162,7 +167,7 @@ export class TenantGraphClient {
       // Fetched here (the AuthenticationHandler then finds it cached) so that a refused credential
       // surfaces as MicrosoftAuthError, not as a GraphError that has lost its type.
       await this.options.tokens.getToken(this.tenant, 'graph');
-      const clientRequestId = randomUUID();
+      const clientRequestId = options.clientRequestId ?? randomUUID();
       const request = this.client.api(path).headers({ ...(options.headers ?? {}), 'client-request-id': clientRequestId });
       if (options.query) request.query(definedOnly(options.query));
       try {

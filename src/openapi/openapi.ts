@@ -13,6 +13,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addServer('/', 'This server')
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key (`cdn_...`) or an Entra ID access token.' }, 'bearer')
     .addTag('api-keys', 'API keys for playbooks and scripts (admin).')
+    .addTag('actions', 'Response actions: contain users and devices; approvals; the action record.')
     .addTag('audit-log', 'The tamper-evident action log (auditor, admin).')
     .addTag('tenants', 'Microsoft 365 tenants, their capabilities and policies (admin writes; analyst, responder, admin read).')
     .addTag('operations', 'Health and metrics (no authentication).')

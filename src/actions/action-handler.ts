@@ -1,0 +1,88 @@
+/**
+ * What an integration module contributes to the actions engine: a handler per action type. The engine
+ * owns lifecycle, audit, idempotency, policy and execution; handlers own the Microsoft calls. The
+ * engine never imports Microsoft code — handlers turn Microsoft's answers into StepError codes.
+ */
+
+export interface ActionTarget {
+  /** What the caller asked for (`alice@contoso.com`, an object id, a device name). */
+  requested: string;
+  /** The resolved object id at Microsoft. */
+  id: string;
+  /** A human name for it (UPN, DNS name). */
+  display: string;
+  /** Ids and names policy checks compare against protected lists (lower-case). */
+  identities: string[];
+  /** Group object ids the target belongs to (for protected groups), lower-case. */
+  groups: string[];
+  /** Anything else worth recording about the resolution. */
+  details?: Record<string, unknown>;
+}
+
+export interface StepContext {
+  actionId: string;
+  tenantId: string;
+  target: ActionTarget;
+  params: Record<string, unknown>;
+  reason: string;
+  requestedBy: { type: string; id: string; name: string };
+  /** A GUID to send as Microsoft's client request id for this step (recorded with the step). */
+  clientRequestId: string;
+  /** Capability statuses of the tenant, e.g. { 'identity-protection': 'unlicensed' }. */
+  capabilities: Record<string, string>;
+}
+
+export interface StepOutcome {
+  status: 'succeeded' | 'skipped';
+  /** What happened, for people: "disabled sign-in", "already disabled", "skipped: no Entra ID P2". */
+  summary: string;
+  /** Read back after the change: true when the effect is visible, false when it is not (reported). */
+  verified?: boolean;
+  microsoftRequestId?: string;
+  detail?: Record<string, unknown>;
+}
+
+export interface StepPreview {
+  /** What running the step would change now, from the current state ("accountEnabled true → false"). */
+  wouldChange: string;
+  /** False when the step would do nothing (already in the wanted state) or would be skipped. */
+  changes: boolean;
+}
+
+export interface StepDefinition {
+  name: string;
+  /** Reads the current state first; doing the step again after a crash must be harmless. */
+  run(ctx: StepContext): Promise<StepOutcome>;
+  preview(ctx: StepContext): Promise<StepPreview>;
+}
+
+export interface ActionHandler {
+  type: string;
+  /** The target kind in the route (`user`, `device`). */
+  targetKind: 'user' | 'device';
+  /** Capabilities that must be `available` for the action at all. */
+  requiredCapabilities: string[];
+  /** Resolves what the caller named; throws StepError('target-not-found') when Microsoft has no such thing. */
+  resolve(tenantId: string, requested: string): Promise<ActionTarget>;
+  steps(params: Record<string, unknown>): StepDefinition[];
+  /** Plain words the result carries (e.g. what revoking sessions does not do). */
+  notes?: string[];
+}
+
+/** A precise failure of a step (or of target resolution): a stable code plus Microsoft's own words. */
+export class StepError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly extra: { microsoftCode?: string; microsoftRequestId?: string; status?: number; retryable?: boolean } = {},
+  ) {
+    super(message);
+    this.name = 'StepError';
+  }
+
+  toJSON() {
+    return { code: this.code, message: this.message, ...this.extra };
+  }
+}
+
+export const ACTION_HANDLERS = Symbol('ACTION_HANDLERS');

@@ -1,0 +1,34 @@
+import type { ActionEntity, ActionStepEntity } from './action.entity';
+import type { ActionResponse } from './dto/action.dto';
+
+export function toActionResponse(action: ActionEntity, steps: ActionStepEntity[]): ActionResponse {
+  return {
+    id: action.id,
+    type: action.type,
+    tenantId: action.tenantId,
+    target: action.target,
+    status: action.status,
+    steps: steps.map((s) => ({
+      name: s.name,
+      status: s.status,
+      startedAt: s.startedAt?.toISOString() ?? null,
+      finishedAt: s.finishedAt?.toISOString() ?? null,
+      attempts: s.attempts,
+      ...(s.microsoftRequestId ? { microsoftRequestId: s.microsoftRequestId } : {}),
+      ...(s.detail ? { detail: s.detail } : {}),
+      ...(s.error ? { error: s.error } : {}),
+    })),
+    reason: action.reason,
+    ticket: action.ticket,
+    dryRun: action.dryRun,
+    requestedBy: action.requestedBy,
+    ...(action.approvedBy ? { approvedBy: action.approvedBy } : {}),
+    ...(action.decidedBy ? { decidedBy: action.decidedBy } : {}),
+    ...(action.decisionReason ? { decisionReason: action.decisionReason } : {}),
+    createdAt: action.createdAt.toISOString(),
+    updatedAt: action.updatedAt.toISOString(),
+    ...(action.completedAt ? { completedAt: action.completedAt.toISOString() } : {}),
+    ...(action.result ? { result: action.result } : {}),
+    ...(action.error ? { error: action.error } : {}),
+  };
+}

@@ -1,0 +1,62 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import type { AppConfig } from '../config/config';
+import { APP_CONFIG } from '../config/config.module';
+import { JobsService } from '../jobs/jobs.service';
+import { ActionExecutor } from './action-executor';
+import { ActionsRepository } from './actions.repository';
+import { EXECUTE_QUEUE } from './actions.service';
+
+/**
+ * The safety net under the hot path: the durable `actions.execute` job each admitted action gets, and a
+ * sweep (in processes that run workers) that resumes actions whose runner died — queued too long, or
+ * running with a lapsed lease — on whichever replica notices first.
+ */
+@Injectable()
+export class ActionsRecovery implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(ActionsRecovery.name);
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly jobs: JobsService,
+    private readonly executor: ActionExecutor,
+    private readonly repository: ActionsRepository,
+  ) {}
+
+  onModuleInit(): void {
+    this.jobs.register<{ actionId: string }>({
+      name: EXECUTE_QUEUE,
+      concurrency: 4,
+      handle: async ({ actionId }) => this.executor.execute(actionId),
+    });
+    this.jobs.register({
+      name: 'actions.idempotency-cleanup',
+      cron: '23 * * * *',
+      handle: async () => this.repository.deleteExpiredIdempotencyKeys(25),
+    });
+  }
+
+  onApplicationBootstrap(): void {
+    if (!this.config.workers) return;
+    const everyMs = Math.max(1000, (this.config.actionLeaseSeconds * 1000) / 2);
+    this.timer = setInterval(() => void this.sweep(), everyMs);
+    this.timer.unref();
+    void this.sweep();
+  }
+
+  async sweep(): Promise<void> {
+    try {
+      for (const id of await this.repository.findOrphans(this.config.actionLeaseSeconds, 50)) {
+        this.logger.warn({ actionId: id }, 'resuming an action whose runner stopped');
+        void this.executor.execute(id);
+      }
+    } catch (error) {
+      this.logger.error({ err: error }, 'action recovery sweep failed');
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.executor.drain();
+  }
+}

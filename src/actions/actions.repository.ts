@@ -1,0 +1,170 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { ActionEntity, ActionStatus, ActionStepEntity, IdempotencyKeyEntity } from './action.entity';
+
+export interface ActionFilter {
+  tenantIds?: string[] | null;
+  tenantId?: string;
+  type?: string;
+  status?: string;
+  target?: string;
+  requestedBy?: string;
+  since?: Date;
+  until?: Date;
+}
+
+@Injectable()
+export class ActionsRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction(work);
+  }
+
+  async insert(manager: EntityManager, action: Partial<ActionEntity>): Promise<ActionEntity> {
+    const repository = manager.getRepository(ActionEntity);
+    return repository.save(repository.create(action));
+  }
+
+  findById(id: string, manager?: EntityManager): Promise<ActionEntity | null> {
+    return (manager ?? this.dataSource.manager).getRepository(ActionEntity).findOne({ where: { id } });
+  }
+
+  /** Locks the action row for the rest of the transaction (approve, reject, cancel, step outcomes). */
+  lock(manager: EntityManager, id: string): Promise<ActionEntity | null> {
+    return manager.getRepository(ActionEntity).findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
+  }
+
+  steps(actionId: string, manager?: EntityManager): Promise<ActionStepEntity[]> {
+    return (manager ?? this.dataSource.manager).getRepository(ActionStepEntity).find({ where: { actionId }, order: { position: 'ASC' } });
+  }
+
+  async stepsOf(actionIds: string[]): Promise<Map<string, ActionStepEntity[]>> {
+    const map = new Map<string, ActionStepEntity[]>(actionIds.map((id) => [id, []]));
+    if (actionIds.length === 0) return map;
+    const rows = await this.dataSource.getRepository(ActionStepEntity).createQueryBuilder('s').where('s.action_id IN (:...ids)', { ids: actionIds }).orderBy('s.position').getMany();
+    for (const row of rows) map.get(row.actionId)!.push(row);
+    return map;
+  }
+
+  async insertSteps(manager: EntityManager, actionId: string, names: string[]): Promise<void> {
+    if (names.length === 0) return;
+    await manager.getRepository(ActionStepEntity).insert(names.map((name, position) => ({ actionId, position, name, status: 'pending' as const, attempts: 0 })));
+  }
+
+  async update(manager: EntityManager, id: string, changes: Partial<ActionEntity>): Promise<void> {
+    await manager.getRepository(ActionEntity).update({ id }, { ...changes, updatedAt: () => 'now()' } as never);
+  }
+
+  async updateStep(manager: EntityManager, actionId: string, position: number, changes: Partial<ActionStepEntity>): Promise<void> {
+    await manager.getRepository(ActionStepEntity).update({ actionId, position }, changes as never);
+  }
+
+  /**
+   * Takes the action for execution: a queued action, or a running one whose lease has expired (its
+   * process died). Only one process wins; it holds the lease while it works.
+   */
+  async claim(id: string, owner: string, leaseSeconds: number): Promise<boolean> {
+    const rows = await this.dataSource.query(
+      `UPDATE actions SET status = 'running', lease_owner = $2, lease_until = now() + make_interval(secs => $3), updated_at = now()
+        WHERE id = $1 AND (status = 'queued' OR (status = 'running' AND (lease_until IS NULL OR lease_until < now()) ))
+        RETURNING id`,
+      [id, owner, leaseSeconds],
+    );
+    return (Array.isArray(rows[0]) ? rows[0] : rows).length > 0;
+  }
+
+  async renewLease(id: string, owner: string, leaseSeconds: number): Promise<boolean> {
+    const rows = await this.dataSource.query(
+      `UPDATE actions SET lease_until = now() + make_interval(secs => $3) WHERE id = $1 AND lease_owner = $2 AND status = 'running' RETURNING id`,
+      [id, owner, leaseSeconds],
+    );
+    return (Array.isArray(rows[0]) ? rows[0] : rows).length > 0;
+  }
+
+  /** Unfinished work nobody holds: queued for a while, or running with an expired lease. */
+  async findOrphans(queuedForSeconds: number, limit: number): Promise<string[]> {
+    const rows: Array<{ id: string }> = await this.dataSource.query(
+      `SELECT id FROM actions
+        WHERE ((status = 'queued' AND updated_at < now() - make_interval(secs => $1))
+           OR (status = 'running' AND lease_until < now()))
+          -- admitted actions only (steps exist); a request still being admitted is not orphaned
+          AND EXISTS (SELECT 1 FROM action_steps s WHERE s.action_id = actions.id)
+        ORDER BY created_at LIMIT $2`,
+      [queuedForSeconds, limit],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** Serializes admission of one action type on one tenant, so hourly caps hold under concurrency. */
+  async lockAdmission(manager: EntityManager, tenantId: string, type: string): Promise<void> {
+    await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`actions:${tenantId}:${type}`]);
+  }
+
+  /** Actions of a type on a tenant counted against its hourly cap (refused and dry-run ones do not count). */
+  async recentForCap(manager: EntityManager, tenantId: string, type: string, excludeId: string): Promise<Date[]> {
+    const rows: Array<{ created_at: Date }> = await manager.query(
+      `SELECT created_at FROM actions
+        WHERE tenant_id = $1 AND type = $2 AND created_at > now() - interval '1 hour' AND id <> $3
+          AND NOT dry_run AND status NOT IN ('rejected', 'cancelled')
+        ORDER BY created_at`,
+      [tenantId, type, excludeId],
+    );
+    return rows.map((r) => r.created_at);
+  }
+
+  async listPage(filter: ActionFilter, limit: number, after?: { createdAt: string; id: string }): Promise<ActionEntity[]> {
+    const q = this.dataSource.getRepository(ActionEntity).createQueryBuilder('a').orderBy('a.created_at', 'DESC').addOrderBy('a.id', 'DESC').limit(limit + 1);
+    if (filter.tenantIds) q.andWhere('a.tenant_id IN (:...scope)', { scope: filter.tenantIds.length ? filter.tenantIds : ['00000000-0000-0000-0000-000000000000'] });
+    if (filter.tenantId) q.andWhere('a.tenant_id = :tenantId', { tenantId: filter.tenantId });
+    if (filter.type) q.andWhere('a.type = :type', { type: filter.type });
+    if (filter.status) q.andWhere('a.status = :status', { status: filter.status });
+    if (filter.target) q.andWhere('(a.target_key = :target OR lower(a.target->>\'requested\') = :target OR lower(a.target->>\'display\') = :target)', { target: filter.target.toLowerCase() });
+    if (filter.requestedBy) q.andWhere('a.requested_by_id = :requestedBy', { requestedBy: filter.requestedBy });
+    if (filter.since) q.andWhere('a.created_at >= :since', { since: filter.since });
+    if (filter.until) q.andWhere('a.created_at < :until', { until: filter.until });
+    if (after) q.andWhere('(a.created_at < :at OR (a.created_at = :at AND a.id < :id))', { at: after.createdAt, id: after.id });
+    return q.getMany();
+  }
+
+  // --- idempotency keys -------------------------------------------------------------------------
+
+  /** Inserts the key as in progress; returns the existing row instead when the key was seen. */
+  async claimIdempotencyKey(manager: EntityManager, principalId: string, key: string, hash: Buffer): Promise<IdempotencyKeyEntity | null> {
+    const inserted = await manager.query(
+      `INSERT INTO idempotency_keys (principal_id, key, request_hash, state) VALUES ($1, $2, $3, 'in_progress')
+       ON CONFLICT (principal_id, key) DO NOTHING RETURNING key`,
+      [principalId, key, hash],
+    );
+    if ((Array.isArray(inserted[0]) ? inserted[0] : inserted).length > 0) return null;
+    return manager.getRepository(IdempotencyKeyEntity).findOne({ where: { principalId, key } });
+  }
+
+  async completeIdempotencyKey(principalId: string, key: string, status: number, body: unknown, headers: Record<string, string>, manager?: EntityManager): Promise<void> {
+    await (manager ?? this.dataSource.manager)
+      .getRepository(IdempotencyKeyEntity)
+      .update({ principalId, key }, { state: 'completed', responseStatus: status, responseBody: body as never, responseHeaders: headers });
+  }
+
+  /** A request that failed before it changed anything frees its key, so the caller may retry. */
+  async releaseIdempotencyKey(principalId: string, key: string): Promise<void> {
+    await this.dataSource.getRepository(IdempotencyKeyEntity).delete({ principalId, key, state: 'in_progress' });
+  }
+
+  /** An in-progress key whose request died long ago (the process crashed) may be taken over. */
+  async takeOverStaleKey(manager: EntityManager, principalId: string, key: string, hash: Buffer, olderThanSeconds: number): Promise<boolean> {
+    const rows = await manager.query(
+      `UPDATE idempotency_keys SET created_at = now(), request_hash = $3 WHERE principal_id = $1 AND key = $2 AND state = 'in_progress'
+         AND created_at < now() - make_interval(secs => $4) RETURNING key`,
+      [principalId, key, hash, olderThanSeconds],
+    );
+    return (Array.isArray(rows[0]) ? rows[0] : rows).length > 0;
+  }
+
+  async deleteExpiredIdempotencyKeys(olderThanHours: number): Promise<void> {
+    await this.dataSource.query(`DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => $1)`, [olderThanHours]);
+  }
+}
+
+export type { ActionStatus };

@@ -1,0 +1,272 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import type { AppConfig } from '../config/config';
+import { APP_CONFIG } from '../config/config.module';
+import { AuditLogService } from '../audit-log/audit-log.service';
+import type { RequestContext } from '../auth/access.decorator';
+import { assertTenantAccess, canAccessTenant } from '../auth/tenant-scope';
+import { decodeCursor, Page, toPage } from '../common/paging';
+import { Problem, problems } from '../common/problem';
+import { JobsService } from '../jobs/jobs.service';
+import { TenantCapabilitiesService } from '../tenants/tenant-capabilities.service';
+import { TenantPoliciesService } from '../tenants/tenant-policies.service';
+import { TenantsService } from '../tenants/tenants.service';
+import { ActionCatalogue } from './action-catalogue';
+import { ActionExecutor } from './action-executor';
+import { ActionHandler, ActionTarget, StepContext, StepError } from './action-handler';
+import { toActionResponse } from './action-view';
+import { ActionEntity, FINAL_STATUSES } from './action.entity';
+import { ActionsRepository } from './actions.repository';
+import { ActionQueryDto, ActionRequestDto, ActionResponse } from './dto/action.dto';
+import { HttpResult, withIdempotency } from './idempotency';
+
+export const EXECUTE_QUEUE = 'actions.execute';
+
+export interface ActionRequest {
+  tenantId: string;
+  type: string;
+  requested: string;
+  /** The validated body: reason, ticket, dryRun and the type's own parameters. */
+  body: ActionRequestDto;
+  context: RequestContext;
+  idempotencyKey?: string;
+  /** Seconds to wait for the final state (Prefer: wait=N), at most 60. */
+  waitSeconds?: number;
+}
+
+const subjectOf = (type: string, target: string) => `${type}:${target}`;
+
+/**
+ * Admission of response actions: idempotency, tenant scope, capability, target resolution, policy
+ * (protected targets, approvals, hourly caps), then execution. The request is in the audit log before
+ * any Microsoft call; refusals are recorded as rejected actions and answered as problems.
+ */
+@Injectable()
+export class ActionsService {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly repository: ActionsRepository,
+    private readonly catalogue: ActionCatalogue,
+    private readonly executor: ActionExecutor,
+    private readonly auditLog: AuditLogService,
+    private readonly jobs: JobsService,
+    private readonly tenants: TenantsService,
+    private readonly capabilities: TenantCapabilitiesService,
+    private readonly policies: TenantPoliciesService,
+  ) {}
+
+  request(input: ActionRequest): Promise<HttpResult> {
+    const fingerprint = { type: input.type, tenantId: input.tenantId, target: input.requested, body: input.body };
+    return withIdempotency(this.repository, `${input.context.principal.type}:${input.context.principal.id}`, input.idempotencyKey, fingerprint, () => this.admit(input));
+  }
+
+  private async admit(input: ActionRequest): Promise<HttpResult> {
+    const { context } = input;
+    const tenant = await this.tenants.findVisible(context.principal, input.tenantId);
+    if (!tenant.enabled) throw new Problem(409, 'tenant-disabled', 'Tenant disabled', `Tenant ${tenant.id} is disabled; enable it to act on it.`);
+    const handler = this.catalogue.get(input.type);
+    const { reason, ticket, dryRun, ...params } = input.body as ActionRequestDto & Record<string, unknown>;
+
+    // Write-ahead: the request is recorded before anything is asked of Microsoft.
+    const action = await this.repository.transaction(async (manager) => {
+      const created = await this.repository.insert(manager, {
+        tenantId: tenant.id,
+        type: input.type,
+        target: { requested: input.requested },
+        targetKey: input.requested.toLowerCase(),
+        status: 'queued',
+        reason,
+        ticket: ticket ?? null,
+        dryRun: dryRun ?? false,
+        params,
+        requestedBy: context.actor,
+        requestedById: context.actor.id,
+      });
+      await this.auditLog.append(manager, {
+        event: 'action.requested',
+        actor: context.actor,
+        tenantId: tenant.id,
+        actionId: created.id,
+        subject: subjectOf(input.type, input.requested),
+        requestId: context.requestId,
+        data: { type: input.type, target: input.requested, reason, ticket: ticket ?? null, dryRun: dryRun ?? false, params },
+      });
+      return created;
+    });
+
+    await this.checkCapabilities(action, handler, context);
+    let target: ActionTarget;
+    try {
+      target = await handler.resolve(tenant.id, input.requested);
+    } catch (error) {
+      const stepError = error instanceof StepError ? error : new StepError('target-resolution-failed', error instanceof Error ? error.message : String(error));
+      await this.failResolution(action, stepError, context.requestId);
+      return this.answer(action.id, 202);
+    }
+    const policy = await this.policies.policyOf(tenant.id);
+    const protectedHit = target.identities.find((i) => policy.protectedUsers.includes(i)) ?? target.groups.find((g) => policy.protectedGroups.includes(g));
+    if (protectedHit) {
+      await this.refuse(action, context.requestId, new Problem(409, 'protected-target', 'Protected target', `${target.display} is protected by the tenant policy (${target.identities.includes(protectedHit) ? 'protected user' : `member of protected group ${protectedHit}`}); Cordon will not act on it.`, { actionId: action.id, target: target.display }));
+    }
+    const needsApproval = !context.principal.roles.includes('responder') || policy.approvalRequired.includes(input.type);
+    const definitions = handler.steps(params);
+
+    if (dryRun) return this.dryRun(action, handler, target, params, context.requestId, needsApproval);
+
+    const status = await this.repository.transaction(async (manager) => {
+      await this.repository.lockAdmission(manager, tenant.id, input.type);
+      const limit = policy.hourlyLimits[input.type];
+      if (limit !== undefined) {
+        const recent = await this.repository.recentForCap(manager, tenant.id, input.type, action.id);
+        if (recent.length >= limit) {
+          const retryAfter = Math.max(1, Math.ceil((recent[0].getTime() + 3600_000 - Date.now()) / 1000));
+          throw new Problem(429, 'action-rate-limited', 'Action rate limit reached', `The tenant policy allows ${limit} ${input.type} action(s) per hour; try again in ${retryAfter} s.`, { actionId: action.id, limit, retryAfterSeconds: retryAfter }, { 'Retry-After': String(retryAfter) });
+        }
+      }
+      const next = needsApproval ? 'awaiting_approval' : 'queued';
+      await this.repository.insertSteps(manager, action.id, definitions.map((d) => d.name));
+      await this.repository.update(manager, action.id, { status: next, target: { ...target, requested: input.requested } as never, targetKey: target.id.toLowerCase() });
+      await this.auditLog.append(manager, {
+        event: needsApproval ? 'action.awaiting-approval' : 'action.accepted',
+        actor: context.actor,
+        tenantId: tenant.id,
+        actionId: action.id,
+        subject: subjectOf(input.type, target.display),
+        requestId: context.requestId,
+        data: { target: { id: target.id, display: target.display, ...(target.details ?? {}) }, steps: definitions.map((d) => d.name), ...(needsApproval ? { why: policy.approvalRequired.includes(input.type) ? 'policy requires approval for this action type' : 'the requester is not a responder' } : {}) },
+      });
+      if (!needsApproval) await this.enqueueSafetyNet(manager, action.id);
+      return next;
+    }).catch(async (error) => {
+      if (error instanceof Problem && error.slug === 'action-rate-limited') await this.refuse(action, context.requestId, error);
+      throw error;
+    });
+
+    if (status === 'awaiting_approval') return this.answer(action.id, 202);
+    return this.startAndAnswer(action.id, input.waitSeconds);
+  }
+
+  async approve(actionId: string, context: RequestContext, waitSeconds?: number): Promise<HttpResult> {
+    await this.decide(actionId, context, 'approve');
+    return this.startAndAnswer(actionId, waitSeconds);
+  }
+
+  async reject(actionId: string, context: RequestContext, reason?: string): Promise<ActionResponse> {
+    await this.decide(actionId, context, 'reject', reason);
+    return this.get(actionId, context);
+  }
+
+  async cancel(actionId: string, context: RequestContext, reason?: string): Promise<ActionResponse> {
+    await this.repository.transaction(async (manager) => {
+      const action = await this.lockVisible(manager, actionId, context);
+      if (FINAL_STATUSES.includes(action.status)) throw new Problem(409, 'action-finished', 'Action already finished', `Action ${actionId} is ${action.status}; there is nothing to cancel.`);
+      await this.repository.update(manager, actionId, { status: 'cancelled', decidedBy: context.actor, decisionReason: reason ?? null, completedAt: new Date(), leaseOwner: null, leaseUntil: null });
+      await this.auditLog.append(manager, { event: 'action.cancelled', actor: context.actor, tenantId: action.tenantId, actionId, subject: subjectOf(action.type, action.targetKey), requestId: context.requestId, data: { from: action.status, reason: reason ?? null } });
+    });
+    return this.get(actionId, context);
+  }
+
+  async get(actionId: string, context: RequestContext): Promise<ActionResponse> {
+    const action = await this.repository.findById(actionId);
+    if (!action || !canAccessTenant(context.principal, action.tenantId)) throw problems.notFound(`Action ${actionId} does not exist.`);
+    return toActionResponse(action, await this.repository.steps(actionId));
+  }
+
+  async list(query: ActionQueryDto, context: RequestContext): Promise<Page<ActionResponse>> {
+    const after = decodeCursor(query.cursor, 2) as [string, string] | undefined;
+    const rows = await this.repository.listPage({ ...query, tenantIds: context.principal.tenantIds }, query.limit, after && { createdAt: after[0], id: after[1] });
+    const steps = await this.repository.stepsOf(rows.slice(0, query.limit).map((r) => r.id));
+    return toPage(rows, query.limit, (a) => [a.createdAt.toISOString(), a.id], (a) => toActionResponse(a, steps.get(a.id) ?? []));
+  }
+
+  // --- internals --------------------------------------------------------------------------------
+
+  private async checkCapabilities(action: ActionEntity, handler: ActionHandler, context: RequestContext): Promise<void> {
+    for (const capability of handler.requiredCapabilities) {
+      const status = await this.capabilities.statusOf(action.tenantId, capability);
+      if (status?.status !== 'available') {
+        await this.refuse(action, context.requestId, new Problem(409, 'capability-unavailable', 'Capability unavailable', `${action.type} needs ${capability}, which is ${status ? `${status.status}${status.detail ? `: ${status.detail}` : ''}` : 'not probed yet'} for this tenant.`, { actionId: action.id, capability, capabilityStatus: status?.status ?? 'unknown' }));
+      }
+    }
+  }
+
+  /** Records the refusal on the action and throws the problem for the caller. */
+  private async refuse(action: ActionEntity, requestId: string, problem: Problem): Promise<never> {
+    await this.repository.transaction(async (manager) => {
+      await this.repository.update(manager, action.id, { status: 'rejected', error: { code: problem.slug, message: problem.detail ?? problem.title }, decidedBy: { type: 'system', id: 'policy', name: 'Cordon policy' }, completedAt: new Date() });
+      await this.auditLog.append(manager, { event: 'action.refused', actor: { type: 'system', id: 'policy', name: 'Cordon policy' }, tenantId: action.tenantId, actionId: action.id, subject: subjectOf(action.type, action.targetKey), requestId, data: { code: problem.slug, detail: problem.detail } });
+    });
+    throw problem;
+  }
+
+  private async failResolution(action: ActionEntity, error: StepError, requestId: string): Promise<void> {
+    await this.repository.transaction(async (manager) => {
+      await this.repository.insertSteps(manager, action.id, ['resolve-target']);
+      await this.repository.updateStep(manager, action.id, 0, { status: 'failed', attempts: 1, startedAt: action.createdAt, finishedAt: new Date(), error: error.toJSON(), microsoftRequestId: error.extra.microsoftRequestId ?? null });
+      await this.repository.update(manager, action.id, { status: 'failed', error: error.toJSON(), completedAt: new Date() });
+      await this.auditLog.append(manager, { event: 'action.failed', actor: { type: 'system', id: 'actions-engine', name: 'actions engine' }, tenantId: action.tenantId, actionId: action.id, subject: subjectOf(action.type, action.targetKey), requestId, data: { error: error.toJSON() } });
+    });
+  }
+
+  private async dryRun(action: ActionEntity, handler: ActionHandler, target: ActionTarget, params: Record<string, unknown>, requestId: string, needsApproval: boolean): Promise<HttpResult> {
+    const capabilities: Record<string, string> = {};
+    for (const name of ['identity-protection', 'user-actions', 'defender-actions']) {
+      const status = await this.capabilities.statusOf(action.tenantId, name);
+      if (status) capabilities[name] = status.status;
+    }
+    const ctx: StepContext = { actionId: action.id, tenantId: action.tenantId, target, params, reason: action.reason, requestedBy: action.requestedBy, clientRequestId: action.id, capabilities };
+    const definitions = handler.steps(params);
+    const plan: Array<{ step: string; wouldChange: string; changes: boolean }> = [];
+    for (const d of definitions) plan.push({ step: d.name, ...(await d.preview(ctx)) });
+    await this.repository.transaction(async (manager) => {
+      await this.repository.insertSteps(manager, action.id, definitions.map((d) => d.name));
+      for (const [position, p] of plan.entries()) await this.repository.updateStep(manager, action.id, position, { status: 'skipped', detail: { dryRun: true, wouldChange: p.wouldChange, changes: p.changes } });
+      const result = { dryRun: true, plan, wouldNeedApproval: needsApproval, ...(handler.notes?.length ? { notes: handler.notes } : {}) };
+      await this.repository.update(manager, action.id, { status: 'succeeded', target: target as never, targetKey: target.id.toLowerCase(), result, completedAt: new Date() });
+      await this.auditLog.append(manager, { event: 'action.dry-run', actor: action.requestedBy, tenantId: action.tenantId, actionId: action.id, subject: subjectOf(action.type, target.display), requestId, data: result });
+    });
+    return this.answer(action.id, 200);
+  }
+
+  private async decide(actionId: string, context: RequestContext, decision: 'approve' | 'reject', reason?: string): Promise<void> {
+    await this.repository.transaction(async (manager) => {
+      const action = await this.lockVisible(manager, actionId, context);
+      if (action.status !== 'awaiting_approval') throw new Problem(409, 'action-not-awaiting-approval', 'Not awaiting approval', `Action ${actionId} is ${action.status}.`);
+      if (action.requestedById === context.actor.id && action.requestedBy.type === context.actor.type) {
+        throw new Problem(403, 'self-approval', 'Own request', 'A request must be approved or rejected by a different responder than the one who made it.');
+      }
+      const approved = decision === 'approve';
+      await this.repository.update(manager, actionId, approved ? { status: 'queued', approvedBy: context.actor } : { status: 'rejected', decidedBy: context.actor, decisionReason: reason ?? null, completedAt: new Date() });
+      await this.auditLog.append(manager, { event: approved ? 'action.approved' : 'action.rejected', actor: context.actor, tenantId: action.tenantId, actionId, subject: subjectOf(action.type, action.targetKey), requestId: context.requestId, data: { reason: reason ?? null } });
+      if (approved) await this.enqueueSafetyNet(manager, actionId);
+    });
+  }
+
+  private async lockVisible(manager: EntityManager, actionId: string, context: RequestContext): Promise<ActionEntity> {
+    const action = await this.repository.lock(manager, actionId);
+    if (!action) throw problems.notFound(`Action ${actionId} does not exist.`);
+    assertTenantAccess(context.principal, action.tenantId);
+    return action;
+  }
+
+  /** Durable fallback: if this process dies before running the action, the job (on any replica) does. */
+  private async enqueueSafetyNet(manager: EntityManager, actionId: string): Promise<void> {
+    await this.jobs.send(EXECUTE_QUEUE, { actionId }, { startAfter: this.config.actionLeaseSeconds, singletonKey: actionId, retryLimit: 5, retryDelay: this.config.actionLeaseSeconds }, manager);
+  }
+
+  /** The hot path: run now in this process; with Prefer: wait, answer with the final state if it comes in time. */
+  private async startAndAnswer(actionId: string, waitSeconds?: number): Promise<HttpResult> {
+    const running = this.executor.execute(actionId);
+    if (waitSeconds && waitSeconds > 0) {
+      await Promise.race([running, new Promise((resolve) => setTimeout(resolve, waitSeconds * 1000).unref())]);
+      const current = await this.repository.findById(actionId);
+      if (current && FINAL_STATUSES.includes(current.status)) return this.answer(actionId, 200);
+    }
+    return this.answer(actionId, 202);
+  }
+
+  private async answer(actionId: string, status: number): Promise<HttpResult> {
+    const action = (await this.repository.findById(actionId))!;
+    return { status, body: toActionResponse(action, await this.repository.steps(actionId)), headers: { Location: `/v1/actions/${actionId}` } };
+  }
+}

@@ -1,0 +1,103 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsBoolean, IsDate, IsIn, IsOptional, IsString, IsUUID, Length, Matches } from 'class-validator';
+import { PageQueryDto } from '../../common/paging';
+
+export class ActionRequestDto {
+  @ApiProperty({ minLength: 1, maxLength: 1000, description: 'Why: shown to approvers and kept in the audit log.', example: 'INC-4711: impossible travel and MFA fatigue' })
+  @IsString()
+  @Length(1, 1000)
+  reason: string;
+
+  @ApiPropertyOptional({ maxLength: 200, example: 'INC-4711' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  ticket?: string;
+
+  @ApiPropertyOptional({ description: 'Resolve, check policy and capability, read the current state and return the plan; change nothing.' })
+  @IsOptional()
+  @IsBoolean()
+  dryRun?: boolean;
+}
+
+export class TenantUserParams {
+  @ApiProperty({ format: 'uuid', description: 'Cordon tenant id.' })
+  @IsUUID('all', { message: 'id must be a UUID' })
+  id: string;
+
+  @ApiProperty({ description: 'A user object id or user principal name.', example: 'alice@contoso.com' })
+  @IsString()
+  @Length(1, 320)
+  @Matches(/^[^/\\?#\s]+$/, { message: 'user must be an object id or a user principal name' })
+  user: string;
+}
+
+export class ActionIdParam {
+  @ApiProperty({ format: 'uuid' })
+  @IsUUID('all', { message: 'id must be a UUID' })
+  id: string;
+}
+
+export class DecisionDto {
+  @ApiPropertyOptional({ maxLength: 1000 })
+  @IsOptional()
+  @IsString()
+  @Length(1, 1000)
+  reason?: string;
+}
+
+export const ACTION_STATUSES = ['awaiting_approval', 'queued', 'running', 'succeeded', 'partially_succeeded', 'failed', 'rejected', 'cancelled'] as const;
+
+export class ActionQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID('all') tenantId?: string;
+  @ApiPropertyOptional({ example: 'user.isolate' }) @IsOptional() @IsString() @Length(1, 100) type?: string;
+  @ApiPropertyOptional({ enum: ACTION_STATUSES }) @IsOptional() @IsIn(ACTION_STATUSES) status?: string;
+  @ApiPropertyOptional({ description: 'Object id, UPN or device name as requested or resolved.' }) @IsOptional() @IsString() @Length(1, 320) target?: string;
+  @ApiPropertyOptional({ description: 'Principal id (API key id or Entra object id).' }) @IsOptional() @IsString() @Length(1, 200) requestedBy?: string;
+  @ApiPropertyOptional({ type: String, format: 'date-time' }) @IsOptional() @Type(() => Date) @IsDate({ message: 'since must be an RFC 3339 date-time' }) since?: Date;
+  @ApiPropertyOptional({ type: String, format: 'date-time' }) @IsOptional() @Type(() => Date) @IsDate({ message: 'until must be an RFC 3339 date-time' }) until?: Date;
+}
+
+class StepResponse {
+  @ApiProperty({ example: 'disable-sign-in' }) name: string;
+  @ApiProperty({ enum: ['pending', 'running', 'succeeded', 'failed', 'skipped'] }) status: string;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) startedAt: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) finishedAt: string | null;
+  @ApiProperty() attempts: number;
+  @ApiPropertyOptional({ description: 'The request id Microsoft can trace.' }) microsoftRequestId?: string;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'What happened: summary, verified, ...' }) detail?: Record<string, unknown>;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: '{ code, message, microsoftCode?, microsoftRequestId? }' }) error?: Record<string, unknown>;
+}
+
+class ActorDto {
+  @ApiProperty({ enum: ['apiKey', 'user', 'system'] }) type: string;
+  @ApiProperty() id: string;
+  @ApiProperty() name: string;
+}
+
+export class ActionResponse {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ example: 'user.isolate' }) type: string;
+  @ApiProperty({ format: 'uuid' }) tenantId: string;
+  @ApiProperty({ type: 'object', additionalProperties: true, description: '{ requested, id?, display? }' }) target: Record<string, unknown>;
+  @ApiProperty({ enum: ACTION_STATUSES }) status: string;
+  @ApiProperty({ type: [StepResponse] }) steps: StepResponse[];
+  @ApiProperty() reason: string;
+  @ApiProperty({ type: String, nullable: true }) ticket: string | null;
+  @ApiProperty() dryRun: boolean;
+  @ApiProperty({ type: ActorDto }) requestedBy: ActorDto;
+  @ApiPropertyOptional({ type: ActorDto }) approvedBy?: ActorDto;
+  @ApiPropertyOptional({ type: ActorDto, description: 'Who rejected or cancelled it.' }) decidedBy?: ActorDto;
+  @ApiPropertyOptional() decisionReason?: string;
+  @ApiProperty({ format: 'date-time' }) createdAt: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt: string;
+  @ApiPropertyOptional({ format: 'date-time' }) completedAt?: string;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true }) result?: Record<string, unknown>;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true }) error?: Record<string, unknown>;
+}
+
+export class ActionPage {
+  @ApiProperty({ type: [ActionResponse] }) items: ActionResponse[];
+  @ApiProperty({ type: String, nullable: true }) nextCursor: string | null;
+}

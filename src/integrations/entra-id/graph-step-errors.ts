@@ -1,0 +1,42 @@
+import { StepError } from '../../actions/action-handler';
+import { MicrosoftApiError, MicrosoftAuthError } from '../../microsoft';
+
+/** What a user action needs granted, for the error that names it. */
+const PERMISSION_FOR: Record<string, string> = {
+  disable: 'User.EnableDisableAccount.All (with User.Read.All) or User.ReadWrite.All',
+  enable: 'User.EnableDisableAccount.All (with User.Read.All) or User.ReadWrite.All',
+  revoke: 'User.RevokeSessions.All or User.ReadWrite.All',
+  confirm: 'IdentityRiskyUser.ReadWrite.All',
+  read: 'User.Read.All',
+};
+
+/**
+ * Microsoft's answer, as a precise step error. A 403 Authorization_RequestDenied on a privileged
+ * account is Microsoft's way of saying the app's service principal lacks a directory role above the
+ * target's (reference §4, trap 13), not a missing Graph permission.
+ */
+export function toStepError(error: unknown, operation: keyof typeof PERMISSION_FOR, targetRoles: string[] = []): StepError {
+  if (error instanceof StepError) return error;
+  if (error instanceof MicrosoftAuthError) return new StepError('credential-error', error.message, { retryable: error.transient });
+  if (!(error instanceof MicrosoftApiError)) return new StepError('step-failed', error instanceof Error ? error.message : String(error));
+  const extra = { microsoftCode: error.code, microsoftRequestId: error.requestId, status: error.status, retryable: error.transient };
+  switch (error.kind) {
+    case 'not-found':
+      return new StepError('target-not-found', `Microsoft has no such user (${error.code ?? error.status}).`, extra);
+    case 'forbidden':
+      if (targetRoles.length > 0 && (operation === 'disable' || operation === 'enable')) {
+        return new StepError(
+          'privileged-target',
+          `The account holds the directory role(s) ${targetRoles.join(', ')}. To change it, Cordon's app (its service principal) must itself hold a directory role with more privilege — for example Privileged Authentication Administrator to disable a Global Administrator. Graph: ${error.code}: ${error.message}`,
+          extra,
+        );
+      }
+      return new StepError('permission-missing', `Cordon's app lacks the permission for this step: grant ${PERMISSION_FOR[operation]}. Graph: ${error.code ?? error.status}: ${error.message}`, extra);
+    case 'unlicensed':
+      return new StepError('capability-unavailable', `Not licensed for this tenant: ${error.message}`, extra);
+    case 'throttled':
+      return new StepError('throttled', `Microsoft kept throttling after retries: ${error.message}`, extra);
+    default:
+      return new StepError(`microsoft-${error.kind}`, error.message, extra);
+  }
+}
