@@ -44,6 +44,11 @@ describe('tenants and Microsoft connectivity (against the simulator)', () => {
     contoso = sim.tenants.find((x) => x.displayName === 'Contoso Demo')!;
     fabrikam = sim.tenants.find((x) => x.displayName === 'Fabrikam Basic')!;
     t = await startTestApp({ CORDON_MICROSOFT_ENDPOINTS: JSON.stringify(sim.baseUrls), CORDON_MICROSOFT_CA_FILE: sim.caCertPath, CORDON_LOG_LEVEL: 'debug' }, [], { logLines });
+    // On a database shared with other suites (PostgreSQL in CI) the demo tenants may be registered already.
+    const simTenants = new Set(sim.tenants.map((x) => x.tenantId));
+    for (const existing of (await t.http.get('/v1/tenants?limit=1000').set(bearer(t.adminKey))).body.items) {
+      if (simTenants.has(existing.tenantId)) await t.http.delete(`/v1/tenants/${existing.id}`).set(bearer(t.adminKey)).expect(204);
+    }
   });
   afterAll(async () => {
     await t?.close();
