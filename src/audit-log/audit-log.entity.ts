@@ -12,6 +12,7 @@ import { Check, Column, Entity, Index, PrimaryColumn } from 'typeorm';
 @Index('audit_log_action_seq_idx', { synchronize: false })
 @Index('audit_log_actor_seq_idx', { synchronize: false })
 @Index('audit_log_event_seq_idx', { synchronize: false })
+@Index('audit_log_tenant_event_seq_idx', { synchronize: false })
 export class AuditLogEntity {
   @PrimaryColumn('bigint') seq: string;
   @Column('timestamptz') at: Date;
