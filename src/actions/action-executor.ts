@@ -1,8 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import type { EntityManager } from 'typeorm';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
+import type { AuditEntryInput } from '../audit-log/audit-entry';
 import { AuditLogService } from '../audit-log/audit-log.service';
 import { TenantCapabilitiesService } from '../tenants/tenant-capabilities.service';
 import { ActionTarget, StepContext, StepError } from './action-handler';
@@ -11,6 +13,13 @@ import { ActionEntity, ActionStepEntity, FINAL_STATUSES } from './action.entity'
 import { ActionsRepository } from './actions.repository';
 
 const SYSTEM = { type: 'system' as const, id: 'actions-engine', name: 'actions engine' };
+
+interface StepOutcome {
+  status: 'succeeded' | 'skipped' | 'failed';
+  microsoftRequestId: string;
+  detail: Record<string, unknown> | null;
+  error: Record<string, unknown> | null;
+}
 
 /**
  * Runs an action's steps, once, in order. Before each Microsoft call the step's start is in the audit
@@ -51,17 +60,30 @@ export class ActionExecutor {
   private async run(actionId: string): Promise<void> {
     const lease = this.config.actionLeaseSeconds;
     if (!(await this.repository.claim(actionId, this.owner, lease))) return;
-    const action = (await this.repository.findById(actionId))!;
+    // Independent reads, in parallel: the action, its steps, the tenant's capabilities.
+    const found = this.repository.findById(actionId);
+    const [action, steps, caps] = await Promise.all([found.then((a) => a!), this.repository.steps(actionId), found.then((a) => this.capabilityMap(a!.tenantId))]);
     const handler = this.catalogue.get(action.type);
-    const steps = await this.repository.steps(actionId);
-    const caps = await this.capabilityMap(action.tenantId);
     const target = action.target as unknown as ActionTarget;
     const definitions = handler.steps(action.params);
     const heartbeat = setInterval(() => void this.repository.renewLease(actionId, this.owner, lease).catch(() => undefined), (lease * 1000) / 3);
     heartbeat.unref();
     try {
-      for (const step of steps) {
-        if (step.status === 'succeeded' || step.status === 'skipped' || step.status === 'failed') continue;
+      const todo = steps.filter((s) => s.status !== 'succeeded' && s.status !== 'skipped' && s.status !== 'failed');
+      if (todo.length === 0) {
+        await this.repository.transaction(async (manager) => {
+          const final = await this.finishIn(manager, action);
+          if (final) await this.auditLog.append(manager, final);
+        });
+        return;
+      }
+      // The first step's start is recorded (if the action is still ours: not cancelled, not taken over
+      // after our lease lapsed) before its Microsoft call; every later start is recorded in the same
+      // transaction as the previous step's outcome, and the last outcome with the final state. Either
+      // way each entry is committed before the next Microsoft call (write-ahead), with fewer commits.
+      let clientRequestId = randomUUID();
+      if (!(await this.recordStart(action, todo[0], clientRequestId))) return;
+      for (const [i, step] of todo.entries()) {
         const definition = definitions[step.position];
         const ctx: StepContext = {
           actionId,
@@ -70,101 +92,126 @@ export class ActionExecutor {
           params: action.params,
           reason: action.reason,
           requestedBy: action.requestedBy,
-          clientRequestId: randomUUID(),
+          clientRequestId,
           capabilities: caps,
         };
-        if (!(await this.stillOurs(actionId))) return; // cancelled, or taken over after our lease lapsed
-        await this.recordStart(action, step, ctx.clientRequestId);
+        let outcome: StepOutcome;
         try {
-          const outcome = await definition.run(ctx);
-          await this.recordOutcome(action, step, {
-            status: outcome.status,
-            microsoftRequestId: outcome.microsoftRequestId ?? ctx.clientRequestId,
-            detail: { summary: outcome.summary, ...(outcome.verified === undefined ? {} : { verified: outcome.verified }), ...(outcome.detail ?? {}) },
+          const result = await definition.run(ctx);
+          outcome = {
+            status: result.status,
+            microsoftRequestId: result.microsoftRequestId ?? ctx.clientRequestId,
+            detail: { summary: result.summary, ...(result.verified === undefined ? {} : { verified: result.verified }), ...(result.detail ?? {}) },
             error: null,
-          });
+          };
         } catch (error) {
           const stepError = error instanceof StepError ? error : new StepError('step-failed', error instanceof Error ? error.message : String(error));
-          await this.recordOutcome(action, step, { status: 'failed', microsoftRequestId: stepError.extra.microsoftRequestId ?? ctx.clientRequestId, detail: null, error: stepError.toJSON() });
+          outcome = { status: 'failed', microsoftRequestId: stepError.extra.microsoftRequestId ?? ctx.clientRequestId, detail: null, error: stepError.toJSON() };
         }
+        const next = todo[i + 1];
+        clientRequestId = randomUUID();
+        if (!(await this.recordOutcome(action, step, outcome, next && { step: next, clientRequestId }))) return;
       }
-      await this.finish(action);
     } finally {
       clearInterval(heartbeat);
     }
   }
 
   private async capabilityMap(tenantId: string): Promise<Record<string, string>> {
+    const names = ['identity-protection', 'user-actions', 'defender-actions'];
+    const statuses = await Promise.all(names.map((name) => this.capabilities.statusOf(tenantId, name)));
     const map: Record<string, string> = {};
-    for (const name of ['identity-protection', 'user-actions', 'defender-actions']) {
-      const status = await this.capabilities.statusOf(tenantId, name);
-      if (status) map[name] = status.status;
-    }
+    for (const [i, status] of statuses.entries()) if (status) map[names[i]] = status.status;
     return map;
   }
 
-  private async stillOurs(actionId: string): Promise<boolean> {
-    const current = await this.repository.findById(actionId);
+  /** Cancelled, or taken over after our lease lapsed? Read inside the transaction that would record the next start. */
+  private async stillOurs(manager: EntityManager, actionId: string): Promise<boolean> {
+    const current = await this.repository.findById(actionId, manager);
     return current?.status === 'running' && current.leaseOwner === this.owner;
   }
 
-  private recordStart(action: ActionEntity, step: ActionStepEntity, clientRequestId: string): Promise<void> {
+  private subject(action: ActionEntity): string {
+    return `${action.type}:${(action.target as { display?: string }).display ?? action.targetKey}`;
+  }
+
+  /** Records the step's start if the action is still ours; answers whether it did. */
+  private recordStart(action: ActionEntity, step: ActionStepEntity, clientRequestId: string): Promise<boolean> {
     return this.repository.transaction(async (manager) => {
-      await this.repository.updateStep(manager, action.id, step.position, { status: 'running', attempts: step.attempts + 1, startedAt: new Date(), microsoftRequestId: clientRequestId });
-      await this.auditLog.append(manager, {
-        event: 'action.step.started',
-        actor: SYSTEM,
-        tenantId: action.tenantId,
-        actionId: action.id,
-        subject: `${action.type}:${(action.target as { display?: string }).display ?? action.targetKey}`,
-        requestId: clientRequestId,
-        data: { step: step.name, position: step.position, attempt: step.attempts + 1, clientRequestId },
-      });
+      if (!(await this.stillOurs(manager, action.id))) return false;
+      await this.auditLog.append(manager, await this.startIn(manager, action, step, clientRequestId));
+      return true;
     });
   }
 
-  private recordOutcome(action: ActionEntity, step: ActionStepEntity, outcome: { status: 'succeeded' | 'skipped' | 'failed'; microsoftRequestId: string; detail: Record<string, unknown> | null; error: Record<string, unknown> | null }): Promise<void> {
+  /** Marks the step running and answers its audit entry (appended by the caller, last, so the chain head is locked briefly). */
+  private async startIn(manager: EntityManager, action: ActionEntity, step: ActionStepEntity, clientRequestId: string): Promise<AuditEntryInput> {
+    await this.repository.updateStep(manager, action.id, step.position, { status: 'running', attempts: step.attempts + 1, startedAt: new Date(), microsoftRequestId: clientRequestId });
+    return {
+      event: 'action.step.started',
+      actor: SYSTEM,
+      tenantId: action.tenantId,
+      actionId: action.id,
+      subject: this.subject(action),
+      requestId: clientRequestId,
+      data: { step: step.name, position: step.position, attempt: step.attempts + 1, clientRequestId },
+    };
+  }
+
+  /**
+   * Records the step's outcome and, in the same transaction, the next step's start (if the action is
+   * still ours) or, after the last step, the final state. Answers whether the next step may run.
+   */
+  private recordOutcome(action: ActionEntity, step: ActionStepEntity, outcome: StepOutcome, next?: { step: ActionStepEntity; clientRequestId: string }): Promise<boolean> {
     return this.repository.transaction(async (manager) => {
       await this.repository.updateStep(manager, action.id, step.position, { status: outcome.status, finishedAt: new Date(), microsoftRequestId: outcome.microsoftRequestId, detail: outcome.detail, error: outcome.error });
-      await this.auditLog.append(manager, {
+      const entry: AuditEntryInput = {
         event: `action.step.${outcome.status}`,
         actor: SYSTEM,
         tenantId: action.tenantId,
         actionId: action.id,
-        subject: `${action.type}:${(action.target as { display?: string }).display ?? action.targetKey}`,
+        subject: this.subject(action),
         requestId: outcome.microsoftRequestId,
         data: { step: step.name, position: step.position, microsoftRequestId: outcome.microsoftRequestId, ...(outcome.detail ? { detail: outcome.detail } : {}), ...(outcome.error ? { error: outcome.error } : {}) },
-      });
+      };
+      if (!next) {
+        const final = await this.finishIn(manager, action);
+        await this.auditLog.append(manager, entry);
+        if (final) await this.auditLog.append(manager, final);
+        return false;
+      }
+      const started = (await this.stillOurs(manager, action.id)) ? await this.startIn(manager, action, next.step, next.clientRequestId) : null;
+      await this.auditLog.append(manager, entry);
+      if (started) await this.auditLog.append(manager, started);
+      return started !== null;
     });
   }
 
   /** succeeded: every step succeeded or was skipped, effects verified; failed: nothing succeeded; else partially. */
-  private async finish(action: ActionEntity): Promise<void> {
-    await this.repository.transaction(async (manager) => {
-      const current = await this.repository.lock(manager, action.id);
-      if (!current || FINAL_STATUSES.includes(current.status) || current.leaseOwner !== this.owner) return;
-      const steps = await this.repository.steps(action.id, manager);
-      const failed = steps.filter((s) => s.status === 'failed');
-      const done = steps.filter((s) => s.status === 'succeeded');
-      const unverified = done.filter((s) => (s.detail as { verified?: boolean } | null)?.verified === false);
-      const status = failed.length === 0 && unverified.length === 0 ? 'succeeded' : done.length === 0 ? 'failed' : 'partially_succeeded';
-      const handler = this.catalogue.get(action.type);
-      const result = {
-        summary: steps.map((s) => `${s.name}: ${s.status}${(s.detail as { summary?: string } | null)?.summary ? ` (${(s.detail as { summary: string }).summary})` : ''}`).join('; '),
-        ...(unverified.length ? { unverified: unverified.map((s) => s.name) } : {}),
-        ...(handler.notes?.length ? { notes: handler.notes } : {}),
-      };
-      const error = failed.length ? { code: (failed[0].error as { code?: string } | null)?.code ?? 'step-failed', message: `step ${failed[0].name} failed: ${(failed[0].error as { message?: string } | null)?.message ?? ''}`.trim() } : null;
-      await this.repository.update(manager, action.id, { status, result, error, completedAt: new Date(), leaseOwner: null, leaseUntil: null });
-      await this.auditLog.append(manager, {
-        event: `action.${status}`,
-        actor: SYSTEM,
-        tenantId: action.tenantId,
-        actionId: action.id,
-        subject: `${action.type}:${(action.target as { display?: string }).display ?? action.targetKey}`,
-        requestId: action.id,
-        data: { status, result, ...(error ? { error } : {}) },
-      });
-    });
+  private async finishIn(manager: EntityManager, action: ActionEntity): Promise<AuditEntryInput | null> {
+    const current = await this.repository.lock(manager, action.id);
+    if (!current || FINAL_STATUSES.includes(current.status) || current.leaseOwner !== this.owner) return null;
+    const steps = await this.repository.steps(action.id, manager);
+    const failed = steps.filter((s) => s.status === 'failed');
+    const done = steps.filter((s) => s.status === 'succeeded');
+    const unverified = done.filter((s) => (s.detail as { verified?: boolean } | null)?.verified === false);
+    const status = failed.length === 0 && unverified.length === 0 ? 'succeeded' : done.length === 0 ? 'failed' : 'partially_succeeded';
+    const handler = this.catalogue.get(action.type);
+    const result = {
+      summary: steps.map((s) => `${s.name}: ${s.status}${(s.detail as { summary?: string } | null)?.summary ? ` (${(s.detail as { summary: string }).summary})` : ''}`).join('; '),
+      ...(unverified.length ? { unverified: unverified.map((s) => s.name) } : {}),
+      ...(handler.notes?.length ? { notes: handler.notes } : {}),
+    };
+    const error = failed.length ? { code: (failed[0].error as { code?: string } | null)?.code ?? 'step-failed', message: `step ${failed[0].name} failed: ${(failed[0].error as { message?: string } | null)?.message ?? ''}`.trim() } : null;
+    await this.repository.update(manager, action.id, { status, result, error, completedAt: new Date(), leaseOwner: null, leaseUntil: null });
+    return {
+      event: `action.${status}`,
+      actor: SYSTEM,
+      tenantId: action.tenantId,
+      actionId: action.id,
+      subject: this.subject(action),
+      requestId: action.id,
+      data: { status, result, ...(error ? { error } : {}) },
+    };
   }
 }

@@ -259,14 +259,15 @@ export class ActionsService {
     const running = this.executor.execute(actionId);
     if (waitSeconds && waitSeconds > 0) {
       await Promise.race([running, new Promise((resolve) => setTimeout(resolve, waitSeconds * 1000).unref())]);
-      const current = await this.repository.findById(actionId);
-      if (current && FINAL_STATUSES.includes(current.status)) return this.answer(actionId, 200);
+      // One read of the action answers both: 200 with the final state, else 202 with the current one.
+      const answer = await this.answer(actionId, 200);
+      return (FINAL_STATUSES as string[]).includes(answer.body.status) ? answer : { ...answer, status: 202 };
     }
     return this.answer(actionId, 202);
   }
 
-  private async answer(actionId: string, status: number): Promise<HttpResult> {
-    const action = (await this.repository.findById(actionId))!;
-    return { status, body: toActionResponse(action, await this.repository.steps(actionId)), headers: { Location: `/v1/actions/${actionId}` } };
+  private async answer(actionId: string, status: number): Promise<HttpResult & { body: ActionResponse }> {
+    const [action, steps] = await Promise.all([this.repository.findById(actionId), this.repository.steps(actionId)]);
+    return { status, body: toActionResponse(action!, steps), headers: { Location: `/v1/actions/${actionId}` } };
   }
 }
