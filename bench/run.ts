@@ -3,12 +3,16 @@
  * Each benchmark measures against a baseline in the same process, so results are ratios that hold
  * across machines. Record notable results in bench/RESULTS.md with the command that produced them.
  */
+import { actionsBench } from './actions.bench';
 import { auditLogBench } from './audit-log.bench';
 import { authOverhead } from './auth-overhead.bench';
+import { ingestBench } from './ingest.bench';
 
 const BENCHMARKS: Record<string, () => Promise<Record<string, unknown>>> = {
   'auth-overhead': authOverhead,
   'audit-log': auditLogBench,
+  ingest: ingestBench,
+  actions: actionsBench,
 };
 
 async function main(): Promise<void> {

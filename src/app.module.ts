@@ -3,6 +3,8 @@ import { APP_FILTER } from '@nestjs/core';
 import { ActionsModule } from './actions/actions.module';
 import { AuditLogModule } from './audit-log/audit-log.module';
 import { EntraIdModule } from './integrations/entra-id/entra-id.module';
+import { ManagementActivityModule } from './integrations/management-activity/management-activity.module';
+import { CollectionModule } from './collection/collection.module';
 import { AuthModule } from './auth/auth.module';
 import { ProblemFilter } from './common/problem.filter';
 import { AppConfig, loadConfig } from './config/config';
@@ -13,7 +15,7 @@ import { JobsModule } from './jobs/jobs.module';
 import { TenantsModule } from './tenants/tenants.module';
 
 /** The feature modules; later modules (audit log, tenants, actions, collection) join this list. */
-export const FEATURE_MODULES = [AuditLogModule, AuthModule, HealthModule, TenantsModule, ActionsModule, EntraIdModule];
+export const FEATURE_MODULES = [AuditLogModule, AuthModule, HealthModule, TenantsModule, ActionsModule, EntraIdModule, CollectionModule, ManagementActivityModule];
 
 @Module({})
 export class AppModule {

@@ -56,6 +56,7 @@ describe('loadConfig', () => {
       CORDON_COLLECTION_CONCURRENCY: '8',
       CORDON_COLLECTION_MAX_BLOB_ATTEMPTS: '5',
       CORDON_COLLECTION_WORKER_CONCURRENCY: '2',
+      CORDON_COLLECTION_LEASE_S: '20',
     });
     expect(config).toEqual({
       port: 8080,
@@ -83,7 +84,7 @@ describe('loadConfig', () => {
       auditHmacKey: Buffer.alloc(32, 4),
       actionLeaseSeconds: 30,
       eventsRetentionDays: 30,
-      collection: { intervalMinutes: 10, overlapMinutes: 90, initialLookbackHours: 24, concurrency: 8, maxBlobAttempts: 5, workerConcurrency: 2 },
+      collection: { intervalMinutes: 10, overlapMinutes: 90, initialLookbackHours: 24, concurrency: 8, maxBlobAttempts: 5, workerConcurrency: 2, leaseSeconds: 20 },
     });
   });
 
@@ -161,7 +162,7 @@ describe('loadConfig', () => {
   });
 
   it('defaults the collection settings', () => {
-    expect(loadConfig({})).toMatchObject({ eventsRetentionDays: 90, collection: { intervalMinutes: 5, overlapMinutes: 60, initialLookbackHours: 168, concurrency: 4, maxBlobAttempts: 3, workerConcurrency: 4 } });
+    expect(loadConfig({})).toMatchObject({ eventsRetentionDays: 90, collection: { intervalMinutes: 5, overlapMinutes: 60, initialLookbackHours: 168, concurrency: 4, maxBlobAttempts: 3, workerConcurrency: 4, leaseSeconds: 60 } });
   });
 
   it('bounds the collection settings, one problem per line', () => {

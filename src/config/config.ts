@@ -51,12 +51,14 @@ export interface CollectionConfig {
   overlapMinutes: number;
   /** How far back a stream's first run reaches (at most 168 h: the API keeps 7 days). */
   initialLookbackHours: number;
-  /** Content blobs fetched at once per run (per tenant and stream). */
+  /** Content blobs in hand at once per tenant (all its streams together). */
   concurrency: number;
   /** Attempts at a failing blob before it is reported as a gap. */
   maxBlobAttempts: number;
   /** Collection runs each worker process handles at once. */
   workerConcurrency: number;
+  /** How long a run's lease lasts without renewal: after a crash, the next run may start this much later. */
+  leaseSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -174,6 +176,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       concurrency: integer('CORDON_COLLECTION_CONCURRENCY', 4, 1, 32),
       maxBlobAttempts: integer('CORDON_COLLECTION_MAX_BLOB_ATTEMPTS', 3, 1, 20),
       workerConcurrency: integer('CORDON_COLLECTION_WORKER_CONCURRENCY', 4, 1, 64),
+      leaseSeconds: integer('CORDON_COLLECTION_LEASE_S', 60, 3, 3600),
     },
   };
   if (config.metricsPort !== undefined && config.metricsPort === config.port) {

@@ -16,6 +16,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addTag('actions', 'Response actions: contain users and devices; approvals; the action record.')
     .addTag('audit-log', 'The tamper-evident action log (auditor, admin).')
     .addTag('tenants', 'Microsoft 365 tenants, their capabilities and policies (admin writes; analyst, responder, admin read).')
+    .addTag('telemetry', 'Collected audit telemetry (events) and per-tenant collection status and control (analyst, responder, admin read).')
     .addTag('operations', 'Health and metrics (no authentication).')
     .build();
   return SwaggerModule.createDocument(app, config, { operationIdFactory: (controller, method) => `${controller.replace(/Controller$/, '')}_${method}` });

@@ -1,0 +1,244 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import type { NormalizedEvent, StoreOutcome } from './collector';
+import { CollectionGapEntity, CollectionRunEntity, CollectionStreamEntity, LedgerStatus, SubscriptionStatus } from './collection.entity';
+
+/** Rows per INSERT: large enough to amortize round trips, small enough to bound a statement's memory. */
+const INSERT_BATCH = 1000;
+
+export interface StreamKey {
+  tenantId: string;
+  source: string;
+  stream: string;
+}
+
+/** SQL of the collection engine: streams, runs, gaps, the content ledger and event inserts. */
+@Injectable()
+export class CollectionRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction(work);
+  }
+
+  /** Creates the rows of streams a tenant lacks (defaults: enabled, the configured interval). */
+  async ensureStreams(tenantId: string, source: string, streams: string[], intervalMinutes: number): Promise<void> {
+    if (streams.length === 0) return;
+    await this.dataSource.query(
+      `INSERT INTO collection_streams (tenant_id, source, stream, interval_minutes)
+       SELECT $1, $2, s, $4 FROM unnest($3::text[]) AS s
+       ON CONFLICT (tenant_id, source, stream) DO NOTHING`,
+      [tenantId, source, streams, intervalMinutes],
+    );
+  }
+
+  streamsOf(tenantId: string): Promise<CollectionStreamEntity[]> {
+    return this.dataSource.getRepository(CollectionStreamEntity).find({ where: { tenantId }, order: { source: 'ASC', stream: 'ASC' } });
+  }
+
+  findStream(key: StreamKey, manager?: EntityManager): Promise<CollectionStreamEntity | null> {
+    return (manager ?? this.dataSource.manager).getRepository(CollectionStreamEntity).findOne({ where: { ...key }, ...(manager ? { lock: { mode: 'pessimistic_write' as const } } : {}) });
+  }
+
+  async updateStream(key: StreamKey, changes: Partial<CollectionStreamEntity>, manager?: EntityManager): Promise<void> {
+    await (manager ?? this.dataSource.manager).getRepository(CollectionStreamEntity).update({ ...key }, { ...changes, updatedAt: () => 'now()' });
+  }
+
+  /**
+   * Enabled streams of enabled live tenants whose next run is due, claimed by moving their next run
+   * one interval ahead (so replicas ticking together do not both enqueue them).
+   */
+  async claimDueStreams(now: Date): Promise<StreamKey[]> {
+    const rows: Array<{ tenant_id: string; source: string; stream: string }> = await this.dataSource.query(
+      `UPDATE collection_streams s
+          SET next_run_at = $1::timestamptz + make_interval(mins => s.interval_minutes)
+         FROM tenants t
+        WHERE t.id = s.tenant_id AND t.enabled AND t.deleted_at IS NULL AND s.enabled AND s.next_run_at <= $1
+        RETURNING s.tenant_id, s.source, s.stream`,
+      [now],
+    );
+    return (Array.isArray(rows[0]) ? (rows[0] as typeof rows) : rows).map((r) => ({ tenantId: r.tenant_id, source: r.source, stream: r.stream }));
+  }
+
+  async setSubscription(key: StreamKey, status: SubscriptionStatus, manager: EntityManager): Promise<SubscriptionStatus> {
+    const before = await this.findStream(key, manager);
+    await this.updateStream(key, { subscriptionStatus: status }, manager);
+    return before?.subscriptionStatus ?? 'unknown';
+  }
+
+  /** Moves the cursor forward, never back. */
+  async advanceCursor(key: StreamKey, to: Date): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE collection_streams SET cursor = $4, updated_at = now()
+        WHERE tenant_id = $1 AND source = $2 AND stream = $3 AND (cursor IS NULL OR cursor < $4)`,
+      [key.tenantId, key.source, key.stream, to],
+    );
+  }
+
+  async recordError(key: StreamKey, error: string | null): Promise<void> {
+    await this.updateStream(key, error === null ? { lastError: null } : { lastError: error.slice(0, 2000), lastErrorAt: new Date() });
+  }
+
+  // --- the run lease
+
+  /** Takes the stream's lease unless a live runner holds it; answers whether it did. */
+  async claimLease(key: StreamKey, owner: string, seconds: number): Promise<boolean> {
+    const result: unknown = await this.dataSource.query(
+      `UPDATE collection_streams SET lease_owner = $4, lease_until = now() + make_interval(secs => $5)
+        WHERE tenant_id = $1 AND source = $2 AND stream = $3 AND (lease_until IS NULL OR lease_until < now())
+        RETURNING 1`,
+      [key.tenantId, key.source, key.stream, owner, seconds],
+    );
+    return countRows(result) === 1;
+  }
+
+  async renewLease(key: StreamKey, owner: string, seconds: number): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE collection_streams SET lease_until = now() + make_interval(secs => $5) WHERE tenant_id = $1 AND source = $2 AND stream = $3 AND lease_owner = $4`,
+      [key.tenantId, key.source, key.stream, owner, seconds],
+    );
+  }
+
+  async releaseLease(key: StreamKey, owner: string): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE collection_streams SET lease_owner = NULL, lease_until = NULL WHERE tenant_id = $1 AND source = $2 AND stream = $3 AND lease_owner = $4`,
+      [key.tenantId, key.source, key.stream, owner],
+    );
+  }
+
+  /** Runs still marked running when a new one holds the lease died with their process. */
+  async failInterruptedRuns(key: StreamKey): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE collection_runs SET status = 'failed', error = 'interrupted: the process running it stopped', finished_at = now()
+        WHERE tenant_id = $1 AND source = $2 AND stream = $3 AND status = 'running'`,
+      [key.tenantId, key.source, key.stream],
+    );
+  }
+
+  // --- runs
+
+  startRun(key: StreamKey, trigger: CollectionRunEntity['trigger']): Promise<CollectionRunEntity> {
+    const repository = this.dataSource.getRepository(CollectionRunEntity);
+    return repository.save(repository.create({ ...key, trigger, status: 'running' }));
+  }
+
+  async finishRun(id: string, changes: Partial<CollectionRunEntity>): Promise<void> {
+    await this.dataSource.getRepository(CollectionRunEntity).update({ id }, { ...changes, finishedAt: () => 'now()' });
+  }
+
+  lastRun(key: StreamKey): Promise<CollectionRunEntity | null> {
+    return this.dataSource.getRepository(CollectionRunEntity).findOne({ where: { ...key }, order: { startedAt: 'DESC' } });
+  }
+
+  // --- gaps and the ledger
+
+  async insertGap(manager: EntityManager, gap: Omit<CollectionGapEntity, 'id' | 'detectedAt' | 'tenant'>): Promise<void> {
+    await manager.getRepository(CollectionGapEntity).insert(gap);
+  }
+
+  recentGaps(key: StreamKey, limit: number): Promise<CollectionGapEntity[]> {
+    return this.dataSource.getRepository(CollectionGapEntity).find({ where: { ...key }, order: { detectedAt: 'DESC' }, take: limit });
+  }
+
+  countGaps(key: StreamKey): Promise<number> {
+    return this.dataSource.getRepository(CollectionGapEntity).count({ where: { ...key } });
+  }
+
+  /** Content ids already stored or reported as gaps (failed ones are still to be retried). */
+  async handled(tenantId: string, source: string, contentIds: string[]): Promise<Set<string>> {
+    if (contentIds.length === 0) return new Set();
+    const rows: Array<{ content_id: string }> = await this.dataSource.query(
+      `SELECT content_id FROM collection_ledger WHERE tenant_id = $1 AND source = $2 AND content_id = ANY($3::text[]) AND status <> 'failed'`,
+      [tenantId, source, contentIds],
+    );
+    return new Set(rows.map((r) => r.content_id));
+  }
+
+  async markLedger(manager: EntityManager, tenantId: string, source: string, contentId: string, status: LedgerStatus, contentCreated: Date | null): Promise<number> {
+    const rows: Array<{ attempts: number }> = await manager.query(
+      `INSERT INTO collection_ledger (tenant_id, source, content_id, status, attempts, content_created)
+       VALUES ($1, $2, $3, $4, CASE WHEN $4 = 'failed' THEN 1 ELSE 0 END, $5)
+       ON CONFLICT (tenant_id, source, content_id) DO UPDATE
+         SET status = EXCLUDED.status, updated_at = now(),
+             attempts = collection_ledger.attempts + CASE WHEN EXCLUDED.status = 'failed' THEN 1 ELSE 0 END
+       RETURNING attempts`,
+      [tenantId, source, contentId, status, contentCreated],
+    );
+    return rows[0]?.attempts ?? 0;
+  }
+
+  // --- events
+
+  /**
+   * Inserts events in multi-row statements (unnest of column arrays), skipping records already
+   * stored (Microsoft delivers duplicates; the key is tenant, source, record id).
+   */
+  async insertEvents(manager: EntityManager, key: StreamKey, events: NormalizedEvent[]): Promise<StoreOutcome & { newest: Date | null }> {
+    let inserted = 0;
+    let newest: Date | null = null;
+    for (let i = 0; i < events.length; i += INSERT_BATCH) {
+      const batch = events.slice(i, i + INSERT_BATCH);
+      const cols = {
+        recordId: [] as string[], occurredAt: [] as string[], workload: [] as Array<string | null>, recordType: [] as Array<number | null>,
+        operation: [] as Array<string | null>, resultStatus: [] as Array<string | null>, userId: [] as Array<string | null>,
+        userType: [] as Array<number | null>, clientIp: [] as Array<string | null>, objectId: [] as Array<string | null>, raw: [] as string[],
+      };
+      for (const e of batch) {
+        cols.recordId.push(e.recordId);
+        cols.occurredAt.push(e.occurredAt.toISOString());
+        cols.workload.push(e.workload);
+        cols.recordType.push(e.recordType);
+        cols.operation.push(e.operation);
+        cols.resultStatus.push(e.resultStatus);
+        cols.userId.push(e.userId);
+        cols.userType.push(e.userType);
+        cols.clientIp.push(e.clientIp);
+        cols.objectId.push(e.objectId);
+        cols.raw.push(e.raw);
+        if (!newest || e.occurredAt > newest) newest = e.occurredAt;
+      }
+      const result: unknown = await manager.query(
+        `INSERT INTO events (tenant_id, source, stream, record_id, occurred_at, workload, record_type, operation, result_status, user_id, user_type, client_ip, object_id, raw)
+         SELECT $1, $2, $3, r.record_id, r.occurred_at, r.workload, r.record_type, r.operation, r.result_status, r.user_id, r.user_type, r.client_ip::inet, r.object_id, r.raw::jsonb
+           FROM unnest($4::text[], $5::timestamptz[], $6::text[], $7::int[], $8::text[], $9::text[], $10::text[], $11::int[], $12::text[], $13::text[], $14::text[])
+             AS r (record_id, occurred_at, workload, record_type, operation, result_status, user_id, user_type, client_ip, object_id, raw)
+         ON CONFLICT (tenant_id, source, record_id) DO NOTHING
+         RETURNING 1`,
+        [key.tenantId, key.source, key.stream, cols.recordId, cols.occurredAt, cols.workload, cols.recordType, cols.operation, cols.resultStatus, cols.userId, cols.userType, cols.clientIp, cols.objectId, cols.raw],
+      );
+      inserted += countRows(result);
+    }
+    return { inserted, duplicates: events.length - inserted, newest };
+  }
+
+  async raiseNewest(manager: EntityManager, key: StreamKey, newest: Date): Promise<void> {
+    await manager.query(
+      `UPDATE collection_streams SET newest_record_at = $4 WHERE tenant_id = $1 AND source = $2 AND stream = $3 AND (newest_record_at IS NULL OR newest_record_at < $4)`,
+      [key.tenantId, key.source, key.stream, newest],
+    );
+  }
+
+  // --- retention
+
+  /** Deletes up to `limit` events older than `before`; answers how many. */
+  async deleteEventsBefore(before: Date, limit: number): Promise<number> {
+    const rows: unknown = await this.dataSource.query(
+      `DELETE FROM events WHERE id IN (SELECT id FROM events WHERE occurred_at < $1 ORDER BY occurred_at LIMIT $2) RETURNING 1`,
+      [before, limit],
+    );
+    return countRows(rows);
+  }
+
+  async pruneLedgerAndRuns(ledgerBefore: Date, runsBefore: Date): Promise<void> {
+    await this.dataSource.query(`DELETE FROM collection_ledger WHERE updated_at < $1 AND status <> 'failed'`, [ledgerBefore]);
+    await this.dataSource.query(`DELETE FROM collection_runs WHERE started_at < $1 AND status <> 'running'`, [runsBefore]);
+  }
+}
+
+/** `RETURNING` rows of a write: TypeORM answers `[rows, count]` on PostgreSQL and rows on PGlite. */
+function countRows(result: unknown): number {
+  if (!Array.isArray(result)) return 0;
+  if (result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[1];
+  return result.length;
+}

@@ -1,0 +1,195 @@
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import type { AuditContext } from '../audit-log/audit-entry';
+import { AuditLogService } from '../audit-log/audit-log.service';
+import type { Principal } from '../auth/principal';
+import { Problem, problems } from '../common/problem';
+import type { AppConfig } from '../config/config';
+import { APP_CONFIG } from '../config/config.module';
+import { JobsService } from '../jobs/jobs.service';
+import { TenantCapabilitiesService } from '../tenants/tenant-capabilities.service';
+import { TenantsService } from '../tenants/tenants.service';
+import { CollectionRunnerService } from './collection-runner.service';
+import type { CollectionGapEntity, CollectionRunEntity, CollectionStreamEntity } from './collection.entity';
+import { CollectionRepository, StreamKey } from './collection.repository';
+import { CollectorRegistry } from './collector-registry';
+import { CollectionResponse, CollectionRunQueuedResponse, CollectionRunSummary, CollectionStreamResponse, UpdateCollectionStreamDto } from './dto/collection.dto';
+
+export const COLLECTION_TICK_QUEUE = 'collection.tick';
+export const COLLECTION_RUN_QUEUE = 'collection.run';
+const UNUSABLE = new Set(['unlicensed', 'forbidden']);
+
+interface RunJob extends StreamKey {
+  trigger: CollectionRunEntity['trigger'];
+}
+
+/**
+ * Scheduling and the operator's view of collection. A pg-boss cron (one tick a minute across all
+ * replicas) claims the (tenant, stream) pairs whose interval has elapsed and enqueues one run each,
+ * keyed by the pair so at most one waits; the runner's lease makes one run at a time per pair, while
+ * different pairs spread over every replica's workers.
+ */
+@Injectable()
+export class CollectionService implements OnModuleInit {
+  private readonly logger = new Logger(CollectionService.name);
+
+  constructor(
+    private readonly repository: CollectionRepository,
+    private readonly registry: CollectorRegistry,
+    private readonly runner: CollectionRunnerService,
+    private readonly tenants: TenantsService,
+    private readonly capabilities: TenantCapabilitiesService,
+    private readonly auditLog: AuditLogService,
+    private readonly jobs: JobsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onModuleInit(): void {
+    this.jobs.register({ name: COLLECTION_TICK_QUEUE, cron: '* * * * *', handle: async () => void (await this.tick(new Date())) });
+    this.jobs.register<RunJob>({
+      name: COLLECTION_RUN_QUEUE,
+      // At most one run waits per stream (`short`); the runner's lease keeps it to one at a time across
+      // replicas, and lapses when a process dies (a pg-boss active job would block the key until it expires).
+      // A run records its own failure and the next tick retries; pg-boss does not run it again.
+      options: { policy: 'short', retryLimit: 0, expireInSeconds: 4 * 3600 },
+      concurrency: this.config.collection.workerConcurrency,
+      pollingIntervalSeconds: 1,
+      handle: async ({ tenantId, source, stream, trigger }) => {
+        await this.runner.run({ tenantId, source, stream }, trigger);
+      },
+    });
+  }
+
+  /** Creates stream rows for enabled tenants and enqueues the runs that are due. */
+  async tick(now: Date): Promise<number> {
+    for (const tenant of await this.tenants.listEnabled()) await this.ensureStreams(tenant.id);
+    const due = await this.repository.claimDueStreams(now);
+    let queued = 0;
+    for (const key of due) {
+      const collector = this.registry.get(key.source);
+      const capability = collector?.streams.find((s) => s.name === key.stream)?.capability;
+      const status = capability ? (await this.capabilities.statusOf(key.tenantId, capability))?.status : undefined;
+      if (status && UNUSABLE.has(status)) continue; // the tenant's licences or consent do not allow it
+      if (await this.enqueue(key, 'schedule')) queued += 1;
+    }
+    if (queued) this.logger.debug(`collection: ${queued} run(s) enqueued`);
+    return queued;
+  }
+
+  async status(principal: Principal, tenantId: string): Promise<CollectionResponse> {
+    await this.tenants.findVisible(principal, tenantId);
+    await this.ensureStreams(tenantId);
+    const sources: CollectionStreamResponse[] = [];
+    for (const row of await this.repository.streamsOf(tenantId)) {
+      const key = { tenantId, source: row.source, stream: row.stream };
+      const capability = this.registry.get(row.source)?.streams.find((s) => s.name === row.stream)?.capability;
+      const [lastRun, gapCount, gaps, cap] = await Promise.all([
+        this.repository.lastRun(key),
+        this.repository.countGaps(key),
+        this.repository.recentGaps(key, 10),
+        capability ? this.capabilities.statusOf(tenantId, capability) : Promise.resolve(undefined),
+      ]);
+      sources.push(toStreamResponse(row, lastRun, gapCount, gaps, cap?.status ?? null));
+    }
+    return { tenantId, sources };
+  }
+
+  async update(principal: Principal, tenantId: string, streamName: string, input: UpdateCollectionStreamDto, context: AuditContext): Promise<CollectionStreamResponse> {
+    await this.tenants.findVisible(principal, tenantId);
+    const key = await this.keyOf(tenantId, streamName);
+    await this.repository.transaction(async (manager) => {
+      const row = (await this.repository.findStream(key, manager))!;
+      const changed: Record<string, unknown> = {};
+      const changes: Partial<CollectionStreamEntity> = {};
+      if (input.enabled !== undefined && input.enabled !== row.enabled) {
+        changes.enabled = input.enabled;
+        changed.enabled = { from: row.enabled, to: input.enabled };
+      }
+      if (input.intervalMinutes !== undefined && input.intervalMinutes !== row.intervalMinutes) {
+        changes.intervalMinutes = input.intervalMinutes;
+        changes.nextRunAt = new Date(Date.now() + input.intervalMinutes * 60_000);
+        changed.intervalMinutes = { from: row.intervalMinutes, to: input.intervalMinutes };
+      }
+      if (Object.keys(changes).length === 0) return;
+      await this.repository.updateStream(key, changes, manager);
+      await this.auditLog.append(manager, {
+        event: 'collection.configured',
+        actor: context.actor,
+        tenantId,
+        subject: `collection:${key.source}:${key.stream}`,
+        requestId: context.requestId,
+        data: { source: key.source, stream: key.stream, changed },
+      });
+    });
+    return (await this.status(principal, tenantId)).sources.find((s) => s.source === key.source && s.stream === key.stream)!;
+  }
+
+  /** `POST …/collection/{source}/run`: enqueues a run now (the worker picks it up). */
+  async runNow(principal: Principal, tenantId: string, streamName: string): Promise<CollectionRunQueuedResponse> {
+    const tenant = await this.tenants.findVisible(principal, tenantId);
+    const key = await this.keyOf(tenantId, streamName);
+    const row = await this.repository.findStream(key);
+    if (!tenant.enabled || !row?.enabled) throw new Problem(409, 'collection-disabled', 'Collection disabled', `Collection of ${key.stream} is disabled for tenant ${tenantId} (or the tenant is disabled); enable it first.`);
+    const queued = await this.enqueue(key, 'manual');
+    return { tenantId, source: key.source, stream: key.stream, queued };
+  }
+
+  private async enqueue(key: StreamKey, trigger: RunJob['trigger']): Promise<boolean> {
+    const id = await this.jobs.send<RunJob>(COLLECTION_RUN_QUEUE, { ...key, trigger }, { singletonKey: `${key.tenantId}|${key.source}|${key.stream}` });
+    return id !== null;
+  }
+
+  private async ensureStreams(tenantId: string): Promise<void> {
+    for (const collector of this.registry.all()) {
+      await this.repository.ensureStreams(tenantId, collector.source, collector.streams.map((s) => s.name), this.config.collection.intervalMinutes);
+    }
+  }
+
+  private async keyOf(tenantId: string, streamName: string): Promise<StreamKey> {
+    const found = this.registry.byStream(streamName);
+    if (!found) throw problems.notFound(`No collection source ${streamName}; see GET /v1/tenants/${tenantId}/collection.`);
+    await this.ensureStreams(tenantId);
+    return { tenantId, source: found.collector.source, stream: found.stream };
+  }
+}
+
+
+function iso(date: Date | null): string | null {
+  return date ? date.toISOString() : null;
+}
+
+function toRunSummary(run: CollectionRunEntity): CollectionRunSummary {
+  return {
+    id: run.id,
+    trigger: run.trigger,
+    status: run.status,
+    startedAt: run.startedAt.toISOString(),
+    finishedAt: iso(run.finishedAt),
+    durationSeconds: run.finishedAt ? (run.finishedAt.getTime() - run.startedAt.getTime()) / 1000 : null,
+    windowStart: iso(run.windowStart),
+    windowEnd: iso(run.windowEnd),
+    fetched: run.fetched,
+    new: run.inserted,
+    duplicates: run.duplicates,
+    blobs: run.blobs,
+    gaps: run.gaps,
+    error: run.error,
+  };
+}
+
+function toStreamResponse(row: CollectionStreamEntity, lastRun: CollectionRunEntity | null, gapCount: number, gaps: CollectionGapEntity[], capability: string | null): CollectionStreamResponse {
+  return {
+    source: row.source,
+    stream: row.stream,
+    enabled: row.enabled,
+    capability,
+    subscription: row.subscriptionStatus,
+    schedule: { intervalMinutes: row.intervalMinutes, nextRunAt: row.nextRunAt.toISOString() },
+    cursor: iso(row.cursor),
+    newestRecordAt: iso(row.newestRecordAt),
+    lagSeconds: row.newestRecordAt ? Math.max(0, Math.round((Date.now() - row.newestRecordAt.getTime()) / 1000)) : null,
+    lastRun: lastRun ? toRunSummary(lastRun) : null,
+    gapCount,
+    gaps: gaps.map((g) => ({ id: g.id, reason: g.reason, contentId: g.contentId, windowStart: iso(g.windowStart), windowEnd: iso(g.windowEnd), detail: g.detail, detectedAt: g.detectedAt.toISOString() })),
+    lastError: row.lastError ? { message: row.lastError, at: iso(row.lastErrorAt) } : null,
+  };
+}

@@ -1,0 +1,95 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsBoolean, IsInt, IsOptional, IsUUID, Matches, Max, Min } from 'class-validator';
+
+export class CollectionParams {
+  @ApiProperty({ format: 'uuid', description: 'Cordon tenant id.' })
+  @IsUUID()
+  id: string;
+}
+
+export class CollectionStreamParams extends CollectionParams {
+  @ApiProperty({ example: 'Audit.Exchange', description: 'The stream: for the Management Activity API, a content type (Audit.AzureActiveDirectory, Audit.Exchange, Audit.SharePoint, Audit.General, DLP.All).' })
+  @Matches(/^[A-Za-z0-9.:_-]{1,100}$/, { message: 'source is not a collection stream name' })
+  source: string;
+}
+
+export class UpdateCollectionStreamDto {
+  @ApiPropertyOptional({ description: 'Collect this stream for this tenant.' })
+  @IsOptional()
+  @IsBoolean()
+  enabled?: boolean;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 1440, description: 'Minutes between scheduled runs.' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1440)
+  intervalMinutes?: number;
+}
+
+export class CollectionRunSummary {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ enum: ['schedule', 'manual'] }) trigger: string;
+  @ApiProperty({ enum: ['running', 'succeeded', 'failed', 'throttled'] }) status: string;
+  @ApiProperty({ format: 'date-time' }) startedAt: string;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String }) finishedAt: string | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'Seconds the run took.' }) durationSeconds: number | null;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String, description: 'Start of the first listing window.' }) windowStart: string | null;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String, description: 'End of the last listing window.' }) windowEnd: string | null;
+  @ApiProperty({ description: 'Records fetched.' }) fetched: number;
+  @ApiProperty({ description: 'Records stored for the first time.' }) new: number;
+  @ApiProperty({ description: 'Records already stored (Microsoft re-delivers).' }) duplicates: number;
+  @ApiProperty({ description: 'Content blobs fetched.' }) blobs: number;
+  @ApiProperty({ description: 'Gaps reported by this run.' }) gaps: number;
+  @ApiProperty({ nullable: true, type: String }) error: string | null;
+}
+
+export class CollectionGapResponse {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ enum: ['expired', 'failed', 'beyond-retention'] }) reason: string;
+  @ApiProperty({ nullable: true, type: String, description: 'The provider\'s content id, when one unit was lost.' }) contentId: string | null;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String }) windowStart: string | null;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String }) windowEnd: string | null;
+  @ApiProperty({ nullable: true, type: String }) detail: string | null;
+  @ApiProperty({ format: 'date-time' }) detectedAt: string;
+}
+
+export class CollectionScheduleResponse {
+  @ApiProperty() intervalMinutes: number;
+  @ApiProperty({ format: 'date-time' }) nextRunAt: string;
+}
+
+export class CollectionErrorResponse {
+  @ApiProperty() message: string;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String }) at: string | null;
+}
+
+export class CollectionStreamResponse {
+  @ApiProperty({ example: 'management-activity', description: 'The `source` of its events.' }) source: string;
+  @ApiProperty({ example: 'Audit.Exchange' }) stream: string;
+  @ApiProperty() enabled: boolean;
+  @ApiProperty({ nullable: true, type: String, description: 'Tenant capability status from the last probe (available, unlicensed, forbidden, unreachable).' }) capability: string | null;
+  @ApiProperty({ enum: ['unknown', 'enabled', 'disabled', 'missing', 'unavailable'], description: 'Provider-side subscription, as last seen.' }) subscription: string;
+  @ApiProperty({ type: CollectionScheduleResponse }) schedule: CollectionScheduleResponse;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String, description: 'Everything the provider made available before this instant is stored or reported as a gap.' }) cursor: string | null;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String }) newestRecordAt: string | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'Seconds between now and the newest stored record.' }) lagSeconds: number | null;
+  @ApiProperty({ type: CollectionRunSummary, nullable: true }) lastRun: CollectionRunSummary | null;
+  @ApiProperty({ description: 'Gaps reported so far.' }) gapCount: number;
+  @ApiProperty({ type: [CollectionGapResponse], description: 'The latest gaps (up to 10).' }) gaps: CollectionGapResponse[];
+  @ApiProperty({ type: CollectionErrorResponse, nullable: true, description: 'The last run\'s error; null once a run succeeds.' }) lastError: CollectionErrorResponse | null;
+}
+
+export class CollectionResponse {
+  @ApiProperty({ format: 'uuid' }) tenantId: string;
+  @ApiProperty({ type: [CollectionStreamResponse] }) sources: CollectionStreamResponse[];
+}
+
+export class CollectionRunQueuedResponse {
+  @ApiProperty({ format: 'uuid' }) tenantId: string;
+  @ApiProperty() source: string;
+  @ApiProperty() stream: string;
+  @ApiProperty({ description: 'False when a run of this stream was already waiting (it covers this request).' }) queued: boolean;
+}

@@ -1,0 +1,242 @@
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import type { CollectContext, CollectSink, Collector, NormalizedEvent } from '../../collection/collector';
+import { CollectorRegistry } from '../../collection/collector-registry';
+import { Inject } from '@nestjs/common';
+import type { AppConfig } from '../../config/config';
+import { APP_CONFIG } from '../../config/config.module';
+import { MicrosoftApiError, MicrosoftHttp, type MicrosoftResponse } from '../../microsoft';
+import { CONTENT_TYPES } from '../../tenants/capability-probe';
+import { normalizeRecord } from './normalize';
+import { formatApiTime, planWindows } from './windows';
+
+export const MANAGEMENT_ACTIVITY_SOURCE = 'management-activity';
+
+/** One entry of `/subscriptions/content` (reference §2.2). */
+interface ContentBlob {
+  contentType: string;
+  contentId: string;
+  contentUri: string;
+  contentCreated: string;
+  contentExpiration?: string;
+}
+
+type BlobOutcome = 'stored' | 'gap' | 'retry';
+
+/** Codes that mean "subscription missing or disabled: /start it again" (§2.6, trap 5). */
+const RESUBSCRIBE = new Set(['AF20022', 'AF20023']);
+
+/**
+ * Collects the Office 365 Management Activity API (reference §2) into the events store, one content
+ * type per stream. Per run: check the subscription (start it when missing or disabled), read the
+ * server's clock, list content in windows under 24 h and within 7 days, follow NextPageUri verbatim,
+ * fetch each blob not yet handled (bounded concurrency), normalize, hand it to the engine, and move
+ * the cursor past a window only once every blob in it is stored or reported as a gap.
+ */
+@Injectable()
+export class ManagementActivityCollector implements Collector, OnModuleInit {
+  readonly source = MANAGEMENT_ACTIVITY_SOURCE;
+  readonly streams = CONTENT_TYPES.map((name) => ({ name, capability: `management-activity:${name}` }));
+  private readonly logger = new Logger(ManagementActivityCollector.name);
+  private readonly gates = new Map<string, Semaphore>();
+
+  constructor(
+    private readonly http: MicrosoftHttp,
+    private readonly registry: CollectorRegistry,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onModuleInit(): void {
+    this.registry.register(this);
+  }
+
+  async run(ctx: CollectContext, sink: CollectSink): Promise<void> {
+    const now = await this.ensureSubscription(ctx, sink);
+    const plan = planWindows({
+      now,
+      cursor: ctx.cursor,
+      overlapMs: this.config.collection.overlapMinutes * 60_000,
+      initialLookbackMs: this.config.collection.initialLookbackHours * 3_600_000,
+    });
+    if (plan.lost) {
+      // The API serves nothing older than 7 days: what lay between the cursor and that limit is gone.
+      await sink.gap({ reason: 'beyond-retention', windowStart: plan.lost.start, windowEnd: plan.lost.end, detail: 'the cursor was older than the 7 days the Management Activity API keeps content' });
+    }
+    for (const window of plan.windows) {
+      ctx.signal?.throwIfAborted();
+      sink.window(window.start, window.end);
+      let complete = true;
+      for await (const page of this.listContent(ctx, sink, window)) {
+        const unique = [...new Map(page.map((b) => [b.contentId, b])).values()];
+        const handled = await sink.handled(unique.map((b) => b.contentId));
+        const todo = unique.filter((b) => !handled.has(b.contentId));
+        const gate = this.gateOf(ctx);
+        const outcomes = await mapBounded(todo, ctx.concurrency, (blob) => gate.run(() => this.fetchBlob(ctx, sink, blob)));
+        if (outcomes.includes('retry')) complete = false;
+      }
+      if (!complete) throw new Error(`some content of ${ctx.stream} between ${window.start.toISOString()} and ${window.end.toISOString()} failed; it is retried on the next run`);
+      await sink.advance(window.end);
+    }
+  }
+
+  /**
+   * Blobs in hand (fetching, parsing or being stored) per tenant, across its content types running at
+   * once: this, times the largest blob, bounds the memory collection needs whatever the volume.
+   */
+  private gateOf(ctx: CollectContext): Semaphore {
+    let gate = this.gates.get(ctx.tenant.id);
+    if (!gate) this.gates.set(ctx.tenant.id, (gate = new Semaphore(ctx.concurrency)));
+    return gate;
+  }
+
+  private base(ctx: CollectContext): string {
+    return `/api/v1.0/${ctx.credentials.tenantId}/activity/feed`;
+  }
+
+  /** PublisherIdentifier on every call, blob GETs included (trap 3): the tenant's own GUID. */
+  private publisher(ctx: CollectContext) {
+    return { PublisherIdentifier: ctx.credentials.tenantId };
+  }
+
+  /** Makes sure the content type's subscription is enabled; answers the server's clock (windows are judged by it). */
+  private async ensureSubscription(ctx: CollectContext, sink: CollectSink): Promise<Date> {
+    const listed = await this.http.request<Array<{ contentType: string; status: string }>>({
+      tenant: ctx.credentials,
+      resource: 'manage',
+      url: `${this.base(ctx)}/subscriptions/list`,
+      query: this.publisher(ctx),
+    });
+    const current = (Array.isArray(listed.body) ? listed.body : []).find((s) => s.contentType?.toLowerCase() === ctx.stream.toLowerCase());
+    if (current?.status?.toLowerCase() === 'enabled') {
+      await sink.subscription('enabled');
+    } else {
+      await sink.subscription(current ? 'disabled' : 'missing');
+      await this.start(ctx, sink, current ? 'restarted (was disabled)' : 'started (was missing)');
+    }
+    return serverClock(listed);
+  }
+
+  private async start(ctx: CollectContext, sink: CollectSink, why: string): Promise<void> {
+    try {
+      await this.http.request({ tenant: ctx.credentials, resource: 'manage', method: 'POST', url: `${this.base(ctx)}/subscriptions/start`, query: { contentType: ctx.stream, ...this.publisher(ctx) } });
+    } catch (error) {
+      // AF20024 "already enabled, no property change" is success (§2.2, trap 5).
+      if (!(error instanceof MicrosoftApiError && error.code === 'AF20024')) throw error;
+    }
+    await sink.subscription('enabled', why);
+    this.logger.log({ tenantId: ctx.tenant.id, contentType: ctx.stream }, `subscription ${why}`);
+  }
+
+  /** Pages of one window, following NextPageUri verbatim to the end (trap 2). */
+  private async *listContent(ctx: CollectContext, sink: CollectSink, window: { start: Date; end: Date }): AsyncGenerator<ContentBlob[]> {
+    let next: string | undefined;
+    let resubscribed = false;
+    for (;;) {
+      let response: MicrosoftResponse<ContentBlob[]>;
+      try {
+        response = next
+          ? await this.http.request<ContentBlob[]>({ tenant: ctx.credentials, resource: 'manage', url: next, query: this.publisher(ctx) })
+          : await this.http.request<ContentBlob[]>({
+              tenant: ctx.credentials,
+              resource: 'manage',
+              url: `${this.base(ctx)}/subscriptions/content`,
+              query: { contentType: ctx.stream, startTime: formatApiTime(window.start), endTime: formatApiTime(window.end), ...this.publisher(ctx) },
+            });
+      } catch (error) {
+        if (error instanceof MicrosoftApiError && error.code && RESUBSCRIBE.has(error.code) && !resubscribed) {
+          // Disabled or removed since the check (e.g. by a tenant admin): start it again and re-list.
+          resubscribed = true;
+          await sink.subscription(error.code === 'AF20023' ? 'disabled' : 'missing', error.code);
+          await this.start(ctx, sink, `restarted after ${error.code}`);
+          next = undefined;
+          continue;
+        }
+        throw error;
+      }
+      yield Array.isArray(response.body) ? response.body : [];
+      if (!response.nextPageUri) return;
+      next = response.nextPageUri;
+    }
+  }
+
+  private async fetchBlob(ctx: CollectContext, sink: CollectSink, blob: ContentBlob): Promise<BlobOutcome> {
+    const createdAt = parseDate(blob.contentCreated);
+    try {
+      const response = await this.http.request<unknown>({ tenant: ctx.credentials, resource: 'manage', url: blob.contentUri, query: this.publisher(ctx) });
+      if (!Array.isArray(response.body)) throw new Error(`content ${blob.contentId} is not a JSON array of records`);
+      const fallback = createdAt ?? new Date();
+      const parsed = response.body;
+      const records: NormalizedEvent[] = [];
+      for (let i = 0; i < parsed.length; i++) {
+        const r = parsed[i];
+        if (typeof r === 'object' && r !== null && !Array.isArray(r)) records.push(normalizeRecord(r as Record<string, unknown>, ctx.stream, fallback));
+        parsed[i] = undefined; // each parsed record can go once it is normalized (memory stays bounded per blob)
+      }
+      await sink.storeUnit({ unitId: blob.contentId, createdAt, records });
+      return 'stored';
+    } catch (error) {
+      if (error instanceof MicrosoftApiError && error.code === 'AF20051') {
+        // Expired before we fetched it (§2.6): the records are gone; say so.
+        await sink.gap({ reason: 'expired', unitId: blob.contentId, detail: `AF20051: content created ${blob.contentCreated} expired before it was fetched` });
+        return 'gap';
+      }
+      if (error instanceof MicrosoftApiError && error.kind === 'throttled') throw error; // retried inside MicrosoftHttp already; stop and resume next run
+      const message = error instanceof Error ? error.message : String(error);
+      this.logger.warn({ tenantId: ctx.tenant.id, contentId: blob.contentId, err: error }, 'content blob failed');
+      return (await sink.unitFailed({ unitId: blob.contentId, createdAt, error: message })) ? 'gap' : 'retry';
+    }
+  }
+}
+
+function parseDate(text: string | undefined): Date | null {
+  if (!text) return null;
+  const date = new Date(text);
+  return Number.isNaN(date.getTime()) ? null : date;
+}
+
+/**
+ * Windows are judged against Microsoft's clock, not ours: skew makes valid-looking windows fail with
+ * AF20030 (Elastic's o365audit compares with the response Date header).
+ */
+function serverClock(response: MicrosoftResponse): Date {
+  return parseDate(response.headers.date) ?? new Date();
+}
+
+/** Runs `work` over `items` with at most `limit` in flight, in order of results. */
+async function mapBounded<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  let failed: unknown;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length && failed === undefined) {
+      const i = next++;
+      try {
+        results[i] = await work(items[i]);
+      } catch (error) {
+        failed ??= error;
+      }
+    }
+  });
+  await Promise.all(lanes);
+  if (failed !== undefined) throw failed;
+  return results;
+}
+
+/** A counting semaphore: at most `size` tasks inside `run` at once, the rest wait in order. */
+class Semaphore {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private readonly size: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.active >= this.size) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.active += 1;
+    try {
+      return await task();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active -= 1;
+    }
+  }
+}

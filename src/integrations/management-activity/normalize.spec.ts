@@ -1,0 +1,90 @@
+import { normalizeClientIp, normalizeRecord, normalizeResultStatus, parseCreationTime, recordIdOf } from './normalize';
+
+const fallback = new Date('2026-01-01T00:00:00Z');
+
+describe('normalizeRecord', () => {
+  it('maps an Entra ID logon record (CreationTime without zone is UTC, null ClientIP)', () => {
+    const e = normalizeRecord(
+      { Id: '2B9E1C4A-6F0D-4C8E-9A11-3E5D7C2B1A90', RecordType: 15, CreationTime: '2025-03-03T11:02:09', Operation: 'UserLoggedIn', UserType: 0, Workload: 'AzureActiveDirectory', ResultStatus: 'Success', ObjectId: '00000003-0000-0ff1-ce00-000000000000', UserId: 'Alice@Contoso.com', ClientIP: null },
+      'Audit.AzureActiveDirectory',
+      fallback,
+    );
+    expect(e).toMatchObject({
+      recordId: '2b9e1c4a-6f0d-4c8e-9a11-3e5d7c2b1a90',
+      occurredAt: new Date('2025-03-03T11:02:09Z'),
+      workload: 'AzureActiveDirectory',
+      recordType: 15,
+      operation: 'UserLoggedIn',
+      resultStatus: 'Succeeded',
+      userId: 'alice@contoso.com',
+      userType: 0,
+      clientIp: null,
+      objectId: '00000003-0000-0ff1-ce00-000000000000',
+    });
+  });
+
+  it('maps an Exchange admin record (True result, ip:port)', () => {
+    const raw = { Id: '7c0f9d21-3a55-4e2b-8d6f-0a1b2c3d4e5f', RecordType: 1, CreationTime: '2025-03-03T11:05:44', Operation: 'New-InboxRule', UserType: 2, Workload: 'Exchange', ResultStatus: 'True', ObjectId: 'alice@contoso.com\\Forward all', UserId: 'alice@contoso.com', ClientIP: '203.0.113.45:51234', Parameters: [{ Name: 'ForwardTo', Value: 'evil@example.net' }] };
+    const e = normalizeRecord(raw, 'Audit.Exchange', fallback);
+    expect(e).toMatchObject({ workload: 'Exchange', recordType: 1, resultStatus: 'Succeeded', clientIp: '203.0.113.45', objectId: 'alice@contoso.com\\Forward all', userType: 2 });
+    expect(JSON.parse(e.raw)).toEqual(raw);
+  });
+
+  it('maps SharePoint, Teams and DLP records, taking ClientIPAddress / ActorIpAddress when ClientIP is absent', () => {
+    expect(normalizeRecord({ Id: 'a', RecordType: 6, CreationTime: '2025-03-03T10:00:00.1234567', Operation: 'FileAccessed', Workload: 'SharePoint', UserId: 'bob@contoso.com', ClientIP: '2001:db8::1', ObjectId: 'https://contoso.sharepoint.com/a.docx' }, 'Audit.SharePoint', fallback))
+      .toMatchObject({ occurredAt: new Date('2025-03-03T10:00:00.123Z'), workload: 'SharePoint', recordType: 6, clientIp: '2001:db8::1', objectId: 'https://contoso.sharepoint.com/a.docx' });
+    expect(normalizeRecord({ Id: 'b', RecordType: 25, CreationTime: '2025-03-03T10:00:00', Operation: 'MessageSent', Workload: 'MicrosoftTeams', UserId: 'bob@contoso.com', ClientIPAddress: '[2001:db8::2]:443' }, 'Audit.General', fallback))
+      .toMatchObject({ workload: 'MicrosoftTeams', recordType: 25, clientIp: '2001:db8::2' });
+    expect(normalizeRecord({ Id: 'c', RecordType: 8, CreationTime: '2025-03-03T10:00:00', Operation: 'Add member to role.', UserId: 'admin@contoso.com', ActorIpAddress: '198.51.100.7' }, 'Audit.AzureActiveDirectory', fallback))
+      .toMatchObject({ workload: 'AzureActiveDirectory', clientIp: '198.51.100.7' });
+    expect(normalizeRecord({ Id: 'd', RecordType: 13, CreationTime: '2025-03-03T10:00:00', Operation: 'DLPRuleMatch', Workload: 'Exchange', UserId: 'carol@contoso.com', ClientIP: '' }, 'DLP.All', fallback))
+      .toMatchObject({ recordType: 13, clientIp: null, operation: 'DLPRuleMatch' });
+  });
+
+  it('keeps a record of an unknown type with what it has, missing user and all', () => {
+    const e = normalizeRecord({ Id: 'e', RecordType: 9999, CreationTime: 'not a time', Operation: 'SomethingNew' }, 'Audit.General', fallback);
+    expect(e).toMatchObject({ recordId: 'e', recordType: 9999, operation: 'SomethingNew', occurredAt: fallback, userId: null, userType: null, clientIp: null, workload: null, resultStatus: null, objectId: null });
+  });
+
+  it('gives a record without Id a stable content hash', () => {
+    const r = { CreationTime: '2025-03-03T10:00:00', Operation: 'X' };
+    expect(recordIdOf(r)).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(recordIdOf({ ...r })).toBe(recordIdOf(r));
+  });
+});
+
+describe('normalizeClientIp', () => {
+  it.each([
+    ['203.0.113.45', '203.0.113.45'],
+    ['203.0.113.45:51234', '203.0.113.45'],
+    ['2001:DB8::1', '2001:db8::1'],
+    ['[2001:db8::1]', '2001:db8::1'],
+    ['[2001:db8::1]:8443', '2001:db8::1'],
+    ['fe80::1%eth0', 'fe80::1'],
+    ['::ffff:203.0.113.9', '::ffff:203.0.113.9'],
+    [' 198.51.100.1 ', '198.51.100.1'],
+    ['', null],
+    ['   ', null],
+    [null, null],
+    [undefined, null],
+    ['<null>', null],
+    ['999.1.1.1', null],
+    ['not-an-ip', null],
+  ])('%p ⇒ %p', (input, expected) => {
+    expect(normalizeClientIp(input)).toBe(expected);
+  });
+});
+
+describe('parseCreationTime and normalizeResultStatus', () => {
+  it('reads zone-less times as UTC and honours an explicit zone', () => {
+    expect(parseCreationTime('2025-03-03T11:02:09')).toEqual(new Date('2025-03-03T11:02:09Z'));
+    expect(parseCreationTime('2025-03-03T11:02:09Z')).toEqual(new Date('2025-03-03T11:02:09Z'));
+    expect(parseCreationTime('2025-03-03T13:02:09+02:00')).toEqual(new Date('2025-03-03T11:02:09Z'));
+    expect(parseCreationTime('')).toBeNull();
+    expect(parseCreationTime(42)).toBeNull();
+  });
+
+  it('unifies casing and vocabulary, keeping unknown values', () => {
+    expect(['succeeded', 'Success', 'True', 'failed', 'False', 'PartiallySucceeded', 'Weird'].map(normalizeResultStatus)).toEqual(['Succeeded', 'Succeeded', 'Succeeded', 'Failed', 'Failed', 'PartiallySucceeded', 'Weird']);
+  });
+});

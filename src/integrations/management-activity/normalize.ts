@@ -1,0 +1,104 @@
+import { createHash } from 'node:crypto';
+import { isIP } from 'node:net';
+import type { NormalizedEvent } from '../../collection/collector';
+
+/**
+ * Office 365 Management Activity records (reference §2.3) to the events store's columns. Nothing is
+ * dropped: a record of an unknown type keeps its raw form and whatever common fields it has.
+ */
+
+/** The content type's usual workload, for records that do not say (Workload is optional). */
+const WORKLOAD_OF_CONTENT_TYPE: Record<string, string> = {
+  'Audit.AzureActiveDirectory': 'AzureActiveDirectory',
+  'Audit.Exchange': 'Exchange',
+  'Audit.SharePoint': 'SharePoint',
+};
+
+export function normalizeRecord(record: Record<string, unknown>, contentType: string, fallbackTime: Date): NormalizedEvent {
+  return {
+    recordId: recordIdOf(record),
+    occurredAt: parseCreationTime(record.CreationTime) ?? fallbackTime,
+    workload: text(record.Workload) ?? WORKLOAD_OF_CONTENT_TYPE[contentType] ?? null,
+    recordType: integer(record.RecordType),
+    operation: text(record.Operation),
+    resultStatus: normalizeResultStatus(record.ResultStatus),
+    userId: normalizeUserId(record.UserId),
+    userType: integer(record.UserType),
+    clientIp: normalizeClientIp(record.ClientIP ?? record.ClientIPAddress ?? record.ActorIpAddress),
+    objectId: text(record.ObjectId),
+    raw: JSON.stringify(record),
+  };
+}
+
+/** `Id` is the record's unique id (dedupe key, §2.3); a record without one gets a content hash so a re-delivery still dedupes. */
+export function recordIdOf(record: Record<string, unknown>): string {
+  const id = text(record.Id);
+  if (id) return id.toLowerCase();
+  return `sha256:${createHash('sha256').update(JSON.stringify(record)).digest('hex')}`;
+}
+
+/** CreationTime has no zone suffix and is UTC (trap 7); one with a zone is taken as it says. */
+export function parseCreationTime(value: unknown): Date | null {
+  const raw = text(value);
+  if (!raw) return null;
+  const match = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/i.exec(raw);
+  if (!match) return null;
+  const [, y, mo, d, h, mi, s = '00', fraction = '', zone] = match;
+  const iso = `${y}-${mo}-${d}T${h}:${mi}:${s}${fraction.slice(0, 4)}${zone ? normalizeZone(zone) : 'Z'}`;
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? null : date;
+}
+
+function normalizeZone(zone: string): string {
+  if (zone.toUpperCase() === 'Z') return 'Z';
+  return zone.includes(':') ? zone : `${zone.slice(0, 3)}:${zone.slice(3)}`;
+}
+
+/**
+ * ClientIP comes as IPv4, IPv6, `ip:port`, `[ipv6]:port`, empty or null (trap 7). Answers the bare
+ * address or null when nothing usable is there (the raw record keeps what Microsoft sent).
+ */
+export function normalizeClientIp(value: unknown): string | null {
+  let raw = text(value);
+  if (!raw) return null;
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(raw);
+  if (bracketed) raw = bracketed[1];
+  else if (/^\d{1,3}(\.\d{1,3}){3}:\d+$/.test(raw)) raw = raw.slice(0, raw.lastIndexOf(':'));
+  raw = raw.replace(/%.*$/, ''); // an IPv6 zone index means nothing off the host
+  if (isIP(raw) === 0) return null;
+  return raw.toLowerCase();
+}
+
+/** UPNs are case-insensitive; stored lower-case so `?user=` matches whatever casing a workload used. */
+export function normalizeUserId(value: unknown): string | null {
+  const raw = text(value);
+  return raw ? raw.toLowerCase() : null;
+}
+
+const RESULT_STATUS: Record<string, string> = {
+  succeeded: 'Succeeded',
+  success: 'Succeeded',
+  true: 'Succeeded',
+  failed: 'Failed',
+  failure: 'Failed',
+  false: 'Failed',
+  partiallysucceeded: 'PartiallySucceeded',
+};
+
+/** ResultStatus casing and vocabulary differ by workload (Exchange admin says True/False; trap 7). */
+export function normalizeResultStatus(value: unknown): string | null {
+  const raw = text(value);
+  if (!raw) return null;
+  return RESULT_STATUS[raw.toLowerCase()] ?? raw;
+}
+
+function text(value: unknown): string | null {
+  if (typeof value === 'string') return value.trim() === '' ? null : value.trim();
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return null;
+}
+
+function integer(value: unknown): number | null {
+  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  return typeof n === 'number' && Number.isInteger(n) && Math.abs(n) <= 2_147_483_647 ? n : null;
+}
