@@ -1,5 +1,5 @@
 import { GraphError } from '@microsoft/microsoft-graph-client';
-import type { LoggerService } from '@nestjs/common';
+import { CapturingLogger } from '../../test/support/capturing-logger';
 import { startSimulator, type RunningSimulator } from '../../test/m365-simulator/src';
 import { Clouds } from './clouds';
 import { ConcurrencyLimiter } from './concurrency-limiter';
@@ -10,14 +10,6 @@ import type { TenantCredentials } from './tenant-credentials';
 import { TokenProvider } from './token-provider';
 
 /** Graph through the factory, against the simulator's Graph over real HTTPS. */
-
-class CapturingLogger implements LoggerService {
-  readonly lines: string[] = [];
-  log = (...args: unknown[]) => this.lines.push(JSON.stringify(args));
-  warn = (...args: unknown[]) => this.lines.push(JSON.stringify(args));
-  error = (...args: unknown[]) => this.lines.push(JSON.stringify(args));
-  debug = (...args: unknown[]) => this.lines.push(JSON.stringify(args));
-}
 
 interface User {
   id: string;

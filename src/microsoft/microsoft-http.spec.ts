@@ -1,5 +1,5 @@
-import type { LoggerService } from '@nestjs/common';
 import { demoScenario, startSimulator, type RunningSimulator } from '../../test/m365-simulator/src';
+import { CapturingLogger } from '../../test/support/capturing-logger';
 import type { JournalEntry } from '../../test/m365-simulator/src/journal';
 import { Clouds } from './clouds';
 import { ConcurrencyLimiter } from './concurrency-limiter';
@@ -17,14 +17,6 @@ import { TokenProvider } from './token-provider';
 
 const NOW = Date.parse('2026-03-04T10:00:00Z');
 const DEVICE = '1e5bc9d7e413ddd7902c2932e418702b84d0cc07'; // ws-001 in the demo tenant
-
-class CapturingLogger implements LoggerService {
-  readonly lines: string[] = [];
-  log = (...args: unknown[]) => this.lines.push(JSON.stringify(args));
-  warn = (...args: unknown[]) => this.lines.push(JSON.stringify(args));
-  error = (...args: unknown[]) => this.lines.push(JSON.stringify(args));
-  debug = (...args: unknown[]) => this.lines.push(JSON.stringify(args));
-}
 
 let sim: RunningSimulator;
 let clouds: Clouds;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { LoggerService } from '@nestjs/common';
+import { CapturingLogger } from '../../test/support/capturing-logger';
 import { startSimulator, type RunningSimulator } from '../../test/m365-simulator/src';
 import { generateRsaKeyPairAsync, selfSignedCertificate } from '../../test/m365-simulator/src/tls';
 import { CLOUD_NAMES, Clouds } from './clouds';
@@ -14,14 +14,6 @@ const TENANT = '5a1e0c3b-2d4f-4a6b-8c9d-0e1f2a3b4c5d';
 const APP = '6b2f1d4c-3e5a-4b7c-9dae-1f2a3b4c5d6e';
 const SECRET = 'token-spec~secret-value-1234';
 const EXPIRED = 'token-spec~expired-secret';
-
-class CapturingLogger implements LoggerService {
-  readonly lines: string[] = [];
-  log = (...args: unknown[]) => this.lines.push(JSON.stringify(args));
-  warn = (...args: unknown[]) => this.lines.push(JSON.stringify(args));
-  error = (...args: unknown[]) => this.lines.push(JSON.stringify(args));
-  debug = (...args: unknown[]) => this.lines.push(JSON.stringify(args));
-}
 
 let sim: RunningSimulator;
 let clouds: Clouds;
