@@ -88,8 +88,9 @@ export class CollectionRunnerService {
       error = failure instanceof Error ? failure.message : String(failure);
       this.logger.warn({ ...key, runId: run.id, err: failure }, `collection run ${status}`);
     }
-    await this.repository.finishRun(run.id, { status, error, ...totals });
+    // The stream's last error first: whoever sees the run finished also sees its error.
     await this.repository.recordError(key, error);
+    await this.repository.finishRun(run.id, { status, error, ...totals });
     const after = await this.repository.findStream(key);
     this.metrics.runs.inc({ ...labels, status });
     this.metrics.runDuration.observe({ source: key.source, stream: key.stream }, (Date.now() - started) / 1000);
