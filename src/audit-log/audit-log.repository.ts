@@ -34,7 +34,36 @@ const COLUMNS = 'seq, at, event, actor_type, actor_id, actor_name, tenant_id, ac
  * the hash covers, and formatting it in SQL is much faster than parsing a Date per row when verify or
  * export reads millions of rows.
  */
-const SELECT_COLUMNS = COLUMNS.replace('at,', `to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at,`);
+const utcText = (expr: string) => `to_char(${expr} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+const AT_TEXT = utcText('at');
+const SELECT_COLUMNS = COLUMNS.replace('at,', `${AT_TEXT} AS at,`);
+
+type PendingRow = Omit<Row, 'seq' | 'prev_hash' | 'hash'> & { id: string | number };
+
+function fromPending(row: PendingRow): Omit<AuditEntry, 'seq' | 'prevHash' | 'hash'> {
+  return {
+    at: row.at,
+    event: row.event,
+    actor: { type: row.actor_type, id: row.actor_id, name: row.actor_name },
+    tenantId: row.tenant_id,
+    actionId: row.action_id,
+    subject: row.subject,
+    requestId: row.request_id,
+    data: row.data,
+  };
+}
+
+function fromInput(input: AuditEntryInput): Omit<AuditEntry, 'seq' | 'prevHash' | 'hash' | 'at'> {
+  return {
+    event: input.event,
+    actor: { type: input.actor.type, id: input.actor.id, name: input.actor.name },
+    tenantId: input.tenantId ?? null,
+    actionId: input.actionId ?? null,
+    subject: input.subject ?? null,
+    requestId: input.requestId,
+    data: normalizeData(input.data),
+  };
+}
 
 function toEntry(row: Row): AuditEntry {
   return {
@@ -72,52 +101,101 @@ export class AuditLogRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /**
-   * Appends inside the caller's transaction. Locking the chain head serializes writers until that
-   * transaction ends, so seq stays gap-free and every entry chains to the one committed before it.
-   * `at` is the database clock, read after the lock so it never goes backwards along seq.
+   * Appends inside the caller's transaction without waiting for other writers: the entry goes to
+   * audit_pending and commits (or rolls back) with the caller's change. The sealer chains it later.
+   * `at` is the database clock now. Answers the pending id.
    */
-  async append(manager: EntityManager, input: AuditEntryInput): Promise<AuditEntry> {
-    const [entry] = await this.appendMany(manager, [input]);
-    return entry;
+  async appendPending(manager: EntityManager, input: AuditEntryInput): Promise<string> {
+    if (!manager.queryRunner?.isTransactionActive) throw new Error('audit entries are appended inside a transaction');
+    const [row] = await manager.query(
+      `INSERT INTO audit_pending (event, actor_type, actor_id, actor_name, tenant_id, action_id, subject, request_id, data)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+      [input.event, input.actor.type, input.actor.id, input.actor.name, input.tenantId ?? null, input.actionId ?? null, input.subject ?? null, input.requestId, JSON.stringify(normalizeData(input.data))],
+    );
+    return String(row.id);
   }
 
-  /** Appends several entries in order with one lock, one multi-row insert per 1,000 entries. */
+  /**
+   * Seals up to `limit` committed pending entries into the chain, oldest first, in one transaction:
+   * locks the chain head (sealers of every process take turns), assigns seq, chains the hashes,
+   * inserts the entries and deletes their pending rows. Answers how many were sealed.
+   */
+  async seal(limit: number): Promise<number> {
+    return this.dataSource.transaction(async (manager) => {
+      const head = await this.lockHead(manager);
+      // read after the lock: every entry committed before it is visible, none can be sealed twice
+      const rows: PendingRow[] = await manager.query(
+        `SELECT id, ${AT_TEXT} AS at, event, actor_type, actor_id, actor_name, tenant_id, action_id, subject, request_id, data
+           FROM audit_pending ORDER BY at, id LIMIT $1`,
+        [limit],
+      );
+      if (rows.length === 0) return 0;
+      const entries = this.chain(head, rows.map(fromPending));
+      await this.insertChained(manager, entries, rows.map((r) => String(r.id)));
+      await manager.query('DELETE FROM audit_pending WHERE id = ANY($1::bigint[])', [rows.map((r) => String(r.id))]);
+      await this.moveHead(manager, entries);
+      return rows.length;
+    });
+  }
+
+  /** How many entries wait to be sealed. */
+  async pendingCount(): Promise<number> {
+    const [row] = await this.dataSource.query('SELECT count(*)::int AS n FROM audit_pending');
+    return Number(row.n);
+  }
+
+  /** The chained entry a pending entry became, once sealed. */
+  async sealedFrom(pendingId: string): Promise<AuditEntry | undefined> {
+    const rows: Row[] = await this.dataSource.query(`SELECT ${SELECT_COLUMNS} FROM audit_log WHERE pending_id = $1`, [pendingId]);
+    return rows.length ? toEntry(rows[0]) : undefined;
+  }
+
+  /**
+   * Bulk load straight into the chain inside the caller's transaction, holding the head lock until it
+   * ends (benchmarks and tests that need a large log fast). Services use appendPending.
+   */
   async appendMany(manager: EntityManager, inputs: AuditEntryInput[]): Promise<AuditEntry[]> {
     if (!manager.queryRunner?.isTransactionActive) throw new Error('audit entries are appended inside a transaction');
-    const [head] = await manager.query(
-      `SELECT seq, hash, date_trunc('milliseconds', clock_timestamp()) AS at FROM audit_chain_head WHERE id FOR UPDATE`,
-    );
-    const at = (head.at as Date).toISOString();
-    let seq = Number(head.seq);
-    let prevHash = Buffer.from(head.hash);
-    const entries = inputs.map((input) => {
-      const fields = {
-        seq: ++seq,
-        at,
-        event: input.event,
-        actor: { type: input.actor.type, id: input.actor.id, name: input.actor.name },
-        tenantId: input.tenantId ?? null,
-        actionId: input.actionId ?? null,
-        subject: input.subject ?? null,
-        requestId: input.requestId,
-        data: normalizeData(input.data),
-      };
-      const entry = { ...fields, prevHash, hash: chainHash(prevHash, fields) };
+    const head = await this.lockHead(manager);
+    const at = head.now;
+    const entries = this.chain(head, inputs.map((input) => ({ ...fromInput(input), at })));
+    await this.insertChained(manager, entries, []);
+    await this.moveHead(manager, entries);
+    return entries;
+  }
+
+  private async lockHead(manager: EntityManager): Promise<{ seq: number; hash: Buffer; now: string }> {
+    const [head] = await manager.query(`SELECT seq, hash, ${utcText("date_trunc('milliseconds', clock_timestamp())")} AS now FROM audit_chain_head WHERE id FOR UPDATE`);
+    return { seq: Number(head.seq), hash: Buffer.from(head.hash), now: head.now };
+  }
+
+  private chain(head: { seq: number; hash: Buffer }, fields: Omit<AuditEntry, 'seq' | 'prevHash' | 'hash'>[]): AuditEntry[] {
+    let seq = head.seq;
+    let prevHash = head.hash;
+    return fields.map((f) => {
+      const hashed = { ...f, seq: ++seq };
+      const entry = { ...hashed, prevHash, hash: chainHash(prevHash, hashed) };
       prevHash = entry.hash;
       return entry;
     });
+  }
+
+  /** Multi-row inserts of 1,000 entries; `pendingIds[i]` links entry i to its pending row, if any. */
+  private async insertChained(manager: EntityManager, entries: AuditEntry[], pendingIds: string[]): Promise<void> {
     for (let i = 0; i < entries.length; i += 1000) {
-      const chunk = entries.slice(i, i + 1000);
       const params: unknown[] = [];
-      const rows = chunk.map((e) => {
-        params.push(e.seq, e.at, e.event, e.actor.type, e.actor.id, e.actor.name, e.tenantId, e.actionId, e.subject, e.requestId, JSON.stringify(e.data), e.prevHash, e.hash);
-        const base = params.length - 13;
-        return `(${Array.from({ length: 13 }, (_, k) => `$${base + k + 1}`).join(', ')})`;
+      const rows = entries.slice(i, i + 1000).map((e, k) => {
+        params.push(e.seq, e.at, e.event, e.actor.type, e.actor.id, e.actor.name, e.tenantId, e.actionId, e.subject, e.requestId, JSON.stringify(e.data), e.prevHash, e.hash, pendingIds[i + k] ?? null);
+        const base = params.length - 14;
+        return `(${Array.from({ length: 14 }, (_, n) => `$${base + n + 1}`).join(', ')})`;
       });
-      await manager.query(`INSERT INTO audit_log (${COLUMNS}) VALUES ${rows.join(', ')}`, params);
+      await manager.query(`INSERT INTO audit_log (${COLUMNS}, pending_id) VALUES ${rows.join(', ')}`, params);
     }
-    if (entries.length > 0) await manager.query('UPDATE audit_chain_head SET seq = $1, hash = $2 WHERE id', [seq, prevHash]);
-    return entries;
+  }
+
+  private async moveHead(manager: EntityManager, entries: AuditEntry[]): Promise<void> {
+    const last = entries[entries.length - 1];
+    if (last) await manager.query('UPDATE audit_chain_head SET seq = $1, hash = $2 WHERE id', [last.seq, last.hash]);
   }
 
   /** Chronological page: entries after `afterSeq` matching the filter. */

@@ -4,6 +4,7 @@ import { decodeCursor, Page, PageQueryDto, toPage } from '../common/paging';
 import { Problem } from '../common/problem';
 import { AuditEntry, AuditEntryInput, chainHash, GENESIS_HASH } from './audit-entry';
 import { AuditFilter, AuditLogRepository } from './audit-log.repository';
+import { AuditSealer } from './audit-sealer';
 import { AuditEntryResponse, toAuditEntryResponse } from './dto/audit-log.dto';
 
 export interface VerifyResult {
@@ -23,39 +24,66 @@ export const auditUnavailable = () =>
 /**
  * The action log. Modules call `append(manager, entry)` inside the transaction that makes the change,
  * so the change and its record commit together or not at all: if the entry cannot be written the
- * change does not happen and the caller gets 503 (fail closed).
+ * change does not happen and the caller gets 503 (fail closed). The entry is sealed into the hash
+ * chain (seq, hashes) right after the commit, together with other writers' entries (AuditSealer);
+ * every read seals what is pending first.
  */
 @Injectable()
 export class AuditLogService {
   private readonly logger = new Logger(AuditLogService.name);
 
-  constructor(private readonly repository: AuditLogRepository) {}
+  constructor(
+    private readonly repository: AuditLogRepository,
+    private readonly sealer: AuditSealer,
+  ) {}
 
-  async append(manager: EntityManager, entry: AuditEntryInput): Promise<AuditEntry> {
+  async append(manager: EntityManager, entry: AuditEntryInput): Promise<void> {
+    await this.appendPending(manager, entry);
+  }
+
+  /** Records something that is not part of another change (its own transaction), and answers it chained. */
+  async record(entry: AuditEntryInput): Promise<AuditEntry> {
+    const pendingId = await this.repository.transaction((manager) => this.appendPending(manager, entry)).catch((error) => {
+      throw error instanceof Problem ? error : auditUnavailable();
+    });
+    await this.sealed();
+    const chained = await this.repository.sealedFrom(pendingId);
+    if (!chained) throw auditUnavailable();
+    return chained;
+  }
+
+  /** Seals every committed entry into the chain now (readers call this first). */
+  async sealed(): Promise<void> {
     try {
-      return await this.repository.append(manager, entry);
+      await this.sealer.flush();
+    } catch (error) {
+      this.logger.error({ err: error }, 'pending audit entries could not be sealed into the chain');
+      throw auditUnavailable();
+    }
+  }
+
+  private async appendPending(manager: EntityManager, entry: AuditEntryInput): Promise<string> {
+    try {
+      const id = await this.repository.appendPending(manager, entry);
+      this.sealer.appended(manager.queryRunner);
+      return id;
     } catch (error) {
       this.logger.error({ err: error, event: entry.event, requestId: entry.requestId }, 'audit entry could not be written');
       throw auditUnavailable();
     }
   }
 
-  /** Records something that is not part of another change (its own transaction). */
-  record(entry: AuditEntryInput): Promise<AuditEntry> {
-    return this.repository.transaction((manager) => this.append(manager, entry)).catch((error) => {
-      throw error instanceof Problem ? error : auditUnavailable();
-    });
-  }
-
   /** Chronological (seq order), keyset-paged; the cursor is the last seq seen. */
   async list(query: AuditFilter & PageQueryDto): Promise<Page<AuditEntryResponse>> {
     const afterSeq = Number(decodeCursor(query.cursor, 1)?.[0] ?? 0);
+    await this.sealed();
     const rows = await this.repository.page(query, afterSeq, query.limit + 1);
     return toPage(rows, query.limit, (e) => [e.seq], toAuditEntryResponse);
   }
 
   /** Recomputes the chain between `from` and `to` (default: all of it) and names the first bad seq. */
   async verify(from = 1, to?: number): Promise<VerifyResult> {
+    await this.sealed();
     const head = await this.repository.head();
     const last = Math.min(to ?? head.seq, head.seq);
     let prev = from <= 1 ? GENESIS_HASH : await this.repository.hashAt(from - 1);
@@ -80,6 +108,7 @@ export class AuditLogService {
 
   /** Every entry matching the filter, in seq order, batch by batch. */
   async *entries(filter: AuditFilter): AsyncGenerator<AuditEntry[]> {
+    await this.sealed();
     const head = await this.repository.head();
     yield* this.repository.range(1, head.seq, 2000, filter);
   }

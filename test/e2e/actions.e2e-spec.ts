@@ -214,11 +214,11 @@ describe('response actions on users (against the simulator)', () => {
   it('fails closed: when the request cannot be audited, 503 and no Graph call at all', async () => {
     const db = t.app.get(DataSource);
     const since = sim.journal.lastSeq();
-    await db.query(`ALTER TABLE audit_log ADD CONSTRAINT e2e_no_requests CHECK (event <> 'action.requested') NOT VALID`);
+    await db.query(`ALTER TABLE audit_pending ADD CONSTRAINT e2e_no_requests CHECK (event <> 'action.requested') NOT VALID`);
     try {
       expectProblem(await act(responder, contoso, ERIN, 'disable'), 503, 'audit-log-unavailable');
     } finally {
-      await db.query('ALTER TABLE audit_log DROP CONSTRAINT e2e_no_requests');
+      await db.query('ALTER TABLE audit_pending DROP CONSTRAINT e2e_no_requests');
     }
     expect(sim.journal.list({ host: 'graph', since }).filter((e) => e.path.includes(ERIN) || e.path.includes('erin@'))).toEqual([]);
     expect(user(ERIN).accountEnabled).toBe(true);

@@ -66,6 +66,39 @@ describe('the action log', () => {
     const after = await log.record({ event: 'test.after-rollback', actor: SYSTEM, requestId: 'rb2' });
     expect(after.seq).toBe(before + 1);
     expect(await db.query(`SELECT 1 FROM audit_log WHERE event = 'test.rolled-back'`)).toHaveLength(0);
+    expect(await db.query(`SELECT 1 FROM audit_pending WHERE event = 'test.rolled-back'`)).toHaveLength(0);
+  });
+
+  it('seals an entry into the chain right after its transaction commits, without waiting for a reader', async () => {
+    await db.transaction((m) => log.append(m, { event: 'test.sealed-on-commit', actor: SYSTEM, requestId: 'soc' }));
+    const deadline = Date.now() + 2000;
+    let rows: unknown[] = [];
+    while (Date.now() < deadline && rows.length === 0) {
+      rows = await db.query(`SELECT seq FROM audit_log WHERE event = 'test.sealed-on-commit'`);
+      if (rows.length === 0) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(rows).toHaveLength(1);
+    expect(await db.query(`SELECT 1 FROM audit_pending WHERE event = 'test.sealed-on-commit'`)).toHaveLength(0);
+  });
+
+  it('refuses to change a pending entry or to remove one that is not sealed yet', async () => {
+    // inside the writer's own transaction the entry is certainly not sealed yet
+    const attempts: [string, string][] = [];
+    await db.transaction(async (m) => {
+      await log.append(m, { event: 'test.held', actor: SYSTEM, requestId: 'held' });
+      for (const sql of [`UPDATE audit_pending SET event = 'forged' WHERE event = 'test.held'`, `DELETE FROM audit_pending WHERE event = 'test.held'`]) {
+        await m.query('SAVEPOINT attempt');
+        await m.query(sql).then(
+          () => attempts.push([sql, 'allowed']),
+          (error: Error) => attempts.push([sql, error.message]),
+        );
+        await m.query('ROLLBACK TO SAVEPOINT attempt');
+      }
+    });
+    expect(attempts[0][1]).toMatch(/append-only: UPDATE is not allowed/);
+    expect(attempts[1][1]).toMatch(/not sealed into audit_log yet/);
+    const [sealed] = (await t.http.get('/v1/audit-log?event=test.held').set(bearer(t.adminKey)).expect(200)).body.items;
+    expect(sealed).toMatchObject({ event: 'test.held', requestId: 'held' });
   });
 
   it.each([
@@ -145,13 +178,13 @@ describe('the action log', () => {
 
   it('fails closed: when the entry cannot be written the change does not happen and the caller gets 503', async () => {
     const keysBefore = Number((await db.query('SELECT count(*) AS n FROM api_keys'))[0].n);
-    await db.query(`ALTER TABLE audit_log ADD CONSTRAINT e2e_refuse_key_entries CHECK (event <> 'api-key.created') NOT VALID`);
+    await db.query(`ALTER TABLE audit_pending ADD CONSTRAINT e2e_refuse_key_entries CHECK (event <> 'api-key.created') NOT VALID`);
     try {
       const res = await t.http.post('/v1/api-keys').set(bearer(t.adminKey)).send({ name: 'never', roles: ['analyst'] });
       expectProblem(res, 503, 'audit-log-unavailable');
       expect(res.body.key).toBeUndefined();
     } finally {
-      await db.query('ALTER TABLE audit_log DROP CONSTRAINT e2e_refuse_key_entries');
+      await db.query('ALTER TABLE audit_pending DROP CONSTRAINT e2e_refuse_key_entries');
     }
     expect(Number((await db.query('SELECT count(*) AS n FROM api_keys'))[0].n)).toBe(keysBefore);
     expect(await log.verify()).toMatchObject({ ok: true });
