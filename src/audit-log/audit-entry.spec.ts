@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { canonicalJson, chainHash, GENESIS_HASH, normalizeData } from './audit-entry';
+import { canonicalEntryJson, canonicalJson, chainHash, chainHashHex, GENESIS_HASH, GENESIS_HASH_HEX, hashedFields, normalizeData } from './audit-entry';
 import { csvCell } from './audit-log-exporter';
 
 describe('canonical JSON', () => {
@@ -30,6 +30,19 @@ describe('chainHash', () => {
   it('is SHA-256(prevHash ‖ canonical JSON of the entry)', () => {
     const expected = createHash('sha256').update(GENESIS_HASH).update(canonicalJson(entry)).digest();
     expect(chainHash(GENESIS_HASH, entry).equals(expected)).toBe(true);
+  });
+
+  it('writes the entry out exactly as the general canonical form would, whatever its values', () => {
+    const variants = [
+      entry,
+      { ...entry, tenantId: 'a5c1e2b3-1111-4222-8333-944455566677', actionId: 'b5c1e2b3-1111-4222-8333-944455566677', subject: null },
+      { ...entry, actor: { type: 'apiKey' as const, id: 'cdn_AB"C', name: 'ünïcode \u2028 "quoted"\n' }, data: { z: [1, { b: null, a: 'x' }], a: 1.5, 'é': true } },
+      { ...entry, seq: 9_007_199_254_740_991, data: {} },
+    ];
+    for (const variant of variants) {
+      expect(canonicalEntryJson(variant)).toBe(canonicalJson(hashedFields(variant)));
+      expect(chainHashHex(GENESIS_HASH_HEX, variant)).toBe(chainHash(GENESIS_HASH, variant).toString('hex'));
+    }
   });
 
   it('changes with any field or with the previous hash', () => {

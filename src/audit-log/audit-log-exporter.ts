@@ -2,7 +2,6 @@ import { Injectable, StreamableFile } from '@nestjs/common';
 import { Readable } from 'node:stream';
 import type { AuditEntry } from './audit-entry';
 import { AuditLogService } from './audit-log.service';
-import { toAuditEntryResponse } from './dto/audit-log.dto';
 
 const CSV_COLUMNS = ['seq', 'at', 'event', 'actor_type', 'actor_id', 'actor_name', 'tenant_id', 'action_id', 'subject', 'request_id', 'data', 'prev_hash', 'hash'];
 
@@ -17,7 +16,7 @@ export function csvCell(value: unknown): string {
 }
 
 function csvLine(entry: AuditEntry): string {
-  const cells = [entry.seq, entry.at, entry.event, entry.actor.type, entry.actor.id, entry.actor.name, entry.tenantId, entry.actionId, entry.subject, entry.requestId, entry.data, entry.prevHash.toString('hex'), entry.hash.toString('hex')];
+  const cells = [entry.seq, entry.at, entry.event, entry.actor.type, entry.actor.id, entry.actor.name, entry.tenantId, entry.actionId, entry.subject, entry.requestId, entry.data, entry.prevHash, entry.hash];
   return cells.map(csvCell).join(',') + '\r\n';
 }
 
@@ -27,13 +26,13 @@ export class AuditLogExporter {
 
   /** Streams the entries batch by batch with backpressure: memory stays flat however many there are. */
   export(query: { format: 'ndjson' | 'csv'; since?: Date; until?: Date }): StreamableFile {
-    const entries = this.auditLog.entries({ since: query.since, until: query.until });
+    const filter = { since: query.since, until: query.until };
     const csv = query.format === 'csv';
+    const auditLog = this.auditLog;
     async function* lines(): AsyncGenerator<string> {
-      if (csv) yield CSV_COLUMNS.join(',') + '\r\n';
-      for await (const batch of entries) {
-        yield batch.map((entry) => (csv ? csvLine(entry) : JSON.stringify(toAuditEntryResponse(entry)) + '\n')).join('');
-      }
+      if (!csv) return yield* auditLog.ndjson(filter);
+      yield CSV_COLUMNS.join(',') + '\r\n';
+      for await (const batch of auditLog.entries(filter)) yield batch.map(csvLine).join('');
     }
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     return new StreamableFile(Readable.from(lines(), { objectMode: false }), {

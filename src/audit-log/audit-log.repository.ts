@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { AuditEntry, AuditEntryInput, chainHash, normalizeData } from './audit-entry';
+import { AuditEntry, AuditEntryInput, chainHashHex, normalizeData } from './audit-entry';
 
 interface Row {
   seq: string | number;
@@ -15,8 +15,9 @@ interface Row {
   subject: string | null;
   request_id: string;
   data: Record<string, unknown>;
-  prev_hash: Buffer | Uint8Array;
-  hash: Buffer | Uint8Array;
+  /** Hex (encoded by the database). */
+  prev_hash: string;
+  hash: string;
 }
 
 export interface AuditFilter {
@@ -36,7 +37,14 @@ const COLUMNS = 'seq, at, event, actor_type, actor_id, actor_name, tenant_id, ac
  */
 const utcText = (expr: string) => `to_char(${expr} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 const AT_TEXT = utcText('at');
-const SELECT_COLUMNS = COLUMNS.replace('at,', `${AT_TEXT} AS at,`);
+const SELECT_COLUMNS = COLUMNS.replace('at,', `${AT_TEXT} AS at,`).replace('prev_hash, hash', `encode(prev_hash, 'hex') AS prev_hash, encode(hash, 'hex') AS hash`);
+/**
+ * One export line per entry, formatted by the database (on its own CPU, while Node only concatenates):
+ * the entry as the API shows it, as compact JSON; `data` keeps jsonb's own spacing.
+ */
+const NDJSON_LINE = `row_to_json(e)::text FROM (SELECT seq, ${AT_TEXT} AS at,
+  json_build_object('type', actor_type, 'id', actor_id, 'name', actor_name) AS actor, event, tenant_id AS "tenantId",
+  action_id AS "actionId", subject, request_id AS "requestId", data, encode(hash, 'hex') AS hash, encode(prev_hash, 'hex') AS "prevHash"`;
 
 type PendingRow = Omit<Row, 'seq' | 'prev_hash' | 'hash'> & { id: string | number };
 
@@ -76,8 +84,8 @@ function toEntry(row: Row): AuditEntry {
     subject: row.subject,
     requestId: row.request_id,
     data: row.data,
-    prevHash: Buffer.from(row.prev_hash),
-    hash: Buffer.from(row.hash),
+    prevHash: row.prev_hash,
+    hash: row.hash,
   };
 }
 
@@ -164,17 +172,19 @@ export class AuditLogRepository {
     return entries;
   }
 
-  private async lockHead(manager: EntityManager): Promise<{ seq: number; hash: Buffer; now: string }> {
-    const [head] = await manager.query(`SELECT seq, hash, ${utcText("date_trunc('milliseconds', clock_timestamp())")} AS now FROM audit_chain_head WHERE id FOR UPDATE`);
-    return { seq: Number(head.seq), hash: Buffer.from(head.hash), now: head.now };
+  private async lockHead(manager: EntityManager): Promise<{ seq: number; hash: string; now: string }> {
+    const [head] = await manager.query(
+      `SELECT seq, encode(hash, 'hex') AS hash, ${utcText("date_trunc('milliseconds', clock_timestamp())")} AS now FROM audit_chain_head WHERE id FOR UPDATE`,
+    );
+    return { seq: Number(head.seq), hash: head.hash, now: head.now };
   }
 
-  private chain(head: { seq: number; hash: Buffer }, fields: Omit<AuditEntry, 'seq' | 'prevHash' | 'hash'>[]): AuditEntry[] {
+  private chain(head: { seq: number; hash: string }, fields: Omit<AuditEntry, 'seq' | 'prevHash' | 'hash'>[]): AuditEntry[] {
     let seq = head.seq;
     let prevHash = head.hash;
     return fields.map((f) => {
       const hashed = { ...f, seq: ++seq };
-      const entry = { ...hashed, prevHash, hash: chainHash(prevHash, hashed) };
+      const entry = { ...hashed, prevHash, hash: chainHashHex(prevHash, hashed) };
       prevHash = entry.hash;
       return entry;
     });
@@ -185,7 +195,7 @@ export class AuditLogRepository {
     for (let i = 0; i < entries.length; i += 1000) {
       const params: unknown[] = [];
       const rows = entries.slice(i, i + 1000).map((e, k) => {
-        params.push(e.seq, e.at, e.event, e.actor.type, e.actor.id, e.actor.name, e.tenantId, e.actionId, e.subject, e.requestId, JSON.stringify(e.data), e.prevHash, e.hash, pendingIds[i + k] ?? null);
+        params.push(e.seq, e.at, e.event, e.actor.type, e.actor.id, e.actor.name, e.tenantId, e.actionId, e.subject, e.requestId, JSON.stringify(e.data), Buffer.from(e.prevHash, 'hex'), Buffer.from(e.hash, 'hex'), pendingIds[i + k] ?? null);
         const base = params.length - 14;
         return `(${Array.from({ length: 14 }, (_, n) => `$${base + n + 1}`).join(', ')})`;
       });
@@ -195,7 +205,7 @@ export class AuditLogRepository {
 
   private async moveHead(manager: EntityManager, entries: AuditEntry[]): Promise<void> {
     const last = entries[entries.length - 1];
-    if (last) await manager.query('UPDATE audit_chain_head SET seq = $1, hash = $2 WHERE id', [last.seq, last.hash]);
+    if (last) await manager.query('UPDATE audit_chain_head SET seq = $1, hash = $2 WHERE id', [last.seq, Buffer.from(last.hash, 'hex')]);
   }
 
   /** Chronological page: entries after `afterSeq` matching the filter. */
@@ -214,36 +224,68 @@ export class AuditLogRepository {
    * Entries with from ≤ seq ≤ to, in seq order, in keyset batches (memory stays flat). The next batch
    * is fetched while the caller works on the current one.
    */
-  async *range(from: number, to: number, batchSize = 5000, filter: AuditFilter = {}): AsyncGenerator<AuditEntry[]> {
-    const fetchAfter = async (after: number): Promise<AuditEntry[]> => {
+  range(from: number, to: number, batchSize = 5000, filter: AuditFilter = {}): AsyncGenerator<AuditEntry[]> {
+    return this.walk(from, to, batchSize, filter, SELECT_COLUMNS, (rows: Row[]) => rows.map(toEntry), (e) => e.seq);
+  }
+
+  /** The same walk, each entry as one NDJSON line (with its newline) formatted by the database. */
+  ndjsonRange(from: number, to: number, batchSize = 5000, filter: AuditFilter = {}): AsyncGenerator<Array<{ seq: number; line: string }>> {
+    return this.walk(
+      from,
+      to,
+      batchSize,
+      filter,
+      `seq, ${NDJSON_LINE}`,
+      (rows: Array<{ seq: string; row_to_json: string }>) => rows.map((r) => ({ seq: Number(r.seq), line: r.row_to_json + '\n' })),
+      (e) => e.seq,
+      true,
+    );
+  }
+
+  private async *walk<R, T>(
+    from: number,
+    to: number,
+    batchSize: number,
+    filter: AuditFilter,
+    select: string,
+    convert: (rows: R[]) => T[],
+    seqOf: (item: T) => number,
+    subselect = false,
+  ): AsyncGenerator<T[]> {
+    const fetchAfter = async (after: number): Promise<T[]> => {
       const params: unknown[] = [after, to];
       const clauses = ['seq > $1', 'seq <= $2', ...where(filter, params)];
       params.push(batchSize);
-      const rows: Row[] = await this.dataSource.query(
-        `SELECT ${SELECT_COLUMNS} FROM audit_log WHERE ${clauses.join(' AND ')} ORDER BY seq LIMIT $${params.length}`,
-        params,
-      );
-      return rows.map(toEntry);
+      const tail = `FROM audit_log WHERE ${clauses.join(' AND ')} ORDER BY seq LIMIT $${params.length}`;
+      // the NDJSON select wraps the filtered rows in a subselect that row_to_json turns into one object each
+      const sql = subselect ? `SELECT ${select} ${tail}) e ORDER BY seq` : `SELECT ${select} ${tail}`;
+      return convert(await this.dataSource.query(sql, params));
     };
-    let pending: Promise<AuditEntry[]> | undefined = fetchAfter(from - 1);
+    let pending: Promise<T[]> | undefined = fetchAfter(from - 1);
     while (pending) {
-      const batch: AuditEntry[] = await pending;
+      const batch: T[] = await pending;
       if (batch.length === 0) return;
-      pending = batch.length === batchSize ? fetchAfter(batch[batch.length - 1].seq) : undefined;
+      pending = batch.length === batchSize ? fetchAfter(seqOf(batch[batch.length - 1])) : undefined;
       // a consumer that stops early leaves at most one batch in flight; swallow its failure
       pending?.catch(() => undefined);
       yield batch;
     }
   }
 
-  async head(): Promise<{ seq: number; hash: Buffer }> {
-    const [row] = await this.dataSource.query('SELECT seq, hash FROM audit_chain_head WHERE id');
-    return { seq: Number(row.seq), hash: Buffer.from(row.hash) };
+  /** The chain head; the hash in hex. */
+  async head(): Promise<{ seq: number; hash: string }> {
+    const [row] = await this.dataSource.query(`SELECT seq, encode(hash, 'hex') AS hash FROM audit_chain_head WHERE id`);
+    return { seq: Number(row.seq), hash: row.hash };
   }
 
-  async hashAt(seq: number): Promise<Buffer | undefined> {
-    const [row] = await this.dataSource.query('SELECT hash FROM audit_log WHERE seq = $1', [seq]);
-    return row ? Buffer.from(row.hash) : undefined;
+  async hashAt(seq: number): Promise<string | undefined> {
+    const [row] = await this.dataSource.query(`SELECT encode(hash, 'hex') AS hash FROM audit_log WHERE seq = $1`, [seq]);
+    return row?.hash;
+  }
+
+  /** Whether any entry waits to be sealed (cheap, no lock). */
+  async anyPending(): Promise<boolean> {
+    return (await this.dataSource.query('SELECT 1 FROM audit_pending LIMIT 1')).length > 0;
   }
 
   transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { decodeCursor, Page, PageQueryDto, toPage } from '../common/paging';
 import { Problem } from '../common/problem';
-import { AuditEntry, AuditEntryInput, chainHash, GENESIS_HASH } from './audit-entry';
+import { AuditEntry, AuditEntryInput, chainHashHex, GENESIS_HASH_HEX } from './audit-entry';
 import { AuditFilter, AuditLogRepository } from './audit-log.repository';
 import { AuditSealer } from './audit-sealer';
 import { AuditEntryResponse, toAuditEntryResponse } from './dto/audit-log.dto';
@@ -55,7 +55,7 @@ export class AuditLogService {
   /** Seals every committed entry into the chain now (readers call this first). */
   async sealed(): Promise<void> {
     try {
-      await this.sealer.flush();
+      if (await this.repository.anyPending()) await this.sealer.flush();
     } catch (error) {
       this.logger.error({ err: error }, 'pending audit entries could not be sealed into the chain');
       throw auditUnavailable();
@@ -86,24 +86,24 @@ export class AuditLogService {
     await this.sealed();
     const head = await this.repository.head();
     const last = Math.min(to ?? head.seq, head.seq);
-    let prev = from <= 1 ? GENESIS_HASH : await this.repository.hashAt(from - 1);
+    let prev = from <= 1 ? GENESIS_HASH_HEX : await this.repository.hashAt(from - 1);
     let expected = Math.max(from, 1);
     let checked = 0;
-    const bad = (seq: number, reason: string): VerifyResult => ({ ok: false, checked, firstBadSeq: seq, reason, lastSeq: head.seq, lastHash: head.hash.toString('hex') });
+    const bad = (seq: number, reason: string): VerifyResult => ({ ok: false, checked, firstBadSeq: seq, reason, lastSeq: head.seq, lastHash: head.hash });
     if (!prev) return bad(from - 1, 'the entry before the range is missing');
     for await (const batch of this.repository.range(expected, last)) {
       for (const entry of batch) {
         if (entry.seq !== expected) return bad(expected, entry.seq > expected ? 'entry missing' : 'entry out of order');
-        if (!entry.prevHash.equals(prev)) return bad(entry.seq, 'prevHash does not match the previous entry');
-        if (!chainHash(prev, entry).equals(entry.hash)) return bad(entry.seq, 'hash does not match the entry');
+        if (entry.prevHash !== prev) return bad(entry.seq, 'prevHash does not match the previous entry');
+        if (chainHashHex(prev, entry) !== entry.hash) return bad(entry.seq, 'hash does not match the entry');
         prev = entry.hash;
         expected++;
         checked++;
       }
     }
     if (expected <= last) return bad(expected, 'entry missing');
-    if (last === head.seq && head.seq > 0 && !head.hash.equals(prev)) return bad(head.seq, 'chain head does not match the last entry');
-    return { ok: true, checked, lastSeq: head.seq, lastHash: head.hash.toString('hex') };
+    if (last === head.seq && head.seq > 0 && head.hash !== prev) return bad(head.seq, 'chain head does not match the last entry');
+    return { ok: true, checked, lastSeq: head.seq, lastHash: head.hash };
   }
 
   /** Every entry matching the filter, in seq order, batch by batch. */
@@ -111,5 +111,16 @@ export class AuditLogService {
     await this.sealed();
     const head = await this.repository.head();
     yield* this.repository.range(1, head.seq, 2000, filter);
+  }
+
+  /** Every entry matching the filter as NDJSON text, in seq order, a batch at a time. */
+  async *ndjson(filter: AuditFilter): AsyncGenerator<string> {
+    await this.sealed();
+    const head = await this.repository.head();
+    for await (const batch of this.repository.ndjsonRange(1, head.seq, 5000, filter)) {
+      let text = '';
+      for (const entry of batch) text += entry.line;
+      yield text;
+    }
   }
 }

@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { canonicalJson } from '../../src/audit-log/audit-entry';
 import { AuditLogRepository } from '../../src/audit-log/audit-log.repository';
 import { AuditLogService } from '../../src/audit-log/audit-log.service';
 import { RefusalRecorder } from '../../src/audit-log/refusal-recorder';
@@ -265,6 +267,12 @@ describe('the action log', () => {
     const lines = (ndjson.body as string).trim().split('\n').map((l) => JSON.parse(l));
     expect(lines.length).toBeGreaterThanOrEqual(total);
     expect(lines.map((l) => l.seq)).toEqual(Array.from({ length: lines.length }, (_, i) => i + 1));
+    // each line is the entry exactly as the API shows it, so an auditor can check its hash from the export alone
+    const page = (await t.http.get('/v1/audit-log?limit=100').set(bearer(t.adminKey)).expect(200)).body.items;
+    expect(lines.slice(0, page.length)).toEqual(page);
+    const bulk = lines.find((l) => l.event === 'test.bulk');
+    const { hash, prevHash, ...fields } = bulk;
+    expect(createHash('sha256').update(Buffer.from(prevHash, 'hex')).update(canonicalJson(fields)).digest('hex')).toBe(hash);
 
     const csv = await t.http.get('/v1/audit-log/export?format=csv').set(bearer(t.adminKey)).buffer(true).parse((res, cb) => {
       let text = '';

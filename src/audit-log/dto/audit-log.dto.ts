@@ -120,7 +120,7 @@ export function toAuditEntryResponse(entry: AuditEntry): AuditEntryResponse {
     subject: entry.subject,
     requestId: entry.requestId,
     data: entry.data,
-    hash: entry.hash.toString('hex'),
-    prevHash: entry.prevHash.toString('hex'),
+    hash: entry.hash,
+    prevHash: entry.prevHash,
   };
 }
