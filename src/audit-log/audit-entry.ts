@@ -104,6 +104,11 @@ export function chainHash(prevHash: Buffer, entry: Omit<AuditEntry, 'hash' | 'pr
   return createHash('sha256').update(prevHash).update(canonicalEntryJson(entry), 'utf8').digest();
 }
 
+/** chainHashHex from the canonical JSON in parts: the text before `data`, `data`, and the text after. */
+export function chainHashOfParts(prevHash: string, before: string, data: Record<string, unknown>, after: string): string {
+  return createHash('sha256').update(prevHash, 'hex').update(before + canonicalJson(data) + after, 'utf8').digest('hex');
+}
+
 /** chainHash with the hashes as hex, as the log is read and written. */
 export function chainHashHex(prevHash: string, entry: Omit<AuditEntry, 'hash' | 'prevHash'>): string {
   return createHash('sha256').update(prevHash, 'hex').update(canonicalEntryJson(entry), 'utf8').digest('hex');

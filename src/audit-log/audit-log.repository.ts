@@ -38,6 +38,24 @@ const COLUMNS = 'seq, at, event, actor_type, actor_id, actor_name, tenant_id, ac
 const utcText = (expr: string) => `to_char(${expr} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 const AT_TEXT = utcText('at');
 const SELECT_COLUMNS = COLUMNS.replace('at,', `${AT_TEXT} AS at,`).replace('prev_hash, hash', `encode(prev_hash, 'hex') AS prev_hash, encode(hash, 'hex') AS hash`);
+/** What verify needs of an entry (see AuditLogRepository.chainLinks). */
+export interface ChainLink {
+  seq: number;
+  prevHash: string;
+  hash: string;
+  before: string;
+  data: Record<string, unknown>;
+  after: string;
+}
+
+const json = (column: string) => `coalesce(to_json(${column})::text, 'null')`;
+const CHAIN_LINK_COLUMNS = `seq, encode(prev_hash, 'hex') AS "prevHash", encode(hash, 'hex') AS hash,
+  '{"actionId":' || ${json('action_id')} || ',"actor":{"id":' || ${json('actor_id')} || ',"name":' || ${json('actor_name')}
+    || ',"type":' || ${json('actor_type')} || '},"at":"' || ${AT_TEXT} || '","data":' AS before,
+  data,
+  ',"event":' || ${json('event')} || ',"requestId":' || ${json('request_id')} || ',"seq":' || seq
+    || ',"subject":' || ${json('subject')} || ',"tenantId":' || ${json('tenant_id')} || '}' AS after`;
+
 /**
  * One export line per entry, formatted by the database (on its own CPU, while Node only concatenates):
  * the entry as the API shows it, as compact JSON; `data` keeps jsonb's own spacing.
@@ -226,6 +244,15 @@ export class AuditLogRepository {
    */
   range(from: number, to: number, batchSize = 5000, filter: AuditFilter = {}): AsyncGenerator<AuditEntry[]> {
     return this.walk(from, to, batchSize, filter, SELECT_COLUMNS, (rows: Row[]) => rows.map(toEntry), (e) => e.seq);
+  }
+
+  /**
+   * The same walk for verify: per entry, its hashes and its canonical JSON as three parts — the text
+   * before `data` and after it, written by the database with the same escaping as JSON.stringify (only
+   * `"`, `\\` and control characters), and `data` itself, which Node puts in canonical form.
+   */
+  chainLinks(from: number, to: number, batchSize = 5000): AsyncGenerator<ChainLink[]> {
+    return this.walk(from, to, batchSize, {}, CHAIN_LINK_COLUMNS, (rows: ChainLink[]) => rows.map((r) => ({ ...r, seq: Number(r.seq) })), (l) => l.seq);
   }
 
   /** The same walk, each entry as one NDJSON line (with its newline) formatted by the database. */

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { decodeCursor, Page, PageQueryDto, toPage } from '../common/paging';
 import { Problem } from '../common/problem';
-import { AuditEntry, AuditEntryInput, chainHashHex, GENESIS_HASH_HEX } from './audit-entry';
+import { AuditEntry, AuditEntryInput, chainHashOfParts, GENESIS_HASH_HEX } from './audit-entry';
 import { AuditFilter, AuditLogRepository } from './audit-log.repository';
 import { AuditSealer } from './audit-sealer';
 import { AuditEntryResponse, toAuditEntryResponse } from './dto/audit-log.dto';
@@ -91,11 +91,11 @@ export class AuditLogService {
     let checked = 0;
     const bad = (seq: number, reason: string): VerifyResult => ({ ok: false, checked, firstBadSeq: seq, reason, lastSeq: head.seq, lastHash: head.hash });
     if (!prev) return bad(from - 1, 'the entry before the range is missing');
-    for await (const batch of this.repository.range(expected, last)) {
+    for await (const batch of this.repository.chainLinks(expected, last)) {
       for (const entry of batch) {
         if (entry.seq !== expected) return bad(expected, entry.seq > expected ? 'entry missing' : 'entry out of order');
         if (entry.prevHash !== prev) return bad(entry.seq, 'prevHash does not match the previous entry');
-        if (chainHashHex(prev, entry) !== entry.hash) return bad(entry.seq, 'hash does not match the entry');
+        if (chainHashOfParts(prev, entry.before, entry.data, entry.after) !== entry.hash) return bad(entry.seq, 'hash does not match the entry');
         prev = entry.hash;
         expected++;
         checked++;

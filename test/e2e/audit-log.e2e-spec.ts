@@ -57,6 +57,19 @@ describe('the action log', () => {
     expect(await log.verify()).toMatchObject({ ok: true, checked: before + 120, lastSeq: before + 120 });
   });
 
+  it('verifies entries whose text needs escaping in every field', async () => {
+    const tricky = 'q"uote \\ back\\slash \n\r\t\b\f \u0001\u001f \u007f é 漢 😀 \u2028\u2029 </script>';
+    await log.record({
+      event: `test.escaping ${tricky}`,
+      actor: { type: 'user', id: `id ${tricky}`, name: `name ${tricky}` },
+      tenantId: 'a5c1e2b3-1111-4222-8333-944455566677',
+      subject: `subject ${tricky}`,
+      requestId: `rq ${tricky}`,
+      data: { [`key ${tricky}`]: tricky, nested: [{ b: tricky, a: -1.5e-7 }, null, true, 12345678901234], big: 2 ** 53 - 1 },
+    });
+    expect(await log.verify()).toMatchObject({ ok: true });
+  });
+
   it('leaves no entry and no gap when the transaction rolls back', async () => {
     const before = await headSeq();
     await expect(
