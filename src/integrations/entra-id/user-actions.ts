@@ -20,6 +20,9 @@ interface DirectoryObject {
   displayName?: string;
 }
 
+/** How long a tenant's Graph client is reused before its tenant row is read again. */
+const CLIENT_TTL_MS = 2000;
+
 const USER_SELECT = 'id,userPrincipalName,displayName,accountEnabled,userType,signInSessionsValidFromDateTime';
 
 /** Said plainly in every result that revokes sessions, so analysts are not misled (reference §4). */
@@ -32,6 +35,7 @@ const REVOCATION_NOTE =
  */
 @Injectable()
 export class UserActions implements OnModuleInit {
+  private readonly clients = new Map<string, { client: Promise<TenantGraphClient>; until: number }>();
   constructor(
     private readonly catalogue: ActionCatalogue,
     private readonly tenants: TenantsService,
@@ -62,7 +66,22 @@ export class UserActions implements OnModuleInit {
     this.catalogue.register(handler('user.confirm-compromised', [steps.confirm], { requiredCapabilities: ['user-actions', 'identity-protection'] }));
   }
 
-  private async graph(tenantId: string): Promise<TenantGraphClient> {
+  /**
+   * The tenant's Graph client, read from the database at most once per CLIENT_TTL_MS: an isolate makes
+   * four Graph-calling steps within milliseconds, and each lookup is a query on the hot path. A
+   * credential changed or a tenant deleted meanwhile is seen within that time.
+   */
+  private graph(tenantId: string): Promise<TenantGraphClient> {
+    const now = Date.now();
+    const cached = this.clients.get(tenantId);
+    if (cached && cached.until > now) return cached.client;
+    const client = this.loadGraph(tenantId);
+    this.clients.set(tenantId, { client, until: now + CLIENT_TTL_MS });
+    client.catch(() => this.clients.delete(tenantId));
+    return client;
+  }
+
+  private async loadGraph(tenantId: string): Promise<TenantGraphClient> {
     const tenant = await this.tenants.findLive(tenantId);
     if (!tenant) throw new StepError('tenant-not-found', `Tenant ${tenantId} no longer exists.`);
     return this.graphs.forTenant(this.tenants.credentialsOf(tenant));
