@@ -132,13 +132,26 @@ export class AuditLogRepository {
    * `at` is the database clock now. Answers the pending id.
    */
   async appendPending(manager: EntityManager, input: AuditEntryInput): Promise<string> {
+    return (await this.appendPendingMany(manager, [input]))[0];
+  }
+
+  /** Several entries in order, in one statement; answers their pending ids. */
+  async appendPendingMany(manager: EntityManager, inputs: AuditEntryInput[]): Promise<string[]> {
     if (!manager.queryRunner?.isTransactionActive) throw new Error('audit entries are appended inside a transaction');
-    const [row] = await manager.query(
-      `INSERT INTO audit_pending (event, actor_type, actor_id, actor_name, tenant_id, action_id, subject, request_id, data)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-      [input.event, input.actor.type, input.actor.id, input.actor.name, input.tenantId ?? null, input.actionId ?? null, input.subject ?? null, input.requestId, JSON.stringify(normalizeData(input.data))],
+    if (inputs.length === 0) return [];
+    const params: unknown[] = [];
+    const rows = inputs.map((input) => {
+      params.push(input.event, input.actor.type, input.actor.id, input.actor.name, input.tenantId ?? null, input.actionId ?? null, input.subject ?? null, input.requestId, JSON.stringify(normalizeData(input.data)));
+      const base = params.length - 9;
+      return `(${Array.from({ length: 9 }, (_, n) => `$${base + n + 1}`).join(', ')}, date_trunc('milliseconds', statement_timestamp()))`;
+    });
+    // one `at` for the statement and ids in VALUES order: the sealer (ordering by at, id) keeps the caller's order
+    const inserted: Array<{ id: string | number }> = await manager.query(
+      `INSERT INTO audit_pending (event, actor_type, actor_id, actor_name, tenant_id, action_id, subject, request_id, data, at)
+       VALUES ${rows.join(', ')} RETURNING id`,
+      params,
     );
-    return String(row.id);
+    return inserted.map((r) => String(r.id));
   }
 
   /**

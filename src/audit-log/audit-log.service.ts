@@ -37,8 +37,16 @@ export class AuditLogService {
     private readonly sealer: AuditSealer,
   ) {}
 
-  async append(manager: EntityManager, entry: AuditEntryInput): Promise<void> {
-    await this.appendPending(manager, entry);
+  /** Appends one entry, or several in order (one statement), inside the caller's transaction. */
+  async append(manager: EntityManager, entry: AuditEntryInput | AuditEntryInput[]): Promise<void> {
+    const entries = Array.isArray(entry) ? entry : [entry];
+    try {
+      await this.repository.appendPendingMany(manager, entries);
+      this.sealer.appended(manager.queryRunner);
+    } catch (error) {
+      this.logger.error({ err: error, events: entries.map((e) => e.event), requestId: entries[0]?.requestId }, 'audit entry could not be written');
+      throw auditUnavailable();
+    }
   }
 
   /** Records something that is not part of another change (its own transaction), and answers it chained. */

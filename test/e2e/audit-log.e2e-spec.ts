@@ -96,6 +96,19 @@ describe('the action log', () => {
     expect(await db.query(`SELECT 1 FROM audit_pending WHERE event = 'test.sealed-on-commit'`)).toHaveLength(0);
   });
 
+  it('appends several entries of one change in one call, sealed in order', async () => {
+    await db.transaction((m) =>
+      log.append(m, [
+        { event: 'test.batch', actor: SYSTEM, requestId: 'batch', data: { n: 1 } },
+        { event: 'test.batch', actor: SYSTEM, requestId: 'batch', data: { n: 2 } },
+        { event: 'test.batch', actor: SYSTEM, requestId: 'batch', data: { n: 3 } },
+      ]),
+    );
+    const items = (await t.http.get('/v1/audit-log?event=test.batch').set(bearer(t.adminKey)).expect(200)).body.items;
+    expect(items.map((e: { data: { n: number } }) => e.data.n)).toEqual([1, 2, 3]);
+    expect(items[0].at).toBe(items[2].at);
+  });
+
   it('refuses to change a pending entry or to remove one that is not sealed yet', async () => {
     // inside the writer's own transaction the entry is certainly not sealed yet
     const attempts: [string, string][] = [];
