@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query
 import { ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { Access, CurrentRequest, RequestContext } from '../auth/access.decorator';
 import { ApiProblems } from '../common/api-problems.decorator';
+import { Idempotent } from '../idempotency/idempotent.interceptor';
 import { Page, PageQueryDto } from '../common/paging';
 import { ProblemResponse } from '../common/problem.dto';
 import { CapabilitiesResponse, PolicyDto, PolicyResponse } from './dto/policy.dto';
@@ -23,6 +24,7 @@ export class TenantsController {
 
   @Post()
   @Access('admin')
+  @Idempotent('tenants.create')
   @ApiCreatedResponse({ type: TenantResponse, description: 'Registered; the connection test and capability probe start at once.' })
   @ApiConflictResponse({ type: ProblemResponse, description: '`tenant-exists`: this app is already registered for that tenant.' })
   create(@Body() body: CreateTenantDto, @CurrentRequest() ctx: RequestContext): Promise<TenantResponse> {

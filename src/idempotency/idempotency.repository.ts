@@ -1,0 +1,46 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { IdempotencyKeyEntity } from '../actions/action.entity';
+
+/** The `idempotency_keys` table (migrations/0004): one row per principal and key, kept 24 hours. */
+@Injectable()
+export class IdempotencyRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction(work);
+  }
+
+  /** Inserts the key as in progress; returns the existing row instead when the key was seen. */
+  async claim(manager: EntityManager, principalId: string, key: string, hash: Buffer): Promise<IdempotencyKeyEntity | null> {
+    const inserted = await manager.query(
+      `INSERT INTO idempotency_keys (principal_id, key, request_hash, state) VALUES ($1, $2, $3, 'in_progress')
+       ON CONFLICT (principal_id, key) DO NOTHING RETURNING key`,
+      [principalId, key, hash],
+    );
+    if ((Array.isArray(inserted[0]) ? inserted[0] : inserted).length > 0) return null;
+    return manager.getRepository(IdempotencyKeyEntity).findOne({ where: { principalId, key } });
+  }
+
+  /** An in-progress key whose request died long ago (its process crashed) may be taken over. */
+  async takeOverStale(manager: EntityManager, principalId: string, key: string, hash: Buffer, olderThanSeconds: number): Promise<boolean> {
+    const rows = await manager.query(
+      `UPDATE idempotency_keys SET created_at = now(), request_hash = $3 WHERE principal_id = $1 AND key = $2 AND state = 'in_progress'
+         AND created_at < now() - make_interval(secs => $4) RETURNING key`,
+      [principalId, key, hash, olderThanSeconds],
+    );
+    return (Array.isArray(rows[0]) ? rows[0] : rows).length > 0;
+  }
+
+  async complete(principalId: string, key: string, status: number, body: unknown, headers: Record<string, string>): Promise<void> {
+    await this.dataSource
+      .getRepository(IdempotencyKeyEntity)
+      .update({ principalId, key }, { state: 'completed', responseStatus: status, responseBody: body as never, responseHeaders: headers });
+  }
+
+  /** A request that failed before it changed anything frees its key, so the caller may retry. */
+  async release(principalId: string, key: string): Promise<void> {
+    await this.dataSource.getRepository(IdempotencyKeyEntity).delete({ principalId, key, state: 'in_progress' });
+  }
+}

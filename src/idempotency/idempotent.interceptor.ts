@@ -1,0 +1,108 @@
+import { applyDecorators, CallHandler, ExecutionContext, Injectable, NestInterceptor, SetMetadata, UseInterceptors } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { ApiHeader } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { createHash } from 'node:crypto';
+import { catchError, from, mergeMap, Observable, of, throwError } from 'rxjs';
+import { canonicalJson } from '../audit-log/audit-entry';
+import type { Principal } from '../auth/principal';
+import { Problem } from '../common/problem';
+import { IdempotencyRepository } from './idempotency.repository';
+
+const OPERATION = 'cordon:idempotent-operation';
+const KEY = /^[\x20-\x7e]{1,255}$/;
+/** An in-progress key older than this belonged to a request whose process died: it may be taken over. */
+const STALE_SECONDS = 600;
+/** Response headers a replay repeats (the body and status are always repeated). */
+const REPLAYED_HEADERS = ['location', 'retry-after', 'preference-applied'];
+
+/** What is stored for an answer that was a problem: it is thrown again on replay, so it renders the same. */
+interface StoredProblem {
+  problem: { status: number; slug: string; title: string; detail?: string; extras: Record<string, unknown>; headers: Record<string, string> };
+}
+
+/**
+ * Makes a create route honour `Idempotency-Key` (API.md): same principal + key + request ⇒ the first
+ * answer again with `Idempotent-Replayed: true`, and nothing done twice; the same key with another
+ * request ⇒ 409 `idempotency-key-reused`; the first still running ⇒ 409 `request-in-progress`. Server
+ * failures (5xx) and invalid requests free the key. `operation` names the route, so a key reused on
+ * another route is a different request.
+ */
+export function Idempotent(operation: string) {
+  return applyDecorators(
+    SetMetadata(OPERATION, operation),
+    UseInterceptors(IdempotencyInterceptor),
+    ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Same key and request ⇒ the first answer is replayed (Idempotent-Replayed: true); another request with the key ⇒ 409 idempotency-key-reused.' }),
+  );
+}
+
+@Injectable()
+export class IdempotencyInterceptor implements NestInterceptor {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly repository: IdempotencyRepository,
+  ) {}
+
+  async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
+    const operation = this.reflector.get<string | undefined>(OPERATION, context.getHandler());
+    const http = context.switchToHttp();
+    const request = http.getRequest<FastifyRequest & { principal: Principal }>();
+    const reply = http.getResponse<FastifyReply>();
+    const header = request.headers['idempotency-key'];
+    const key = Array.isArray(header) ? header[0] : header;
+    if (!operation || key === undefined) return next.handle();
+    if (!KEY.test(key)) {
+      throw new Problem(400, 'validation-failed', 'Validation failed', 'Idempotency-Key must be 1–255 printable characters.', { errors: [{ field: 'Idempotency-Key', message: 'must be 1–255 printable characters' }] });
+    }
+    const principalId = `${request.principal.type}:${request.principal.id}`;
+    const hash = createHash('sha256').update(canonicalJson({ operation, params: request.params ?? {}, body: request.body ?? null })).digest();
+    const existing = await this.repository.transaction(async (manager) => {
+      const found = await this.repository.claim(manager, principalId, key, hash);
+      if (found?.state === 'in_progress' && Buffer.from(found.requestHash).equals(hash) && (await this.repository.takeOverStale(manager, principalId, key, hash, STALE_SECONDS))) return null;
+      return found;
+    });
+    if (existing) {
+      if (!Buffer.from(existing.requestHash).equals(hash)) {
+        throw new Problem(409, 'idempotency-key-reused', 'Idempotency key reused', 'This Idempotency-Key was used with a different request; use a new key for a new request.');
+      }
+      if (existing.state === 'in_progress') {
+        throw new Problem(409, 'request-in-progress', 'Request in progress', 'A request with this Idempotency-Key is still being processed; retry shortly to get its answer.', {}, { 'Retry-After': '1' });
+      }
+      return this.replay(reply, existing.responseStatus!, existing.responseBody, existing.responseHeaders ?? {});
+    }
+    return next.handle().pipe(
+      mergeMap((body) => from(this.repository.complete(principalId, key, reply.statusCode, body ?? null, replayedHeaders(reply)).then(() => body))),
+      catchError((error: unknown) => from(this.onError(principalId, key, error)).pipe(mergeMap(() => throwError(() => error)))),
+    );
+  }
+
+  private replay(reply: FastifyReply, status: number, body: unknown, headers: Record<string, string>): Observable<unknown> {
+    const stored = (body as StoredProblem | null)?.problem;
+    if (stored && status >= 400) {
+      throw new Problem(stored.status, stored.slug, stored.title, stored.detail, stored.extras, { ...stored.headers, 'Idempotent-Replayed': 'true' });
+    }
+    reply.status(status);
+    for (const [name, value] of Object.entries(headers)) reply.header(name, value);
+    reply.header('Idempotent-Replayed', 'true');
+    return of(body);
+  }
+
+  /** A refusal (4xx problem) is the answer and is kept; anything else frees the key for a retry. */
+  private async onError(principalId: string, key: string, error: unknown): Promise<void> {
+    if (error instanceof Problem && error.status < 500 && error.slug !== 'validation-failed') {
+      const problem: StoredProblem = { problem: { status: error.status, slug: error.slug, title: error.title, detail: error.detail, extras: error.extras, headers: error.headers } };
+      await this.repository.complete(principalId, key, error.status, problem, {});
+    } else {
+      await this.repository.release(principalId, key).catch(() => undefined);
+    }
+  }
+}
+
+function replayedHeaders(reply: FastifyReply): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const name of REPLAYED_HEADERS) {
+    const value = reply.getHeader(name);
+    if (value !== undefined) headers[name] = String(value);
+  }
+  return headers;
+}
