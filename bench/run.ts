@@ -7,12 +7,14 @@ import { actionsBench } from './actions.bench';
 import { auditLogBench } from './audit-log.bench';
 import { authOverhead } from './auth-overhead.bench';
 import { ingestBench } from './ingest.bench';
+import { massIsolationBench } from './mass-isolation.bench';
 
 const BENCHMARKS: Record<string, () => Promise<Record<string, unknown>>> = {
   'auth-overhead': authOverhead,
   'audit-log': auditLogBench,
   ingest: ingestBench,
   actions: actionsBench,
+  'mass-isolation': massIsolationBench,
 };
 
 async function main(): Promise<void> {

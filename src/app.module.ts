@@ -3,6 +3,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { ActionsModule } from './actions/actions.module';
 import { AuditLogModule } from './audit-log/audit-log.module';
 import { IdempotencyModule } from './idempotency/idempotency.module';
+import { DefenderEndpointModule } from './integrations/defender-endpoint/defender-endpoint.module';
 import { EntraIdModule } from './integrations/entra-id/entra-id.module';
 import { ManagementActivityModule } from './integrations/management-activity/management-activity.module';
 import { CollectionModule } from './collection/collection.module';
@@ -16,7 +17,7 @@ import { JobsModule } from './jobs/jobs.module';
 import { TenantsModule } from './tenants/tenants.module';
 
 /** The feature modules; later modules (audit log, tenants, actions, collection) join this list. */
-export const FEATURE_MODULES = [AuditLogModule, IdempotencyModule, AuthModule, HealthModule, TenantsModule, ActionsModule, EntraIdModule, CollectionModule, ManagementActivityModule];
+export const FEATURE_MODULES = [AuditLogModule, IdempotencyModule, AuthModule, HealthModule, TenantsModule, ActionsModule, EntraIdModule, DefenderEndpointModule, CollectionModule, ManagementActivityModule];
 
 @Module({})
 export class AppModule {

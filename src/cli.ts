@@ -83,8 +83,9 @@ async function rotateEncryptionKey(): Promise<void> {
   const config = { ...loadConfigOrExit(), workers: false };
   const app = await NestFactory.createApplicationContext(AppModule.forRoot(config), { logger: new PinoNestLogger(createLogger('warn')) });
   try {
-    const { keyId, reencrypted } = await app.get(KeyRotationService).rotate();
-    process.stdout.write(`re-encrypted ${reencrypted} tenant credential(s) under key ${keyId}\n`);
+    const { keyId, reencrypted, others } = await app.get(KeyRotationService).rotate();
+    const more = Object.entries(others).map(([name, count]) => `, ${count} ${name}`).join('');
+    process.stdout.write(`re-encrypted ${reencrypted} tenant credential(s)${more} under key ${keyId}\n`);
   } finally {
     await app.close();
   }

@@ -7,12 +7,16 @@ import { APP_CONFIG } from '../config/config.module';
 import type { AuditEntryInput } from '../audit-log/audit-entry';
 import { AuditLogService } from '../audit-log/audit-log.service';
 import { TenantCapabilitiesService } from '../tenants/tenant-capabilities.service';
-import { ActionTarget, StepContext, StepError } from './action-handler';
+import { JobsService } from '../jobs/jobs.service';
+import { ActionTarget, StepContext, StepDefinition, StepError, StepInProgress } from './action-handler';
 import { ActionCatalogue } from './action-catalogue';
 import { ActionEntity, ActionStepEntity, FINAL_STATUSES } from './action.entity';
 import { ActionsRepository } from './actions.repository';
 
 const SYSTEM = { type: 'system' as const, id: 'actions-engine', name: 'actions engine' };
+
+/** Wakes a long-running or capacity-waiting step at its due time: `{ actionId, dueAt }`. */
+export const POLL_QUEUE = 'actions.poll';
 
 interface StepOutcome {
   status: 'succeeded' | 'skipped' | 'failed';
@@ -32,6 +36,9 @@ export class ActionExecutor {
   private readonly logger = new Logger(ActionExecutor.name);
   readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private readonly running = new Map<string, Promise<void>>();
+  /** In-process wake-ups of waiting steps (the durable `actions.poll` job is the fallback). */
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private stopping = false;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -39,13 +46,18 @@ export class ActionExecutor {
     private readonly catalogue: ActionCatalogue,
     private readonly auditLog: AuditLogService,
     private readonly capabilities: TenantCapabilitiesService,
+    private readonly jobs: JobsService,
   ) {}
 
-  /** Starts the action now in this process (the hot path); resolves when it has finished or another process has it. */
-  execute(actionId: string): Promise<void> {
+  /**
+   * Starts the action now in this process (the hot path); resolves when it has finished, handed a
+   * long-running step over to its wake-up job, or another process has it. `dueAt` is given by the
+   * wake-up job of a waiting step (see ActionsRepository.claim).
+   */
+  execute(actionId: string, dueAt?: Date): Promise<void> {
     const existing = this.running.get(actionId);
     if (existing) return existing;
-    const run = this.run(actionId)
+    const run = this.run(actionId, dueAt)
       .catch((error) => this.logger.error({ err: error, actionId }, 'action execution stopped'))
       .finally(() => this.running.delete(actionId));
     this.running.set(actionId, run);
@@ -54,12 +66,30 @@ export class ActionExecutor {
 
   /** Waits for every action this process is running (graceful shutdown). */
   async drain(): Promise<void> {
+    this.stopping = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
     await Promise.all([...this.running.values()]);
   }
 
-  private async run(actionId: string): Promise<void> {
+  /**
+   * Wakes the step at its due time in this process, to the millisecond (Defender pacing relies on it);
+   * the `actions.poll` job scheduled with it does the same on any replica if this process is gone, and
+   * whichever comes second finds nothing to do.
+   */
+  private wakeAt(actionId: string, dueAt: Date): void {
+    if (this.stopping) return;
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      void this.execute(actionId, dueAt);
+    }, Math.max(0, dueAt.getTime() - Date.now()));
+    timer.unref();
+    this.timers.add(timer);
+  }
+
+  private async run(actionId: string, dueAt?: Date): Promise<void> {
     const lease = this.config.actionLeaseSeconds;
-    if (!(await this.repository.claim(actionId, this.owner, lease))) return;
+    if (!(await this.repository.claim(actionId, this.owner, lease, dueAt))) return;
     // Independent reads, in parallel: the action, its steps, the tenant's capabilities.
     const found = this.repository.findById(actionId);
     const [action, steps, caps] = await Promise.all([found.then((a) => a!), this.repository.steps(actionId), found.then((a) => this.capabilityMap(a!.tenantId))]);
@@ -77,36 +107,32 @@ export class ActionExecutor {
         });
         return;
       }
-      // The first step's start is recorded (if the action is still ours: not cancelled, not taken over
-      // after our lease lapsed) before its Microsoft call; every later start is recorded in the same
-      // transaction as the previous step's outcome, and the last outcome with the final state. Either
-      // way each entry is committed before the next Microsoft call (write-ahead), with fewer commits.
+      const contextOf = (step: ActionStepEntity, clientRequestId: string): StepContext => ({
+        actionId,
+        tenantId: action.tenantId,
+        target,
+        params: action.params,
+        reason: action.reason,
+        requestedBy: action.requestedBy,
+        clientRequestId,
+        capabilities: caps,
+        ...(step.state ? { state: step.state } : {}),
+      });
+      // A step's start is recorded (if the action is still ours: not cancelled, not taken over after our
+      // lease lapsed) before its Microsoft call; every later start is recorded in the same transaction as
+      // the previous step's outcome, and the last outcome with the final state. Either way each entry is
+      // committed before the next Microsoft call (write-ahead), with fewer commits. A long-running step
+      // that was started already is run again with its state, not started again.
       let clientRequestId = randomUUID();
-      if (!(await this.recordStart(action, todo[0], clientRequestId))) return;
+      const resuming = todo[0].status === 'running' && todo[0].state !== null;
+      if (!resuming && !(await this.recordStart(action, todo[0], clientRequestId))) return;
       for (const [i, step] of todo.entries()) {
         const definition = definitions[step.position];
-        const ctx: StepContext = {
-          actionId,
-          tenantId: action.tenantId,
-          target,
-          params: action.params,
-          reason: action.reason,
-          requestedBy: action.requestedBy,
-          clientRequestId,
-          capabilities: caps,
-        };
-        let outcome: StepOutcome;
-        try {
-          const result = await definition.run(ctx);
-          outcome = {
-            status: result.status,
-            microsoftRequestId: result.microsoftRequestId ?? ctx.clientRequestId,
-            detail: { summary: result.summary, ...(result.verified === undefined ? {} : { verified: result.verified }), ...(result.detail ?? {}) },
-            error: null,
-          };
-        } catch (error) {
-          const stepError = error instanceof StepError ? error : new StepError('step-failed', error instanceof Error ? error.message : String(error));
-          outcome = { status: 'failed', microsoftRequestId: stepError.extra.microsoftRequestId ?? ctx.clientRequestId, detail: null, error: stepError.toJSON() };
+        const ctx = contextOf(step, i === 0 && resuming ? (step.microsoftRequestId ?? clientRequestId) : clientRequestId);
+        const outcome = await this.runStep(definition, ctx);
+        if (outcome.status === 'running') {
+          await this.recordInProgress(action, step, outcome, definition);
+          return;
         }
         const next = todo[i + 1];
         clientRequestId = randomUUID();
@@ -115,6 +141,60 @@ export class ActionExecutor {
     } finally {
       clearInterval(heartbeat);
     }
+  }
+
+  /** Runs a step and turns what it answers or throws into an outcome to record. */
+  private async runStep(definition: StepDefinition, ctx: StepContext): Promise<StepOutcome | StepInProgress> {
+    try {
+      const result = await definition.run(ctx);
+      if (result.status === 'running') return result;
+      return {
+        status: result.status,
+        microsoftRequestId: result.microsoftRequestId ?? ctx.clientRequestId,
+        detail: { summary: result.summary, ...(result.verified === undefined ? {} : { verified: result.verified }), ...(result.detail ?? {}), ...(result.result ? { result: result.result } : {}) },
+        error: null,
+      };
+    } catch (error) {
+      const stepError = error instanceof StepError ? error : new StepError('step-failed', error instanceof Error ? error.message : String(error));
+      return { status: 'failed', microsoftRequestId: stepError.extra.microsoftRequestId ?? ctx.clientRequestId, detail: null, error: stepError.toJSON() };
+    }
+  }
+
+  /**
+   * A long-running step is under way, or waits for capacity: record what it said, let go of the action
+   * (`queued` while it waits for capacity) and schedule its wake-up, in one transaction. The audit log
+   * hears about it when its summary changes (submitted, Pending → InProgress), not on every poll.
+   */
+  private async recordInProgress(action: ActionEntity, step: ActionStepEntity, outcome: StepInProgress, definition: StepDefinition): Promise<void> {
+    const dueAt = new Date(Date.now() + Math.max(0, outcome.pollAfterMs));
+    const microsoftRequestId = outcome.microsoftRequestId ?? step.microsoftRequestId ?? undefined;
+    const detail = { summary: outcome.summary, ...(outcome.waitingFor ? { waitingFor: outcome.waitingFor, until: dueAt.toISOString() } : {}), ...(outcome.detail ?? {}) };
+    const answer = await this.repository.transaction(async (manager): Promise<'recorded' | 'cancelled' | 'lost'> => {
+      if (!(await this.stillOurs(manager, action.id))) return (await this.repository.findById(action.id, manager))?.status === 'cancelled' ? 'cancelled' : 'lost';
+      const before = (await this.repository.steps(action.id, manager)).find((s) => s.position === step.position);
+      await this.repository.updateStep(manager, action.id, step.position, { status: 'running', ...(microsoftRequestId ? { microsoftRequestId } : {}), detail, state: outcome.state, nextPollAt: dueAt });
+      await this.repository.update(manager, action.id, { ...(outcome.waitingFor ? { status: 'queued' as const } : {}), leaseOwner: null, leaseUntil: null });
+      await this.jobs.send(POLL_QUEUE, { actionId: action.id, dueAt: dueAt.toISOString() }, { startAfter: dueAt, retryLimit: 5, retryDelay: this.config.actionLeaseSeconds }, manager);
+      // Waiting for capacity changes nothing anywhere (the action shows it); what the step did at Microsoft is audited.
+      if (!outcome.waitingFor && (before?.detail as { summary?: string } | null)?.summary !== outcome.summary) {
+        await this.auditLog.append(manager, { event: 'action.step.progress', actor: SYSTEM, tenantId: action.tenantId, actionId: action.id, subject: this.subject(action), requestId: microsoftRequestId ?? action.id, data: { step: step.name, position: step.position, detail } });
+      }
+      return 'recorded';
+    });
+    if (answer === 'recorded') this.wakeAt(action.id, dueAt);
+    // Cancelled while the step was starting its work: stop that work too, so nothing outlives the action.
+    if (answer === 'cancelled' && definition.cancel) await this.cancelStartedWork(action, step, outcome.state, definition);
+  }
+
+  private async cancelStartedWork(action: ActionEntity, step: ActionStepEntity, state: Record<string, unknown>, definition: StepDefinition): Promise<void> {
+    const current = await this.repository.findById(action.id);
+    const ctx: StepContext = { actionId: action.id, tenantId: action.tenantId, target: action.target as unknown as ActionTarget, params: action.params, reason: action.reason, requestedBy: action.requestedBy, clientRequestId: randomUUID(), capabilities: {}, state };
+    const by = current?.decidedBy ?? SYSTEM;
+    const outcome = await definition.cancel!(ctx, current?.decisionReason ?? 'action cancelled', by).then(
+      (r) => ({ event: 'action.step.cancelled', data: { step: step.name, summary: r.summary, ...(r.detail ?? {}) } }),
+      (e) => ({ event: 'action.step.cancel-failed', data: { step: step.name, error: e instanceof StepError ? e.toJSON() : String(e) } }),
+    );
+    await this.auditLog.record({ event: outcome.event, actor: SYSTEM, tenantId: action.tenantId, actionId: action.id, subject: this.subject(action), requestId: ctx.clientRequestId, data: outcome.data });
   }
 
   private async capabilityMap(tenantId: string): Promise<Record<string, string>> {
@@ -164,7 +244,7 @@ export class ActionExecutor {
    */
   private recordOutcome(action: ActionEntity, step: ActionStepEntity, outcome: StepOutcome, next?: { step: ActionStepEntity; clientRequestId: string }): Promise<boolean> {
     return this.repository.transaction(async (manager) => {
-      await this.repository.updateStep(manager, action.id, step.position, { status: outcome.status, finishedAt: new Date(), microsoftRequestId: outcome.microsoftRequestId, detail: outcome.detail, error: outcome.error });
+      await this.repository.updateStep(manager, action.id, step.position, { status: outcome.status, finishedAt: new Date(), microsoftRequestId: outcome.microsoftRequestId, detail: outcome.detail, error: outcome.error, ...(step.nextPollAt || step.state ? { nextPollAt: null } : {}) });
       const entry: AuditEntryInput = {
         event: `action.step.${outcome.status}`,
         actor: SYSTEM,
@@ -201,6 +281,7 @@ export class ActionExecutor {
       summary: steps.map((s) => `${s.name}: ${s.status}${(s.detail as { summary?: string } | null)?.summary ? ` (${(s.detail as { summary: string }).summary})` : ''}`).join('; '),
       ...(unverified.length ? { unverified: unverified.map((s) => s.name) } : {}),
       ...(handler.notes?.length ? { notes: handler.notes } : {}),
+      ...Object.assign({}, ...done.map((s) => (s.detail as { result?: Record<string, unknown> } | null)?.result ?? {})),
     };
     const error = failed.length ? { code: (failed[0].error as { code?: string } | null)?.code ?? 'step-failed', message: `step ${failed[0].name} failed: ${(failed[0].error as { message?: string } | null)?.message ?? ''}`.trim() } : null;
     await this.repository.update(manager, action.id, { status, result, error, completedAt: new Date(), leaseOwner: null, leaseUntil: null });

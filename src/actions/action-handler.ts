@@ -15,6 +15,8 @@ export interface ActionTarget {
   identities: string[];
   /** Group object ids the target belongs to (for protected groups), lower-case. */
   groups: string[];
+  /** Labels policy checks compare against protected tags (a device's machine tags), lower-case. */
+  tags?: string[];
   /** Anything else worth recording about the resolution. */
   details?: Record<string, unknown>;
 }
@@ -30,6 +32,8 @@ export interface StepContext {
   clientRequestId: string;
   /** Capability statuses of the tenant, e.g. { 'identity-protection': 'unlicensed' }. */
   capabilities: Record<string, string>;
+  /** What a long-running step carried from its previous run (its `state`); undefined on the first run. */
+  state?: Record<string, unknown>;
 }
 
 export interface StepOutcome {
@@ -38,6 +42,25 @@ export interface StepOutcome {
   summary: string;
   /** Read back after the change: true when the effect is visible, false when it is not (reported). */
   verified?: boolean;
+  microsoftRequestId?: string;
+  detail?: Record<string, unknown>;
+  /** Merged into the action's result (e.g. a download link the step obtained). */
+  result?: Record<string, unknown>;
+}
+
+/**
+ * A step whose work finishes later: it started something at Microsoft (a Defender machine action), or
+ * it waits for its turn to call an API with limited capacity (`waitingFor: 'capacity'`). The engine
+ * records it, lets go of the action (back to `queued` while it waits for capacity, `running` otherwise)
+ * and runs the step again with `state` after `pollAfterMs`, from a durable job, so it survives
+ * restarts. The step stays `running` until it answers a final outcome.
+ */
+export interface StepInProgress {
+  status: 'running';
+  summary: string;
+  pollAfterMs: number;
+  state: Record<string, unknown>;
+  waitingFor?: 'capacity';
   microsoftRequestId?: string;
   detail?: Record<string, unknown>;
 }
@@ -52,8 +75,10 @@ export interface StepPreview {
 export interface StepDefinition {
   name: string;
   /** Reads the current state first; doing the step again after a crash must be harmless. */
-  run(ctx: StepContext): Promise<StepOutcome>;
+  run(ctx: StepContext): Promise<StepOutcome | StepInProgress>;
   preview(ctx: StepContext): Promise<StepPreview>;
+  /** Stops the work a running step started at Microsoft (POST /v1/actions/{id}/cancel); throws StepError when it cannot. */
+  cancel?(ctx: StepContext, reason: string, cancelledBy: { type: string; id: string; name: string }): Promise<{ summary: string; detail?: Record<string, unknown> }>;
 }
 
 export interface ActionHandler {

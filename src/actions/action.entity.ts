@@ -11,7 +11,7 @@ export interface ActorJson {
   name: string;
 }
 
-/** Mirrors migrations/0004_actions.sql (the boot test fails on drift). */
+/** Mirrors migrations/0004_actions.sql and 0008 (the boot test fails on drift). */
 @Entity({ name: 'actions' })
 @Check('actions_status_known', "status IN ('awaiting_approval', 'queued', 'running', 'succeeded', 'partially_succeeded', 'failed', 'rejected', 'cancelled')")
 @Check('actions_reason_length', 'char_length(reason) BETWEEN 1 AND 1000')
@@ -63,18 +63,8 @@ export class ActionStepEntity {
   @Column('text', { name: 'microsoft_request_id', nullable: true }) microsoftRequestId: string | null;
   @Column('jsonb', { nullable: true }) detail: Record<string, unknown> | null;
   @Column('jsonb', { nullable: true }) error: Record<string, unknown> | null;
-}
-
-@Entity({ name: 'idempotency_keys' })
-@Check('idempotency_keys_state_known', "state IN ('in_progress', 'completed')")
-@Index('idempotency_keys_created_idx', { synchronize: false })
-export class IdempotencyKeyEntity {
-  @PrimaryColumn('text', { name: 'principal_id' }) principalId: string;
-  @PrimaryColumn('text') key: string;
-  @Column('bytea', { name: 'request_hash' }) requestHash: Buffer;
-  @Column('text') state: 'in_progress' | 'completed';
-  @Column('integer', { name: 'response_status', nullable: true }) responseStatus: number | null;
-  @Column('jsonb', { name: 'response_body', nullable: true }) responseBody: unknown;
-  @Column('jsonb', { name: 'response_headers', nullable: true }) responseHeaders: Record<string, string> | null;
-  @Column('timestamptz', { name: 'created_at', default: () => 'now()' }) createdAt: Date;
+  /** What a long-running step carries between runs (never shown to callers; migrations/0008). */
+  @Column('jsonb', { nullable: true }) state: Record<string, unknown> | null;
+  /** When a long-running or capacity-waiting step is next due to run. */
+  @Column('timestamptz', { name: 'next_poll_at', nullable: true }) nextPollAt: Date | null;
 }

@@ -2,12 +2,14 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
 import { JobsService } from '../jobs/jobs.service';
-import { ActionExecutor } from './action-executor';
+import { ActionExecutor, POLL_QUEUE } from './action-executor';
 import { ActionsRepository } from './actions.repository';
+import { IdempotencyRepository } from '../idempotency/idempotency.repository';
 import { EXECUTE_QUEUE } from './actions.service';
 
 /**
- * The safety net under the hot path: the durable `actions.execute` job each admitted action gets, and a
+ * The safety net under the hot path: the durable `actions.execute` job each admitted action gets, the
+ * `actions.poll` wake-ups of long-running steps (which is how tracking survives restarts), and a
  * sweep (in processes that run workers) that resumes actions whose runner died — queued too long, or
  * running with a lapsed lease — on whichever replica notices first.
  */
@@ -21,6 +23,7 @@ export class ActionsRecovery implements OnModuleInit, OnApplicationBootstrap, On
     private readonly jobs: JobsService,
     private readonly executor: ActionExecutor,
     private readonly repository: ActionsRepository,
+    private readonly idempotency: IdempotencyRepository,
   ) {}
 
   onModuleInit(): void {
@@ -29,10 +32,18 @@ export class ActionsRecovery implements OnModuleInit, OnApplicationBootstrap, On
       concurrency: 4,
       handle: async ({ actionId }) => this.executor.execute(actionId),
     });
+    // Wake-ups of long-running and capacity-waiting steps; a stale wake-up (its dueAt no longer the
+    // step's) is a no-op, so retries and duplicates are harmless.
+    this.jobs.register<{ actionId: string; dueAt: string }>({
+      name: POLL_QUEUE,
+      concurrency: 16,
+      pollingIntervalSeconds: 0.5,
+      handle: async ({ actionId, dueAt }) => this.executor.execute(actionId, new Date(dueAt)),
+    });
     this.jobs.register({
       name: 'actions.idempotency-cleanup',
       cron: '23 * * * *',
-      handle: async () => this.repository.deleteExpiredIdempotencyKeys(25),
+      handle: async () => this.idempotency.deleteExpired(25),
     });
   }
 

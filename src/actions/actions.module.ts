@@ -3,7 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { TenantsModule } from '../tenants/tenants.module';
 import { ActionCatalogue } from './action-catalogue';
 import { ActionExecutor } from './action-executor';
-import { ActionEntity, ActionStepEntity, IdempotencyKeyEntity } from './action.entity';
+import { ActionEntity, ActionStepEntity } from './action.entity';
 import { ActionsController } from './actions.controller';
 import { ActionsRecovery } from './actions-recovery';
 import { ActionsRepository } from './actions.repository';
@@ -11,7 +11,7 @@ import { ActionsService } from './actions.service';
 
 /** The actions engine. Integration modules register their handlers in ActionCatalogue. */
 @Module({
-  imports: [TypeOrmModule.forFeature([ActionEntity, ActionStepEntity, IdempotencyKeyEntity]), TenantsModule],
+  imports: [TypeOrmModule.forFeature([ActionEntity, ActionStepEntity]), TenantsModule],
   controllers: [ActionsController],
   providers: [ActionsRepository, ActionCatalogue, ActionExecutor, ActionsService, ActionsRecovery],
   exports: [ActionCatalogue, ActionsService],

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { ActionEntity, ActionStatus, ActionStepEntity, IdempotencyKeyEntity } from './action.entity';
+import { ActionEntity, ActionStatus, ActionStepEntity } from './action.entity';
 
 export interface ActionFilter {
   tenantIds?: string[] | null;
@@ -63,14 +63,19 @@ export class ActionsRepository {
 
   /**
    * Takes the action for execution: a queued action, or a running one whose lease has expired (its
-   * process died). Only one process wins; it holds the lease while it works.
+   * process died) or was let go while a long-running step waits. Only one process wins; it holds the
+   * lease while it works. A step waiting for a later time (`next_poll_at`) is woken only by the job
+   * scheduled for that time (`dueAt`), so a stale or duplicate wake-up never runs it early or twice.
    */
-  async claim(id: string, owner: string, leaseSeconds: number): Promise<boolean> {
+  async claim(id: string, owner: string, leaseSeconds: number, dueAt?: Date): Promise<boolean> {
     const rows = await this.dataSource.query(
       `UPDATE actions SET status = 'running', lease_owner = $2, lease_until = now() + make_interval(secs => $3), updated_at = now()
         WHERE id = $1 AND (status = 'queued' OR (status = 'running' AND (lease_until IS NULL OR lease_until < now()) ))
+          AND CASE WHEN $4::timestamptz IS NULL
+                   THEN NOT EXISTS (SELECT 1 FROM action_steps s WHERE s.action_id = $1 AND s.next_poll_at > now())
+                   ELSE EXISTS (SELECT 1 FROM action_steps s WHERE s.action_id = $1 AND s.next_poll_at = $4::timestamptz) END
         RETURNING id`,
-      [id, owner, leaseSeconds],
+      [id, owner, leaseSeconds, dueAt ?? null],
     );
     return (Array.isArray(rows[0]) ? rows[0] : rows).length > 0;
   }
@@ -83,14 +88,18 @@ export class ActionsRepository {
     return (Array.isArray(rows[0]) ? rows[0] : rows).length > 0;
   }
 
-  /** Unfinished work nobody holds: queued for a while, or running with an expired lease. */
+  /**
+   * Unfinished work nobody holds: queued for a while, or running with an expired lease — but not a step
+   * waiting for its due time, unless its wake-up job is overdue by a lease period (lost).
+   */
   async findOrphans(queuedForSeconds: number, limit: number): Promise<string[]> {
     const rows: Array<{ id: string }> = await this.dataSource.query(
       `SELECT id FROM actions
         WHERE ((status = 'queued' AND updated_at < now() - make_interval(secs => $1))
-           OR (status = 'running' AND lease_until < now()))
+           OR (status = 'running' AND (lease_until < now() OR lease_until IS NULL)))
           -- admitted actions only (steps exist); a request still being admitted is not orphaned
           AND EXISTS (SELECT 1 FROM action_steps s WHERE s.action_id = actions.id)
+          AND NOT EXISTS (SELECT 1 FROM action_steps s WHERE s.action_id = actions.id AND s.next_poll_at > now() - make_interval(secs => $1))
         ORDER BY created_at LIMIT $2`,
       [queuedForSeconds, limit],
     );
@@ -126,44 +135,6 @@ export class ActionsRepository {
     if (filter.until) q.andWhere('a.created_at < :until', { until: filter.until });
     if (after) q.andWhere('(a.created_at < :at OR (a.created_at = :at AND a.id < :id))', { at: after.createdAt, id: after.id });
     return q.getMany();
-  }
-
-  // --- idempotency keys -------------------------------------------------------------------------
-
-  /** Inserts the key as in progress; returns the existing row instead when the key was seen. */
-  async claimIdempotencyKey(manager: EntityManager, principalId: string, key: string, hash: Buffer): Promise<IdempotencyKeyEntity | null> {
-    const inserted = await manager.query(
-      `INSERT INTO idempotency_keys (principal_id, key, request_hash, state) VALUES ($1, $2, $3, 'in_progress')
-       ON CONFLICT (principal_id, key) DO NOTHING RETURNING key`,
-      [principalId, key, hash],
-    );
-    if ((Array.isArray(inserted[0]) ? inserted[0] : inserted).length > 0) return null;
-    return manager.getRepository(IdempotencyKeyEntity).findOne({ where: { principalId, key } });
-  }
-
-  async completeIdempotencyKey(principalId: string, key: string, status: number, body: unknown, headers: Record<string, string>, manager?: EntityManager): Promise<void> {
-    await (manager ?? this.dataSource.manager)
-      .getRepository(IdempotencyKeyEntity)
-      .update({ principalId, key }, { state: 'completed', responseStatus: status, responseBody: body as never, responseHeaders: headers });
-  }
-
-  /** A request that failed before it changed anything frees its key, so the caller may retry. */
-  async releaseIdempotencyKey(principalId: string, key: string): Promise<void> {
-    await this.dataSource.getRepository(IdempotencyKeyEntity).delete({ principalId, key, state: 'in_progress' });
-  }
-
-  /** An in-progress key whose request died long ago (the process crashed) may be taken over. */
-  async takeOverStaleKey(manager: EntityManager, principalId: string, key: string, hash: Buffer, olderThanSeconds: number): Promise<boolean> {
-    const rows = await manager.query(
-      `UPDATE idempotency_keys SET created_at = now(), request_hash = $3 WHERE principal_id = $1 AND key = $2 AND state = 'in_progress'
-         AND created_at < now() - make_interval(secs => $4) RETURNING key`,
-      [principalId, key, hash, olderThanSeconds],
-    );
-    return (Array.isArray(rows[0]) ? rows[0] : rows).length > 0;
-  }
-
-  async deleteExpiredIdempotencyKeys(olderThanHours: number): Promise<void> {
-    await this.dataSource.query(`DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => $1)`, [olderThanHours]);
   }
 }
 

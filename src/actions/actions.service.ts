@@ -9,16 +9,18 @@ import { decodeCursor, Page, toPage } from '../common/paging';
 import { Problem, problems } from '../common/problem';
 import { JobsService } from '../jobs/jobs.service';
 import { TenantCapabilitiesService } from '../tenants/tenant-capabilities.service';
+import { PolicyDto } from '../tenants/dto/policy.dto';
 import { TenantPoliciesService } from '../tenants/tenant-policies.service';
 import { TenantsService } from '../tenants/tenants.service';
 import { ActionCatalogue } from './action-catalogue';
-import { ActionExecutor } from './action-executor';
-import { ActionHandler, ActionTarget, StepContext, StepError } from './action-handler';
+import { ActionExecutor, POLL_QUEUE } from './action-executor';
+import { ActionHandler, ActionTarget, StepContext, StepDefinition, StepError } from './action-handler';
 import { toActionResponse } from './action-view';
-import { ActionEntity, FINAL_STATUSES } from './action.entity';
+import { ActionEntity, ActionStepEntity, FINAL_STATUSES } from './action.entity';
 import { ActionsRepository } from './actions.repository';
 import { ActionQueryDto, ActionRequestDto, ActionResponse } from './dto/action.dto';
 import { HttpResult, withIdempotency } from './idempotency';
+import { IdempotencyRepository } from '../idempotency/idempotency.repository';
 
 export const EXECUTE_QUEUE = 'actions.execute';
 
@@ -35,6 +37,19 @@ export interface ActionRequest {
 }
 
 const subjectOf = (type: string, target: string) => `${type}:${target}`;
+
+/** Why the policy protects the target, or null: protected users and groups; protected devices and device tags. */
+function protectionOf(kind: ActionHandler['targetKind'], target: ActionTarget, policy: PolicyDto): string | null {
+  if (kind === 'device') {
+    const device = target.identities.find((i) => (policy.protectedDevices ?? []).includes(i));
+    if (device) return `protected device ${device}`;
+    const tag = (target.tags ?? []).find((t) => (policy.protectedDeviceTags ?? []).includes(t));
+    return tag ? `tagged ${tag}` : null;
+  }
+  if (target.identities.some((i) => policy.protectedUsers.includes(i))) return 'protected user';
+  const group = target.groups.find((g) => policy.protectedGroups.includes(g));
+  return group ? `member of protected group ${group}` : null;
+}
 
 /**
  * Admission of response actions: idempotency, tenant scope, capability, target resolution, policy
@@ -53,11 +68,12 @@ export class ActionsService {
     private readonly tenants: TenantsService,
     private readonly capabilities: TenantCapabilitiesService,
     private readonly policies: TenantPoliciesService,
+    private readonly idempotency: IdempotencyRepository,
   ) {}
 
   request(input: ActionRequest): Promise<HttpResult> {
     const fingerprint = { type: input.type, tenantId: input.tenantId, target: input.requested, body: input.body };
-    return withIdempotency(this.repository, `${input.context.principal.type}:${input.context.principal.id}`, input.idempotencyKey, fingerprint, () => this.admit(input));
+    return withIdempotency(this.idempotency, `${input.context.principal.type}:${input.context.principal.id}`, input.idempotencyKey, fingerprint, () => this.admit(input));
   }
 
   private async admit(input: ActionRequest): Promise<HttpResult> {
@@ -99,14 +115,16 @@ export class ActionsService {
     try {
       target = await handler.resolve(tenant.id, input.requested);
     } catch (error) {
+      // A refusal the handler words itself (an ambiguous device name ⇒ 409 with the candidates).
+      if (error instanceof Problem) await this.refuse(action, context.requestId, new Problem(error.status, error.slug, error.title, error.detail, { actionId: action.id, ...error.extras }, error.headers));
       const stepError = error instanceof StepError ? error : new StepError('target-resolution-failed', error instanceof Error ? error.message : String(error));
       await this.failResolution(action, stepError, context.requestId);
       return this.answer(action.id, 202);
     }
     const policy = await this.policies.policyOf(tenant.id);
-    const protectedHit = target.identities.find((i) => policy.protectedUsers.includes(i)) ?? target.groups.find((g) => policy.protectedGroups.includes(g));
-    if (protectedHit) {
-      await this.refuse(action, context.requestId, new Problem(409, 'protected-target', 'Protected target', `${target.display} is protected by the tenant policy (${target.identities.includes(protectedHit) ? 'protected user' : `member of protected group ${protectedHit}`}); Cordon will not act on it.`, { actionId: action.id, target: target.display }));
+    const why = protectionOf(handler.targetKind, target, policy);
+    if (why) {
+      await this.refuse(action, context.requestId, new Problem(409, 'protected-target', 'Protected target', `${target.display} is protected by the tenant policy (${why}); Cordon will not act on it.`, { actionId: action.id, target: target.display }));
     }
     const needsApproval = !context.principal.roles.includes('responder') || policy.approvalRequired.includes(input.type);
     const definitions = handler.steps(params);
@@ -156,14 +174,59 @@ export class ActionsService {
     return this.get(actionId, context);
   }
 
+  /**
+   * Cancels an action that has not finished. One whose long-running step has work pending at Microsoft
+   * (a Defender machine action) is cancelled there first: the request is audited before the call, and
+   * the action is `cancelled` only once Microsoft agreed; when Microsoft cannot cancel it any more (it
+   * finished meanwhile), the answer is 409 `action-not-cancellable` and tracking carries on.
+   */
   async cancel(actionId: string, context: RequestContext, reason?: string): Promise<ActionResponse> {
-    await this.repository.transaction(async (manager) => {
+    const remote = await this.repository.transaction(async (manager) => {
       const action = await this.lockVisible(manager, actionId, context);
       if (FINAL_STATUSES.includes(action.status)) throw new Problem(409, 'action-finished', 'Action already finished', `Action ${actionId} is ${action.status}; there is nothing to cancel.`);
-      await this.repository.update(manager, actionId, { status: 'cancelled', decidedBy: context.actor, decisionReason: reason ?? null, completedAt: new Date(), leaseOwner: null, leaseUntil: null });
-      await this.auditLog.append(manager, { event: 'action.cancelled', actor: context.actor, tenantId: action.tenantId, actionId, subject: subjectOf(action.type, action.targetKey), requestId: context.requestId, data: { from: action.status, reason: reason ?? null } });
+      const tracked = action.status === 'running' ? (await this.repository.steps(actionId, manager)).find((s) => s.status === 'running' && s.state !== null) : undefined;
+      const definition = tracked ? this.catalogue.get(action.type).steps(action.params)[tracked.position] : undefined;
+      if (tracked && definition?.cancel) {
+        // Hold the action while Microsoft is asked, so a wake-up does not poll it meanwhile.
+        await this.repository.update(manager, actionId, { leaseOwner: `cancel:${context.requestId}`, leaseUntil: new Date(Date.now() + this.config.actionLeaseSeconds * 1000) });
+        await this.auditLog.append(manager, { event: 'action.cancel-requested', actor: context.actor, tenantId: action.tenantId, actionId, subject: subjectOf(action.type, action.targetKey), requestId: context.requestId, data: { step: tracked.name, reason: reason ?? null } });
+        return { action, step: tracked, definition };
+      }
+      await this.markCancelled(manager, action, context, reason);
+      return null;
     });
+    if (remote) await this.cancelAtMicrosoft(remote.action, remote.step, remote.definition, context, reason);
     return this.get(actionId, context);
+  }
+
+  private async markCancelled(manager: EntityManager, action: ActionEntity, context: RequestContext, reason: string | undefined, data: Record<string, unknown> = {}): Promise<void> {
+    await this.repository.update(manager, action.id, { status: 'cancelled', decidedBy: context.actor, decisionReason: reason ?? null, completedAt: new Date(), leaseOwner: null, leaseUntil: null });
+    await this.auditLog.append(manager, { event: 'action.cancelled', actor: context.actor, tenantId: action.tenantId, actionId: action.id, subject: subjectOf(action.type, action.targetKey), requestId: context.requestId, data: { from: action.status, reason: reason ?? null, ...data } });
+  }
+
+  private async cancelAtMicrosoft(action: ActionEntity, step: ActionStepEntity, definition: StepDefinition, context: RequestContext, reason: string | undefined): Promise<void> {
+    const ctx: StepContext = { actionId: action.id, tenantId: action.tenantId, target: action.target as unknown as ActionTarget, params: action.params, reason: action.reason, requestedBy: action.requestedBy, clientRequestId: context.requestId, capabilities: {}, state: step.state ?? {} };
+    let outcome: { summary: string; detail?: Record<string, unknown> };
+    try {
+      outcome = await definition.cancel!(ctx, reason ?? 'cancelled in Cordon', context.actor);
+    } catch (error) {
+      const stepError = error instanceof StepError ? error : new StepError('step-failed', error instanceof Error ? error.message : String(error));
+      // Let tracking carry on at once: it will see how the work ended.
+      const dueAt = new Date();
+      await this.repository.transaction(async (manager) => {
+        await this.repository.updateStep(manager, action.id, step.position, { nextPollAt: dueAt });
+        await this.repository.update(manager, action.id, { leaseOwner: null, leaseUntil: null });
+        await this.jobs.send(POLL_QUEUE, { actionId: action.id, dueAt: dueAt.toISOString() }, { retryLimit: 5 }, manager);
+        await this.auditLog.append(manager, { event: 'action.cancel-failed', actor: context.actor, tenantId: action.tenantId, actionId: action.id, subject: subjectOf(action.type, action.targetKey), requestId: context.requestId, data: { step: step.name, error: stepError.toJSON() } });
+      });
+      throw new Problem(409, 'action-not-cancellable', 'Action cannot be cancelled', `Microsoft did not cancel step ${step.name}: ${stepError.message}`, { actionId: action.id, error: stepError.toJSON() });
+    }
+    await this.repository.transaction(async (manager) => {
+      const current = await this.repository.lock(manager, action.id);
+      if (!current || FINAL_STATUSES.includes(current.status)) return;
+      await this.repository.updateStep(manager, action.id, step.position, { status: 'failed', finishedAt: new Date(), nextPollAt: null, detail: { ...(step.detail ?? {}), summary: outcome.summary, ...(outcome.detail ?? {}) }, error: { code: 'cancelled', message: outcome.summary } });
+      await this.markCancelled(manager, current, context, reason, { step: step.name, microsoft: outcome.summary });
+    });
   }
 
   async get(actionId: string, context: RequestContext): Promise<ActionResponse> {

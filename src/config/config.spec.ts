@@ -57,6 +57,24 @@ describe('loadConfig', () => {
       CORDON_COLLECTION_MAX_BLOB_ATTEMPTS: '5',
       CORDON_COLLECTION_WORKER_CONCURRENCY: '2',
       CORDON_COLLECTION_LEASE_S: '20',
+      CORDON_DEFENDER_INVENTORY_INTERVAL_MINUTES: '30',
+      CORDON_DEFENDER_RATE_PER_MINUTE: '90',
+      CORDON_DEFENDER_RATE_PER_HOUR: '1400',
+      CORDON_DEFENDER_RATE_TIME_SCALE: '10',
+      CORDON_DEFENDER_RATE_MARGIN_MS: '500',
+      CORDON_DEFENDER_POLL_INITIAL_MS: '2000',
+      CORDON_DEFENDER_POLL_MAX_MS: '60000',
+      CORDON_ENTRA_OVERLAP_MINUTES: '45',
+      CORDON_ENTRA_IDENTITY_PROTECTION_INTERVAL_MS: '1500',
+      CORDON_PURVIEW_POLL_S: '20',
+      CORDON_PURVIEW_MAX_POLL_S: '120',
+      CORDON_PURVIEW_TIMEOUT_HOURS: '12',
+      CORDON_GRAPH_SECURITY_OVERLAP_MINUTES: '15',
+      CORDON_GRAPH_SECURITY_ALERTS_PAGE_SIZE: '1000',
+      CORDON_GRAPH_SECURITY_INCIDENTS_PAGE_SIZE: '25',
+      CORDON_WEBHOOK_MAX_ATTEMPTS: '4',
+      CORDON_WEBHOOK_RETRY_DELAY_S: '2',
+      CORDON_WEBHOOK_TIMEOUT_S: '5',
     });
     expect(config).toEqual({
       port: 8080,
@@ -85,6 +103,11 @@ describe('loadConfig', () => {
       actionLeaseSeconds: 30,
       eventsRetentionDays: 30,
       collection: { intervalMinutes: 10, overlapMinutes: 90, initialLookbackHours: 24, concurrency: 8, maxBlobAttempts: 5, workerConcurrency: 2, leaseSeconds: 20 },
+      defenderEndpoint: { inventoryIntervalMinutes: 30, ratePerMinute: 90, ratePerHour: 1400, rateTimeScale: 10, rateMarginMs: 500, pollInitialMs: 2000, pollMaxMs: 60000 },
+      entraTelemetry: { overlapMinutes: 45, identityProtectionIntervalMs: 1500 },
+      purviewSearch: { pollSeconds: 20, maxPollSeconds: 120, timeoutHours: 12 },
+      graphSecurity: { overlapMinutes: 15, alertsPageSize: 1000, incidentsPageSize: 25 },
+      webhooks: { maxAttempts: 4, retryDelaySeconds: 2, timeoutSeconds: 5 },
     });
   });
 

@@ -42,6 +42,64 @@ export interface AppConfig {
   eventsRetentionDays: number;
   /** Telemetry collection (README "Telemetry collection"). */
   collection: CollectionConfig;
+  /** Defender for Endpoint device inventory, actions and pacing (README "Device containment"). */
+  defenderEndpoint: DefenderEndpointConfig;
+  /** Entra sign-ins, directory audits and risk detections (README "Entra and Purview telemetry"). */
+  entraTelemetry: EntraTelemetryConfig;
+  /** Purview audit search (README "Entra and Purview telemetry"). */
+  purviewSearch: PurviewSearchConfig;
+  /** Defender XDR alerts and incidents through Graph (README "Alerts, incidents and the webhook"). */
+  graphSecurity: GraphSecurityConfig;
+  /** The per-tenant outbound webhook (README "Alerts, incidents and the webhook"). */
+  webhooks: WebhooksConfig;
+}
+
+export interface GraphSecurityConfig {
+  /** How far behind the cursor (the newest lastUpdateDateTime stored) each run lists again. */
+  overlapMinutes: number;
+  /** `$top` for alerts_v2 (Graph allows at most 1000, trap 8). */
+  alertsPageSize: number;
+  /** `$top` for incidents (peers use 50). */
+  incidentsPageSize: number;
+}
+
+export interface WebhooksConfig {
+  /** Attempts at one delivery before it is marked failed. */
+  maxAttempts: number;
+  /** First wait before a retry; pg-boss doubles it each time. */
+  retryDelaySeconds: number;
+  /** Per-attempt timeout of the receiver's answer. */
+  timeoutSeconds: number;
+}
+
+export interface EntraTelemetryConfig {
+  /** How far behind the cursor each run reads again: sign-ins and audits arrive late (reference §3.1). */
+  overlapMinutes: number;
+  /** Least time between two Identity Protection requests per tenant (Microsoft allows 1 per second, §3.5). */
+  identityProtectionIntervalMs: number;
+}
+
+export interface PurviewSearchConfig {
+  /** First wait before polling a new audit search; doubles up to `maxPollSeconds`. */
+  pollSeconds: number;
+  maxPollSeconds: number;
+  /** Searches still not finished after this many hours are marked failed. */
+  timeoutHours: number;
+}
+
+export interface DefenderEndpointConfig {
+  /** Minutes between device inventory syncs of each tenant with Defender. */
+  inventoryIntervalMinutes: number;
+  /** Calls per minute and per hour Cordon allows itself per tenant and Defender API (Microsoft: 100 and 1,500). */
+  ratePerMinute: number;
+  ratePerHour: number;
+  /** Divides the pacing windows (60 s, 3,600 s): only for a simulator whose clock runs this many times faster. */
+  rateTimeScale: number;
+  /** Extra spacing (ms, before scaling) between a call and the one whose window it frees, for clock and network skew. */
+  rateMarginMs: number;
+  /** First wait before polling a machine action; doubles up to the maximum. */
+  pollInitialMs: number;
+  pollMaxMs: number;
 }
 
 export interface CollectionConfig {
@@ -177,6 +235,34 @@ export function loadConfig(env: Env = process.env): AppConfig {
       maxBlobAttempts: integer('CORDON_COLLECTION_MAX_BLOB_ATTEMPTS', 3, 1, 20),
       workerConcurrency: integer('CORDON_COLLECTION_WORKER_CONCURRENCY', 4, 1, 64),
       leaseSeconds: integer('CORDON_COLLECTION_LEASE_S', 60, 3, 3600),
+    },
+    defenderEndpoint: {
+      inventoryIntervalMinutes: integer('CORDON_DEFENDER_INVENTORY_INTERVAL_MINUTES', 60, 1, 1440),
+      ratePerMinute: integer('CORDON_DEFENDER_RATE_PER_MINUTE', 100, 1, 100),
+      ratePerHour: integer('CORDON_DEFENDER_RATE_PER_HOUR', 1500, 1, 1500),
+      rateTimeScale: integer('CORDON_DEFENDER_RATE_TIME_SCALE', 1, 1, 3600),
+      rateMarginMs: integer('CORDON_DEFENDER_RATE_MARGIN_MS', 1000, 0, 60000),
+      pollInitialMs: integer('CORDON_DEFENDER_POLL_INITIAL_MS', 10000, 100, 3600000),
+      pollMaxMs: integer('CORDON_DEFENDER_POLL_MAX_MS', 300000, 100, 86400000),
+    },
+    entraTelemetry: {
+      overlapMinutes: integer('CORDON_ENTRA_OVERLAP_MINUTES', 60, 0, 1440),
+      identityProtectionIntervalMs: integer('CORDON_ENTRA_IDENTITY_PROTECTION_INTERVAL_MS', 1100, 1000, 60000),
+    },
+    purviewSearch: {
+      pollSeconds: integer('CORDON_PURVIEW_POLL_S', 30, 1, 3600),
+      maxPollSeconds: integer('CORDON_PURVIEW_MAX_POLL_S', 300, 1, 3600),
+      timeoutHours: integer('CORDON_PURVIEW_TIMEOUT_HOURS', 24, 1, 168),
+    },
+    graphSecurity: {
+      overlapMinutes: integer('CORDON_GRAPH_SECURITY_OVERLAP_MINUTES', 30, 0, 1440),
+      alertsPageSize: integer('CORDON_GRAPH_SECURITY_ALERTS_PAGE_SIZE', 500, 1, 1000),
+      incidentsPageSize: integer('CORDON_GRAPH_SECURITY_INCIDENTS_PAGE_SIZE', 50, 1, 1000),
+    },
+    webhooks: {
+      maxAttempts: integer('CORDON_WEBHOOK_MAX_ATTEMPTS', 8, 1, 50),
+      retryDelaySeconds: integer('CORDON_WEBHOOK_RETRY_DELAY_S', 10, 1, 3600),
+      timeoutSeconds: integer('CORDON_WEBHOOK_TIMEOUT_S', 10, 1, 120),
     },
   };
   if (config.metricsPort !== undefined && config.metricsPort === config.port) {

@@ -1,6 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { IdempotencyKeyEntity } from '../actions/action.entity';
+import { IdempotencyKeyEntity } from './idempotency-key.entity';
 import { IdempotencyInterceptor } from './idempotent.interceptor';
 import { IdempotencyRepository } from './idempotency.repository';
 

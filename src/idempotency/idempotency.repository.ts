@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { IdempotencyKeyEntity } from '../actions/action.entity';
+import { IdempotencyKeyEntity } from './idempotency-key.entity';
 
 /** The `idempotency_keys` table (migrations/0004): one row per principal and key, kept 24 hours. */
 @Injectable()
@@ -37,6 +37,11 @@ export class IdempotencyRepository {
     await this.dataSource
       .getRepository(IdempotencyKeyEntity)
       .update({ principalId, key }, { state: 'completed', responseStatus: status, responseBody: body as never, responseHeaders: headers });
+  }
+
+  /** Keys are kept at least 24 hours (API.md); older ones go. */
+  async deleteExpired(olderThanHours: number): Promise<void> {
+    await this.dataSource.query(`DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => $1)`, [olderThanHours]);
   }
 
   /** A request that failed before it changed anything frees its key, so the caller may retry. */

@@ -7,12 +7,10 @@ import { catchError, from, mergeMap, Observable, of, throwError } from 'rxjs';
 import { canonicalJson } from '../audit-log/audit-entry';
 import type { Principal } from '../auth/principal';
 import { Problem } from '../common/problem';
+import { assertIdempotencyKey, idempotencyProblems, STALE_SECONDS } from './idempotency-key';
 import { IdempotencyRepository } from './idempotency.repository';
 
 const OPERATION = 'cordon:idempotent-operation';
-const KEY = /^[\x20-\x7e]{1,255}$/;
-/** An in-progress key older than this belonged to a request whose process died: it may be taken over. */
-const STALE_SECONDS = 600;
 /** Response headers a replay repeats (the body and status are always repeated). */
 const REPLAYED_HEADERS = ['location', 'retry-after', 'preference-applied'];
 
@@ -51,9 +49,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const header = request.headers['idempotency-key'];
     const key = Array.isArray(header) ? header[0] : header;
     if (!operation || key === undefined) return next.handle();
-    if (!KEY.test(key)) {
-      throw new Problem(400, 'validation-failed', 'Validation failed', 'Idempotency-Key must be 1–255 printable characters.', { errors: [{ field: 'Idempotency-Key', message: 'must be 1–255 printable characters' }] });
-    }
+    assertIdempotencyKey(key);
     const principalId = `${request.principal.type}:${request.principal.id}`;
     const hash = createHash('sha256').update(canonicalJson({ operation, params: request.params ?? {}, body: request.body ?? null })).digest();
     const existing = await this.repository.transaction(async (manager) => {
@@ -62,12 +58,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
       return found;
     });
     if (existing) {
-      if (!Buffer.from(existing.requestHash).equals(hash)) {
-        throw new Problem(409, 'idempotency-key-reused', 'Idempotency key reused', 'This Idempotency-Key was used with a different request; use a new key for a new request.');
-      }
-      if (existing.state === 'in_progress') {
-        throw new Problem(409, 'request-in-progress', 'Request in progress', 'A request with this Idempotency-Key is still being processed; retry shortly to get its answer.', {}, { 'Retry-After': '1' });
-      }
+      if (!Buffer.from(existing.requestHash).equals(hash)) throw idempotencyProblems.reused();
+      if (existing.state === 'in_progress') throw idempotencyProblems.inProgress();
       return this.replay(reply, existing.responseStatus!, existing.responseBody, existing.responseHeaders ?? {});
     }
     return next.handle().pipe(

@@ -19,7 +19,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addTag('telemetry', 'Collected audit telemetry (events) and per-tenant collection status and control (analyst, responder, admin read).')
     .addTag('operations', 'Health and metrics (no authentication).')
     .build();
-  return SwaggerModule.createDocument(app, config, { operationIdFactory: (controller, method) => `${controller.replace(/Controller$/, '')}_${method}` });
+  return SwaggerModule.createDocument(app, config, { autoTagControllers: false, operationIdFactory: (controller, method) => `${controller.replace(/Controller$/, '')}_${method}` });
 }
 
 /** Swagger UI at /docs and the document at /docs-json. */

@@ -13,8 +13,17 @@ import { TenantsRepository } from './tenants.repository';
  * operator sets the new key and lists the old one in CORDON_ENCRYPTION_PREVIOUS_KEYS; this re-encrypts
  * everything under the new key, after which the old one can be removed from the environment.
  */
+/** Another module's secrets sealed with the CredentialVault: re-encrypts those not under `keyId`. */
+export interface SealedSecretsOwner {
+  /** What the secrets are, for the CLI's report ("webhook secrets"). */
+  readonly name: string;
+  resealAll(keyId: string): Promise<number>;
+}
+
 @Injectable()
 export class KeyRotationService {
+  private readonly owners: SealedSecretsOwner[] = [];
+
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly vault: CredentialVault,
@@ -22,7 +31,12 @@ export class KeyRotationService {
     private readonly auditLog: AuditLogService,
   ) {}
 
-  async rotate(): Promise<{ keyId: string; reencrypted: number }> {
+  /** Modules that seal their own secrets register here (in onModuleInit), so a rotation covers them too. */
+  register(owner: SealedSecretsOwner): void {
+    this.owners.push(owner);
+  }
+
+  async rotate(): Promise<{ keyId: string; reencrypted: number; others: Record<string, number> }> {
     const usesKeyFile = !this.config.encryptionKey;
     if (usesKeyFile) {
       prependKeyToFile(this.config.dataDir);
@@ -48,10 +62,13 @@ export class KeyRotationService {
       });
       reencrypted += batch.length;
     }
+    // before the old keys go: everything sealed under them must be re-encrypted first
+    const others: Record<string, number> = {};
+    for (const owner of this.owners) others[owner.name] = await owner.resealAll(keyId);
     if (usesKeyFile) {
       dropPreviousKeysFromFile(this.config.dataDir);
       this.vault.reload();
     }
-    return { keyId, reencrypted };
+    return { keyId, reencrypted, others };
   }
 }

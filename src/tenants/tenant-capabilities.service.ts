@@ -60,6 +60,12 @@ export class TenantCapabilitiesService implements OnModuleInit {
   }
 
   /** The stored status of one capability (undefined until the first probe), for modules deciding what to skip. */
+  /** Every capability of the tenant, by name, in one query. */
+  async statusesOf(tenantId: string): Promise<Record<string, { status: string; detail: string | null }>> {
+    const rows = await this.repository.capabilities(tenantId);
+    return Object.fromEntries(rows.map((r) => [r.capability, { status: r.status, detail: r.detail }]));
+  }
+
   async statusOf(tenantId: string, capability: string): Promise<{ status: string; detail: string | null } | undefined> {
     const row = (await this.repository.capabilities(tenantId)).find((r) => r.capability === capability);
     return row && { status: row.status, detail: row.detail };

@@ -4,10 +4,11 @@ import { AuditLogService } from '../audit-log/audit-log.service';
 import { describeActor } from '../auth/api-keys.service';
 import type { Principal } from '../auth/principal';
 import { PolicyDto, PolicyResponse } from './dto/policy.dto';
+import { TenantPolicyEntity } from './tenant.entity';
 import { TenantsRepository } from './tenants.repository';
 import { TenantsService } from './tenants.service';
 
-const EMPTY: PolicyDto = { protectedUsers: [], protectedGroups: [], approvalRequired: [], hourlyLimits: {} };
+const EMPTY: Required<PolicyDto> = { protectedUsers: [], protectedGroups: [], protectedDevices: [], protectedDeviceTags: [], approvalRequired: [], hourlyLimits: {} };
 
 /** Guardrails per tenant: protected users and groups, approvals, hourly limits. Replaced whole, audited. */
 @Injectable()
@@ -22,13 +23,18 @@ export class TenantPoliciesService {
     await this.tenants.findVisible(principal, tenantId);
     const policy = await this.repository.policy(tenantId);
     if (!policy) return { tenantId, ...EMPTY, updatedBy: null, updatedAt: null };
-    return { tenantId, protectedUsers: policy.protectedUsers, protectedGroups: policy.protectedGroups, approvalRequired: policy.approvalRequired, hourlyLimits: policy.hourlyLimits, updatedBy: policy.updatedBy, updatedAt: policy.updatedAt.toISOString() };
+    return { tenantId, ...this.inForce(policy), updatedBy: policy.updatedBy, updatedAt: policy.updatedAt.toISOString() };
   }
 
   /** The policy in force for a tenant (empty when none was set), for the actions engine. */
-  async policyOf(tenantId: string): Promise<PolicyDto> {
+  async policyOf(tenantId: string): Promise<Required<PolicyDto>> {
     const policy = await this.repository.policy(tenantId);
-    return policy ? { protectedUsers: policy.protectedUsers, protectedGroups: policy.protectedGroups, approvalRequired: policy.approvalRequired, hourlyLimits: policy.hourlyLimits } : { ...EMPTY };
+    return policy ? this.inForce(policy) : { ...EMPTY };
+  }
+
+  private inForce(policy: TenantPolicyEntity): Required<PolicyDto> {
+    const { protectedUsers, protectedGroups, protectedDevices, protectedDeviceTags, approvalRequired, hourlyLimits } = policy;
+    return { protectedUsers, protectedGroups, protectedDevices, protectedDeviceTags, approvalRequired, hourlyLimits };
   }
 
   async put(principal: Principal, tenantId: string, input: PolicyDto, context: AuditContext): Promise<PolicyResponse> {
@@ -37,6 +43,8 @@ export class TenantPoliciesService {
     const next = {
       protectedUsers: [...new Set(input.protectedUsers.map((u) => u.trim().toLowerCase()))],
       protectedGroups: [...new Set(input.protectedGroups.map((g) => g.trim().toLowerCase()))],
+      protectedDevices: [...new Set((input.protectedDevices ?? []).map((d) => d.trim().toLowerCase()))],
+      protectedDeviceTags: [...new Set((input.protectedDeviceTags ?? []).map((t) => t.trim().toLowerCase()))],
       approvalRequired: [...input.approvalRequired].sort(),
       hourlyLimits: input.hourlyLimits,
     };
@@ -49,7 +57,7 @@ export class TenantPoliciesService {
         tenantId,
         subject: `tenant:${tenantId}`,
         requestId: context.requestId,
-        data: { before: before ? { protectedUsers: before.protectedUsers, protectedGroups: before.protectedGroups, approvalRequired: before.approvalRequired, hourlyLimits: before.hourlyLimits } : EMPTY, after: next },
+        data: { before: before ? this.inForce(before) : EMPTY, after: next },
       });
     });
     return this.get(principal, tenantId);

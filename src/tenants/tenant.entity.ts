@@ -50,6 +50,9 @@ export class TenantPolicyEntity {
   tenant?: TenantEntity;
   @Column('text', { name: 'protected_users', array: true, default: () => "'{}'" }) protectedUsers: string[];
   @Column('text', { name: 'protected_groups', array: true, default: () => "'{}'" }) protectedGroups: string[];
+  /** migrations/0008: devices and Defender machine tags never acted on (lower-case). */
+  @Column('text', { name: 'protected_devices', array: true, default: () => "'{}'" }) protectedDevices: string[];
+  @Column('text', { name: 'protected_device_tags', array: true, default: () => "'{}'" }) protectedDeviceTags: string[];
   @Column('text', { name: 'approval_required', array: true, default: () => "'{}'" }) approvalRequired: string[];
   @Column('jsonb', { name: 'hourly_limits', default: () => "'{}'" }) hourlyLimits: Record<string, number>;
   @Column('text', { name: 'updated_by' }) updatedBy: string;

@@ -15,6 +15,6 @@ import { TenantsService } from './tenants.service';
   imports: [TypeOrmModule.forFeature([TenantEntity, TenantCapabilityEntity, TenantPolicyEntity]), MicrosoftModule],
   controllers: [TenantsController],
   providers: [TenantsRepository, TenantsService, CredentialVault, CapabilityProbe, TenantCapabilitiesService, TenantPoliciesService, KeyRotationService],
-  exports: [TenantsService, TenantCapabilitiesService, TenantPoliciesService, KeyRotationService],
+  exports: [TenantsService, TenantCapabilitiesService, TenantPoliciesService, KeyRotationService, CredentialVault],
 })
 export class TenantsModule {}

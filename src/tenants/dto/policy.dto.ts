@@ -1,5 +1,5 @@
-import { ApiProperty } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayUnique, IsArray, IsIn, IsObject, IsString, Length, Validate, ValidatorConstraint, ValidatorConstraintInterface } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ArrayMaxSize, ArrayUnique, IsArray, IsIn, IsObject, IsOptional, IsString, Length, Validate, ValidatorConstraint, ValidatorConstraintInterface } from 'class-validator';
 
 /** Action types a policy can name (API.md "Response actions"). */
 export const ACTION_TYPES = [
@@ -44,6 +44,24 @@ export class PolicyDto {
   @IsString({ each: true })
   @Length(1, 320, { each: true })
   protectedGroups: string[];
+
+  @ApiPropertyOptional({ type: [String], description: 'Devices never acted on: Defender machine ids, Entra device ids or computer DNS names (a short name protects every DNS name with that first label).', example: ['dc-01.contoso.com'] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(10000)
+  @ArrayUnique()
+  @IsString({ each: true })
+  @Length(1, 320, { each: true })
+  protectedDevices?: string[];
+
+  @ApiPropertyOptional({ type: [String], description: 'Defender machine tags whose devices are never acted on (e.g. domain controllers).', example: ['DomainController'] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(1000)
+  @ArrayUnique()
+  @IsString({ each: true })
+  @Length(1, 200, { each: true })
+  protectedDeviceTags?: string[];
 
   @ApiProperty({ enum: ACTION_TYPES, isArray: true, description: 'Action types that wait for a second responder\'s approval.' })
   @IsArray()

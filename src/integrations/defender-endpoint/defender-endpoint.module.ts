@@ -1,0 +1,25 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { ActionsModule } from '../../actions/actions.module';
+import { MicrosoftModule } from '../../microsoft';
+import { TenantsModule } from '../../tenants/tenants.module';
+import { DefenderClient } from './defender-client';
+import { DefenderPacer } from './defender-pacer';
+import { DefenderPacerRepository } from './defender-pacer.repository';
+import { DeviceActions } from './device-actions';
+import { DeviceInventoryService } from './device-inventory.service';
+import { DeviceResolver } from './device-resolver';
+import { DeviceEntity } from './device.entity';
+import { DevicesController } from './devices.controller';
+import { DevicesRepository } from './devices.repository';
+import { DevicesService } from './devices.service';
+import { MachineActionReader } from './machine-action-reader';
+
+/** Defender for Endpoint: the device inventory and the device.* containment actions, paced per tenant and API. */
+@Module({
+  imports: [TypeOrmModule.forFeature([DeviceEntity]), ActionsModule, TenantsModule, MicrosoftModule],
+  controllers: [DevicesController],
+  providers: [DefenderPacerRepository, DefenderPacer, DefenderClient, MachineActionReader, DevicesRepository, DevicesService, DeviceResolver, DeviceInventoryService, DeviceActions],
+  exports: [DeviceInventoryService],
+})
+export class DefenderEndpointModule {}

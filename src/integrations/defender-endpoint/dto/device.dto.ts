@@ -1,0 +1,66 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsOptional, IsString, IsUUID, Length, Matches } from 'class-validator';
+import { ActionRequestDto } from '../../../actions/dto/action.dto';
+import { PageQueryDto } from '../../../common/paging';
+
+export class TenantDeviceParams {
+  @ApiProperty({ format: 'uuid', description: 'Cordon tenant id.' })
+  @IsUUID('all', { message: 'id must be a UUID' })
+  id: string;
+
+  @ApiProperty({ description: 'A Defender machine id, an Entra device id, or a computer DNS name (a short name matches the first label).', example: 'ws-042.contoso.com' })
+  @IsString()
+  @Length(1, 255)
+  @Matches(/^[^/\\?#\s']+$/, { message: 'device must be a machine id, an Entra device id or a DNS name' })
+  device: string;
+}
+
+export class TenantIdParam {
+  @ApiProperty({ format: 'uuid', description: 'Cordon tenant id.' })
+  @IsUUID('all', { message: 'id must be a UUID' })
+  id: string;
+}
+
+export class IsolateDeviceDto extends ActionRequestDto {
+  @ApiPropertyOptional({ enum: ['Full', 'Selective'], default: 'Full', description: 'Selective keeps Outlook, Teams and Skype working (Windows 10 1709+ and Windows 11).' })
+  @IsOptional()
+  @IsIn(['Full', 'Selective'])
+  isolationType?: 'Full' | 'Selective';
+}
+
+export class ScanDeviceDto extends ActionRequestDto {
+  @ApiPropertyOptional({ enum: ['Quick', 'Full'], default: 'Quick' })
+  @IsOptional()
+  @IsIn(['Quick', 'Full'])
+  scanType?: 'Quick' | 'Full';
+}
+
+export class DeviceQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ description: 'DNS name or its beginning (case-insensitive).', example: 'ws-0' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 255)
+  name?: string;
+}
+
+export class DeviceResponse {
+  @ApiProperty({ description: 'Defender machine id.' }) machineId: string;
+  @ApiProperty({ type: String, nullable: true }) computerDnsName: string | null;
+  @ApiProperty({ type: String, nullable: true }) aadDeviceId: string | null;
+  @ApiProperty({ type: String, nullable: true }) osPlatform: string | null;
+  @ApiProperty({ type: String, nullable: true }) osVersion: string | null;
+  @ApiProperty({ type: String, nullable: true, example: 'Active' }) healthStatus: string | null;
+  @ApiProperty({ type: String, nullable: true }) onboardingStatus: string | null;
+  @ApiProperty({ type: String, nullable: true }) riskScore: string | null;
+  @ApiProperty({ type: String, nullable: true }) exposureLevel: string | null;
+  @ApiProperty({ type: String, nullable: true }) lastIpAddress: string | null;
+  @ApiProperty({ type: [String] }) machineTags: string[];
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) firstSeen: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) lastSeen: string | null;
+  @ApiProperty({ format: 'date-time', description: 'When Cordon last read it from Defender.' }) syncedAt: string;
+}
+
+export class DevicePage {
+  @ApiProperty({ type: [DeviceResponse] }) items: DeviceResponse[];
+  @ApiProperty({ type: String, nullable: true }) nextCursor: string | null;
+}

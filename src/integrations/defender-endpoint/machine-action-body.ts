@@ -1,0 +1,28 @@
+/**
+ * The bodies of Defender response actions. Parameter names are case-sensitive (reference §5.1,
+ * trap 17): `Comment`, `IsolationType`, `ScanType` — built here, and only here.
+ */
+
+export type ActionParams = { isolationType?: string; scanType?: string };
+
+export interface Requester {
+  type: string;
+  id: string;
+  name: string;
+}
+
+/** The comment Microsoft records with the machine action: it links Defender's record back to ours. */
+export function defenderComment(actionId: string, requester: Requester, reason: string): string {
+  return `Cordon action ${actionId}; requested by ${requester.name} (${requester.type} ${requester.id}); reason: ${reason}`;
+}
+
+export function machineActionBody(path: string, comment: string, params: ActionParams): Record<string, string> {
+  switch (path) {
+    case 'isolate':
+      return { Comment: comment, IsolationType: params.isolationType ?? 'Full' };
+    case 'runAntiVirusScan':
+      return { Comment: comment, ScanType: params.scanType ?? 'Quick' };
+    default:
+      return { Comment: comment };
+  }
+}

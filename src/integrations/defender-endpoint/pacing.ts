@@ -1,0 +1,41 @@
+/**
+ * The arithmetic of Defender's rate limits (reference §5.2, §5.3, trap 20): each API allows `perMinute`
+ * calls in any minute and `perHour` in any hour, per tenant. Calls are booked in time order, so a new
+ * call may go at the earliest time that is not before the last booking and leaves each window with
+ * room: once the `perMinute`-th newest booking has left the minute window, and the `perHour`-th newest
+ * the hour window. Because bookings only ever append, every later window holds no more than this one.
+ */
+
+export interface PacingLimits {
+  perMinute: number;
+  perHour: number;
+  minuteMs: number;
+  hourMs: number;
+  /** Extra spacing after a booking leaves its window (clock and network skew between us and Microsoft). */
+  marginMs: number;
+}
+
+export interface BookingHistory {
+  /** The newest booking, if any. */
+  newest?: number;
+  /** The `perMinute`-th newest booking (epoch ms), if there are that many. */
+  minuteAnchor?: number;
+  /** The `perHour`-th newest booking, if there are that many. */
+  hourAnchor?: number;
+}
+
+/** The earliest time (epoch ms, ≥ now) at which one more call fits both windows. */
+export function nextSlot(nowMs: number, history: BookingHistory, limits: PacingLimits): number {
+  let at = Math.max(nowMs, history.newest ?? nowMs);
+  if (history.minuteAnchor !== undefined) at = Math.max(at, history.minuteAnchor + limits.minuteMs + limits.marginMs);
+  if (history.hourAnchor !== undefined) at = Math.max(at, history.hourAnchor + limits.hourMs + limits.marginMs);
+  return at;
+}
+
+/**
+ * The documented limits per API: 100/min and 1,500/h for machines, machine actions and every response
+ * action; GetPackageUri allows 2/min and 120/h (https://learn.microsoft.com/defender-endpoint/api/get-package-sas-uri).
+ */
+export function documentedLimits(api: string): { perMinute: number; perHour: number } {
+  return api === 'GetPackageUri' ? { perMinute: 2, perHour: 120 } : { perMinute: 100, perHour: 1500 };
+}
