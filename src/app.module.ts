@@ -6,6 +6,10 @@ import { IdempotencyModule } from './idempotency/idempotency.module';
 import { DefenderEndpointModule } from './integrations/defender-endpoint/defender-endpoint.module';
 import { EntraIdModule } from './integrations/entra-id/entra-id.module';
 import { ManagementActivityModule } from './integrations/management-activity/management-activity.module';
+import { PurviewModule } from './integrations/purview/purview.module';
+import { SecureScoreModule } from './integrations/secure-score/secure-score.module';
+import { GraphSecurityModule } from './integrations/graph-security/graph-security.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 import { CollectionModule } from './collection/collection.module';
 import { AuthModule } from './auth/auth.module';
 import { ProblemFilter } from './common/problem.filter';
@@ -17,7 +21,7 @@ import { JobsModule } from './jobs/jobs.module';
 import { TenantsModule } from './tenants/tenants.module';
 
 /** The feature modules; later modules (audit log, tenants, actions, collection) join this list. */
-export const FEATURE_MODULES = [AuditLogModule, IdempotencyModule, AuthModule, HealthModule, TenantsModule, ActionsModule, EntraIdModule, DefenderEndpointModule, CollectionModule, ManagementActivityModule];
+export const FEATURE_MODULES = [AuditLogModule, IdempotencyModule, AuthModule, HealthModule, TenantsModule, ActionsModule, EntraIdModule, DefenderEndpointModule, CollectionModule, ManagementActivityModule, WebhooksModule, GraphSecurityModule, PurviewModule, SecureScoreModule];
 
 @Module({})
 export class AppModule {

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
 import { AuditLogService } from '../audit-log/audit-log.service';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
@@ -9,8 +10,9 @@ import type { CollectionRunEntity, CollectionStreamEntity, RunStatus } from './c
 import type { TenantEntity } from '../tenants/tenant.entity';
 import { CollectionMetrics } from './collection.metrics';
 import { CollectionRepository, StreamKey } from './collection.repository';
-import type { CollectSink, Collector } from './collector';
+import type { CollectSink, Collector, NormalizedEvent } from './collector';
 import { CollectorRegistry } from './collector-registry';
+import { EventsRepository } from './events.repository';
 
 /** Collection runs as the system, never as the caller who asked for it. */
 export const COLLECTION_ACTOR = { type: 'system' as const, id: 'collection', name: 'telemetry collection' };
@@ -19,6 +21,7 @@ interface RunTotals {
   fetched: number;
   inserted: number;
   duplicates: number;
+  updated: number;
   blobs: number;
   gaps: number;
   windowStart: Date | null;
@@ -37,6 +40,7 @@ export class CollectionRunnerService {
 
   constructor(
     private readonly repository: CollectionRepository,
+    private readonly events: EventsRepository,
     private readonly registry: CollectorRegistry,
     private readonly tenants: TenantsService,
     private readonly auditLog: AuditLogService,
@@ -74,7 +78,7 @@ export class CollectionRunnerService {
     await this.repository.failInterruptedRuns(key);
     const started = Date.now();
     const run = await this.repository.startRun(key, trigger);
-    const totals: RunTotals = { fetched: 0, inserted: 0, duplicates: 0, blobs: 0, gaps: 0, windowStart: null, windowEnd: null };
+    const totals: RunTotals = { fetched: 0, inserted: 0, duplicates: 0, updated: 0, blobs: 0, gaps: 0, windowStart: null, windowEnd: null };
     const labels = { tenant: key.tenantId, source: key.source, stream: key.stream };
     let status: RunStatus = 'succeeded';
     let error: string | null = null;
@@ -100,6 +104,11 @@ export class CollectionRunnerService {
     return status;
   }
 
+  /** COPY on PostgreSQL (faster there; bench/RESULTS.md, ingest), the multi-row insert on PGlite. */
+  private async insertEvents(manager: EntityManager, key: StreamKey, records: NormalizedEvent[]) {
+    return (await this.events.copyEvents(manager, key, records)) ?? (await this.repository.insertEvents(manager, key, records));
+  }
+
   private sinkFor(key: StreamKey, collector: Collector, totals: RunTotals): CollectSink {
     const labels = { tenant: key.tenantId, source: key.source, stream: key.stream };
     const maxAttempts = this.config.collection.maxBlobAttempts;
@@ -123,7 +132,7 @@ export class CollectionRunnerService {
       handled: (unitIds) => this.repository.handled(key.tenantId, collector.source, unitIds),
       storeUnit: async ({ unitId, createdAt, records }) => {
         const outcome = await this.repository.transaction(async (manager) => {
-          const stored = await this.repository.insertEvents(manager, key, records);
+          const stored = await this.insertEvents(manager, key, records);
           if (stored.newest) await this.repository.raiseNewest(manager, key, stored.newest);
           await this.repository.markLedger(manager, key.tenantId, key.source, unitId, 'done', createdAt);
           return stored;
@@ -136,6 +145,34 @@ export class CollectionRunnerService {
         this.metrics.records.inc({ ...labels, outcome: 'new' }, outcome.inserted);
         this.metrics.records.inc({ ...labels, outcome: 'duplicate' }, outcome.duplicates);
         return { inserted: outcome.inserted, duplicates: outcome.duplicates };
+      },
+      storeRecords: async (records) => {
+        const outcome = await this.repository.transaction(async (manager) => {
+          const stored = await this.insertEvents(manager, key, records);
+          if (stored.newest) await this.repository.raiseNewest(manager, key, stored.newest);
+          return stored;
+        });
+        totals.fetched += records.length;
+        totals.inserted += outcome.inserted;
+        totals.duplicates += outcome.duplicates;
+        this.metrics.records.inc({ ...labels, outcome: 'new' }, outcome.inserted);
+        this.metrics.records.inc({ ...labels, outcome: 'duplicate' }, outcome.duplicates);
+        return { inserted: outcome.inserted, duplicates: outcome.duplicates };
+      },
+      storeObjects: async ({ write, newest }) => {
+        const outcome = await this.repository.transaction(async (manager) => {
+          const stored = await write(manager);
+          if (newest) await this.repository.raiseNewest(manager, key, newest);
+          return stored;
+        });
+        totals.fetched += outcome.inserted + outcome.updated + outcome.unchanged;
+        totals.inserted += outcome.inserted;
+        totals.updated += outcome.updated;
+        totals.duplicates += outcome.unchanged;
+        this.metrics.records.inc({ ...labels, outcome: 'new' }, outcome.inserted);
+        this.metrics.records.inc({ ...labels, outcome: 'updated' }, outcome.updated);
+        this.metrics.records.inc({ ...labels, outcome: 'duplicate' }, outcome.unchanged);
+        return outcome;
       },
       unitFailed: async ({ unitId, createdAt, error }) => {
         const attempts = await this.repository.transaction((manager) => this.repository.markLedger(manager, key.tenantId, key.source, unitId, 'failed', createdAt));

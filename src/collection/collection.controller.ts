@@ -31,7 +31,7 @@ export class CollectionController {
   @HttpCode(202)
   @Access('responder', 'admin')
   @ApiAcceptedResponse({ type: CollectionRunQueuedResponse, description: 'A run is queued; it shows in GET …/collection when it finishes.' })
-  @ApiConflictResponse({ type: ProblemResponse, description: '`collection-disabled`: this source is disabled for the tenant, or the tenant is.' })
+  @ApiConflictResponse({ type: ProblemResponse, description: '`collection-disabled`: this source is disabled for the tenant, or the tenant is. `capability-unavailable`: the source is skipped (its capability is unlicensed or forbidden for the tenant).' })
   run(@Param() p: CollectionStreamParams, @CurrentRequest() ctx: RequestContext): Promise<CollectionRunQueuedResponse> {
     return this.collection.runNow(ctx.principal, p.id, p.source);
   }

@@ -53,6 +53,8 @@ export class CollectionRunEntity {
   @Column('integer', { default: 0 }) fetched: number;
   @Column('integer', { default: 0 }) inserted: number;
   @Column('integer', { default: 0 }) duplicates: number;
+  /** Added by migrations/0009: objects changed in place (alerts, incidents). */
+  @Column('integer', { default: 0 }) updated: number;
   @Column('integer', { default: 0 }) blobs: number;
   @Column('integer', { default: 0 }) gaps: number;
   @Column('text', { nullable: true }) error: string | null;

@@ -15,7 +15,7 @@ export class CollectionMetrics {
 
   constructor(metrics: MetricsService) {
     const registers = [metrics.registry];
-    this.records = new Counter({ name: 'cordon_collection_records_total', help: 'Records fetched, by outcome (new or duplicate).', labelNames: ['tenant', 'source', 'stream', 'outcome'], registers });
+    this.records = new Counter({ name: 'cordon_collection_records_total', help: 'Records fetched, by outcome (new, duplicate, or updated: a stateful object changed in place).', labelNames: ['tenant', 'source', 'stream', 'outcome'], registers });
     this.blobs = new Counter({ name: 'cordon_collection_blobs_total', help: 'Content blobs fetched and stored.', labelNames: ['tenant', 'source', 'stream'], registers });
     this.runs = new Counter({ name: 'cordon_collection_runs_total', help: 'Collection runs finished, by status.', labelNames: ['tenant', 'source', 'stream', 'status'], registers });
     this.gaps = new Counter({ name: 'cordon_collection_gaps_total', help: 'Data gaps reported (content not collectable), by reason.', labelNames: ['tenant', 'source', 'stream', 'reason'], registers });

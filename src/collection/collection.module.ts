@@ -9,6 +9,7 @@ import { CollectionMetrics } from './collection.metrics';
 import { CollectionRepository } from './collection.repository';
 import { CollectionService } from './collection.service';
 import { CollectorRegistry } from './collector-registry';
+import { EventStore } from './event-store.service';
 import { EventsRetentionService } from './events-retention.service';
 import { EventsController } from './events.controller';
 import { EventsRepository } from './events.repository';
@@ -21,7 +22,7 @@ import { EventsService } from './events.service';
 @Module({
   imports: [TypeOrmModule.forFeature([CollectionStreamEntity, CollectionRunEntity, CollectionGapEntity, CollectionLedgerEntity, EventEntity]), TenantsModule, HealthModule],
   controllers: [CollectionController, EventsController],
-  providers: [CollectorRegistry, CollectionRepository, CollectionRunnerService, CollectionService, CollectionMetrics, EventsRepository, EventsService, EventsRetentionService],
-  exports: [CollectorRegistry, CollectionService, CollectionRunnerService, EventsRetentionService],
+  providers: [CollectorRegistry, CollectionRepository, CollectionRunnerService, CollectionService, CollectionMetrics, EventsRepository, EventsService, EventsRetentionService, EventStore],
+  exports: [CollectorRegistry, CollectionService, CollectionRunnerService, EventsRetentionService, EventStore],
 })
 export class CollectionModule {}

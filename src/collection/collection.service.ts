@@ -54,6 +54,8 @@ export class CollectionService implements OnModuleInit {
       concurrency: this.config.collection.workerConcurrency,
       pollingIntervalSeconds: 1,
       handle: async ({ tenantId, source, stream, trigger }) => {
+        // The probe may have found the licence or consent gone since this run was queued: skip, do not fail.
+        if (await this.unusable({ tenantId, source, stream })) return;
         await this.runner.run({ tenantId, source, stream }, trigger);
       },
     });
@@ -65,10 +67,7 @@ export class CollectionService implements OnModuleInit {
     const due = await this.repository.claimDueStreams(now);
     let queued = 0;
     for (const key of due) {
-      const collector = this.registry.get(key.source);
-      const capability = collector?.streams.find((s) => s.name === key.stream)?.capability;
-      const status = capability ? (await this.capabilities.statusOf(key.tenantId, capability))?.status : undefined;
-      if (status && UNUSABLE.has(status)) continue; // the tenant's licences or consent do not allow it
+      if (await this.unusable(key)) continue; // the tenant's licences or consent do not allow it
       if (await this.enqueue(key, 'schedule')) queued += 1;
     }
     if (queued) this.logger.debug(`collection: ${queued} run(s) enqueued`);
@@ -88,7 +87,7 @@ export class CollectionService implements OnModuleInit {
         this.repository.recentGaps(key, 10),
         capability ? this.capabilities.statusOf(tenantId, capability) : Promise.resolve(undefined),
       ]);
-      sources.push(toStreamResponse(row, lastRun, gapCount, gaps, cap?.status ?? null));
+      sources.push(toStreamResponse(row, lastRun, gapCount, gaps, cap ?? null));
     }
     return { tenantId, sources };
   }
@@ -129,8 +128,19 @@ export class CollectionService implements OnModuleInit {
     const key = await this.keyOf(tenantId, streamName);
     const row = await this.repository.findStream(key);
     if (!tenant.enabled || !row?.enabled) throw new Problem(409, 'collection-disabled', 'Collection disabled', `Collection of ${key.stream} is disabled for tenant ${tenantId} (or the tenant is disabled); enable it first.`);
+    const skipped = await this.unusable(key);
+    if (skipped) {
+      throw new Problem(409, 'capability-unavailable', 'Capability unavailable', `Collection of ${key.stream} needs ${skipped.capability}, which is ${skipped.status}${skipped.detail ? `: ${skipped.detail}` : ''} for this tenant.`, { capability: skipped.capability, capabilityStatus: skipped.status });
+    }
     const queued = await this.enqueue(key, 'manual');
     return { tenantId, source: key.source, stream: key.stream, queued };
+  }
+
+  /** The capability gating a stream, when the last probe found it unlicensed or forbidden (the stream is skipped). */
+  private async unusable(key: StreamKey): Promise<{ capability: string; status: string; detail: string | null } | undefined> {
+    const capability = this.registry.get(key.source)?.streams.find((s) => s.name === key.stream)?.capability;
+    const found = capability ? await this.capabilities.statusOf(key.tenantId, capability) : undefined;
+    return capability && found && UNUSABLE.has(found.status) ? { capability, ...found } : undefined;
   }
 
   private async enqueue(key: StreamKey, trigger: RunJob['trigger']): Promise<boolean> {
@@ -170,18 +180,22 @@ function toRunSummary(run: CollectionRunEntity): CollectionRunSummary {
     fetched: run.fetched,
     new: run.inserted,
     duplicates: run.duplicates,
+    updated: run.updated,
     blobs: run.blobs,
     gaps: run.gaps,
     error: run.error,
   };
 }
 
-function toStreamResponse(row: CollectionStreamEntity, lastRun: CollectionRunEntity | null, gapCount: number, gaps: CollectionGapEntity[], capability: string | null): CollectionStreamResponse {
+function toStreamResponse(row: CollectionStreamEntity, lastRun: CollectionRunEntity | null, gapCount: number, gaps: CollectionGapEntity[], capability: { status: string; detail: string | null } | null): CollectionStreamResponse {
+  const skipped = capability && UNUSABLE.has(capability.status);
   return {
     source: row.source,
     stream: row.stream,
     enabled: row.enabled,
-    capability,
+    capability: capability?.status ?? null,
+    state: !row.enabled ? 'disabled' : skipped ? 'skipped' : 'active',
+    skipReason: skipped ? `${capability.status}${capability.detail ? `: ${capability.detail}` : ''}` : null,
     subscription: row.subscriptionStatus,
     schedule: { intervalMinutes: row.intervalMinutes, nextRunAt: row.nextRunAt.toISOString() },
     cursor: iso(row.cursor),

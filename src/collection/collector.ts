@@ -1,3 +1,4 @@
+import type { EntityManager } from 'typeorm';
 import type { TenantEntity } from '../tenants/tenant.entity';
 import type { TenantCredentials } from '../microsoft';
 import type { GapReason, SubscriptionStatus } from './collection.entity';
@@ -29,6 +30,28 @@ export interface StoreOutcome {
   duplicates: number;
 }
 
+/** What storing a batch of stateful objects did, object by object. */
+export interface ObjectStoreOutcome {
+  /** Objects seen for the first time. */
+  inserted: number;
+  /** Objects whose stored version was replaced by a newer one. */
+  updated: number;
+  /** Objects already stored in this (or a newer) version. */
+  unchanged: number;
+}
+
+/**
+ * A page of stateful objects (Defender alerts, incidents): things the provider changes in place under
+ * one id, which the integration keeps in tables of its own, upserted by id (not in the append-only
+ * events store). The engine owns the transaction; the integration writes only its own tables in it.
+ */
+export interface ObjectBatch {
+  /** Upserts the batch with the given (transactional) manager; whatever else it writes commits with it. */
+  write(manager: EntityManager): Promise<ObjectStoreOutcome>;
+  /** The newest provider timestamp in the batch (for lag), or null. */
+  newest: Date | null;
+}
+
 /** What the engine offers a collector during one run of one (tenant, stream). */
 export interface CollectSink {
   /** Content units (blobs) of this source already handled: stored or reported as a gap. */
@@ -38,6 +61,16 @@ export interface CollectSink {
    * transaction: a crash before it commits leaves the unit to be fetched again.
    */
   storeUnit(unit: { unitId: string; createdAt: Date | null; records: NormalizedEvent[] }): Promise<StoreOutcome>;
+  /**
+   * Stores records that do not come in content units (a Graph page), deduplicated on the record id,
+   * in one transaction. Nothing is marked handled: the collector's cursor says what is done.
+   */
+  storeRecords(records: NormalizedEvent[]): Promise<StoreOutcome>;
+  /**
+   * Stores a batch of stateful objects in one transaction (see ObjectBatch). Committed batches stay
+   * committed when the run later fails; the cursor moves only through `advance`.
+   */
+  storeObjects(batch: ObjectBatch): Promise<ObjectStoreOutcome>;
   /** A unit failed; answers true once it has failed `maxAttempts` times and has been reported as a gap. */
   unitFailed(unit: { unitId: string; createdAt: Date | null; error: string }): Promise<boolean>;
   /** Reports data that could not be collected (audited). */

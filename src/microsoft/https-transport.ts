@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
+import type { Readable } from 'node:stream';
 import { createSecureContext, rootCertificates } from 'node:tls';
 
 /**
@@ -22,6 +23,14 @@ export interface TransportResponse {
   /** Lower-case names; repeated headers joined with ", ". */
   headers: Record<string, string>;
   body: Buffer;
+}
+
+/** An answer whose body is read as it arrives (`HttpsTransport.open`). */
+export interface TransportStreamResponse {
+  status: number;
+  /** Lower-case names; repeated headers joined with ", ". */
+  headers: Record<string, string>;
+  body: Readable;
 }
 
 /** No HTTP answer: the connection failed, broke, or the timeout passed. */
@@ -84,6 +93,35 @@ export class HttpsTransport {
         req.destroy(new TransportError('timeout', `${url.host} did not answer within ${request.timeoutMs} ms`));
       }, request.timeoutMs);
       req.on('error', fail);
+      req.end(request.body);
+    });
+  }
+
+  /**
+   * Like `send`, but answers as soon as the status line and headers are in, with the body still to be
+   * read from `body` (for answers too large to hold whole: content blobs). The timeout covers the
+   * wait for the headers; reading the body is the caller's to bound. The caller must consume the
+   * body to its end or destroy it, or the socket stays busy.
+   */
+  open(request: TransportRequest): Promise<TransportStreamResponse> {
+    const { url } = request;
+    if (url.protocol !== 'https:') return Promise.reject(new TransportError('network', `refused a non-https URL (${url.protocol})`));
+    return new Promise((resolve, reject) => {
+      const req = https.request(url, { method: request.method, headers: request.headers, agent: this.agent }, (res) => {
+        clearTimeout(timer);
+        const headers: Record<string, string> = {};
+        for (const [name, value] of Object.entries(res.headers)) {
+          if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+        }
+        resolve({ status: res.statusCode ?? 0, headers, body: res });
+      });
+      const timer = setTimeout(() => {
+        req.destroy(new TransportError('timeout', `${url.host} did not answer within ${request.timeoutMs} ms`));
+      }, request.timeoutMs);
+      req.on('error', (error) => {
+        clearTimeout(timer);
+        reject(error instanceof TransportError ? error : new TransportError('network', `${url.host}: ${error.message}`));
+      });
       req.end(request.body);
     });
   }

@@ -1,3 +1,4 @@
+import { PassThrough } from 'node:stream';
 import { demoScenario, startSimulator, type RunningSimulator } from '../../test/m365-simulator/src';
 import { CapturingLogger } from '../../test/support/capturing-logger';
 import type { JournalEntry } from '../../test/m365-simulator/src/journal';
@@ -286,6 +287,91 @@ describe('MicrosoftHttp', () => {
       expect(limited.observed).toBeLessThanOrEqual(2);
       const wide = await burst(6);
       expect(wide.peak).toBeGreaterThan(2); // the measurement does see more when more are allowed
+    });
+  });
+
+  describe('stream (bodies read as they arrive)', () => {
+    const lane = () => `global|${tenant.tenantId}|${tenant.clientId}|manage`;
+    const read = async (body: AsyncIterable<Buffer>) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of body) chunks.push(chunk);
+      return Buffer.concat(chunks);
+    };
+    const firstBlob = async (http: MicrosoftHttp) => {
+      await http.request({ tenant, resource: 'manage', method: 'POST', url: feed('subscriptions/start'), query: { contentType: 'Audit.Exchange', ...PUBLISHER } }).catch((e: MicrosoftApiError) => {
+        if (e.code !== 'AF20024') throw e; // started by an earlier test
+      });
+      const listed = await http.request<Array<{ contentUri: string }>>({ tenant, resource: 'manage', url: feed('subscriptions/content'), query: { contentType: 'Audit.Exchange', ...PUBLISHER } });
+      return listed.body[0].contentUri;
+    };
+
+    it('retries the status line like request (AF429), then hands over the same body, holding its slot until the body is read', async () => {
+      const { http, sleeps, limiter } = harness();
+      const uri = await firstBlob(http);
+      const whole = await http.request({ tenant, resource: 'manage', url: uri, query: PUBLISHER });
+      sim.faults.add({ host: 'manage', pathPattern: '*/audit/*', status: 403, body: { error: { code: 'AF429', message: 'Too many requests. Method=GetBlob' } } });
+      const from = since();
+      const streamed = await http.stream({ tenant, resource: 'manage', url: uri, query: PUBLISHER });
+      expect(streamed).toMatchObject({ status: 200, requestId: expect.any(String) });
+      expect(sleeps).toEqual([500]);
+      expect(apiRequests(from).map((e) => e.status)).toEqual([403, 200]);
+      expect(limiter.active(lane())).toBe(1); // the body is still on the wire
+      expect(JSON.parse((await read(streamed.body)).toString('utf8'))).toEqual(whole.body);
+      expect(limiter.active(lane())).toBe(0);
+      streamed.close(); // harmless after the end
+      expect(limiter.active(lane())).toBe(0);
+    });
+
+    it('maps an error answer like request, without retrying what request would not', async () => {
+      const { http, limiter } = harness();
+      const uri = await firstBlob(http);
+      sim.faults.add({ host: 'manage', pathPattern: '*/audit/*', status: 400, body: { error: { code: 'AF20051', message: 'Content requested with the key x has already expired.' } } });
+      const error = await failure(http.stream({ tenant, resource: 'manage', url: uri, query: PUBLISHER }), MicrosoftApiError);
+      expect(error).toMatchObject({ kind: 'bad-request', status: 400, code: 'AF20051', attempts: 1 });
+      expect(limiter.active(lane())).toBe(0);
+    });
+
+    it('releases the slot when the caller closes early', async () => {
+      const { http, limiter } = harness();
+      const uri = await firstBlob(http);
+      const streamed = await http.stream({ tenant, resource: 'manage', url: uri, query: PUBLISHER });
+      expect(limiter.active(lane())).toBe(1);
+      streamed.close();
+      await new Promise((r) => setImmediate(r)); // the limiter hands the slot on in a microtask
+      expect(limiter.active(lane())).toBe(0);
+      expect((await http.request({ tenant, resource: 'manage', url: uri, query: PUBLISHER })).status).toBe(200); // the agent still works
+    });
+
+    /** A transport whose answer's body the test writes (the simulator sends bodies whole). */
+    const scriptedTransport = (body: PassThrough) =>
+      ({ open: async () => ({ status: 200, headers: { 'content-type': 'application/json' }, body }) }) as unknown as HttpsTransport;
+
+    it('fails a body that stalls while the caller waits for it with timeout, but not while the caller is busy', async () => {
+      const body = new PassThrough();
+      const { http, limiter } = harness({ transport: scriptedTransport(body), timeoutMs: 150 });
+      const streamed = await http.stream({ tenant, resource: 'manage', url: feed('subscriptions/list') });
+      const chunks = streamed.body[Symbol.asyncIterator]();
+      body.write('[1,');
+      expect((await chunks.next()).value.toString()).toBe('[1,');
+      await new Promise((r) => setTimeout(r, 300)); // the caller busy (storing): not a stall
+      body.write('2');
+      expect((await chunks.next()).value.toString()).toBe('2');
+      const error = await failure(chunks.next(), MicrosoftApiError); // now nothing comes
+      expect(error).toMatchObject({ kind: 'timeout', status: 200, resource: 'manage' });
+      expect(body.destroyed).toBe(true);
+      expect(limiter.active(lane())).toBe(0);
+    });
+
+    it('fails a body that breaks off with network', async () => {
+      const body = new PassThrough();
+      const { http, limiter } = harness({ transport: scriptedTransport(body) });
+      const streamed = await http.stream({ tenant, resource: 'manage', url: feed('subscriptions/list') });
+      body.write('[{"a":');
+      setTimeout(() => body.destroy(new Error('aborted')), 20);
+      const error = await failure(read(streamed.body), MicrosoftApiError);
+      expect(error).toMatchObject({ kind: 'network', status: 200 });
+      expect(error.message).toContain('aborted');
+      expect(limiter.active(lane())).toBe(0);
     });
   });
 

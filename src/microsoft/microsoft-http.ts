@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import { Logger, type LoggerService } from '@nestjs/common';
 import type { Clouds, MicrosoftResource } from './clouds';
 import type { ConcurrencyLimiter } from './concurrency-limiter';
-import { TransportError, type HttpsTransport, type TransportResponse } from './https-transport';
+import { TransportError, type HttpsTransport, type TransportRequest, type TransportResponse, type TransportStreamResponse } from './https-transport';
 import { errorFromResponse, withoutQuery } from './microsoft-error.mapper';
 import { ForeignHostError, MicrosoftApiError } from './microsoft-errors';
 import { DEFAULT_BACKOFF, backoffDelayMs, shouldRetry, type BackoffSettings } from './retry-policy';
@@ -48,6 +49,30 @@ export interface MicrosoftResponse<T = unknown> {
   nextPageUri?: string;
 }
 
+/** A `stream` answer: a successful status line, the body still to be read. */
+export interface MicrosoftStreamResponse {
+  status: number;
+  /** Lower-case names. */
+  headers: Record<string, string>;
+  /** The body's bytes as they arrive; fails with a MicrosoftApiError (`network`, `timeout`). Read it once. */
+  body: AsyncIterable<Buffer>;
+  requestId?: string;
+  nextPageUri?: string;
+  /** Stops reading (when the caller gives up early); idempotent, and harmless after the end. */
+  close(): void;
+}
+
+/** One attempt of a request, as `exchange` hands it to the mode that sends it. */
+interface Attempt {
+  method: string;
+  url: URL;
+  laneKey: string;
+  clientRequestId: string;
+  attempts: number;
+  timeoutMs: number;
+  transport: TransportRequest;
+}
+
 export interface MicrosoftHttpOptions {
   clouds: Clouds;
   tokens: TokenProvider;
@@ -77,11 +102,70 @@ export class MicrosoftHttp {
   }
 
   async request<T = unknown>(request: MicrosoftRequest): Promise<MicrosoftResponse<T>> {
+    return this.exchange(request, async (call) => {
+      const response = await this.options.limiter.run(call.laneKey, () => this.options.transport.send(call.transport));
+      const body = parseBody(response);
+      if (response.status >= 400) return this.failureOf(request, call, response, body);
+      return {
+        ok: {
+          status: response.status,
+          headers: response.headers,
+          body: body as T,
+          requestId: answerRequestId(response.headers, call.clientRequestId),
+          nextPageUri: response.headers['nextpageuri'],
+        },
+      };
+    });
+  }
+
+  /**
+   * Like `request`, for answers too large to hold whole (Management Activity content blobs): it
+   * answers once a successful status line is in, with the body to be read as it arrives. Everything
+   * up to the status line is as in `request` — token, 401 refresh, retries and back-off on throttling
+   * and server errors (an error answer's body is read whole: it is small). Once the body flows,
+   * nothing is retried: a broken or stalled body (no bytes for the timeout while the caller waits
+   * for more) fails the iteration with a `network` or `timeout` MicrosoftApiError, and the caller
+   * decides. The request keeps its concurrency slot until the body is read or closed: the caller
+   * must read `body` to its end or call `close()`.
+   */
+  async stream(request: MicrosoftRequest): Promise<MicrosoftStreamResponse> {
+    return this.exchange(request, async (call) => {
+      const release = await this.slot(call.laneKey);
+      let response: TransportStreamResponse;
+      try {
+        response = await this.options.transport.open(call.transport);
+      } catch (error) {
+        release();
+        throw error;
+      }
+      if (response.status >= 400) {
+        let body: Buffer;
+        try {
+          body = await readErrorBody(response.body, call.url);
+        } finally {
+          release();
+        }
+        return this.failureOf(request, call, { status: response.status, headers: response.headers, body }, parseBody({ status: response.status, headers: response.headers, body }));
+      }
+      const requestId = answerRequestId(response.headers, call.clientRequestId);
+      const streamed = new StreamedBody(response.body, call.timeoutMs, release, (kind, message) =>
+        new MicrosoftApiError({ kind, resource: request.resource, status: response.status, message, requestId, method: call.method, url: withoutQuery(call.url), attempts: call.attempts }),
+      );
+      return { ok: { status: response.status, headers: response.headers, requestId, nextPageUri: response.headers['nextpageuri'], body: streamed, close: () => streamed.close() } };
+    });
+  }
+
+  /**
+   * One request's attempts: token, headers, `attempt` (which answers the result or the failure of a
+   * sent request), then one token refresh on 401 and retries with back-off per the retry policy.
+   */
+  private async exchange<R>(request: MicrosoftRequest, attempt: (call: Attempt) => Promise<{ ok: R } | { failure: MicrosoftApiError }>): Promise<R> {
     const { tenant, resource } = request;
     const method = request.method ?? 'GET';
     const url = this.resolveUrl(request);
     const payload = request.body === undefined ? undefined : JSON.stringify(request.body);
     const laneKey = `${tenantKey(tenant)}|${resource}`;
+    const timeoutMs = request.timeoutMs ?? this.options.timeoutMs;
     let attempts = 0;
     let retries = 0;
     let refreshed = false;
@@ -103,20 +187,9 @@ export class MicrosoftHttp {
 
       let failure: MicrosoftApiError;
       try {
-        const response = await this.options.limiter.run(laneKey, () =>
-          this.options.transport.send({ method, url, headers, body: payload, timeoutMs: request.timeoutMs ?? this.options.timeoutMs }),
-        );
-        const body = parseBody(response);
-        if (response.status < 400) {
-          return {
-            status: response.status,
-            headers: response.headers,
-            body: body as T,
-            requestId: response.headers['request-id'] ?? response.headers['x-ms-request-id'] ?? response.headers['client-request-id'] ?? clientRequestId,
-            nextPageUri: response.headers['nextpageuri'],
-          };
-        }
-        failure = errorFromResponse({ resource, method, url, status: response.status, headers: response.headers, body, attempts, nowMs: this.now() });
+        const outcome = await attempt({ method, url, laneKey, clientRequestId, attempts, timeoutMs, transport: { method, url, headers, body: payload, timeoutMs } });
+        if ('ok' in outcome) return outcome.ok;
+        failure = outcome.failure;
       } catch (error) {
         if (!(error instanceof TransportError)) throw error;
         failure = new MicrosoftApiError({
@@ -148,6 +221,17 @@ export class MicrosoftHttp {
       }
       throw failure;
     }
+  }
+
+  private failureOf(request: MicrosoftRequest, call: Attempt, response: TransportResponse, body: unknown): { failure: MicrosoftApiError } {
+    return { failure: errorFromResponse({ resource: request.resource, method: call.method, url: call.url, status: response.status, headers: response.headers, body, attempts: call.attempts, nowMs: this.now() }) };
+  }
+
+  /** Takes a concurrency slot of the lane and answers its release (for a request that outlives one call). */
+  private slot(laneKey: string): Promise<() => void> {
+    return new Promise((acquired) => {
+      void this.options.limiter.run(laneKey, () => new Promise<void>((release) => acquired(release)));
+    });
   }
 
   private resolveUrl(request: MicrosoftRequest): URL {
@@ -195,6 +279,86 @@ function parseBody(response: TransportResponse): unknown {
     }
   }
   return text;
+}
+
+function answerRequestId(headers: Record<string, string>, clientRequestId: string): string {
+  return headers['request-id'] ?? headers['x-ms-request-id'] ?? headers['client-request-id'] ?? clientRequestId;
+}
+
+/** Error answers are small; more than this is not an error body worth keeping. */
+const MAX_ERROR_BODY_BYTES = 1024 * 1024;
+
+async function readErrorBody(body: Readable, url: URL): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      chunks.push(chunk.subarray(0, MAX_ERROR_BODY_BYTES - size));
+      size += chunk.length;
+      if (size >= MAX_ERROR_BODY_BYTES) break;
+    }
+  } catch (error) {
+    throw new TransportError('network', `${url.host}: ${error instanceof Error ? error.message : String(error)}`);
+  } finally {
+    body.destroy();
+  }
+  return Buffer.concat(chunks);
+}
+
+/**
+ * A streamed body: each wait for the next bytes is bounded by the timeout (time the caller spends
+ * between reads does not count: it may be writing the previous batch to the database), failures
+ * become MicrosoftApiErrors, and the concurrency slot is released exactly once, at the end, on a
+ * failure, or on `close`.
+ */
+class StreamedBody implements AsyncIterable<Buffer> {
+  private released = false;
+
+  constructor(
+    private readonly body: Readable,
+    private readonly timeoutMs: number,
+    private readonly release: () => void,
+    private readonly failure: (kind: 'network' | 'timeout', message: string) => MicrosoftApiError,
+  ) {}
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
+    const chunks = this.body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    try {
+      for (;;) {
+        const next = await this.nextWithin(chunks);
+        if (next.done) return;
+        yield next.value;
+      }
+    } finally {
+      this.close();
+    }
+  }
+
+  close(): void {
+    if (this.released) return;
+    this.released = true;
+    this.body.destroy();
+    this.release();
+  }
+
+  private async nextWithin(chunks: AsyncIterator<Buffer>): Promise<IteratorResult<Buffer>> {
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      this.body.destroy(new Error('timed out'));
+    }, this.timeoutMs);
+    let next: IteratorResult<Buffer>;
+    try {
+      next = await chunks.next();
+    } catch (error) {
+      if (timedOut) throw this.failure('timeout', `no data for ${this.timeoutMs} ms while reading the response body`);
+      throw this.failure('network', `the response body broke off: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (timedOut) throw this.failure('timeout', `no data for ${this.timeoutMs} ms while reading the response body`);
+    return next;
+  }
 }
 
 function lowerCaseKeys(headers: Record<string, string> | undefined): Record<string, string> {

@@ -17,6 +17,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addTag('audit-log', 'The tamper-evident action log (auditor, admin).')
     .addTag('tenants', 'Microsoft 365 tenants, their capabilities and policies (admin writes; analyst, responder, admin read).')
     .addTag('telemetry', 'Collected audit telemetry (events) and per-tenant collection status and control (analyst, responder, admin read).')
+    .addTag('webhooks', 'The per-tenant outbound webhook for new and changed alerts and incidents, and its delivery log.')
     .addTag('operations', 'Health and metrics (no authentication).')
     .build();
   return SwaggerModule.createDocument(app, config, { autoTagControllers: false, operationIdFactory: (controller, method) => `${controller.replace(/Controller$/, '')}_${method}` });

@@ -40,7 +40,8 @@ export class CollectionRunSummary {
   @ApiProperty({ format: 'date-time', nullable: true, type: String, description: 'End of the last listing window.' }) windowEnd: string | null;
   @ApiProperty({ description: 'Records fetched.' }) fetched: number;
   @ApiProperty({ description: 'Records stored for the first time.' }) new: number;
-  @ApiProperty({ description: 'Records already stored (Microsoft re-delivers).' }) duplicates: number;
+  @ApiProperty({ description: 'Records already stored (Microsoft re-delivers); for stateful objects (alerts, incidents), versions already stored.' }) duplicates: number;
+  @ApiProperty({ description: 'Stateful objects (alerts, incidents) changed in place by a newer version; 0 for audit records.' }) updated: number;
   @ApiProperty({ description: 'Content blobs fetched.' }) blobs: number;
   @ApiProperty({ description: 'Gaps reported by this run.' }) gaps: number;
   @ApiProperty({ nullable: true, type: String }) error: string | null;
@@ -71,6 +72,8 @@ export class CollectionStreamResponse {
   @ApiProperty({ example: 'Audit.Exchange' }) stream: string;
   @ApiProperty() enabled: boolean;
   @ApiProperty({ nullable: true, type: String, description: 'Tenant capability status from the last probe (available, unlicensed, forbidden, unreachable).' }) capability: string | null;
+  @ApiProperty({ enum: ['active', 'disabled', 'skipped'], description: '`skipped`: the tenant\'s licences or granted permissions do not allow this source (capability unlicensed or forbidden); it is not run and not counted as failing.' }) state: 'active' | 'disabled' | 'skipped';
+  @ApiProperty({ nullable: true, type: String, description: 'Why the source is skipped (the capability status and the probe\'s detail).' }) skipReason: string | null;
   @ApiProperty({ enum: ['unknown', 'enabled', 'disabled', 'missing', 'unavailable'], description: 'Provider-side subscription, as last seen.' }) subscription: string;
   @ApiProperty({ type: CollectionScheduleResponse }) schedule: CollectionScheduleResponse;
   @ApiProperty({ format: 'date-time', nullable: true, type: String, description: 'Everything the provider made available before this instant is stored or reported as a gap.' }) cursor: string | null;

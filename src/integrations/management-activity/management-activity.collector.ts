@@ -4,6 +4,7 @@ import { CollectorRegistry } from '../../collection/collector-registry';
 import { Inject } from '@nestjs/common';
 import type { AppConfig } from '../../config/config';
 import { APP_CONFIG } from '../../config/config.module';
+import { JsonArrayStreamError, jsonArrayElementBytes } from '../../common/json-array-stream';
 import { MicrosoftApiError, MicrosoftHttp, type MicrosoftResponse } from '../../microsoft';
 import { CONTENT_TYPES } from '../../tenants/capability-probe';
 import { normalizeRecord } from './normalize';
@@ -22,6 +23,13 @@ interface ContentBlob {
 
 type BlobOutcome = 'stored' | 'gap' | 'retry';
 
+/**
+ * Records stored per transaction while a blob streams in: one multi-row statement's worth. With the
+ * byte bound, caps what a blob in hand holds (a few MB), whatever the blob's size.
+ */
+const RECORDS_PER_TRANSACTION = 1000;
+const BYTES_PER_TRANSACTION = 8 * 1024 * 1024;
+
 /** Codes that mean "subscription missing or disabled: /start it again" (§2.6, trap 5). */
 const RESUBSCRIBE = new Set(['AF20022', 'AF20023']);
 
@@ -29,8 +37,9 @@ const RESUBSCRIBE = new Set(['AF20022', 'AF20023']);
  * Collects the Office 365 Management Activity API (reference §2) into the events store, one content
  * type per stream. Per run: check the subscription (start it when missing or disabled), read the
  * server's clock, list content in windows under 24 h and within 7 days, follow NextPageUri verbatim,
- * fetch each blob not yet handled (bounded concurrency), normalize, hand it to the engine, and move
- * the cursor past a window only once every blob in it is stored or reported as a gap.
+ * stream each blob not yet handled (bounded concurrency), normalize it record by record, hand it to
+ * the engine in bounded batches, and move the cursor past a window only once every blob in it is
+ * stored or reported as a gap.
  */
 @Injectable()
 export class ManagementActivityCollector implements Collector, OnModuleInit {
@@ -79,8 +88,9 @@ export class ManagementActivityCollector implements Collector, OnModuleInit {
   }
 
   /**
-   * Blobs in hand (fetching, parsing or being stored) per tenant, across its content types running at
-   * once: this, times the largest blob, bounds the memory collection needs whatever the volume.
+   * Blobs in hand (streaming in, or a batch of theirs being stored) per tenant, across its content
+   * types running at once: this, times one batch, bounds the memory collection needs whatever the
+   * volume and the size of blobs.
    */
   private gateOf(ctx: CollectContext): Semaphore {
     let gate = this.gates.get(ctx.tenant.id);
@@ -161,17 +171,7 @@ export class ManagementActivityCollector implements Collector, OnModuleInit {
   private async fetchBlob(ctx: CollectContext, sink: CollectSink, blob: ContentBlob): Promise<BlobOutcome> {
     const createdAt = parseDate(blob.contentCreated);
     try {
-      const response = await this.http.request<unknown>({ tenant: ctx.credentials, resource: 'manage', url: blob.contentUri, query: this.publisher(ctx) });
-      if (!Array.isArray(response.body)) throw new Error(`content ${blob.contentId} is not a JSON array of records`);
-      const fallback = createdAt ?? new Date();
-      const parsed = response.body;
-      const records: NormalizedEvent[] = [];
-      for (let i = 0; i < parsed.length; i++) {
-        const r = parsed[i];
-        if (typeof r === 'object' && r !== null && !Array.isArray(r)) records.push(normalizeRecord(r as Record<string, unknown>, ctx.stream, fallback));
-        parsed[i] = undefined; // each parsed record can go once it is normalized (memory stays bounded per blob)
-      }
-      await sink.storeUnit({ unitId: blob.contentId, createdAt, records });
+      await this.storeBlob(ctx, sink, blob, createdAt);
       return 'stored';
     } catch (error) {
       if (error instanceof MicrosoftApiError && error.code === 'AF20051') {
@@ -185,6 +185,64 @@ export class ManagementActivityCollector implements Collector, OnModuleInit {
       return (await sink.unitFailed({ unitId: blob.contentId, createdAt, error: message })) ? 'gap' : 'retry';
     }
   }
+
+  /**
+   * Reads the blob as it arrives, cut into records, and stores it in batches of at most
+   * RECORDS_PER_TRANSACTION records (or BYTES_PER_TRANSACTION bytes), so the memory a blob takes does
+   * not grow with its size. A blob that fits in one batch is stored with its ledger entry in one
+   * transaction; a larger one is stored batch by batch and marked handled with its last batch only.
+   * If the run dies in between, the blob is not handled: the next run fetches it again and the
+   * batches already stored are dropped as duplicates.
+   *
+   * While a batch fills (at the pace of the network), its records wait as bytes, off the JavaScript
+   * heap; they are parsed and normalized only when the batch is stored, so the heap holds parsed
+   * records only while their batch is being written (see also NormalizedRecord in normalize.ts).
+   */
+  private async storeBlob(ctx: CollectContext, sink: CollectSink, blob: ContentBlob, createdAt: Date | null): Promise<void> {
+    const response = await this.http.stream({ tenant: ctx.credentials, resource: 'manage', url: blob.contentUri, query: this.publisher(ctx) });
+    try {
+      const fallback = createdAt ?? new Date();
+      let pending: Buffer[] = [];
+      let pendingBytes = 0;
+      for await (const element of jsonArrayElementBytes(response.body)) {
+        pending.push(element);
+        pendingBytes += element.length;
+        if (pending.length >= RECORDS_PER_TRANSACTION || pendingBytes >= BYTES_PER_TRANSACTION) {
+          await sink.storeRecords(normalizeAll(pending, ctx.stream, fallback, blob.contentId));
+          pending = [];
+          pendingBytes = 0;
+        }
+      }
+      await sink.storeUnit({ unitId: blob.contentId, createdAt, records: normalizeAll(pending, ctx.stream, fallback, blob.contentId) });
+    } catch (error) {
+      if (error instanceof JsonArrayStreamError) throw new Error(`content ${blob.contentId} is not a JSON array of records: ${error.message}`);
+      throw error;
+    } finally {
+      response.close();
+    }
+  }
+}
+
+/** A batch's records, parsed and normalized; elements that are not objects are not records and are left out. */
+function normalizeAll(elements: Buffer[], contentType: string, fallback: Date, contentId: string): NormalizedEvent[] {
+  const records: NormalizedEvent[] = [];
+  for (const element of elements) {
+    const text = element.toString('utf8');
+    const record = parseRecord(text, contentId);
+    if (record) records.push(normalizeRecord(record, contentType, fallback, text));
+  }
+  return records;
+}
+
+/** One element of a blob: an object answers as the record; a syntax error fails the blob (it is retried). */
+function parseRecord(text: string, contentId: string): Record<string, unknown> | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`content ${contentId} holds a record that is not valid JSON: ${(error as Error).message}`);
+  }
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
 }
 
 function parseDate(text: string | undefined): Date | null {

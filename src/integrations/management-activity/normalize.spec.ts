@@ -30,6 +30,13 @@ describe('normalizeRecord', () => {
     expect(JSON.parse(e.raw)).toEqual(raw);
   });
 
+  it('stores the record text as delivered when it has it (big numbers stay exact)', () => {
+    const text = '{"Id":"A1","CreationTime":"2025-03-03T11:05:44","Operation":"FileAccessed","Size": 12345678901234567890}';
+    const e = normalizeRecord(JSON.parse(text) as Record<string, unknown>, 'Audit.SharePoint', fallback, text);
+    expect(e.raw).toBe(text);
+    expect(e).toMatchObject({ recordId: 'a1', operation: 'FileAccessed', workload: 'SharePoint' });
+  });
+
   it('maps SharePoint, Teams and DLP records, taking ClientIPAddress / ActorIpAddress when ClientIP is absent', () => {
     expect(normalizeRecord({ Id: 'a', RecordType: 6, CreationTime: '2025-03-03T10:00:00.1234567', Operation: 'FileAccessed', Workload: 'SharePoint', UserId: 'bob@contoso.com', ClientIP: '2001:db8::1', ObjectId: 'https://contoso.sharepoint.com/a.docx' }, 'Audit.SharePoint', fallback))
       .toMatchObject({ occurredAt: new Date('2025-03-03T10:00:00.123Z'), workload: 'SharePoint', recordType: 6, clientIp: '2001:db8::1', objectId: 'https://contoso.sharepoint.com/a.docx' });

@@ -1,0 +1,18 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { CollectionModule } from '../../collection/collection.module';
+import { MicrosoftModule } from '../../microsoft';
+import { TenantsModule } from '../../tenants/tenants.module';
+import { PurviewSearchEntity } from './purview-search.entity';
+import { PurviewSearchProcessor } from './purview-search.processor';
+import { PurviewSearchRepository } from './purview-search.repository';
+import { PurviewSearchService } from './purview-search.service';
+import { PurviewController } from './purview.controller';
+
+/** Purview audit search (reference §3.4): on-demand searches and backfills of collection gaps. */
+@Module({
+  imports: [TypeOrmModule.forFeature([PurviewSearchEntity]), CollectionModule, MicrosoftModule, TenantsModule],
+  controllers: [PurviewController],
+  providers: [PurviewSearchRepository, PurviewSearchProcessor, PurviewSearchService],
+})
+export class PurviewModule {}

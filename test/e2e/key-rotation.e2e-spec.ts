@@ -1,0 +1,91 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { KeyRotationService } from '../../src/tenants/key-rotation.service';
+import { TenantsService } from '../../src/tenants/tenants.service';
+import { WebhookSecrets } from '../../src/webhooks/webhook-secrets';
+import { WebhooksRepository } from '../../src/webhooks/webhooks.repository';
+import { bearer, startTestApp, TestApp } from './support/test-app';
+
+const OLD_KEY = Buffer.alloc(32, 1).toString('base64');
+const NEW_KEY = Buffer.alloc(32, 2).toString('base64');
+const CLIENT_SECRET = 'rotation-client-secret~1234567890';
+const HOOK_SECRET = 'rotation-webhook-secret-1234567890';
+
+/**
+ * `rotate-encryption-key` with CORDON_ENCRYPTION_KEY: the operator sets the new key, lists the old one in
+ * CORDON_ENCRYPTION_PREVIOUS_KEYS and rotates; afterwards every secret — tenant credentials and webhook
+ * secrets alike — opens with the new key alone. Runs on a database of its own (rotation re-encrypts
+ * every row, which would pull the keys from under the other suites).
+ */
+describe('encryption key rotation', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'cordon-rotation-'));
+  let databaseUrl: string | undefined;
+  let dropDatabase = async () => undefined as void;
+  const apps: TestApp[] = [];
+
+  const start = async (env: Record<string, string>) => {
+    const t = await startTestApp({ CORDON_DATA_DIR: dataDir, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...env });
+    apps.push(t);
+    return t;
+  };
+
+  beforeAll(async () => {
+    if (!process.env.DATABASE_URL) return;
+    const name = `cordon_rotation_${Date.now()}`;
+    const admin = new Client({ connectionString: process.env.DATABASE_URL });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name}`);
+    await admin.end();
+    const url = new URL(process.env.DATABASE_URL);
+    url.pathname = `/${name}`;
+    databaseUrl = url.toString();
+    dropDatabase = async () => {
+      const c = new Client({ connectionString: process.env.DATABASE_URL });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    };
+  });
+  afterAll(async () => {
+    for (const t of apps) await t.close().catch(() => undefined);
+    await dropDatabase();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('re-encrypts tenant credentials and webhook secrets under the new key', async () => {
+    const before = await start({ CORDON_ENCRYPTION_KEY: OLD_KEY, CORDON_WORKERS: 'false' });
+    const created = await before.http
+      .post('/v1/tenants')
+      .set(bearer(before.adminKey))
+      .send({ displayName: 'Rotation Co', tenantId: '7d2c3b4a-5e6f-4a1b-8c9d-0e1f2a3b4c5d', cloud: 'global', clientId: '1f2e3d4c-5b6a-4978-8695-a4b3c2d1e0f9', credential: { type: 'secret', secret: CLIENT_SECRET } })
+      .expect(201);
+    const tenantId: string = created.body.id;
+    await before.http.put(`/v1/tenants/${tenantId}/webhook`).set(bearer(before.adminKey)).send({ url: 'https://soar.example/hooks/cordon', secret: HOOK_SECRET }).expect(200);
+    await before.close();
+
+    const rotating = await start({ CORDON_ENCRYPTION_KEY: NEW_KEY, CORDON_ENCRYPTION_PREVIOUS_KEYS: OLD_KEY, CORDON_WORKERS: 'false' });
+    const result = await rotating.app.get(KeyRotationService).rotate();
+    expect(result.reencrypted).toBeGreaterThanOrEqual(1);
+    expect(result.others).toEqual({ 'webhook secret(s)': 1 });
+    const db = rotating.app.get(DataSource);
+    expect(await db.query('SELECT 1 FROM tenants WHERE credential_key_id <> $1', [result.keyId])).toEqual([]);
+    expect(await db.query('SELECT 1 FROM tenant_webhooks WHERE secret_key_id <> $1', [result.keyId])).toEqual([]);
+    const audited = (await rotating.http.get('/v1/audit-log?event=encryption-key.rotated').set(bearer(rotating.adminKey)).expect(200)).body.items;
+    expect(audited.map((e: { data: Record<string, unknown> }) => e.data)).toEqual(
+      expect.arrayContaining([expect.objectContaining({ tenants: expect.arrayContaining([tenantId]) }), expect.objectContaining({ webhooks: [tenantId] })]),
+    );
+    expect(JSON.stringify(audited)).not.toContain(HOOK_SECRET);
+    await rotating.close();
+
+    // the old key is gone from the configuration: everything still opens
+    const after = await start({ CORDON_ENCRYPTION_KEY: NEW_KEY, CORDON_WORKERS: 'false' });
+    const tenants = after.app.get(TenantsService);
+    const tenant = (await tenants.findLive(tenantId))!;
+    expect(tenants.credentialsOf(tenant)).toMatchObject({ credential: { type: 'secret', secret: CLIENT_SECRET } });
+    const webhook = (await after.app.get(WebhooksRepository).findConfig(tenantId))!;
+    expect(after.app.get(WebhookSecrets).openOrNull(tenantId, webhook)).toBe(HOOK_SECRET);
+  });
+});
