@@ -197,18 +197,14 @@ export class ActionExecutor {
     await this.auditLog.record({ event: outcome.event, actor: SYSTEM, tenantId: action.tenantId, actionId: action.id, subject: this.subject(action), requestId: ctx.clientRequestId, data: outcome.data });
   }
 
+  /** Every capability of the tenant by name (status only), in one query. */
   private async capabilityMap(tenantId: string): Promise<Record<string, string>> {
-    const names = ['identity-protection', 'user-actions', 'defender-actions'];
-    const statuses = await Promise.all(names.map((name) => this.capabilities.statusOf(tenantId, name)));
-    const map: Record<string, string> = {};
-    for (const [i, status] of statuses.entries()) if (status) map[names[i]] = status.status;
-    return map;
+    return Object.fromEntries(Object.entries(await this.capabilities.statusesOf(tenantId)).map(([name, s]) => [name, s.status]));
   }
 
   /** Cancelled, or taken over after our lease lapsed? Read inside the transaction that would record the next start. */
-  private async stillOurs(manager: EntityManager, actionId: string): Promise<boolean> {
-    const current = await this.repository.findById(actionId, manager);
-    return current?.status === 'running' && current.leaseOwner === this.owner;
+  private stillOurs(manager: EntityManager, actionId: string): Promise<boolean> {
+    return this.repository.isRunningFor(manager, actionId, this.owner);
   }
 
   private subject(action: ActionEntity): string {
@@ -256,13 +252,11 @@ export class ActionExecutor {
       };
       if (!next) {
         const final = await this.finishIn(manager, action);
-        await this.auditLog.append(manager, entry);
-        if (final) await this.auditLog.append(manager, final);
+        await this.auditLog.append(manager, final ? [entry, final] : entry);
         return false;
       }
       const started = (await this.stillOurs(manager, action.id)) ? await this.startIn(manager, action, next.step, next.clientRequestId) : null;
-      await this.auditLog.append(manager, entry);
-      if (started) await this.auditLog.append(manager, started);
+      await this.auditLog.append(manager, started ? [entry, started] : entry);
       return started !== null;
     });
   }

@@ -136,6 +136,12 @@ export class ActionsRepository {
     if (after) q.andWhere('(a.created_at < :at OR (a.created_at = :at AND a.id < :id))', { at: after.createdAt, id: after.id });
     return q.getMany();
   }
+
+  /** Whether the action is running under `owner`'s lease: two columns, not the whole action. */
+  async isRunningFor(manager: EntityManager, actionId: string, owner: string): Promise<boolean> {
+    const rows: unknown[] = await manager.query(`SELECT 1 FROM actions WHERE id = $1 AND status = 'running' AND lease_owner = $2`, [actionId, owner]);
+    return rows.length > 0;
+  }
 }
 
 export type { ActionStatus };

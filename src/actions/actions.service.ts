@@ -245,8 +245,9 @@ export class ActionsService {
   // --- internals --------------------------------------------------------------------------------
 
   private async checkCapabilities(action: ActionEntity, handler: ActionHandler, context: RequestContext): Promise<void> {
+    const statuses = handler.requiredCapabilities.length ? await this.capabilities.statusesOf(action.tenantId) : {};
     for (const capability of handler.requiredCapabilities) {
-      const status = await this.capabilities.statusOf(action.tenantId, capability);
+      const status = statuses[capability];
       if (status?.status !== 'available') {
         await this.refuse(action, context.requestId, new Problem(409, 'capability-unavailable', 'Capability unavailable', `${action.type} needs ${capability}, which is ${status ? `${status.status}${status.detail ? `: ${status.detail}` : ''}` : 'not probed yet'} for this tenant.`, { actionId: action.id, capability, capabilityStatus: status?.status ?? 'unknown' }));
       }
@@ -272,11 +273,7 @@ export class ActionsService {
   }
 
   private async dryRun(action: ActionEntity, handler: ActionHandler, target: ActionTarget, params: Record<string, unknown>, requestId: string, needsApproval: boolean): Promise<HttpResult> {
-    const capabilities: Record<string, string> = {};
-    for (const name of ['identity-protection', 'user-actions', 'defender-actions']) {
-      const status = await this.capabilities.statusOf(action.tenantId, name);
-      if (status) capabilities[name] = status.status;
-    }
+    const capabilities = Object.fromEntries(Object.entries(await this.capabilities.statusesOf(action.tenantId)).map(([name, s]) => [name, s.status]));
     const ctx: StepContext = { actionId: action.id, tenantId: action.tenantId, target, params, reason: action.reason, requestedBy: action.requestedBy, clientRequestId: action.id, capabilities };
     const definitions = handler.steps(params);
     const plan: Array<{ step: string; wouldChange: string; changes: boolean }> = [];
