@@ -77,18 +77,18 @@ export class CollectionService implements OnModuleInit {
   async status(principal: Principal, tenantId: string): Promise<CollectionResponse> {
     await this.tenants.findVisible(principal, tenantId);
     await this.ensureStreams(tenantId);
-    const sources: CollectionStreamResponse[] = [];
+    const capabilities = await this.capabilities.statusesOf(tenantId);
+    const runs = [];
     for (const row of await this.repository.streamsOf(tenantId)) {
       const key = { tenantId, source: row.source, stream: row.stream };
       const capability = this.registry.get(row.source)?.streams.find((s) => s.name === row.stream)?.capability;
-      const [lastRun, gapCount, gaps, cap] = await Promise.all([
-        this.repository.lastRun(key),
-        this.repository.countGaps(key),
-        this.repository.recentGaps(key, 10),
-        capability ? this.capabilities.statusOf(tenantId, capability) : Promise.resolve(undefined),
-      ]);
-      sources.push(toStreamResponse(row, lastRun, gapCount, gaps, cap ?? null));
+      const [lastRun, gapCount, gaps] = await Promise.all([this.repository.lastRun(key), this.repository.countGaps(key), this.repository.recentGaps(key, 10)]);
+      runs.push({ key: `${row.source}/${row.stream}`, lastRun, gapCount, gaps, capability: capability ? (capabilities[capability] ?? null) : null });
     }
+    // The rows (cursor, last error) are read again after the runs: a run moves its cursor and records its
+    // error before it is marked finished, so a finished run is never shown with the state from before it.
+    const rows = new Map((await this.repository.streamsOf(tenantId)).map((r) => [`${r.source}/${r.stream}`, r]));
+    const sources = runs.filter((r) => rows.has(r.key)).map((r) => toStreamResponse(rows.get(r.key)!, r.lastRun, r.gapCount, r.gaps, r.capability));
     return { tenantId, sources };
   }
 
