@@ -132,9 +132,10 @@ export class ActionsService {
     if (dryRun) return this.dryRun(action, handler, target, params, context.requestId, needsApproval);
 
     const status = await this.repository.transaction(async (manager) => {
-      await this.repository.lockAdmission(manager, tenant.id, input.type);
       const limit = policy.hourlyLimits[input.type];
       if (limit !== undefined) {
+        // only a capped type queues its admissions, so that counting and admitting are one step
+        await this.repository.lockAdmission(manager, tenant.id, input.type);
         const recent = await this.repository.recentForCap(manager, tenant.id, input.type, action.id);
         if (recent.length >= limit) {
           const retryAfter = Math.max(1, Math.ceil((recent[0].getTime() + 3600_000 - Date.now()) / 1000));
