@@ -1,5 +1,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- the tests read JSON response bodies field by field */
 import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { SecurityRetentionService } from '../../src/integrations/graph-security/security-retention.service';
 import { RunningSimulator, startSimulator } from '../m365-simulator/src';
 import type { RawRecord, Scenario } from '../m365-simulator/src/types';
 import { bearer, createKey, expectProblem, startTestApp, TestApp } from './support/test-app';
@@ -349,6 +351,24 @@ describe('collection of Defender XDR alerts and incidents (Graph security)', () 
     const s2 = await runAndWait('alerts');
     expect(s2.lastRun).toMatchObject({ status: 'succeeded', new: batch.length });
     expect(s2.cursor).toBe(batch.at(-1)!.lastUpdateDateTime);
+  });
+
+  it('drops alerts and incidents Microsoft has not updated within the retention period', async () => {
+    const db = t.app.get(DataSource);
+    const old = new Date(Date.now() - 400 * 86_400_000);
+    for (const table of ['security_alerts', 'security_incidents']) {
+      await db.query(
+        `INSERT INTO ${table} SELECT (jsonb_populate_record(NULL::${table}, to_jsonb(o) || jsonb_build_object('id', 'retention-' || o.id, 'last_update_at', $2::timestamptz))).* FROM ${table} o WHERE tenant_id = $1 LIMIT 1`,
+        [tenantId, old],
+      );
+    }
+    const before = Number((await db.query('SELECT count(*)::int AS n FROM security_alerts WHERE tenant_id = $1', [tenantId]))[0].n);
+    const removed = await t.app.get(SecurityRetentionService).purge(new Date());
+    expect(removed.alerts).toBeGreaterThanOrEqual(1);
+    expect(removed.incidents).toBeGreaterThanOrEqual(1);
+    expect(await db.query(`SELECT id FROM security_alerts WHERE tenant_id = $1 AND id LIKE 'retention-%'`, [tenantId])).toEqual([]);
+    expect(await db.query(`SELECT id FROM security_incidents WHERE tenant_id = $1 AND id LIKE 'retention-%'`, [tenantId])).toEqual([]);
+    expect(Number((await db.query('SELECT count(*)::int AS n FROM security_alerts WHERE tenant_id = $1', [tenantId]))[0].n)).toBe(before - 1);
   });
 
   it('exposes per-source metrics', async () => {

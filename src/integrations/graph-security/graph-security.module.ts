@@ -8,12 +8,13 @@ import { GraphSecurityCollector } from './graph-security.collector';
 import { IncidentsController } from './incidents.controller';
 import { SecurityAlertEntity, SecurityIncidentEntity } from './security-objects.entity';
 import { SecurityRepository } from './security.repository';
+import { SecurityRetentionService } from './security-retention.service';
 import { SecurityTelemetryService } from './security-telemetry.service';
 
 /** Defender XDR alerts and incidents through Graph: the collector (registered with the engine) and the read APIs. */
 @Module({
   imports: [TypeOrmModule.forFeature([SecurityAlertEntity, SecurityIncidentEntity]), CollectionModule, MicrosoftModule, WebhooksModule],
   controllers: [AlertsController, IncidentsController],
-  providers: [GraphSecurityCollector, SecurityRepository, SecurityTelemetryService],
+  providers: [GraphSecurityCollector, SecurityRepository, SecurityTelemetryService, SecurityRetentionService],
 })
 export class GraphSecurityModule {}

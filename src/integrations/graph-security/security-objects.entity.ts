@@ -7,6 +7,7 @@ import { TenantEntity } from '../../tenants/tenant.entity';
 @Index('security_alerts_created_idx', { synchronize: false })
 @Index('security_alerts_tenant_created_idx', { synchronize: false })
 @Index('security_alerts_incident_idx', { synchronize: false })
+@Index('security_alerts_last_update_idx', { synchronize: false })
 export class SecurityAlertEntity {
   @PrimaryColumn('uuid', { name: 'tenant_id' }) tenantId: string;
   @ManyToOne(() => TenantEntity)
@@ -34,6 +35,7 @@ export class SecurityAlertEntity {
 @Entity({ name: 'security_incidents' })
 @Index('security_incidents_created_idx', { synchronize: false })
 @Index('security_incidents_tenant_created_idx', { synchronize: false })
+@Index('security_incidents_last_update_idx', { synchronize: false })
 export class SecurityIncidentEntity {
   @PrimaryColumn('uuid', { name: 'tenant_id' }) tenantId: string;
   @ManyToOne(() => TenantEntity)

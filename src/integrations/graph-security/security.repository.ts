@@ -109,6 +109,14 @@ export class SecurityRepository {
     return new Map(rows.map((r) => [`${r.tenant_id}|${r.incident_id}`, Number(r.n)]));
   }
 
+  /** Deletes up to `limit` alerts or incidents last updated before `before`; answers how many went. */
+  async deleteNotUpdatedSince(table: 'security_alerts' | 'security_incidents', before: Date, limit: number): Promise<number> {
+    const rows: unknown[] = await this.dataSource.query(
+      `DELETE FROM ${table} WHERE ctid IN (SELECT ctid FROM ${table} WHERE last_update_at < $1 LIMIT $2) RETURNING 1`,
+      [before, limit],
+    );
+    return (Array.isArray(rows[0]) ? (rows[0] as unknown[]) : rows).length;
+  }
   private keyset<T extends SecurityAlertEntity | SecurityIncidentEntity>(q: SelectQueryBuilder<T>, filter: SecurityObjectFilter, limit: number, before?: SecurityKey): SelectQueryBuilder<T> {
     q.orderBy('o.created_at', 'DESC').addOrderBy('o.tenant_id', 'DESC').addOrderBy('o.id', 'DESC').limit(limit);
     // Enum members compare case-insensitively (Microsoft's docs spell them both ways, reference §3.2).
