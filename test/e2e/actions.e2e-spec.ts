@@ -52,9 +52,10 @@ describe('response actions on users (against the simulator)', () => {
     const res = await act(responder, contoso, 'alice@contoso.example', 'isolate', { reason: 'INC-1: impossible travel', ticket: 'INC-1' }, { Prefer: 'wait=10' });
     expect(res.status).toBe(200);
     expect(res.headers.location).toBe(`/v1/actions/${res.body.id}`);
-    expect(res.body).toMatchObject({ type: 'user.isolate', status: 'succeeded', tenantId: contoso, target: { requested: 'alice@contoso.example', id: ALICE, display: 'alice@contoso.example' }, reason: 'INC-1: impossible travel', ticket: 'INC-1' });
+    // steps first: when one is not as expected, the failure shows which and why
+    for (const step of res.body.steps) expect(step).toMatchObject({ status: 'succeeded', attempts: 1, microsoftRequestId: expect.any(String), detail: { verified: true } });
     expect(res.body.steps.map((s: { name: string; status: string }) => [s.name, s.status])).toEqual([['disable-sign-in', 'succeeded'], ['revoke-sessions', 'succeeded'], ['confirm-compromised', 'succeeded']]);
-    for (const step of res.body.steps) expect(step).toMatchObject({ attempts: 1, microsoftRequestId: expect.any(String), detail: { verified: true } });
+    expect(res.body).toMatchObject({ type: 'user.isolate', status: 'succeeded', tenantId: contoso, target: { requested: 'alice@contoso.example', id: ALICE, display: 'alice@contoso.example' }, reason: 'INC-1: impossible travel', ticket: 'INC-1' });
     expect(res.body.result.notes[0]).toMatch(/Access tokens already issued stay valid until they expire/);
     expect(user(ALICE).accountEnabled).toBe(false);
     expect(Date.parse(user(ALICE).signInSessionsValidFromDateTime)).toBeGreaterThan(Date.parse(before));
