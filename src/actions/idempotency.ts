@@ -1,7 +1,5 @@
-import { createHash } from 'node:crypto';
-import { canonicalJson } from '../audit-log/audit-entry';
 import { Problem } from '../common/problem';
-import { assertIdempotencyKey, idempotencyProblems, STALE_SECONDS } from '../idempotency/idempotency-key';
+import { claimIdempotencyKey } from '../idempotency/idempotency-key';
 import { IdempotencyRepository } from '../idempotency/idempotency.repository';
 
 /** What a create route answers; kept whole for replays. */
@@ -24,18 +22,8 @@ export async function withIdempotency(
   work: () => Promise<HttpResult>,
 ): Promise<HttpResult> {
   if (key === undefined) return work();
-  assertIdempotencyKey(key);
-  const hash = createHash('sha256').update(canonicalJson(request)).digest();
-  const existing = await repository.transaction(async (manager) => {
-    const found = await repository.claim(manager, principalId, key, hash);
-    if (found && found.state === 'in_progress' && found.requestHash.equals(hash) && (await repository.takeOverStale(manager, principalId, key, hash, STALE_SECONDS))) return null;
-    return found;
-  });
-  if (existing) {
-    if (!Buffer.from(existing.requestHash).equals(hash)) throw idempotencyProblems.reused();
-    if (existing.state === 'in_progress') throw idempotencyProblems.inProgress();
-    return { status: existing.responseStatus!, body: existing.responseBody, headers: { ...(existing.responseHeaders ?? {}), 'Idempotent-Replayed': 'true' } };
-  }
+  const existing = await claimIdempotencyKey(repository, principalId, key, request);
+  if (existing) return { status: existing.responseStatus!, body: existing.responseBody, headers: { ...(existing.responseHeaders ?? {}), 'Idempotent-Replayed': 'true' } };
   try {
     const result = await work();
     await repository.complete(principalId, key, result.status, result.body, result.headers);

@@ -1,19 +1,43 @@
+import { createHash } from 'node:crypto';
+import { canonicalJson } from '../audit-log/audit-entry';
 import { Problem } from '../common/problem';
+import type { IdempotencyKeyEntity } from './idempotency-key.entity';
+import type { IdempotencyRepository } from './idempotency.repository';
 
 /** An in-progress key older than this belonged to a request whose process died: it may be taken over. */
-export const STALE_SECONDS = 600;
+const STALE_SECONDS = 600;
 
 const KEY = /^[\x20-\x7e]{1,255}$/;
 
 /** API.md: 1–255 printable characters. */
-export function assertIdempotencyKey(key: string): void {
+function assertIdempotencyKey(key: string): void {
   if (!KEY.test(key)) {
     throw new Problem(400, 'validation-failed', 'Validation failed', 'Idempotency-Key must be 1–255 printable characters.', { errors: [{ field: 'Idempotency-Key', message: 'must be 1–255 printable characters' }] });
   }
 }
 
-export const idempotencyProblems = {
+const idempotencyProblems = {
   reused: () => new Problem(409, 'idempotency-key-reused', 'Idempotency key reused', 'This Idempotency-Key was used with a different request; use a new key for a new request.'),
   inProgress: () =>
     new Problem(409, 'request-in-progress', 'Request in progress', 'A request with this Idempotency-Key is still being processed; retry shortly to get its answer.', {}, { 'Retry-After': '1' }),
 };
+
+/**
+ * Claims `key` for this principal and request (API.md): answers null when the request is to run — the
+ * key was new, or its earlier holder died long ago — or the completed row whose answer is to be
+ * replayed. The same key with another request ⇒ 409 idempotency-key-reused; the first request still
+ * running ⇒ 409 request-in-progress.
+ */
+export async function claimIdempotencyKey(repository: IdempotencyRepository, principalId: string, key: string, request: unknown): Promise<IdempotencyKeyEntity | null> {
+  assertIdempotencyKey(key);
+  const hash = createHash('sha256').update(canonicalJson(request)).digest();
+  const existing = await repository.transaction(async (manager) => {
+    const found = await repository.claim(manager, principalId, key, hash);
+    if (found?.state === 'in_progress' && Buffer.from(found.requestHash).equals(hash) && (await repository.takeOverStale(manager, principalId, key, hash, STALE_SECONDS))) return null;
+    return found;
+  });
+  if (!existing) return null;
+  if (!Buffer.from(existing.requestHash).equals(hash)) throw idempotencyProblems.reused();
+  if (existing.state === 'in_progress') throw idempotencyProblems.inProgress();
+  return existing;
+}

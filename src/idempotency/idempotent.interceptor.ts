@@ -2,12 +2,10 @@ import { applyDecorators, CallHandler, ExecutionContext, Injectable, NestInterce
 import { Reflector } from '@nestjs/core';
 import { ApiHeader } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { createHash } from 'node:crypto';
 import { catchError, from, mergeMap, Observable, of, throwError } from 'rxjs';
-import { canonicalJson } from '../audit-log/audit-entry';
 import type { Principal } from '../auth/principal';
 import { Problem } from '../common/problem';
-import { assertIdempotencyKey, idempotencyProblems, STALE_SECONDS } from './idempotency-key';
+import { claimIdempotencyKey } from './idempotency-key';
 import { IdempotencyRepository } from './idempotency.repository';
 
 const OPERATION = 'cordon:idempotent-operation';
@@ -49,19 +47,9 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const header = request.headers['idempotency-key'];
     const key = Array.isArray(header) ? header[0] : header;
     if (!operation || key === undefined) return next.handle();
-    assertIdempotencyKey(key);
     const principalId = `${request.principal.type}:${request.principal.id}`;
-    const hash = createHash('sha256').update(canonicalJson({ operation, params: request.params ?? {}, body: request.body ?? null })).digest();
-    const existing = await this.repository.transaction(async (manager) => {
-      const found = await this.repository.claim(manager, principalId, key, hash);
-      if (found?.state === 'in_progress' && Buffer.from(found.requestHash).equals(hash) && (await this.repository.takeOverStale(manager, principalId, key, hash, STALE_SECONDS))) return null;
-      return found;
-    });
-    if (existing) {
-      if (!Buffer.from(existing.requestHash).equals(hash)) throw idempotencyProblems.reused();
-      if (existing.state === 'in_progress') throw idempotencyProblems.inProgress();
-      return this.replay(reply, existing.responseStatus!, existing.responseBody, existing.responseHeaders ?? {});
-    }
+    const existing = await claimIdempotencyKey(this.repository, principalId, key, { operation, params: request.params ?? {}, body: request.body ?? null });
+    if (existing) return this.replay(reply, existing.responseStatus!, existing.responseBody, existing.responseHeaders ?? {});
     return next.handle().pipe(
       mergeMap((body) => from(this.repository.complete(principalId, key, reply.statusCode, body ?? null, replayedHeaders(reply)).then(() => body))),
       catchError((error: unknown) => from(this.onError(principalId, key, error)).pipe(mergeMap(() => throwError(() => error)))),

@@ -1,12 +1,11 @@
 import { StepError } from '../../actions/action-handler';
-import { MicrosoftApiError, MicrosoftAuthError } from '../../microsoft';
+import { classifyMicrosoftFailure } from '../microsoft-step-error';
 
 /** Defender's answer as a precise step error (reference §5.5); `permission` names what the step needs granted. */
-export function toDefenderStepError(error: unknown, permission: string): StepError {
-  if (error instanceof StepError) return error;
-  if (error instanceof MicrosoftAuthError) return new StepError('credential-error', error.message, { retryable: error.transient });
-  if (!(error instanceof MicrosoftApiError)) return new StepError('step-failed', error instanceof Error ? error.message : String(error));
-  const extra = { microsoftCode: error.code, microsoftRequestId: error.requestId, status: error.status, retryable: error.transient };
+export function toDefenderStepError(failure: unknown, permission: string): StepError {
+  const classified = classifyMicrosoftFailure(failure);
+  if (classified instanceof StepError) return classified;
+  const { answer: error, extra } = classified;
   switch (error.kind) {
     case 'not-found':
       return new StepError('target-not-found', `Defender for Endpoint has no such device or machine action (${error.code ?? error.status}).`, extra);

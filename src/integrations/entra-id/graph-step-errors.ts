@@ -1,5 +1,5 @@
 import { StepError } from '../../actions/action-handler';
-import { MicrosoftApiError, MicrosoftAuthError } from '../../microsoft';
+import { classifyMicrosoftFailure } from '../microsoft-step-error';
 
 /** What a user action needs granted, for the error that names it. */
 const PERMISSION_FOR: Record<string, string> = {
@@ -15,11 +15,10 @@ const PERMISSION_FOR: Record<string, string> = {
  * account is Microsoft's way of saying the app's service principal lacks a directory role above the
  * target's (reference §4, trap 13), not a missing Graph permission.
  */
-export function toStepError(error: unknown, operation: keyof typeof PERMISSION_FOR, targetRoles: string[] = []): StepError {
-  if (error instanceof StepError) return error;
-  if (error instanceof MicrosoftAuthError) return new StepError('credential-error', error.message, { retryable: error.transient });
-  if (!(error instanceof MicrosoftApiError)) return new StepError('step-failed', error instanceof Error ? error.message : String(error));
-  const extra = { microsoftCode: error.code, microsoftRequestId: error.requestId, status: error.status, retryable: error.transient };
+export function toStepError(failure: unknown, operation: keyof typeof PERMISSION_FOR, targetRoles: string[] = []): StepError {
+  const classified = classifyMicrosoftFailure(failure);
+  if (classified instanceof StepError) return classified;
+  const { answer: error, extra } = classified;
   switch (error.kind) {
     case 'not-found':
       return new StepError('target-not-found', `Microsoft has no such user (${error.code ?? error.status}).`, extra);
