@@ -66,7 +66,8 @@ const NDJSON_LINE = `row_to_json(e)::text FROM (SELECT seq, ${AT_TEXT} AS at,
 
 type PendingRow = Omit<Row, 'seq' | 'prev_hash' | 'hash'> & { id: string | number };
 
-function fromPending(row: PendingRow): Omit<AuditEntry, 'seq' | 'prevHash' | 'hash'> {
+/** The fields of a row of either table, as an entry has them (without seq and hashes). */
+function entryFields(row: Omit<Row, 'seq' | 'prev_hash' | 'hash'>): Omit<AuditEntry, 'seq' | 'prevHash' | 'hash'> {
   return {
     at: row.at,
     event: row.event,
@@ -92,19 +93,7 @@ function fromInput(input: AuditEntryInput): Omit<AuditEntry, 'seq' | 'prevHash' 
 }
 
 function toEntry(row: Row): AuditEntry {
-  return {
-    seq: Number(row.seq),
-    at: row.at,
-    event: row.event,
-    actor: { type: row.actor_type, id: row.actor_id, name: row.actor_name },
-    tenantId: row.tenant_id,
-    actionId: row.action_id,
-    subject: row.subject,
-    requestId: row.request_id,
-    data: row.data,
-    prevHash: row.prev_hash,
-    hash: row.hash,
-  };
+  return { seq: Number(row.seq), ...entryFields(row), prevHash: row.prev_hash, hash: row.hash };
 }
 
 function where(filter: AuditFilter, params: unknown[]): string[] {
@@ -169,7 +158,7 @@ export class AuditLogRepository {
         [limit],
       );
       if (rows.length === 0) return 0;
-      const entries = this.chain(head, rows.map(fromPending));
+      const entries = this.chain(head, rows.map(entryFields));
       await this.insertChained(manager, entries, rows.map((r) => String(r.id)));
       await manager.query('DELETE FROM audit_pending WHERE id = ANY($1::bigint[])', [rows.map((r) => String(r.id))]);
       await this.moveHead(manager, entries);
