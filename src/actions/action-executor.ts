@@ -11,7 +11,7 @@ import { JobsService } from '../jobs/jobs.service';
 import { ActionTarget, StepContext, StepDefinition, StepError, StepInProgress } from './action-handler';
 import { ActionCatalogue } from './action-catalogue';
 import { ActionEntity, ActionStepEntity, FINAL_STATUSES } from './action.entity';
-import { ActionsRepository } from './actions.repository';
+import { ACTION_FINISHED, ActionFinal, ActionsRepository, STEP_STARTED, StepFinish } from './actions.repository';
 
 const SYSTEM = { type: 'system' as const, id: 'actions-engine', name: 'actions engine' };
 
@@ -102,8 +102,11 @@ export class ActionExecutor {
       const todo = steps.filter((s) => s.status !== 'succeeded' && s.status !== 'skipped' && s.status !== 'failed');
       if (todo.length === 0) {
         await this.repository.transaction(async (manager) => {
-          const final = await this.finishIn(manager, action);
-          if (final) await this.auditLog.append(manager, final);
+          const current = await this.repository.lock(manager, action.id);
+          if (!current || FINAL_STATUSES.includes(current.status) || current.leaseOwner !== this.owner) return;
+          const final = this.finalOf(action, await this.repository.steps(action.id, manager));
+          await this.repository.update(manager, action.id, { ...final, completedAt: new Date(), leaseOwner: null, leaseUntil: null });
+          await this.auditLog.append(manager, this.finalEntry(action, final));
         });
         return;
       }
@@ -125,7 +128,7 @@ export class ActionExecutor {
       // that was started already is run again with its state, not started again.
       let clientRequestId = randomUUID();
       const resuming = todo[0].status === 'running' && todo[0].state !== null;
-      if (!resuming && !(await this.recordStart(action, todo[0], clientRequestId))) return;
+      if (!resuming && !(await this.recordBoundary(action, null, { step: todo[0], clientRequestId }))) return;
       for (const [i, step] of todo.entries()) {
         const definition = definitions[step.position];
         const ctx = contextOf(step, i === 0 && resuming ? (step.microsoftRequestId ?? clientRequestId) : clientRequestId);
@@ -136,7 +139,8 @@ export class ActionExecutor {
         }
         const next = todo[i + 1];
         clientRequestId = randomUUID();
-        if (!(await this.recordOutcome(action, step, outcome, next && { step: next, clientRequestId }))) return;
+        if (!next) return void (await this.recordFinish(action, steps, step, outcome));
+        if (!(await this.recordBoundary(action, { step, outcome }, { step: next, clientRequestId }))) return;
       }
     } finally {
       clearInterval(heartbeat);
@@ -211,18 +215,39 @@ export class ActionExecutor {
     return `${action.type}:${(action.target as { display?: string }).display ?? action.targetKey}`;
   }
 
-  /** Records the step's start if the action is still ours; answers whether it did. */
-  private recordStart(action: ActionEntity, step: ActionStepEntity, clientRequestId: string): Promise<boolean> {
-    return this.repository.transaction(async (manager) => {
-      if (!(await this.stillOurs(manager, action.id))) return false;
-      await this.auditLog.append(manager, await this.startIn(manager, action, step, clientRequestId));
-      return true;
-    });
+  /**
+   * A step boundary, in one statement: the finished step's outcome and the next step's start (if the
+   * action is still ours: not cancelled, not taken over after our lease lapsed), each with its audit
+   * entry, committed before the next Microsoft call. Keeps `steps` (the executor's view) up to date.
+   * Answers whether the next step may run.
+   */
+  private async recordBoundary(action: ActionEntity, finished: { step: ActionStepEntity; outcome: StepOutcome } | null, next: { step: ActionStepEntity; clientRequestId: string }): Promise<boolean> {
+    const entries = [...(finished ? [{ entry: this.outcomeEntry(action, finished.step, finished.outcome) }] : []), { entry: this.startEntry(action, next.step, next.clientRequestId), onlyIf: STEP_STARTED }];
+    const start = { position: next.step.position, attempts: next.step.attempts + 1, clientRequestId: next.clientRequestId };
+    const started = await this.auditLog.appendWith(entries, (insert) => this.repository.recordBoundary(action.id, this.owner, finished && this.finishOf(finished.step, finished.outcome), start, insert));
+    if (finished) this.apply(finished.step, finished.outcome);
+    if (started) Object.assign(next.step, { status: 'running', attempts: start.attempts, microsoftRequestId: next.clientRequestId });
+    return started;
   }
 
-  /** Marks the step running and answers its audit entry (appended by the caller, last, so the chain head is locked briefly). */
-  private async startIn(manager: EntityManager, action: ActionEntity, step: ActionStepEntity, clientRequestId: string): Promise<AuditEntryInput> {
-    await this.repository.updateStep(manager, action.id, step.position, { status: 'running', attempts: step.attempts + 1, startedAt: new Date(), microsoftRequestId: clientRequestId });
+  /** The last step's outcome and, if the action is still ours, its final state worked out from `steps`, in one statement. */
+  private async recordFinish(action: ActionEntity, steps: ActionStepEntity[], step: ActionStepEntity, outcome: StepOutcome): Promise<void> {
+    const finish = this.finishOf(step, outcome);
+    this.apply(step, outcome);
+    const final = this.finalOf(action, steps);
+    const entries = [{ entry: this.outcomeEntry(action, step, outcome) }, { entry: this.finalEntry(action, final), onlyIf: ACTION_FINISHED }];
+    await this.auditLog.appendWith(entries, (insert) => this.repository.recordFinish(action.id, this.owner, finish, final, insert));
+  }
+
+  private finishOf(step: ActionStepEntity, outcome: StepOutcome): StepFinish {
+    return { position: step.position, status: outcome.status, microsoftRequestId: outcome.microsoftRequestId, detail: outcome.detail, error: outcome.error };
+  }
+
+  private apply(step: ActionStepEntity, outcome: StepOutcome): void {
+    Object.assign(step, { status: outcome.status, microsoftRequestId: outcome.microsoftRequestId, detail: outcome.detail, error: outcome.error, nextPollAt: null });
+  }
+
+  private startEntry(action: ActionEntity, step: ActionStepEntity, clientRequestId: string): AuditEntryInput {
     return {
       event: 'action.step.started',
       actor: SYSTEM,
@@ -234,38 +259,20 @@ export class ActionExecutor {
     };
   }
 
-  /**
-   * Records the step's outcome and, in the same transaction, the next step's start (if the action is
-   * still ours) or, after the last step, the final state. Answers whether the next step may run.
-   */
-  private recordOutcome(action: ActionEntity, step: ActionStepEntity, outcome: StepOutcome, next?: { step: ActionStepEntity; clientRequestId: string }): Promise<boolean> {
-    return this.repository.transaction(async (manager) => {
-      await this.repository.updateStep(manager, action.id, step.position, { status: outcome.status, finishedAt: new Date(), microsoftRequestId: outcome.microsoftRequestId, detail: outcome.detail, error: outcome.error, ...(step.nextPollAt || step.state ? { nextPollAt: null } : {}) });
-      const entry: AuditEntryInput = {
-        event: `action.step.${outcome.status}`,
-        actor: SYSTEM,
-        tenantId: action.tenantId,
-        actionId: action.id,
-        subject: this.subject(action),
-        requestId: outcome.microsoftRequestId,
-        data: { step: step.name, position: step.position, microsoftRequestId: outcome.microsoftRequestId, ...(outcome.detail ? { detail: outcome.detail } : {}), ...(outcome.error ? { error: outcome.error } : {}) },
-      };
-      if (!next) {
-        const final = await this.finishIn(manager, action);
-        await this.auditLog.append(manager, final ? [entry, final] : entry);
-        return false;
-      }
-      const started = (await this.stillOurs(manager, action.id)) ? await this.startIn(manager, action, next.step, next.clientRequestId) : null;
-      await this.auditLog.append(manager, started ? [entry, started] : entry);
-      return started !== null;
-    });
+  private outcomeEntry(action: ActionEntity, step: ActionStepEntity, outcome: StepOutcome): AuditEntryInput {
+    return {
+      event: `action.step.${outcome.status}`,
+      actor: SYSTEM,
+      tenantId: action.tenantId,
+      actionId: action.id,
+      subject: this.subject(action),
+      requestId: outcome.microsoftRequestId,
+      data: { step: step.name, position: step.position, microsoftRequestId: outcome.microsoftRequestId, ...(outcome.detail ? { detail: outcome.detail } : {}), ...(outcome.error ? { error: outcome.error } : {}) },
+    };
   }
 
   /** succeeded: every step succeeded or was skipped, effects verified; failed: nothing succeeded; else partially. */
-  private async finishIn(manager: EntityManager, action: ActionEntity): Promise<AuditEntryInput | null> {
-    const current = await this.repository.lock(manager, action.id);
-    if (!current || FINAL_STATUSES.includes(current.status) || current.leaseOwner !== this.owner) return null;
-    const steps = await this.repository.steps(action.id, manager);
+  private finalOf(action: ActionEntity, steps: ActionStepEntity[]): ActionFinal {
     const failed = steps.filter((s) => s.status === 'failed');
     const done = steps.filter((s) => s.status === 'succeeded');
     const unverified = done.filter((s) => (s.detail as { verified?: boolean } | null)?.verified === false);
@@ -278,15 +285,18 @@ export class ActionExecutor {
       ...Object.assign({}, ...done.map((s) => (s.detail as { result?: Record<string, unknown> } | null)?.result ?? {})),
     };
     const error = failed.length ? { code: (failed[0].error as { code?: string } | null)?.code ?? 'step-failed', message: `step ${failed[0].name} failed: ${(failed[0].error as { message?: string } | null)?.message ?? ''}`.trim() } : null;
-    await this.repository.update(manager, action.id, { status, result, error, completedAt: new Date(), leaseOwner: null, leaseUntil: null });
+    return { status, result, error };
+  }
+
+  private finalEntry(action: ActionEntity, final: ActionFinal): AuditEntryInput {
     return {
-      event: `action.${status}`,
+      event: `action.${final.status}`,
       actor: SYSTEM,
       tenantId: action.tenantId,
       actionId: action.id,
       subject: this.subject(action),
       requestId: action.id,
-      data: { status, result, ...(error ? { error } : {}) },
+      data: { status: final.status, result: final.result, ...(final.error ? { error: final.error } : {}) },
     };
   }
 }

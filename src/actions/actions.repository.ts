@@ -3,6 +3,51 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { ActionEntity, ActionStatus, ActionStepEntity } from './action.entity';
 
+/** What a finished step records. */
+export interface StepFinish {
+  position: number;
+  status: 'succeeded' | 'skipped' | 'failed';
+  microsoftRequestId: string;
+  detail: Record<string, unknown> | null;
+  error: Record<string, unknown> | null;
+}
+
+/** A step about to send its Microsoft call. */
+export interface StepStart {
+  position: number;
+  attempts: number;
+  clientRequestId: string;
+}
+
+/** The final state of an action, as the executor worked it out from its steps. */
+export interface ActionFinal {
+  status: ActionStatus;
+  result: Record<string, unknown>;
+  error: Record<string, unknown> | null;
+}
+
+/** Builds the INSERT of a statement's audit entries (AuditLogService.appendWith), pushing its parameters. */
+export type AuditInsert = (params: unknown[]) => string;
+
+/** Conditions for audit entries inside the statements below: the step was started; the action was finished. */
+export const STEP_STARTED = 'EXISTS (SELECT 1 FROM started)';
+export const ACTION_FINISHED = 'EXISTS (SELECT 1 FROM finished)';
+
+/** The request as admission writes it ahead. */
+export type NewAction = Pick<ActionEntity, 'id' | 'tenantId' | 'type' | 'target' | 'targetKey' | 'status' | 'reason' | 'ticket' | 'dryRun' | 'params' | 'requestedBy' | 'requestedById'>;
+
+const json = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
+const finishSql = (p: (value: unknown) => string, finished: StepFinish) =>
+  `UPDATE action_steps SET status = ${p(finished.status)}, finished_at = now(), microsoft_request_id = ${p(finished.microsoftRequestId)},
+          detail = ${p(json(finished.detail))}::jsonb, error = ${p(json(finished.error))}::jsonb, next_poll_at = NULL
+    WHERE action_id = $1 AND position = ${p(finished.position)} RETURNING position`;
+
+/** A parameter list for hand-written statements: `p(value)` pushes the value and answers its placeholder. */
+function parameters(...first: unknown[]): { params: unknown[]; p: (value: unknown) => string } {
+  const params = [...first];
+  return { params, p: (value) => `$${params.push(value)}` };
+}
+
 export interface ActionFilter {
   tenantIds?: string[] | null;
   tenantId?: string;
@@ -25,6 +70,81 @@ export class ActionsRepository {
   async insert(manager: EntityManager, action: Partial<ActionEntity>): Promise<ActionEntity> {
     const repository = manager.getRepository(ActionEntity);
     return repository.save(repository.create(action));
+  }
+
+  /**
+   * Writes the request ahead, in one statement: the action row and, in the same statement, its audit
+   * entry (`insert`), so that neither exists without the other. Answers the action as stored.
+   */
+  async insertRequest(action: NewAction, insert: AuditInsert): Promise<ActionEntity> {
+    const { params, p } = parameters();
+    const values = [action.id, action.tenantId, action.type, json(action.target), action.targetKey, action.status, action.reason, action.ticket, action.dryRun, json(action.params), json(action.requestedBy), action.requestedById].map(p);
+    const [row]: Array<{ created_at: Date; updated_at: Date }> = await this.dataSource.query(
+      `WITH inserted AS (
+         INSERT INTO actions (id, tenant_id, type, target, target_key, status, reason, ticket, dry_run, params, requested_by, requested_by_id)
+         VALUES (${values[0]}, ${values[1]}, ${values[2]}, ${values[3]}::jsonb, ${values[4]}, ${values[5]}, ${values[6]}, ${values[7]}, ${values[8]}, ${values[9]}::jsonb, ${values[10]}::jsonb, ${values[11]})
+         RETURNING created_at, updated_at),
+       audit AS (${insert(params)})
+       SELECT created_at, updated_at FROM inserted`,
+      params,
+    );
+    return Object.assign(new ActionEntity(), action, { approvedBy: null, decidedBy: null, decisionReason: null, result: null, error: null, leaseOwner: null, leaseUntil: null, completedAt: null, createdAt: row.created_at, updatedAt: row.updated_at });
+  }
+
+  /**
+   * A step boundary in one statement (one round trip, atomic): the finished step's outcome, written in
+   * any case (it happened at Microsoft), and the next step's start only if the action still runs under
+   * `owner` — not cancelled (the row is read under a share lock, so a cancel that committed first is
+   * seen), not taken over after a lapsed lease — with their audit entries (`insert`, the start's under
+   * STEP_STARTED). Answers whether the next step was started.
+   */
+  async recordBoundary(actionId: string, owner: string, finished: StepFinish | null, start: StepStart | null, insert: AuditInsert): Promise<boolean> {
+    const { params, p } = parameters(actionId, owner);
+    const parts = [`ours AS (SELECT id FROM actions WHERE id = $1 AND status = 'running' AND lease_owner = $2 FOR SHARE)`];
+    if (finished) parts.push(`done AS (${finishSql(p, finished)})`);
+    parts.push(
+      start
+        ? `started AS (UPDATE action_steps SET status = 'running', attempts = ${p(start.attempts)}, started_at = now(), microsoft_request_id = ${p(start.clientRequestId)}
+             WHERE action_id = $1 AND position = ${p(start.position)} AND EXISTS (SELECT 1 FROM ours) RETURNING position)`
+        : `started AS (SELECT position FROM action_steps WHERE false)`,
+    );
+    parts.push(`audit AS (${insert(params)})`);
+    const [row]: Array<{ started: boolean }> = await this.dataSource.query(`WITH ${parts.join(',\n')} SELECT EXISTS (SELECT 1 FROM started) AS started`, params);
+    return row.started;
+  }
+
+  /**
+   * The last step's outcome and the action's final state, in one statement: the outcome in any case,
+   * the final state only if the action still runs under `owner` (row locked), with their audit entries
+   * (`insert`, the final one under ACTION_FINISHED). Answers whether the action was finished.
+   */
+  async recordFinish(actionId: string, owner: string, finished: StepFinish | null, final: ActionFinal, insert: AuditInsert): Promise<boolean> {
+    const { params, p } = parameters(actionId, owner);
+    const parts = [`ours AS (SELECT id FROM actions WHERE id = $1 AND status = 'running' AND lease_owner = $2 FOR NO KEY UPDATE)`];
+    if (finished) parts.push(`done AS (${finishSql(p, finished)})`);
+    parts.push(
+      `finished AS (UPDATE actions SET status = ${p(final.status)}, result = ${p(json(final.result))}::jsonb, error = ${p(json(final.error))}::jsonb,
+                     completed_at = now(), lease_owner = NULL, lease_until = NULL, updated_at = now()
+         WHERE id IN (SELECT id FROM ours) RETURNING id)`,
+      `audit AS (${insert(params)})`,
+    );
+    const [row]: Array<{ finished: boolean }> = await this.dataSource.query(`WITH ${parts.join(',\n')} SELECT EXISTS (SELECT 1 FROM finished) AS finished`, params);
+    return row.finished;
+  }
+
+  /**
+   * Admits the action in one statement: its steps, its status and resolved target, and (with `insert`)
+   * its audit entry. Runs on its own, or inside the caller's transaction when `manager` is given.
+   */
+  async accept(manager: EntityManager | undefined, actionId: string, steps: string[], changes: Pick<ActionEntity, 'status' | 'target' | 'targetKey'>, insert?: AuditInsert): Promise<void> {
+    const { params, p } = parameters(actionId);
+    const parts = [
+      `steps AS (INSERT INTO action_steps (action_id, position, name, status, attempts)
+         SELECT $1, ord - 1, name, 'pending', 0 FROM unnest(${p(steps)}::text[]) WITH ORDINALITY AS s(name, ord))`,
+      `accepted AS (UPDATE actions SET status = ${p(changes.status)}, target = ${p(json(changes.target))}::jsonb, target_key = ${p(changes.targetKey)}, updated_at = now() WHERE id = $1)`,
+    ];
+    if (insert) parts.push(`audit AS (${insert(params)})`);
+    await (manager ?? this.dataSource.manager).query(`WITH ${parts.join(',\n')} SELECT 1`, params);
   }
 
   findById(id: string, manager?: EntityManager): Promise<ActionEntity | null> {

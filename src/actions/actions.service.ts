@@ -1,7 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
+import type { AuditEntryInput } from '../audit-log/audit-entry';
 import { AuditLogService } from '../audit-log/audit-log.service';
 import type { RequestContext } from '../auth/access.decorator';
 import { assertTenantAccess, canAccessTenant } from '../auth/tenant-scope';
@@ -58,6 +60,7 @@ function protectionOf(kind: ActionHandler['targetKind'], target: ActionTarget, p
  */
 @Injectable()
 export class ActionsService {
+  private readonly logger = new Logger(ActionsService.name);
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly repository: ActionsRepository,
@@ -83,34 +86,26 @@ export class ActionsService {
     const handler = this.catalogue.get(input.type);
     const { reason, ticket, dryRun, ...params } = input.body as ActionRequestDto & Record<string, unknown>;
 
-    // Write-ahead: the request is recorded before anything is asked of Microsoft.
-    const action = await this.repository.transaction(async (manager) => {
-      const created = await this.repository.insert(manager, {
-        tenantId: tenant.id,
-        type: input.type,
-        target: { requested: input.requested },
-        targetKey: input.requested.toLowerCase(),
-        status: 'queued',
-        reason,
-        ticket: ticket ?? null,
-        dryRun: dryRun ?? false,
-        params,
-        requestedBy: context.actor,
-        requestedById: context.actor.id,
-      });
-      await this.auditLog.append(manager, {
-        event: 'action.requested',
-        actor: context.actor,
-        tenantId: tenant.id,
-        actionId: created.id,
-        subject: subjectOf(input.type, input.requested),
-        requestId: context.requestId,
-        data: { type: input.type, target: input.requested, reason, ticket: ticket ?? null, dryRun: dryRun ?? false, params },
-      });
-      return created;
-    });
+    // Write-ahead: the request is recorded before anything is asked of Microsoft. The capability and
+    // policy reads do not depend on it: they go to the database alongside it.
+    const id = randomUUID();
+    const requested: AuditEntryInput = {
+      event: 'action.requested',
+      actor: context.actor,
+      tenantId: tenant.id,
+      actionId: id,
+      subject: subjectOf(input.type, input.requested),
+      requestId: context.requestId,
+      data: { type: input.type, target: input.requested, reason, ticket: ticket ?? null, dryRun: dryRun ?? false, params },
+    };
+    const record = { id, tenantId: tenant.id, type: input.type, target: { requested: input.requested }, targetKey: input.requested.toLowerCase(), status: 'queued' as const, reason, ticket: ticket ?? null, dryRun: dryRun ?? false, params, requestedBy: context.actor, requestedById: context.actor.id };
+    const [action, statuses, policy] = await Promise.all([
+      this.auditLog.appendWith([{ entry: requested }], (insert) => this.repository.insertRequest(record, insert)),
+      handler.requiredCapabilities.length ? this.capabilities.statusesOf(tenant.id) : {},
+      this.policies.policyOf(tenant.id),
+    ]);
 
-    await this.checkCapabilities(action, handler, context);
+    await this.checkCapabilities(action, handler, statuses, context);
     let target: ActionTarget;
     try {
       target = await handler.resolve(tenant.id, input.requested);
@@ -121,7 +116,6 @@ export class ActionsService {
       await this.failResolution(action, stepError, context.requestId);
       return this.answer(action.id, 202);
     }
-    const policy = await this.policies.policyOf(tenant.id);
     const why = protectionOf(handler.targetKind, target, policy);
     if (why) {
       await this.refuse(action, context.requestId, new Problem(409, 'protected-target', 'Protected target', `${target.display} is protected by the tenant policy (${why}); Cordon will not act on it.`, { actionId: action.id, target: target.display }));
@@ -131,37 +125,43 @@ export class ActionsService {
 
     if (dryRun) return this.dryRun(action, handler, target, params, context.requestId, needsApproval);
 
-    const status = await this.repository.transaction(async (manager) => {
-      const limit = policy.hourlyLimits[input.type];
-      if (limit !== undefined) {
-        // only a capped type queues its admissions, so that counting and admitting are one step
-        await this.repository.lockAdmission(manager, tenant.id, input.type);
-        const recent = await this.repository.recentForCap(manager, tenant.id, input.type, action.id);
-        if (recent.length >= limit) {
-          const retryAfter = Math.max(1, Math.ceil((recent[0].getTime() + 3600_000 - Date.now()) / 1000));
-          throw new Problem(429, 'action-rate-limited', 'Action rate limit reached', `The tenant policy allows ${limit} ${input.type} action(s) per hour; try again in ${retryAfter} s.`, { actionId: action.id, limit, retryAfterSeconds: retryAfter }, { 'Retry-After': String(retryAfter) });
-        }
+    const next = needsApproval ? 'awaiting_approval' : 'queued';
+    const changes = { status: next, target: { ...target, requested: input.requested }, targetKey: target.id.toLowerCase() } as const;
+    const steps = definitions.map((d) => d.name);
+    const accepted: AuditEntryInput = {
+      event: needsApproval ? 'action.awaiting-approval' : 'action.accepted',
+      actor: context.actor,
+      tenantId: tenant.id,
+      actionId: action.id,
+      subject: subjectOf(input.type, target.display),
+      requestId: context.requestId,
+      data: { target: { id: target.id, display: target.display, ...(target.details ?? {}) }, steps, ...(needsApproval ? { why: policy.approvalRequired.includes(input.type) ? 'policy requires approval for this action type' : 'the requester is not a responder' } : {}) },
+    };
+    const limit = policy.hourlyLimits[input.type];
+    if (limit === undefined) {
+      // One statement admits it (steps, status, audit entry); the durable job goes with the start
+      // (a process that dies in between leaves a queued action, which the recovery sweep resumes).
+      await this.auditLog.appendWith([{ entry: accepted }], (insert) => this.repository.accept(undefined, action.id, steps, changes, insert));
+      if (needsApproval) return this.answer(action.id, 202);
+      const [answer] = await Promise.all([this.startAndAnswer(action.id, input.waitSeconds), this.enqueueSafetyNet(undefined, action.id).catch((error) => this.logger.warn({ err: error, actionId: action.id }, 'safety-net job not queued; the recovery sweep covers the action'))]);
+      return answer;
+    }
+    // A capped type queues its admissions (per tenant and type), so that counting and admitting are one step.
+    await this.repository.transaction(async (manager) => {
+      await this.repository.lockAdmission(manager, tenant.id, input.type);
+      const recent = await this.repository.recentForCap(manager, tenant.id, input.type, action.id);
+      if (recent.length >= limit) {
+        const retryAfter = Math.max(1, Math.ceil((recent[0].getTime() + 3600_000 - Date.now()) / 1000));
+        throw new Problem(429, 'action-rate-limited', 'Action rate limit reached', `The tenant policy allows ${limit} ${input.type} action(s) per hour; try again in ${retryAfter} s.`, { actionId: action.id, limit, retryAfterSeconds: retryAfter }, { 'Retry-After': String(retryAfter) });
       }
-      const next = needsApproval ? 'awaiting_approval' : 'queued';
-      await this.repository.insertSteps(manager, action.id, definitions.map((d) => d.name));
-      await this.repository.update(manager, action.id, { status: next, target: { ...target, requested: input.requested } as never, targetKey: target.id.toLowerCase() });
-      await this.auditLog.append(manager, {
-        event: needsApproval ? 'action.awaiting-approval' : 'action.accepted',
-        actor: context.actor,
-        tenantId: tenant.id,
-        actionId: action.id,
-        subject: subjectOf(input.type, target.display),
-        requestId: context.requestId,
-        data: { target: { id: target.id, display: target.display, ...(target.details ?? {}) }, steps: definitions.map((d) => d.name), ...(needsApproval ? { why: policy.approvalRequired.includes(input.type) ? 'policy requires approval for this action type' : 'the requester is not a responder' } : {}) },
-      });
+      await this.repository.accept(manager, action.id, steps, changes);
+      await this.auditLog.append(manager, accepted);
       if (!needsApproval) await this.enqueueSafetyNet(manager, action.id);
-      return next;
     }).catch(async (error) => {
       if (error instanceof Problem && error.slug === 'action-rate-limited') await this.refuse(action, context.requestId, error);
       throw error;
     });
-
-    if (status === 'awaiting_approval') return this.answer(action.id, 202);
+    if (needsApproval) return this.answer(action.id, 202);
     return this.startAndAnswer(action.id, input.waitSeconds);
   }
 
@@ -245,8 +245,7 @@ export class ActionsService {
 
   // --- internals --------------------------------------------------------------------------------
 
-  private async checkCapabilities(action: ActionEntity, handler: ActionHandler, context: RequestContext): Promise<void> {
-    const statuses = handler.requiredCapabilities.length ? await this.capabilities.statusesOf(action.tenantId) : {};
+  private async checkCapabilities(action: ActionEntity, handler: ActionHandler, statuses: Record<string, { status: string; detail: string | null }>, context: RequestContext): Promise<void> {
     for (const capability of handler.requiredCapabilities) {
       const status = statuses[capability];
       if (status?.status !== 'available') {
@@ -311,7 +310,7 @@ export class ActionsService {
   }
 
   /** Durable fallback: if this process dies before running the action, the job (on any replica) does. */
-  private async enqueueSafetyNet(manager: EntityManager, actionId: string): Promise<void> {
+  private async enqueueSafetyNet(manager: EntityManager | undefined, actionId: string): Promise<void> {
     await this.jobs.send(EXECUTE_QUEUE, { actionId }, { startAfter: this.config.actionLeaseSeconds, singletonKey: actionId, retryLimit: 5, retryDelay: this.config.actionLeaseSeconds }, manager);
   }
 

@@ -111,6 +111,31 @@ function where(filter: AuditFilter, params: unknown[]): string[] {
   return clauses;
 }
 
+/** An entry to append from inside a caller's statement, only if `onlyIf` (SQL over that statement) holds. */
+export interface StatementEntry {
+  entry: AuditEntryInput;
+  onlyIf?: string;
+}
+
+/**
+ * The INSERT that appends `entries` to audit_pending, in order, with one `at` (the statement's time, to
+ * the millisecond) — usable alone or as a part of a caller's data-modifying CTE, so that a change and
+ * its entries commit together in one statement. Parameters are pushed onto `params`. Ids follow the
+ * entries' order: the sealer (ordering by at, id) keeps the caller's order.
+ */
+export function pendingInsert(entries: StatementEntry[], params: unknown[]): string {
+  const rows = entries.map(({ entry, onlyIf }, ord) => {
+    params.push(entry.event, entry.actor.type, entry.actor.id, entry.actor.name, entry.tenantId ?? null, entry.actionId ?? null, entry.subject ?? null, entry.requestId, JSON.stringify(normalizeData(entry.data)));
+    const base = params.length - 9;
+    const values = Array.from({ length: 9 }, (_, n) => `$${base + n + 1}${n === 8 ? '::jsonb' : n >= 4 && n <= 5 ? '::uuid' : '::text'}`);
+    return `(${values.join(', ')}, ${ord}, ${onlyIf ?? 'true'})`;
+  });
+  return `INSERT INTO audit_pending (event, actor_type, actor_id, actor_name, tenant_id, action_id, subject, request_id, data, at)
+    SELECT event, actor_type, actor_id, actor_name, tenant_id, action_id, subject, request_id, data, date_trunc('milliseconds', statement_timestamp())
+      FROM (VALUES ${rows.join(', ')}) AS e(event, actor_type, actor_id, actor_name, tenant_id, action_id, subject, request_id, data, ord, wanted)
+     WHERE wanted ORDER BY ord`;
+}
+
 @Injectable()
 export class AuditLogRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
@@ -129,17 +154,7 @@ export class AuditLogRepository {
     if (!manager.queryRunner?.isTransactionActive) throw new Error('audit entries are appended inside a transaction');
     if (inputs.length === 0) return [];
     const params: unknown[] = [];
-    const rows = inputs.map((input) => {
-      params.push(input.event, input.actor.type, input.actor.id, input.actor.name, input.tenantId ?? null, input.actionId ?? null, input.subject ?? null, input.requestId, JSON.stringify(normalizeData(input.data)));
-      const base = params.length - 9;
-      return `(${Array.from({ length: 9 }, (_, n) => `$${base + n + 1}`).join(', ')}, date_trunc('milliseconds', statement_timestamp()))`;
-    });
-    // one `at` for the statement and ids in VALUES order: the sealer (ordering by at, id) keeps the caller's order
-    const inserted: Array<{ id: string | number }> = await manager.query(
-      `INSERT INTO audit_pending (event, actor_type, actor_id, actor_name, tenant_id, action_id, subject, request_id, data, at)
-       VALUES ${rows.join(', ')} RETURNING id`,
-      params,
-    );
+    const inserted: Array<{ id: string | number }> = await manager.query(`${pendingInsert(inputs.map((entry) => ({ entry })), params)} RETURNING id`, params);
     return inserted.map((r) => String(r.id));
   }
 

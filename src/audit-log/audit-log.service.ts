@@ -3,7 +3,7 @@ import { EntityManager } from 'typeorm';
 import { decodeCursor, Page, PageQueryDto, toPage } from '../common/paging';
 import { Problem } from '../common/problem';
 import { AuditEntry, AuditEntryInput, chainHashOfParts, GENESIS_HASH_HEX } from './audit-entry';
-import { AuditFilter, AuditLogRepository } from './audit-log.repository';
+import { AuditFilter, AuditLogRepository, pendingInsert, StatementEntry } from './audit-log.repository';
 import { AuditSealer } from './audit-sealer';
 import { AuditEntryResponse, toAuditEntryResponse } from './dto/audit-log.dto';
 
@@ -47,6 +47,24 @@ export class AuditLogService {
       this.logger.error({ err: error, events: entries.map((e) => e.event), requestId: entries[0]?.requestId }, 'audit entry could not be written');
       throw auditUnavailable();
     }
+  }
+
+  /**
+   * For a change made in one statement (a data-modifying CTE, committed on its own: one round trip).
+   * `run(insert)` executes the statement, of which `insert(params)` — the INSERT appending `entries`,
+   * each only if its `onlyIf` holds — is one part, so the change and its record commit together or not
+   * at all. Fails closed like `append` (503), and wakes the sealer once the statement has committed.
+   */
+  async appendWith<T>(entries: StatementEntry[], run: (insert: (params: unknown[]) => string) => Promise<T>): Promise<T> {
+    let answer: T;
+    try {
+      answer = await run((params) => pendingInsert(entries, params));
+    } catch (error) {
+      this.logger.error({ err: error, events: entries.map((e) => e.entry.event), requestId: entries[0]?.entry.requestId }, 'audit entry could not be written');
+      throw auditUnavailable();
+    }
+    this.sealer.wake();
+    return answer;
   }
 
   /** Records something that is not part of another change (its own transaction), and answers it chained. */
