@@ -6,6 +6,7 @@ import { bearer, createKey, expectProblem, startTestApp, TestApp } from './suppo
 const ALICE = '0b7c1e2d-0003-4a00-8000-000000000003';
 const BOB = '0b7c1e2d-0004-4a00-8000-000000000004';
 const CAROL = '0b7c1e2d-0005-4a00-8000-000000000005';
+const DAN = '0b7c1e2d-0006-4a00-8000-000000000006';
 const ERIN = '0b7c1e2d-0007-4a00-8000-000000000007';
 const BREAKGLASS = '0b7c1e2d-0001-4a00-8000-000000000001';
 const FINANCE = 'f1a2b3c4-d5e6-4f70-8a9b-0c1d2e3f4a5b';
@@ -37,8 +38,8 @@ describe('response actions on users (against the simulator)', () => {
   const user = (id: string) => sim.context.tenants.get(contosoTid)!.users.find((u) => u.id === id)!;
   const act = (key: string, tenant: string, target: string, verb: string, body: Record<string, unknown> = { reason: 'INC-1: suspicious sign-ins' }, headers: Record<string, string> = {}) =>
     t.http.post(`/v1/tenants/${tenant}/users/${encodeURIComponent(target)}/${verb}`).set({ ...bearer(key), ...headers }).send(body);
-  const waitFinal = async (id: string) => {
-    for (let i = 0; i < 100; i++) {
+  const waitFinal = async (id: string, tries = 100) => {
+    for (let i = 0; i < tries; i++) {
       const res = await t.http.get(`/v1/actions/${id}`).set(bearer(t.adminKey));
       if (['succeeded', 'partially_succeeded', 'failed', 'rejected', 'cancelled'].includes(res.body.status)) return res.body;
       await new Promise((r) => setTimeout(r, 100));
@@ -239,5 +240,48 @@ describe('response actions on users (against the simulator)', () => {
     const mine = await t.http.get('/v1/actions?limit=1000').set(bearer(scoped)).expect(200);
     expect(mine.body.items.every((a: { tenantId: string }) => a.tenantId === fabrikam)).toBe(true);
     expectProblem(await t.http.get(`/v1/actions/${all.body.items[0].id}`).set(bearer(scoped)), 404, 'not-found');
+  });
+
+  const eventsOf = async (actionId: string) =>
+    (await t.http.get(`/v1/audit-log?actionId=${actionId}&limit=100`).set(bearer(t.adminKey))).body.items.map((e: { event: string; data: { step?: string } }) => `${e.event}${e.data.step ? ` ${e.data.step}` : ''}`);
+
+  it('cancelled while a step is at Microsoft: that step\'s outcome is recorded, the next step never starts', async () => {
+    const since = sim.journal.lastSeq();
+    sim.faults.add({ host: 'graph', method: 'PATCH', pathPattern: `/v1.0/users/${DAN}`, times: 1, latencyMs: 1500 });
+    const started = await act(responder, contoso, DAN, 'isolate').expect(202);
+    for (let i = 0; i < 50 && !sim.journal.list({ host: 'graph', since }).some((e) => e.method === 'GET' && e.query.includes('accountEnabled')); i++) await new Promise((r) => setTimeout(r, 20));
+    const cancelled = await t.http.post(`/v1/actions/${started.body.id}/cancel`).set(bearer(responder2)).send({ reason: 'wrong user' }).expect(200);
+    expect(cancelled.body.status).toBe('cancelled');
+    await new Promise((r) => setTimeout(r, 2500)); // the PATCH answers after 1.5 s
+    const final = (await t.http.get(`/v1/actions/${started.body.id}`).set(bearer(t.adminKey))).body;
+    expect(final.steps.map((s: { name: string; status: string }) => [s.name, s.status])).toEqual([['disable-sign-in', 'succeeded'], ['revoke-sessions', 'pending'], ['confirm-compromised', 'pending']]);
+    expect(final.status).toBe('cancelled');
+    expect(graphWrites(sim, since).map((w) => `${w.method} ${w.path}`)).toEqual([`PATCH /v1.0/users/${DAN}`]);
+    expect(await eventsOf(started.body.id)).toEqual(['action.requested', 'action.accepted', 'action.step.started disable-sign-in', 'action.cancelled', 'action.step.succeeded disable-sign-in']);
+    await act(responder, contoso, DAN, 'enable', undefined, { Prefer: 'wait=10' }).expect(200);
+  });
+
+  it('fails closed between steps: no audit entry for the next start, no call; the action resumes once the log can be written', async () => {
+    const db = t.app.get(DataSource);
+    const since = sim.journal.lastSeq();
+    await db.query(`ALTER TABLE audit_pending ADD CONSTRAINT e2e_no_revoke_start CHECK (event <> 'action.step.started' OR data->>'step' <> 'revoke-sessions') NOT VALID`);
+    let id: string;
+    try {
+      id = (await act(responder, contoso, DAN, 'isolate').expect(202)).body.id;
+      await new Promise((r) => setTimeout(r, 1500));
+      // the disable step's outcome and the next start are one record: neither is written, nothing else is sent
+      expect(graphWrites(sim, since).map((w) => `${w.method} ${w.path}`)).toEqual([`PATCH /v1.0/users/${DAN}`]);
+      const stuck = (await t.http.get(`/v1/actions/${id}`).set(bearer(t.adminKey))).body;
+      expect(stuck.status).toBe('running');
+      expect(stuck.steps.map((s: { status: string }) => s.status)).toEqual(['running', 'pending', 'pending']);
+    } finally {
+      await db.query('ALTER TABLE audit_pending DROP CONSTRAINT e2e_no_revoke_start');
+    }
+    // the lease (5 s here) lapses and the recovery sweep resumes it: disable is read back as done, not sent again
+    const final = await waitFinal(id, 200);
+    expect(final.status).toBe('succeeded');
+    expect(graphWrites(sim, since).map((w) => `${w.method} ${w.path}`)).toEqual([`PATCH /v1.0/users/${DAN}`, `POST /v1.0/users/${DAN}/revokeSignInSessions`, 'POST /v1.0/identityProtection/riskyUsers/confirmCompromised']);
+    expect(final.steps.map((s: { name: string; attempts: number }) => [s.name, s.attempts])).toEqual([['disable-sign-in', 2], ['revoke-sessions', 1], ['confirm-compromised', 1]]);
+    await act(responder, contoso, DAN, 'release', undefined, { Prefer: 'wait=10' }).expect(200);
   });
 });
