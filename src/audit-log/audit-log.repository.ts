@@ -174,9 +174,18 @@ export class AuditLogRepository {
       );
       if (rows.length === 0) return 0;
       const entries = this.chain(head, rows.map(entryFields));
-      await this.insertChained(manager, entries, rows.map((r) => String(r.id)));
-      await manager.query('DELETE FROM audit_pending WHERE id = ANY($1::bigint[])', [rows.map((r) => String(r.id))]);
-      await this.moveHead(manager, entries);
+      const pendingIds = rows.map((r) => String(r.id));
+      // the chained entries in and the head moved on in one statement; then the pending rows out (their
+      // delete trigger checks that each is in the chain, which a part of the same statement cannot see)
+      const params: unknown[] = [];
+      const values = this.chainedValues(entries, pendingIds, params);
+      params.push(head.seq + entries.length, Buffer.from(entries[entries.length - 1].hash, 'hex'));
+      await manager.query(
+        `WITH sealed AS (INSERT INTO audit_log (${COLUMNS}, pending_id) VALUES ${values})
+         UPDATE audit_chain_head SET seq = $${params.length - 1}, hash = $${params.length} WHERE id`,
+        params,
+      );
+      await manager.query('DELETE FROM audit_pending WHERE id = ANY($1::bigint[])', [pendingIds]);
       return rows.length;
     });
   }
@@ -202,7 +211,7 @@ export class AuditLogRepository {
     const head = await this.lockHead(manager);
     const at = head.now;
     const entries = this.chain(head, inputs.map((input) => ({ ...fromInput(input), at })));
-    await this.insertChained(manager, entries, []);
+    await this.insertChained(manager, entries);
     await this.moveHead(manager, entries);
     return entries;
   }
@@ -225,17 +234,24 @@ export class AuditLogRepository {
     });
   }
 
-  /** Multi-row inserts of 1,000 entries; `pendingIds[i]` links entry i to its pending row, if any. */
-  private async insertChained(manager: EntityManager, entries: AuditEntry[], pendingIds: string[]): Promise<void> {
+  /** Multi-row inserts of 1,000 entries. */
+  private async insertChained(manager: EntityManager, entries: AuditEntry[]): Promise<void> {
     for (let i = 0; i < entries.length; i += 1000) {
       const params: unknown[] = [];
-      const rows = entries.slice(i, i + 1000).map((e, k) => {
-        params.push(e.seq, e.at, e.event, e.actor.type, e.actor.id, e.actor.name, e.tenantId, e.actionId, e.subject, e.requestId, JSON.stringify(e.data), Buffer.from(e.prevHash, 'hex'), Buffer.from(e.hash, 'hex'), pendingIds[i + k] ?? null);
+      const values = this.chainedValues(entries.slice(i, i + 1000), [], params);
+      await manager.query(`INSERT INTO audit_log (${COLUMNS}, pending_id) VALUES ${values}`, params);
+    }
+  }
+
+  /** The VALUES rows of chained entries, parameters pushed onto `params`; `pendingIds[i]` links entry i to its pending row, if any. */
+  private chainedValues(entries: AuditEntry[], pendingIds: string[], params: unknown[]): string {
+    return entries
+      .map((e, k) => {
+        params.push(e.seq, e.at, e.event, e.actor.type, e.actor.id, e.actor.name, e.tenantId, e.actionId, e.subject, e.requestId, JSON.stringify(e.data), Buffer.from(e.prevHash, 'hex'), Buffer.from(e.hash, 'hex'), pendingIds[k] ?? null);
         const base = params.length - 14;
         return `(${Array.from({ length: 14 }, (_, n) => `$${base + n + 1}`).join(', ')})`;
-      });
-      await manager.query(`INSERT INTO audit_log (${COLUMNS}, pending_id) VALUES ${rows.join(', ')}`, params);
-    }
+      })
+      .join(', ');
   }
 
   private async moveHead(manager: EntityManager, entries: AuditEntry[]): Promise<void> {

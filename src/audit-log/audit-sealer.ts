@@ -5,6 +5,11 @@ import { AuditLogRepository } from './audit-log.repository';
 
 /** Entries sealed per transaction: one chain-head lock and one commit for up to this many entries. */
 const SEAL_BATCH = 500;
+/**
+ * A pass starts this long after the wake-up that found the sealer idle, so that the entries of writers
+ * committing at about the same time are sealed in one transaction rather than one pass each.
+ */
+const GATHER_MS = 3;
 /** Catches entries this process was not told about (another replica that died after committing). */
 const SWEEP_INTERVAL_MS = 2000;
 
@@ -63,11 +68,15 @@ export class AuditSealer implements OnApplicationBootstrap, OnModuleDestroy {
       this.again = true;
       return;
     }
-    this.again = false;
-    this.running = this.drain().finally(() => {
-      this.running = undefined;
-      if (this.again) this.wake();
-    });
+    this.running = new Promise((resolve) => setTimeout(resolve, GATHER_MS))
+      .then(() => {
+        this.again = false; // wake-ups until now are covered by this pass
+        return this.drain();
+      })
+      .finally(() => {
+        this.running = undefined;
+        if (this.again) this.wake();
+      });
   }
 
   private async drain(): Promise<void> {
