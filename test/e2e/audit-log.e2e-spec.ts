@@ -84,16 +84,40 @@ describe('the action log', () => {
     expect(await db.query(`SELECT 1 FROM audit_pending WHERE event = 'test.rolled-back'`)).toHaveLength(0);
   });
 
-  it('seals an entry into the chain right after its transaction commits, without waiting for a reader', async () => {
-    await db.transaction((m) => log.append(m, { event: 'test.sealed-on-commit', actor: SYSTEM, requestId: 'soc' }));
-    const deadline = Date.now() + 2000;
+  // Well within the 2 s sweep: a pass that only the sweep started would mostly miss it.
+  const sealedWithin = async (event: string, ms: number) => {
+    const deadline = Date.now() + ms;
     let rows: unknown[] = [];
     while (Date.now() < deadline && rows.length === 0) {
-      rows = await db.query(`SELECT seq FROM audit_log WHERE event = 'test.sealed-on-commit'`);
-      if (rows.length === 0) await new Promise((r) => setTimeout(r, 20));
+      rows = await db.query(`SELECT seq FROM audit_log WHERE event = $1`, [event]);
+      if (rows.length === 0) await new Promise((r) => setTimeout(r, 10));
     }
-    expect(rows).toHaveLength(1);
+    return rows.length;
+  };
+
+  it('seals an entry into the chain right after its transaction commits, without waiting for a reader', async () => {
+    await db.transaction((m) => log.append(m, { event: 'test.sealed-on-commit', actor: SYSTEM, requestId: 'soc' }));
+    expect(await sealedWithin('test.sealed-on-commit', 500)).toBe(1);
     expect(await db.query(`SELECT 1 FROM audit_pending WHERE event = 'test.sealed-on-commit'`)).toHaveLength(0);
+  });
+
+  it('appends with a change made in one statement, together or not at all, and seals it right after', async () => {
+    const entry = { event: 'test.in-statement', actor: SYSTEM, requestId: 'stmt' };
+    await log.appendWith([{ entry }, { entry: { ...entry, event: 'test.in-statement-skipped' }, onlyIf: 'false' }], (insert) => {
+      const params: unknown[] = [];
+      return db.query(`WITH audit AS (${insert(params)}) SELECT 1`, params);
+    });
+    expect(await sealedWithin('test.in-statement', 500)).toBe(1);
+    expect(await db.query(`SELECT 1 FROM audit_log WHERE event = 'test.in-statement-skipped'`)).toHaveLength(0);
+    // a statement that fails writes no entry and answers 503
+    await expect(
+      log.appendWith([{ entry: { ...entry, event: 'test.in-statement-failed' } }], (insert) => {
+        const params: unknown[] = [];
+        return db.query(`WITH audit AS (${insert(params)}) SELECT 1/0`, params);
+      }),
+    ).rejects.toMatchObject({ status: 503, slug: 'audit-log-unavailable' });
+    await log.sealed();
+    expect(await db.query(`SELECT 1 FROM audit_log WHERE event = 'test.in-statement-failed'`)).toHaveLength(0);
   });
 
   it('appends several entries of one change in one call, sealed in order', async () => {
