@@ -18,6 +18,16 @@ const SYSTEM = { type: 'system' as const, id: 'actions-engine', name: 'actions e
 /** Wakes a long-running or capacity-waiting step at its due time: `{ actionId, dueAt }`. */
 export const POLL_QUEUE = 'actions.poll';
 
+/**
+ * An action exactly as admission has just written it (queued, every step pending) and the tenant's
+ * capability statuses: the hot path claims it without reading any of it back.
+ */
+export interface AdmittedAction {
+  action: ActionEntity;
+  steps: ActionStepEntity[];
+  capabilities: Record<string, string>;
+}
+
 interface StepOutcome {
   status: 'succeeded' | 'skipped' | 'failed';
   microsoftRequestId: string;
@@ -54,10 +64,10 @@ export class ActionExecutor {
    * long-running step over to its wake-up job, or another process has it. `dueAt` is given by the
    * wake-up job of a waiting step (see ActionsRepository.claim).
    */
-  execute(actionId: string, dueAt?: Date): Promise<void> {
+  execute(actionId: string, dueAt?: Date, admitted?: AdmittedAction): Promise<void> {
     const existing = this.running.get(actionId);
     if (existing) return existing;
-    const run = this.run(actionId, dueAt)
+    const run = this.run(actionId, dueAt, admitted)
       .catch((error) => this.logger.error({ err: error, actionId }, 'action execution stopped'))
       .finally(() => this.running.delete(actionId));
     this.running.set(actionId, run);
@@ -87,12 +97,12 @@ export class ActionExecutor {
     this.timers.add(timer);
   }
 
-  private async run(actionId: string, dueAt?: Date): Promise<void> {
+  private async run(actionId: string, dueAt?: Date, admitted?: AdmittedAction): Promise<void> {
     const lease = this.config.actionLeaseSeconds;
-    if (!(await this.repository.claim(actionId, this.owner, lease, dueAt))) return;
-    // Independent reads, in parallel: the action, its steps, the tenant's capabilities.
-    const found = this.repository.findById(actionId);
-    const [action, steps, caps] = await Promise.all([found.then((a) => a!), this.repository.steps(actionId), found.then((a) => this.capabilityMap(a!.tenantId))]);
+    let clientRequestId = randomUUID();
+    const claimed = admitted?.steps.length ? await this.claimAdmitted(admitted, clientRequestId) : await this.claim(actionId, dueAt);
+    if (!claimed) return;
+    const { action, steps, capabilities: caps } = claimed;
     const handler = this.catalogue.get(action.type);
     const target = action.target as unknown as ActionTarget;
     const definitions = handler.steps(action.params);
@@ -126,9 +136,8 @@ export class ActionExecutor {
       // the previous step's outcome, and the last outcome with the final state. Either way each entry is
       // committed before the next Microsoft call (write-ahead), with fewer commits. A long-running step
       // that was started already is run again with its state, not started again.
-      let clientRequestId = randomUUID();
       const resuming = todo[0].status === 'running' && todo[0].state !== null;
-      if (!resuming && !(await this.recordBoundary(action, null, { step: todo[0], clientRequestId }))) return;
+      if (!admitted && !resuming && !(await this.recordBoundary(action, null, { step: todo[0], clientRequestId }))) return;
       for (const [i, step] of todo.entries()) {
         const definition = definitions[step.position];
         const ctx = contextOf(step, i === 0 && resuming ? (step.microsoftRequestId ?? clientRequestId) : clientRequestId);
@@ -145,6 +154,29 @@ export class ActionExecutor {
     } finally {
       clearInterval(heartbeat);
     }
+  }
+
+  /** Takes the action for execution and reads it, its steps and the tenant's capabilities (in parallel). */
+  private async claim(actionId: string, dueAt?: Date): Promise<AdmittedAction | null> {
+    if (!(await this.repository.claim(actionId, this.owner, this.config.actionLeaseSeconds, dueAt))) return null;
+    const found = this.repository.findById(actionId);
+    const [action, steps, capabilities] = await Promise.all([found.then((a) => a!), this.repository.steps(actionId), found.then((a) => this.capabilityMap(a!.tenantId))]);
+    return { action, steps, capabilities };
+  }
+
+  /**
+   * The hot path: takes a freshly admitted action (still queued: not cancelled, nobody else has it) and
+   * records its first step's start, in one statement. Answers the action as admission wrote it, with
+   * the first step started, or null when the action was not ours to take.
+   */
+  private async claimAdmitted(admitted: AdmittedAction, clientRequestId: string): Promise<AdmittedAction | null> {
+    const { action, steps } = admitted;
+    const first = { position: steps[0].position, attempts: steps[0].attempts + 1, clientRequestId };
+    const entry = { entry: this.startEntry(action, steps[0], clientRequestId), onlyIf: STEP_STARTED };
+    const started = await this.auditLog.appendWith([entry], (insert) => this.repository.claimAndStart(action.id, this.owner, this.config.actionLeaseSeconds, first, insert));
+    if (!started) return null;
+    Object.assign(steps[0], { status: 'running', attempts: first.attempts, microsoftRequestId: clientRequestId });
+    return admitted;
   }
 
   /** Runs a step and turns what it answers or throws into an outcome to record. */

@@ -200,6 +200,26 @@ export class ActionsRepository {
     return (Array.isArray(rows[0]) ? rows[0] : rows).length > 0;
   }
 
+  /**
+   * The hot path's claim: takes a freshly admitted (queued) action and starts its first step in one
+   * statement, with the start's audit entry (`insert`, under STEP_STARTED). Answers whether it did.
+   */
+  async claimAndStart(id: string, owner: string, leaseSeconds: number, start: StepStart, insert: AuditInsert): Promise<boolean> {
+    const { params, p } = parameters(id, owner, leaseSeconds);
+    const [row]: Array<{ started: boolean }> = await this.dataSource.query(
+      `WITH claimed AS (
+         UPDATE actions SET status = 'running', lease_owner = $2, lease_until = now() + make_interval(secs => $3), updated_at = now()
+          WHERE id = $1 AND status = 'queued' RETURNING id),
+       started AS (
+         UPDATE action_steps SET status = 'running', attempts = ${p(start.attempts)}, started_at = now(), microsoft_request_id = ${p(start.clientRequestId)}
+          WHERE action_id = $1 AND position = ${p(start.position)} AND status = 'pending' AND EXISTS (SELECT 1 FROM claimed) RETURNING position),
+       audit AS (${insert(params)})
+       SELECT EXISTS (SELECT 1 FROM started) AS started`,
+      params,
+    );
+    return row.started;
+  }
+
   async renewLease(id: string, owner: string, leaseSeconds: number): Promise<boolean> {
     const rows = await this.dataSource.query(
       `UPDATE actions SET lease_until = now() + make_interval(secs => $3) WHERE id = $1 AND lease_owner = $2 AND status = 'running' RETURNING id`,

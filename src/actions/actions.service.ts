@@ -15,7 +15,7 @@ import { PolicyDto } from '../tenants/dto/policy.dto';
 import { TenantPoliciesService } from '../tenants/tenant-policies.service';
 import { TenantsService } from '../tenants/tenants.service';
 import { ActionCatalogue } from './action-catalogue';
-import { ActionExecutor, POLL_QUEUE } from './action-executor';
+import { ActionExecutor, AdmittedAction, POLL_QUEUE } from './action-executor';
 import { ActionHandler, ActionTarget, StepContext, StepDefinition, StepError } from './action-handler';
 import { toActionResponse } from './action-view';
 import { ActionEntity, ActionStepEntity, FINAL_STATUSES } from './action.entity';
@@ -101,7 +101,7 @@ export class ActionsService {
     const record = { id, tenantId: tenant.id, type: input.type, target: { requested: input.requested }, targetKey: input.requested.toLowerCase(), status: 'queued' as const, reason, ticket: ticket ?? null, dryRun: dryRun ?? false, params, requestedBy: context.actor, requestedById: context.actor.id };
     const [action, statuses, policy] = await Promise.all([
       this.auditLog.appendWith([{ entry: requested }], (insert) => this.repository.insertRequest(record, insert)),
-      handler.requiredCapabilities.length ? this.capabilities.statusesOf(tenant.id) : {},
+      this.capabilities.statusesOf(tenant.id),
       this.policies.policyOf(tenant.id),
     ]);
 
@@ -143,7 +143,12 @@ export class ActionsService {
       // (a process that dies in between leaves a queued action, which the recovery sweep resumes).
       await this.auditLog.appendWith([{ entry: accepted }], (insert) => this.repository.accept(undefined, action.id, steps, changes, insert));
       if (needsApproval) return this.answer(action.id, 202);
-      const [answer] = await Promise.all([this.startAndAnswer(action.id, input.waitSeconds), this.enqueueSafetyNet(undefined, action.id).catch((error) => this.logger.warn({ err: error, actionId: action.id }, 'safety-net job not queued; the recovery sweep covers the action'))]);
+      const admitted: AdmittedAction = {
+        action: Object.assign(action, changes),
+        steps: steps.map((name, position) => Object.assign(new ActionStepEntity(), { actionId: action.id, position, name, status: 'pending', attempts: 0, startedAt: null, finishedAt: null, microsoftRequestId: null, detail: null, error: null, state: null, nextPollAt: null })),
+        capabilities: Object.fromEntries(Object.entries(statuses).map(([name, s]) => [name, s.status])),
+      };
+      const [answer] = await Promise.all([this.startAndAnswer(action.id, input.waitSeconds, admitted), this.enqueueSafetyNet(undefined, action.id).catch((error) => this.logger.warn({ err: error, actionId: action.id }, 'safety-net job not queued; the recovery sweep covers the action'))]);
       return answer;
     }
     // A capped type queues its admissions (per tenant and type), so that counting and admitting are one step.
@@ -315,8 +320,8 @@ export class ActionsService {
   }
 
   /** The hot path: run now in this process; with Prefer: wait, answer with the final state if it comes in time. */
-  private async startAndAnswer(actionId: string, waitSeconds?: number): Promise<HttpResult> {
-    const running = this.executor.execute(actionId);
+  private async startAndAnswer(actionId: string, waitSeconds?: number, admitted?: AdmittedAction): Promise<HttpResult> {
+    const running = this.executor.execute(actionId, undefined, admitted);
     if (waitSeconds && waitSeconds > 0) {
       await Promise.race([running, new Promise((resolve) => setTimeout(resolve, waitSeconds * 1000).unref())]);
       // One read of the action answers both: 200 with the final state, else 202 with the current one.
