@@ -7,9 +7,11 @@ import { AuditLogRepository } from './audit-log.repository';
 const SEAL_BATCH = 500;
 /**
  * A pass starts this long after the wake-up that found the sealer idle, so that the entries of writers
- * committing at about the same time are sealed in one transaction rather than one pass each.
+ * committing at about the same time — and the several records of one action a few milliseconds apart —
+ * are sealed in one transaction rather than one pass each. Writers never wait for it; a reader waits
+ * at most this long more (entries are durable in audit_pending meanwhile).
  */
-const GATHER_MS = 3;
+const GATHER_MS = 20;
 /** Catches entries this process was not told about (another replica that died after committing). */
 const SWEEP_INTERVAL_MS = 2000;
 
