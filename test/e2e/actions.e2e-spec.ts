@@ -194,6 +194,15 @@ describe('response actions on users (against the simulator)', () => {
     expect(graphWrites(sim, before)).toHaveLength(1);
   });
 
+  it('verifies a revocation made in the same second as the one before (Graph keeps the time to the second)', async () => {
+    const first = await act(responder, contoso, CAROL, 'revoke-sessions', undefined, { Prefer: 'wait=10' }).expect(200);
+    const second = await act(responder, contoso, CAROL, 'revoke-sessions', undefined, { Prefer: 'wait=10' }).expect(200);
+    for (const res of [first, second]) {
+      expect(res.body.steps[0]).toMatchObject({ name: 'revoke-sessions', status: 'succeeded', detail: { verified: true } });
+      expect(res.body.status).toBe('succeeded');
+    }
+  });
+
   it('retries Graph throttling within the action', async () => {
     sim.faults.add({ host: 'graph', method: 'PATCH', pathPattern: `/v1.0/users/${ERIN}`, times: 1, status: 429, headers: { 'Retry-After': '1' }, body: { error: { code: 'TooManyRequests', message: 'Too many requests' } } });
     const res = await act(responder, contoso, ERIN, 'disable', undefined, { Prefer: 'wait=20' });

@@ -148,10 +148,11 @@ export class UserActions implements OnModuleInit {
       run: async (ctx) => {
         try {
           const before = await readValidFrom(ctx);
+          const requestedAt = Date.now();
           // 200 {value:true} or 204: both are success (reference §4, trap 15).
           await (await this.graph(ctx.tenantId)).post(`/users/${ctx.target.id}/revokeSignInSessions`, {}, { clientRequestId: ctx.clientRequestId });
           const after = await readValidFrom(ctx);
-          const verified = after !== undefined && (before === undefined || Date.parse(after) > Date.parse(before));
+          const verified = after !== undefined && (before === undefined || Date.parse(after) > Date.parse(before) || sameSecond(after, requestedAt));
           return {
             status: 'succeeded',
             summary: verified ? `sessions revoked (valid from ${after})` : 'Microsoft accepted the revocation but signInSessionsValidFromDateTime has not moved yet (it can take a few minutes)',
@@ -189,4 +190,13 @@ export class UserActions implements OnModuleInit {
       },
     };
   }
+}
+
+/**
+ * Graph keeps signInSessionsValidFromDateTime to the second, so a revocation in the same second as an
+ * earlier one (a step retried after a crash, two playbooks at once) leaves it where it was: the value
+ * is then the second of our request (within a second of clock difference), which is the effect asked for.
+ */
+function sameSecond(validFrom: string, requestedAt: number): boolean {
+  return Math.abs(Date.parse(validFrom) - Math.floor(requestedAt / 1000) * 1000) <= 1000;
 }
