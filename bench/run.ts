@@ -1,7 +1,8 @@
 /**
  * `npm run bench [-- <name>]`: runs the benchmarks and prints their results as JSON lines.
- * Each benchmark measures against a baseline in the same process, so results are ratios that hold
- * across machines. Record notable results in bench/RESULTS.md with the command that produced them.
+ * Each benchmark measures against a baseline in the same run (in its process, or in processes it
+ * starts), so results are ratios that hold across machines. Record notable results in
+ * bench/RESULTS.md with the command that produced them.
  */
 import { actionsBench } from './actions.bench';
 import { auditLogBench } from './audit-log.bench';
