@@ -7,11 +7,11 @@ import { AuditLogRepository } from './audit-log.repository';
 const SEAL_BATCH = 500;
 /**
  * A pass starts this long after the wake-up that found the sealer idle, so that the entries of writers
- * committing at about the same time — and the several records of one action a few milliseconds apart —
- * are sealed in one transaction rather than one pass each. Writers never wait for it; a reader waits
- * at most this long more (entries are durable in audit_pending meanwhile).
+ * committing at about the same time — and the several records of one action, milliseconds apart — are
+ * sealed in one transaction rather than one pass each. Writers never wait for it, and a reader cuts it
+ * short (entries are durable in audit_pending meanwhile).
  */
-const GATHER_MS = 20;
+const GATHER_MS = 50;
 /** Catches entries this process was not told about (another replica that died after committing). */
 const SWEEP_INTERVAL_MS = 2000;
 
@@ -27,6 +27,8 @@ export class AuditSealer implements OnApplicationBootstrap, OnModuleDestroy {
   /** Transactions that appended an entry and have not ended yet. */
   private readonly appenders = new WeakSet<QueryRunner>();
   private running?: Promise<void>;
+  /** The pass that is gathering entries: `now()` starts it at once. */
+  private gathering?: { now: () => void };
   private again = false;
   private closed = false;
   private sweep?: NodeJS.Timeout;
@@ -47,6 +49,7 @@ export class AuditSealer implements OnApplicationBootstrap, OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     this.closed = true;
     clearInterval(this.sweep);
+    this.gathering?.now();
     await this.running;
     // what committed since the last pass; any other replica, or this one on its next start, seals it otherwise
     await this.drain();
@@ -59,6 +62,7 @@ export class AuditSealer implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Seals everything committed so far; throws when the log cannot be written. */
   async flush(): Promise<void> {
+    this.gathering?.now();
     await this.running;
     while ((await this.repository.seal(SEAL_BATCH)) === SEAL_BATCH);
   }
@@ -70,8 +74,13 @@ export class AuditSealer implements OnApplicationBootstrap, OnModuleDestroy {
       this.again = true;
       return;
     }
-    this.running = new Promise((resolve) => setTimeout(resolve, GATHER_MS))
+    let start!: () => void;
+    const gathered = new Promise<void>((resolve) => (start = resolve));
+    const timer = setTimeout(start, GATHER_MS);
+    this.gathering = { now: () => (clearTimeout(timer), start()) };
+    this.running = gathered
       .then(() => {
+        this.gathering = undefined;
         this.again = false; // wake-ups until now are covered by this pass
         return this.drain();
       })
