@@ -4,7 +4,9 @@ import { request as httpsRequest } from 'node:https';
 import { RunningSimulator, startSimulator } from '../m365-simulator/src';
 import type { Scenario } from '../m365-simulator/src/types';
 import { EventsRetentionService } from '../../src/collection/events-retention.service';
-import { bearer, createKey, expectProblem, startTestApp, TestApp } from './support/test-app';
+import { collectionStatus, requestRuns, streamOf } from './support/collection-runs';
+import { closeSimSuite, registerTenant, simApp, simEnv } from './support/sim-tenant';
+import { allPages, bearer, createKey, expectProblem, startTestApp, TestApp } from './support/test-app';
 
 /**
  * Collection of the Office 365 Management Activity API against the simulator: a 3-day backlog over
@@ -72,16 +74,6 @@ function simPost(sim: RunningSimulator, path: string, body: unknown): Promise<nu
   });
 }
 
-async function waitFor<T>(read: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 45000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > until) throw new Error(`timed out; last value ${JSON.stringify(value).slice(0, 3000)}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
-
 describe('collection of Microsoft 365 audit logs (Management Activity API)', () => {
   let sim: RunningSimulator;
   let t: TestApp;
@@ -93,66 +85,31 @@ describe('collection of Microsoft 365 audit logs (Management Activity API)', () 
   beforeAll(async () => {
     const nowMs = Date.now();
     records = backlog(nowMs);
-    const app = (clientId: string) => ({ clientId, displayName: 'Cordon', clientSecrets: [SECRET], certificates: [], directoryRoles: [] });
     const scenario: Scenario = {
       tenants: [
-        { tenantId: TENANT, displayName: 'Collection Tenant', apps: [app(CLIENT)], auditRecords: records } as never,
-        { tenantId: OTHER_TENANT, displayName: 'Other Tenant', apps: [app(OTHER_CLIENT)], auditRecords: [{ Id: randomUUID(), RecordType: 1, Workload: 'Exchange', Operation: 'Other', CreationTime: utc(nowMs - 3 * HOUR), UserId: 'x@other.example' }] } as never,
+        { tenantId: TENANT, displayName: 'Collection Tenant', apps: [simApp(CLIENT, SECRET)], auditRecords: records } as never,
+        { tenantId: OTHER_TENANT, displayName: 'Other Tenant', apps: [simApp(OTHER_CLIENT, SECRET)], auditRecords: [{ Id: randomUUID(), RecordType: 1, Workload: 'Exchange', Operation: 'Other', CreationTime: utc(nowMs - 3 * HOUR), UserId: 'x@other.example' }] } as never,
       ],
       // Small pages so NextPageUri is followed; every 4th blob re-delivered an hour later; Audit.General disabled at start.
       manage: { pageSize: 3, duplicateBlobEvery: 4, duplicateDelayMs: HOUR, subscriptions: { [TENANT]: { 'Audit.General': 'disabled' } } },
     };
     sim = await startSimulator({ quiet: true, scenario });
     t = await startTestApp({
-      CORDON_MICROSOFT_ENDPOINTS: JSON.stringify(sim.baseUrls),
-      CORDON_MICROSOFT_CA_FILE: sim.caCertPath,
+      ...simEnv(sim),
       CORDON_MICROSOFT_MAX_RETRIES: '2',
       CORDON_COLLECTION_INTERVAL_MINUTES: '1440',
       CORDON_COLLECTION_CONCURRENCY: '3',
       CORDON_COLLECTION_MAX_BLOB_ATTEMPTS: '2',
     });
-    const register = async (tid: string, clientId: string) => {
-      const res = await t.http.post('/v1/tenants').set(bearer(t.adminKey)).send({ displayName: `T ${tid.slice(0, 8)}`, tenantId: tid, cloud: 'global', clientId, credential: { type: 'secret', secret: SECRET } });
-      expect(res.status).toBe(201);
-      return res.body.id as string;
-    };
+    const register = (tid: string, clientId: string) => registerTenant(t, `T ${tid.slice(0, 8)}`, { tenantId: tid, clientId, secret: SECRET });
     tenantId = await register(TENANT, CLIENT);
     otherTenantId = await register(OTHER_TENANT, OTHER_CLIENT);
   });
-  afterAll(async () => {
-    // Suites may share one PostgreSQL database: leave no enabled tenant for another suite's scheduler.
-    for (const id of [tenantId, otherTenantId]) if (id) await t.http.delete(`/v1/tenants/${id}`).set(bearer(t.adminKey));
-    await t?.close();
-    await sim?.stop();
-  });
+  afterAll(() => closeSimSuite(t, sim, [tenantId, otherTenantId]));
 
-  const status = async (id = tenantId) => (await t.http.get(`/v1/tenants/${id}/collection`).set(bearer(t.adminKey)).expect(200)).body;
-  const streamOf = (body: { sources: Array<Record<string, any>> }, stream: string) => body.sources.find((s) => s.stream === stream) as Record<string, any>;
-
-  /** Asks for a run of each stream and waits until a run started after the request has finished. */
-  async function runAndWait(streams: string[], id = tenantId): Promise<{ sources: Array<Record<string, any>> }> {
-    const asked = Date.now() - 5;
-    for (const s of streams) {
-      const res = await t.http.post(`/v1/tenants/${id}/collection/${s}/run`).set(bearer(t.adminKey));
-      expect(res.status).toBe(202);
-    }
-    return waitFor(() => status(id), (b) => streams.every((s) => {
-      const run = streamOf(b, s).lastRun;
-      // any run that finished after the request (a scheduled one may have got there first)
-      return run && run.finishedAt && Date.parse(run.finishedAt) >= asked;
-    }));
-  }
-
-  async function allEvents(query: string, limit = 200): Promise<any[]> {
-    const items: any[] = [];
-    let cursor: string | null = null;
-    do {
-      const res: { body: { items: any[]; nextCursor: string | null } } = await t.http.get(`/v1/events?${query}&limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`).set(bearer(t.adminKey)).expect(200);
-      items.push(...res.body.items);
-      cursor = res.body.nextCursor;
-    } while (cursor);
-    return items;
-  }
+  const status = (id = tenantId) => collectionStatus(t, id);
+  const runAndWait = (streams: string[], id = tenantId) => requestRuns(t, id, streams);
+  const allEvents = (query: string, limit = 200) => allPages<any>(t, `/v1/events?${query}`, limit);
 
   it('shows every content type per tenant before anything ran', async () => {
     const body = await status();

@@ -4,7 +4,9 @@ import { RunningSimulator, startSimulator } from '../m365-simulator/src';
 import type { Scenario } from '../m365-simulator/src/types';
 import { DataSource } from 'typeorm';
 import { CollectionService } from '../../src/collection/collection.service';
-import { bearer, expectProblem, startTestApp, TestApp } from './support/test-app';
+import { collectionStatus, requestRuns, streamOf } from './support/collection-runs';
+import { closeSimSuite, registerTenant, simApp, simEnv } from './support/sim-tenant';
+import { allPages, bearer, expectProblem, startTestApp, TestApp } from './support/test-app';
 
 /**
  * Entra sign-ins, directory audits and Identity Protection risk detections collected through Graph
@@ -55,16 +57,6 @@ function riskDetection(i: number, at: number): Record<string, unknown> {
   };
 }
 
-async function waitFor<T>(read: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 60000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > until) throw new Error(`timed out; last value ${JSON.stringify(value).slice(0, 3000)}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
-
 describe('collection of Entra sign-ins, directory audits and risk detections (Graph)', () => {
   let sim: RunningSimulator;
   let t: TestApp;
@@ -78,12 +70,11 @@ describe('collection of Entra sign-ins, directory audits and risk detections (Gr
     seeded.signIns = Array.from({ length: SIGN_INS }, (_, i) => signIn(i, now - 10 * MIN - i * 100_000));
     seeded.audits = Array.from({ length: AUDITS }, (_, i) => directoryAudit(i, now - 10 * MIN - i * 300_000));
     seeded.risks = Array.from({ length: RISKS }, (_, i) => riskDetection(i, now - 10 * MIN - i * 200_000));
-    const app = (clientId: string) => ({ clientId, displayName: 'Cordon', clientSecrets: [SECRET], certificates: [], directoryRoles: [] });
     const scenario: Scenario = {
       tenants: [
-        { tenantId: TENANT, displayName: 'Entra Telemetry', apps: [app(CLIENT)], signIns: seeded.signIns, directoryAudits: seeded.audits, riskDetections: seeded.risks } as never,
+        { tenantId: TENANT, displayName: 'Entra Telemetry', apps: [simApp(CLIENT, SECRET)], signIns: seeded.signIns, directoryAudits: seeded.audits, riskDetections: seeded.risks } as never,
         // Entra ID Free: no sign-in logs, no Identity Protection; directory audits still readable.
-        { tenantId: FREE_TENANT, displayName: 'Entra Free', apps: [app(FREE_CLIENT)], licences: { entraP1: false, entraP2: false }, signIns: [signIn(1, now - HOUR, FREE_TENANT)], directoryAudits: [directoryAudit(1, now - HOUR)] } as never,
+        { tenantId: FREE_TENANT, displayName: 'Entra Free', apps: [simApp(FREE_CLIENT, SECRET)], licences: { entraP1: false, entraP2: false }, signIns: [signIn(1, now - HOUR, FREE_TENANT)], directoryAudits: [directoryAudit(1, now - HOUR)] } as never,
       ],
       // Identity Protection's real limit (1/s per tenant, 429 without Retry-After); the others off
       // (throttling is injected as a fault where a test wants it).
@@ -91,51 +82,25 @@ describe('collection of Entra sign-ins, directory audits and risk detections (Gr
     } as Scenario;
     sim = await startSimulator({ quiet: true, scenario });
     t = await startTestApp({
-      CORDON_MICROSOFT_ENDPOINTS: JSON.stringify(sim.baseUrls),
-      CORDON_MICROSOFT_CA_FILE: sim.caCertPath,
+      ...simEnv(sim),
       CORDON_MICROSOFT_MAX_RETRIES: '2',
       CORDON_COLLECTION_INTERVAL_MINUTES: '1440',
       CORDON_ENTRA_OVERLAP_MINUTES: '30',
     });
     const register = async (tid: string, clientId: string, name: string) => {
-      const res = await t.http.post('/v1/tenants').set(bearer(t.adminKey)).send({ displayName: name, tenantId: tid, cloud: 'global', clientId, credential: { type: 'secret', secret: SECRET } });
-      expect(res.status).toBe(201);
-      const caps = await t.http.post(`/v1/tenants/${res.body.id}/capabilities/refresh`).set(bearer(t.adminKey));
+      const id = await registerTenant(t, name, { tenantId: tid, clientId, secret: SECRET });
+      const caps = await t.http.post(`/v1/tenants/${id}/capabilities/refresh`).set(bearer(t.adminKey));
       expect(caps.body.connection).toBe('connected');
-      return res.body.id as string;
+      return id;
     };
     tenantId = await register(TENANT, CLIENT, 'Entra Telemetry');
     freeTenantId = await register(FREE_TENANT, FREE_CLIENT, 'Entra Free');
   });
-  afterAll(async () => {
-    // Suites may share one PostgreSQL database: leave no enabled tenant for another suite's scheduler.
-    for (const id of [tenantId, freeTenantId]) if (id) await t.http.delete(`/v1/tenants/${id}`).set(bearer(t.adminKey));
-    await t?.close();
-    await sim?.stop();
-  });
+  afterAll(() => closeSimSuite(t, sim, [tenantId, freeTenantId]));
 
-  const status = async (id = tenantId) => (await t.http.get(`/v1/tenants/${id}/collection`).set(bearer(t.adminKey)).expect(200)).body;
-  const streamOf = (body: { sources: Array<Record<string, any>> }, stream: string) => body.sources.find((s) => s.stream === stream) as Record<string, any>;
-
-  async function runAndWait(streams: string[], id = tenantId): Promise<{ sources: Array<Record<string, any>> }> {
-    const asked = Date.now() - 5;
-    for (const s of streams) expect((await t.http.post(`/v1/tenants/${id}/collection/${s}/run`).set(bearer(t.adminKey))).status).toBe(202);
-    return waitFor(() => status(id), (b) => streams.every((s) => {
-      const run = streamOf(b, s).lastRun;
-      return run && run.finishedAt && Date.parse(run.finishedAt) >= asked;
-    }), 120000);
-  }
-
-  async function allEvents(query: string): Promise<any[]> {
-    const items: any[] = [];
-    let cursor: string | null = null;
-    do {
-      const res: { body: { items: any[]; nextCursor: string | null } } = await t.http.get(`/v1/events?${query}&limit=1000${cursor ? `&cursor=${cursor}` : ''}`).set(bearer(t.adminKey)).expect(200);
-      items.push(...res.body.items);
-      cursor = res.body.nextCursor;
-    } while (cursor);
-    return items;
-  }
+  const status = (id = tenantId) => collectionStatus(t, id);
+  const runAndWait = (streams: string[], id = tenantId) => requestRuns(t, id, streams, 120000);
+  const allEvents = (query: string) => allPages<any>(t, `/v1/events?${query}`, 1000);
 
   const idsOf = (records: Array<Record<string, unknown>>) => new Set(records.map((r) => String(r.id).toLowerCase()));
 

@@ -4,7 +4,9 @@ import { DataSource } from 'typeorm';
 import { SecurityRetentionService } from '../../src/integrations/graph-security/security-retention.service';
 import { RunningSimulator, startSimulator } from '../m365-simulator/src';
 import type { RawRecord, Scenario } from '../m365-simulator/src/types';
-import { bearer, createKey, expectProblem, startTestApp, TestApp } from './support/test-app';
+import { collectionStatus, requestOwnRun, streamOf } from './support/collection-runs';
+import { closeSimSuite, registerTenant, simApp, simEnv, UNTHROTTLED_GRAPH } from './support/sim-tenant';
+import { allPages, bearer, createKey, expectProblem, startTestApp, TestApp, waitFor } from './support/test-app';
 
 /**
  * Collection of Defender XDR alerts and incidents through Graph against the simulator: every service
@@ -89,16 +91,6 @@ function incident(nowMs: number, id: string, i: number, extra: RawRecord = {}): 
   };
 }
 
-async function waitFor<T>(read: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 45000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > until) throw new Error(`timed out; last value ${JSON.stringify(value).slice(0, 3000)}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
-
 describe('collection of Defender XDR alerts and incidents (Graph security)', () => {
   let sim: RunningSimulator;
   let t: TestApp;
@@ -119,70 +111,31 @@ describe('collection of Defender XDR alerts and incidents (Graph security)', () 
       // The docs' first sample spells members in PascalCase; the API uses camelCase (reference §3.2).
       incident(nowMs, BIG_INCIDENT, 3, { severity: 'High', status: 'InProgress' }),
     ];
-    const app = (clientId: string) => ({ clientId, displayName: 'Cordon', clientSecrets: [SECRET], certificates: [], directoryRoles: [] });
     const scenario: Scenario = {
       tenants: [
-        { tenantId: TENANT, displayName: 'Security Tenant', apps: [app(CLIENT)], alerts, incidents } as never,
-        { tenantId: OTHER_TENANT, displayName: 'Other Security Tenant', apps: [app(OTHER_CLIENT)], alerts: [{ ...alert(nowMs), tenantId: OTHER_TENANT }] } as never,
+        { tenantId: TENANT, displayName: 'Security Tenant', apps: [simApp(CLIENT, SECRET)], alerts, incidents } as never,
+        { tenantId: OTHER_TENANT, displayName: 'Other Security Tenant', apps: [simApp(OTHER_CLIENT, SECRET)], alerts: [{ ...alert(nowMs), tenantId: OTHER_TENANT }] } as never,
       ],
-      graph: { throttling: { identityProtectionPerSecond: 0, reportsPer10Seconds: 0, securityPerMinute: 0 } } as never,
+      graph: UNTHROTTLED_GRAPH,
     };
     sim = await startSimulator({ quiet: true, scenario });
     t = await startTestApp({
-      CORDON_MICROSOFT_ENDPOINTS: JSON.stringify(sim.baseUrls),
-      CORDON_MICROSOFT_CA_FILE: sim.caCertPath,
+      ...simEnv(sim),
       CORDON_MICROSOFT_MAX_RETRIES: '2',
       CORDON_COLLECTION_INTERVAL_MINUTES: '1440',
       CORDON_GRAPH_SECURITY_ALERTS_PAGE_SIZE: String(ALERTS_PAGE),
       CORDON_GRAPH_SECURITY_INCIDENTS_PAGE_SIZE: String(INCIDENTS_PAGE),
       CORDON_GRAPH_SECURITY_OVERLAP_MINUTES: '10',
     });
-    const register = async (tid: string, clientId: string) => {
-      const res = await t.http.post('/v1/tenants').set(bearer(t.adminKey)).send({ displayName: `S ${tid.slice(0, 8)}`, tenantId: tid, cloud: 'global', clientId, credential: { type: 'secret', secret: SECRET } });
-      expect(res.status).toBe(201);
-      return res.body.id as string;
-    };
+    const register = (tid: string, clientId: string) => registerTenant(t, `S ${tid.slice(0, 8)}`, { tenantId: tid, clientId, secret: SECRET });
     tenantId = await register(TENANT, CLIENT);
     otherTenantId = await register(OTHER_TENANT, OTHER_CLIENT);
   });
-  afterAll(async () => {
-    // Suites may share one PostgreSQL database: leave no enabled tenant for another suite's scheduler.
-    for (const id of [tenantId, otherTenantId]) if (id) await t.http.delete(`/v1/tenants/${id}`).set(bearer(t.adminKey));
-    await t?.close();
-    await sim?.stop();
-  });
+  afterAll(() => closeSimSuite(t, sim, [tenantId, otherTenantId]));
 
-  const status = async (id = tenantId) => (await t.http.get(`/v1/tenants/${id}/collection`).set(bearer(t.adminKey)).expect(200)).body;
-  const streamOf = (body: { sources: Array<Record<string, any>> }, stream: string) => body.sources.find((s) => s.stream === stream) as Record<string, any>;
-
-  /** Asks for a run and waits for a run that started after the request to finish (asks again if a scheduled run held the lease). */
-  async function runAndWait(stream: string, id = tenantId): Promise<Record<string, any>> {
-    for (let attempt = 0; attempt < 4; attempt++) {
-      const asked = Date.now() - 5;
-      expect((await t.http.post(`/v1/tenants/${id}/collection/${stream}/run`).set(bearer(t.adminKey))).status).toBe(202);
-      try {
-        const body = await waitFor(() => status(id), (b) => {
-          const run = streamOf(b, stream).lastRun;
-          return run && run.finishedAt && Date.parse(run.startedAt) >= asked;
-        }, 20000);
-        return streamOf(body, stream);
-      } catch (error) {
-        if (attempt === 3) throw error;
-      }
-    }
-    throw new Error('unreachable');
-  }
-
-  async function all(path: string, query: string, key = t.adminKey, limit = 200): Promise<any[]> {
-    const items: any[] = [];
-    let cursor: string | null = null;
-    do {
-      const res: { body: { items: any[]; nextCursor: string | null } } = await t.http.get(`${path}?${query}&limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`).set(bearer(key)).expect(200);
-      items.push(...res.body.items);
-      cursor = res.body.nextCursor;
-    } while (cursor);
-    return items;
-  }
+  const status = (id = tenantId) => collectionStatus(t, id);
+  const runAndWait = (stream: string, id = tenantId) => requestOwnRun(t, id, stream);
+  const all = (path: string, query: string, key = t.adminKey, limit = 200) => allPages<any>(t, `${path}?${query}`, limit, key);
   const journalSince = () => sim.journal.list({}).at(-1)?.seq ?? 0;
 
   it('shows the alerts and incidents streams per tenant', async () => {

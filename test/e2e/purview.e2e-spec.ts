@@ -7,7 +7,7 @@ import { DataSource } from 'typeorm';
 import { generateApiKey } from '../../src/auth/api-key-secret';
 import { RunningSimulator, startSimulator } from '../m365-simulator/src';
 import type { Scenario } from '../m365-simulator/src/types';
-import { bearer, createKey, expectProblem, startTestApp, TestApp } from './support/test-app';
+import { bearer, createKey, expectProblem, startTestApp, TestApp, waitFor as waitUntil } from './support/test-app';
 
 /**
  * Purview audit search through Graph's asynchronous audit query: validation, the lifecycle (queued →
@@ -39,15 +39,8 @@ function auditRecords(now: number): Rec[] {
 
 const creationMs = (r: Rec) => Date.parse(`${r.CreationTime}Z`);
 
-async function waitFor<T>(read: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 60000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > until) throw new Error(`timed out; last value ${JSON.stringify(value).slice(0, 3000)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** These runs take longer than most: a minute. */
+const waitFor = <T,>(read: () => Promise<T>, done: (v: T) => boolean) => waitUntil(read, done, 60000);
 
 describe('Purview audit search', () => {
   let sim: RunningSimulator;

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { RunningSimulator, startSimulator } from '../m365-simulator/src';
 import type { Scenario } from '../m365-simulator/src/types';
-import { bearer, createKey, expectProblem, startTestApp, TestApp } from './support/test-app';
+import { bearer, createKey, expectProblem, startTestApp, TestApp, waitFor as waitUntil } from './support/test-app';
 
 /**
  * Secure Score as a configuration audit: the daily snapshot collected through the collection engine,
@@ -33,15 +33,8 @@ function profile(id: string, maxScore: number, states: Array<[string, string]>, 
   };
 }
 
-async function waitFor<T>(read: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 60000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > until) throw new Error(`timed out; last value ${JSON.stringify(value).slice(0, 3000)}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
+/** These runs take longer than most: a minute. */
+const waitFor = <T,>(read: () => Promise<T>, done: (v: T) => boolean) => waitUntil(read, done, 60000);
 
 describe('Secure Score snapshots and their diff', () => {
   let sim: RunningSimulator;

@@ -6,7 +6,9 @@ import { verifySignature } from '../../src/webhooks/webhook-signature';
 import { WebhooksService } from '../../src/webhooks/webhooks.service';
 import { RunningSimulator, startSimulator } from '../m365-simulator/src';
 import type { RawRecord, Scenario } from '../m365-simulator/src/types';
-import { bearer, createKey, expectProblem, startTestApp, TestApp } from './support/test-app';
+import { requestOwnRun } from './support/collection-runs';
+import { closeSimSuite, registerTenant, simApp, simEnv, UNTHROTTLED_GRAPH } from './support/sim-tenant';
+import { allPages, bearer, createKey, expectProblem, startTestApp, TestApp, waitFor } from './support/test-app';
 
 /**
  * The per-tenant outbound webhook against a local receiver: configuration (validated, audited, secret
@@ -71,16 +73,6 @@ function alert(nowMs: number, n: number, severity: string, extra: RawRecord = {}
   };
 }
 
-async function waitFor<T>(read: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 45000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > until) throw new Error(`timed out; last value ${JSON.stringify(value).slice(0, 3000)}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
-
 describe('outbound webhook for new and changed alerts and incidents', () => {
   let sim: RunningSimulator;
   let t: TestApp;
@@ -108,14 +100,13 @@ describe('outbound webhook for new and changed alerts and incidents', () => {
   beforeAll(async () => {
     receiverUrl = await receiver.start();
     const scenario: Scenario = {
-      tenants: [{ tenantId: TENANT, displayName: 'Webhook Tenant', apps: [{ clientId: CLIENT, displayName: 'Cordon', clientSecrets: [APP_SECRET], certificates: [], directoryRoles: [] }], alerts, incidents } as never],
-      graph: { throttling: { identityProtectionPerSecond: 0, reportsPer10Seconds: 0, securityPerMinute: 0 } } as never,
+      tenants: [{ tenantId: TENANT, displayName: 'Webhook Tenant', apps: [simApp(CLIENT, APP_SECRET)], alerts, incidents } as never],
+      graph: UNTHROTTLED_GRAPH,
     };
     sim = await startSimulator({ quiet: true, scenario });
     t = await startTestApp(
       {
-        CORDON_MICROSOFT_ENDPOINTS: JSON.stringify(sim.baseUrls),
-        CORDON_MICROSOFT_CA_FILE: sim.caCertPath,
+        ...simEnv(sim),
         CORDON_COLLECTION_INTERVAL_MINUTES: '1440',
         CORDON_WEBHOOK_RETRY_DELAY_S: '1',
         CORDON_WEBHOOK_MAX_ATTEMPTS: '3',
@@ -124,37 +115,16 @@ describe('outbound webhook for new and changed alerts and incidents', () => {
       [],
       { logLines },
     );
-    const res = await t.http.post('/v1/tenants').set(bearer(t.adminKey)).send({ displayName: 'Webhook Tenant', tenantId: TENANT, cloud: 'global', clientId: CLIENT, credential: { type: 'secret', secret: APP_SECRET } });
-    expect(res.status).toBe(201);
-    tenantId = res.body.id;
+    tenantId = await registerTenant(t, 'Webhook Tenant', { tenantId: TENANT, clientId: CLIENT, secret: APP_SECRET });
   });
   afterAll(async () => {
-    if (tenantId) await t.http.delete(`/v1/tenants/${tenantId}`).set(bearer(t.adminKey));
-    await t?.close();
-    await sim?.stop();
+    await closeSimSuite(t, sim, [tenantId]);
     await receiver.stop();
   });
 
   const hook = () => `/v1/tenants/${tenantId}/webhook`;
   const deliveries = async (query = '') => (await t.http.get(`${hook()}/deliveries?limit=1000${query}`).set(bearer(t.adminKey)).expect(200)).body.items as any[];
-  const status = async () => (await t.http.get(`/v1/tenants/${tenantId}/collection`).set(bearer(t.adminKey)).expect(200)).body.sources as any[];
-
-  async function runAndWait(stream: string): Promise<void> {
-    for (let attempt = 0; attempt < 4; attempt++) {
-      const asked = Date.now() - 5;
-      expect((await t.http.post(`/v1/tenants/${tenantId}/collection/${stream}/run`).set(bearer(t.adminKey))).status).toBe(202);
-      try {
-        const sources = await waitFor(status, (s) => {
-          const run = s.find((x) => x.stream === stream)?.lastRun;
-          return run && run.finishedAt && Date.parse(run.startedAt) >= asked;
-        }, 20000);
-        expect(sources.find((x) => x.stream === stream).lastRun.status).toBe('succeeded');
-        return;
-      } catch (error) {
-        if (attempt === 3) throw error;
-      }
-    }
-  }
+  const runAndWait = (stream: string) => requestOwnRun(t, tenantId, stream, (s) => expect(s.lastRun.status).toBe('succeeded'));
 
   it('validates the webhook and keeps it to admins of the tenant', async () => {
     expectProblem(await t.http.get(hook()).set(bearer(t.adminKey)), 404, 'not-found');
@@ -264,13 +234,7 @@ describe('outbound webhook for new and changed alerts and incidents', () => {
 
   it('pages the delivery log and shows it to analysts, not auditors', async () => {
     const all = await deliveries();
-    const paged: any[] = [];
-    let cursor: string | null = null;
-    do {
-      const res: { body: { items: any[]; nextCursor: string | null } } = await t.http.get(`${hook()}/deliveries?limit=2${cursor ? `&cursor=${cursor}` : ''}`).set(bearer(t.adminKey)).expect(200);
-      paged.push(...res.body.items);
-      cursor = res.body.nextCursor;
-    } while (cursor);
+    const paged = await allPages<any>(t, `${hook()}/deliveries`, 2);
     expect(paged.map((d) => d.id)).toEqual(all.map((d) => d.id));
     expect(all.length).toBe(sent.size + 2);
     const auditor = await createKey(t, ['auditor']);

@@ -57,9 +57,14 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+/** What a helper needs to call the API as an admin: a `TestApp`, or another process's agent and key. */
+export type AdminCaller = Pick<TestApp, 'http' | 'adminKey'>;
+
 /**
  * The real application (same factory as `main.ts`) on the suite's database: PostgreSQL when the
- * global setup made one, else an embedded PGlite in a temporary directory.
+ * global setup made one, else an embedded PGlite in a temporary directory. Its `adminKey` is the
+ * `CORDON_BOOTSTRAP_ADMIN_KEY` of `env` when given (suites that restart the service keep one key),
+ * else a fresh one.
  */
 export async function startTestApp(
   env: Record<string, string> = {},
@@ -67,7 +72,7 @@ export async function startTestApp(
   options: { logLines?: string[] } = {},
 ): Promise<TestApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'cordon-e2e-'));
-  const adminKey = generateApiKey();
+  const adminKey = env.CORDON_BOOTSTRAP_ADMIN_KEY ?? generateApiKey();
   const config = loadConfig({
     DATABASE_URL: process.env.DATABASE_URL,
     CORDON_DATA_DIR: dataDir,
@@ -116,4 +121,28 @@ export function expectProblem(res: { status: number; headers: Record<string, str
   expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
   expect(res.body).toMatchObject({ type: `/problems/${slug}`, status, title: expect.any(String), instance: expect.any(String) });
   expect(res.headers['x-request-id']).toEqual(res.body.requestId);
+}
+
+/** Reads until `done` holds, every 150 ms; past `timeoutMs` it fails with the last value read. */
+export async function waitFor<T>(read: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 45000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > until) throw new Error(`timed out; last value ${JSON.stringify(value).slice(0, 3000)}`);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
+/** Every item of a keyset-paged list (`url` may carry a query), following `nextCursor` to the end. */
+export async function allPages<T>(t: AdminCaller, url: string, limit: number, key = t.adminKey): Promise<T[]> {
+  const items: T[] = [];
+  const first = `${url}${url.includes('?') ? '&' : '?'}limit=${limit}`;
+  let cursor: string | null = null;
+  do {
+    const res: { body: { items: T[]; nextCursor: string | null } } = await t.http.get(`${first}${cursor ? `&cursor=${cursor}` : ''}`).set(bearer(key)).expect(200);
+    items.push(...res.body.items);
+    cursor = res.body.nextCursor;
+  } while (cursor);
+  return items;
 }
