@@ -10,7 +10,7 @@ import { TenantCapabilitiesService } from '../tenants/tenant-capabilities.servic
 import { JobsService } from '../jobs/jobs.service';
 import { ActionTarget, StepContext, StepDefinition, StepError, StepInProgress } from './action-handler';
 import { ActionCatalogue } from './action-catalogue';
-import { ActionEntity, ActionStepEntity, FINAL_STATUSES } from './action.entity';
+import { ActionEntity, ActionStepEntity } from './action.entity';
 import { ACTION_FINISHED, ActionFinal, ActionsRepository, STEP_STARTED, StepFinish } from './actions.repository';
 
 const SYSTEM = { type: 'system' as const, id: 'actions-engine', name: 'actions engine' };
@@ -111,13 +111,9 @@ export class ActionExecutor {
     try {
       const todo = steps.filter((s) => s.status !== 'succeeded' && s.status !== 'skipped' && s.status !== 'failed');
       if (todo.length === 0) {
-        await this.repository.transaction(async (manager) => {
-          const current = await this.repository.lock(manager, action.id);
-          if (!current || FINAL_STATUSES.includes(current.status) || current.leaseOwner !== this.owner) return;
-          const final = this.finalOf(action, await this.repository.steps(action.id, manager));
-          await this.repository.update(manager, action.id, { ...final, completedAt: new Date(), leaseOwner: null, leaseUntil: null });
-          await this.auditLog.append(manager, this.finalEntry(action, final));
-        });
+        // every outcome is recorded (a runner died before the final state): finish from the steps read
+        const final = this.finalOf(action, steps);
+        await this.auditLog.appendWith([{ entry: this.finalEntry(action, final), onlyIf: ACTION_FINISHED }], (insert) => this.repository.recordFinish(action.id, this.owner, null, final, insert));
         return;
       }
       const contextOf = (step: ActionStepEntity, clientRequestId: string): StepContext => ({

@@ -98,15 +98,13 @@ export class ActionsRepository {
    * seen), not taken over after a lapsed lease — with their audit entries (`insert`, the start's under
    * STEP_STARTED). Answers whether the next step was started.
    */
-  async recordBoundary(actionId: string, owner: string, finished: StepFinish | null, start: StepStart | null, insert: AuditInsert): Promise<boolean> {
+  async recordBoundary(actionId: string, owner: string, finished: StepFinish | null, start: StepStart, insert: AuditInsert): Promise<boolean> {
     const { params, p } = parameters(actionId, owner);
     const parts = [`ours AS (SELECT id FROM actions WHERE id = $1 AND status = 'running' AND lease_owner = $2 FOR SHARE)`];
     if (finished) parts.push(`done AS (${finishSql(p, finished)})`);
     parts.push(
-      start
-        ? `started AS (UPDATE action_steps SET status = 'running', attempts = ${p(start.attempts)}, started_at = now(), microsoft_request_id = ${p(start.clientRequestId)}
-             WHERE action_id = $1 AND position = ${p(start.position)} AND EXISTS (SELECT 1 FROM ours) RETURNING position)`
-        : `started AS (SELECT position FROM action_steps WHERE false)`,
+      `started AS (UPDATE action_steps SET status = 'running', attempts = ${p(start.attempts)}, started_at = now(), microsoft_request_id = ${p(start.clientRequestId)}
+         WHERE action_id = $1 AND position = ${p(start.position)} AND EXISTS (SELECT 1 FROM ours) RETURNING position)`,
     );
     parts.push(`audit AS (${insert(params)})`);
     const [row]: Array<{ started: boolean }> = await this.dataSource.query(`WITH ${parts.join(',\n')} SELECT EXISTS (SELECT 1 FROM started) AS started`, params);
