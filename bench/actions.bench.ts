@@ -12,6 +12,7 @@ import type { SimUser } from '../test/m365-simulator/src/types';
 import { ownCpuMs, PhaseTotals, userId, type JournalCall, type LoadParams, type LoadResult, type PhaseMark, type Side } from './actions-load';
 import { percentile, startBenchApp } from './bench-app';
 import { expectOk, send } from './bench-http';
+import { type SimInfo, startSimulatorProcess, stopProcess } from './sim-process';
 
 const ROOT = join(__dirname, '..');
 /** Generated target users: Cordon's and the baseline's are disjoint, so both see the same starting state. */
@@ -48,39 +49,6 @@ function writeScenario(dir: string, users: number): string {
   const path = join(dir, 'scenario.json');
   writeFileSync(path, JSON.stringify(scenario));
   return path;
-}
-
-interface SimInfo {
-  baseUrls: Record<string, string>;
-  caCertPath: string;
-  tenants: SimTenantInfo[];
-}
-
-/** The simulator in its own process; its first stdout line is its JSON info. */
-async function startSimulatorProcess(scenario: string, dir: string): Promise<{ info: SimInfo; child: ChildProcess }> {
-  const child = spawn(join(ROOT, 'node_modules/.bin/tsx'), ['test/m365-simulator/src/cli.ts', '--port', '0', '--scenario', scenario, '--data-dir', dir, '--quiet'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-  try {
-    const info = await new Promise<SimInfo>((resolve, reject) => {
-      let out = '';
-      child.stdout!.on('data', (d) => {
-        out += d;
-        const nl = out.indexOf('\n');
-        if (nl >= 0) resolve(JSON.parse(out.slice(0, nl)) as SimInfo);
-      });
-      child.on('exit', (code) => reject(new Error(`simulator exited with ${code}`)));
-    });
-    return { info, child };
-  } catch (e) {
-    child.kill('SIGTERM');
-    throw e;
-  }
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
 }
 
 /** The load generator (actions-load.ts) in its own process: answers its phase marks, parses its result. */
@@ -289,10 +257,10 @@ export async function actionsBench(): Promise<Record<string, unknown>> {
       loadAverage: result.loadAverage,
     };
   } finally {
-    if (loadChild) await stop(loadChild);
+    if (loadChild) await stopProcess(loadChild);
     http.destroy();
     await close();
-    if (simChild) await stop(simChild);
+    if (simChild) await stopProcess(simChild);
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -10,6 +9,7 @@ import { DataSource } from 'typeorm';
 import { CollectionRunnerService } from '../src/collection/collection-runner.service';
 import { MANAGEMENT_ACTIVITY_SOURCE } from '../src/integrations/management-activity/management-activity.collector';
 import { startBenchApp } from './bench-app';
+import { startSimulatorProcess } from './sim-process';
 
 /**
  * `npm run bench -- ingest`: the simulator (its own process, so Cordon's RSS is Cordon's) generates
@@ -24,30 +24,11 @@ const RECORDS = Number(process.env.BENCH_INGEST_RECORDS ?? 1_000_000);
 const CONTENT_TYPES = ['Audit.AzureActiveDirectory', 'Audit.Exchange', 'Audit.SharePoint', 'Audit.General', 'DLP.All'];
 const BASELINE_COLUMNS = 'tenant_id, source, stream, record_id, occurred_at, workload, record_type, operation, result_status, user_id, user_type, client_ip, object_id, raw';
 
-interface SimInfo {
-  baseUrls: Record<string, string>;
-  caCertPath: string;
-  tenants: Array<{ tenantId: string; clientId: string; clientSecret: string }>;
-}
-
-async function startSimulatorProcess(dir: string): Promise<{ info: SimInfo; child: ChildProcess }> {
+/** The simulator with the generated audit log, budgets out of the way: this measures ingest, not Microsoft's throttling (tested in e2e). */
+function startIngestSimulator(dir: string) {
   const scenario = join(dir, 'scenario.json');
-  // Budgets out of the way: this measures ingest, not Microsoft's throttling (tested in e2e).
   writeFileSync(scenario, JSON.stringify({ tenants: [{ tenantId: randomUUID(), displayName: 'Bench' }], manage: { throttlePerMinute: 1e9, throttleSharedPerMinute: 1e9, pageSize: 200 } }));
-  const child = spawn(join(__dirname, '../node_modules/.bin/tsx'), ['test/m365-simulator/src/cli.ts', '--port', '0', '--scenario', scenario, '--generate-audit', String(RECORDS), '--seed', '7', '--data-dir', dir, '--quiet'], {
-    cwd: join(__dirname, '..'),
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const info = await new Promise<SimInfo>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const nl = out.indexOf('\n');
-      if (nl >= 0) resolve(JSON.parse(out.slice(0, nl)) as SimInfo);
-    });
-    child.on('exit', (code) => reject(new Error(`simulator exited with ${code}`)));
-  });
-  return { info, child };
+  return startSimulatorProcess(scenario, dir, ['--generate-audit', String(RECORDS), '--seed', '7']);
 }
 
 /**
@@ -80,7 +61,7 @@ const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
 export async function ingestBench(): Promise<Record<string, unknown>> {
   if (!process.env.DATABASE_URL) throw new Error('the ingest benchmark measures PostgreSQL against a COPY baseline: set DATABASE_URL');
   const dir = mkdtempSync(join(tmpdir(), 'cordon-ingest-'));
-  const { info, child } = await startSimulatorProcess(dir);
+  const { info, child } = await startIngestSimulator(dir);
   const bench = await startBenchApp({ CORDON_MICROSOFT_ENDPOINTS: JSON.stringify(info.baseUrls), CORDON_MICROSOFT_CA_FILE: info.caCertPath, CORDON_COLLECTION_INTERVAL_MINUTES: '1440', ...(process.env.CORDON_COLLECTION_CONCURRENCY ? { CORDON_COLLECTION_CONCURRENCY: process.env.CORDON_COLLECTION_CONCURRENCY } : {}) });
   try {
     const tenant = info.tenants[0];
