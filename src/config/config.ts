@@ -10,6 +10,8 @@ export interface AppConfig {
   /** PostgreSQL connection string; undefined ⇒ embedded PGlite under `dataDir`. */
   databaseUrl?: string;
   databasePoolMax: number;
+  /** Name the statements run over and over, so PostgreSQL parses and plans each once per connection. */
+  databasePreparedStatements: boolean;
   dataDir: string;
   /** Run job workers in this process. */
   workers: boolean;
@@ -210,6 +212,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     host: value('HOST') ?? '0.0.0.0',
     databaseUrl: url('DATABASE_URL', ['postgres:', 'postgresql:']),
     databasePoolMax: integer('CORDON_DATABASE_POOL_MAX', 10, 1, 1000),
+    databasePreparedStatements: boolean('CORDON_DATABASE_PREPARED_STATEMENTS', true),
     dataDir: resolve(value('CORDON_DATA_DIR') ?? './data'),
     workers: boolean('CORDON_WORKERS', true),
     logLevel: logLevel as AppConfig['logLevel'],

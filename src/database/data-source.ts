@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import type { AppConfig } from '../config/config';
 import { pgliteDriver } from './pglite';
+import { StatementNames, preparingClient } from './prepared-statements';
 
 export type DatabaseKind = 'postgres' | 'pglite';
 
@@ -13,7 +14,9 @@ export function databaseKind(config: Pick<AppConfig, 'databaseUrl'>): DatabaseKi
  * TypeORM options for either database. The schema comes only from `migrations/` (synchronize is
  * off everywhere); entities are registered by the feature modules through `autoLoadEntities`.
  */
-export function dataSourceOptions(config: Pick<AppConfig, 'databaseUrl' | 'dataDir' | 'databasePoolMax'>): DataSourceOptions {
+type DatabaseSettings = Pick<AppConfig, 'databaseUrl' | 'dataDir' | 'databasePoolMax'> & Partial<Pick<AppConfig, 'databasePreparedStatements'>>;
+
+export function dataSourceOptions(config: DatabaseSettings): DataSourceOptions {
   const common = {
     type: 'postgres' as const,
     synchronize: false,
@@ -24,11 +27,12 @@ export function dataSourceOptions(config: Pick<AppConfig, 'databaseUrl' | 'dataD
     logging: false,
   };
   if (config.databaseUrl) {
-    return { ...common, url: config.databaseUrl, extra: { max: config.databasePoolMax, application_name: 'cordon' } };
+    const prepared = config.databasePreparedStatements === false ? {} : { Client: preparingClient(new StatementNames()) };
+    return { ...common, url: config.databaseUrl, extra: { max: config.databasePoolMax, application_name: 'cordon', ...prepared } };
   }
   return { ...common, driver: pgliteDriver(join(config.dataDir, 'pglite')) };
 }
 
-export function createDataSource(config: Pick<AppConfig, 'databaseUrl' | 'dataDir' | 'databasePoolMax'>, entities: DataSourceOptions['entities'] = []) {
+export function createDataSource(config: DatabaseSettings, entities: DataSourceOptions['entities'] = []) {
   return new DataSource({ ...dataSourceOptions(config), entities } as DataSourceOptions);
 }
