@@ -1,4 +1,3 @@
-import { GraphError } from '@microsoft/microsoft-graph-client';
 import { CapturingLogger } from '../../test/support/capturing-logger';
 import { startSimulator, type RunningSimulator } from '../../test/m365-simulator/src';
 import { Clouds } from './clouds';
@@ -107,11 +106,21 @@ describe('GraphClientFactory', () => {
     expect(logger.lines.at(-1)).toContain(error.host);
   });
 
-  it('keeps the raw SDK client off foreign hosts too', async () => {
+  it('refuses an absolute URL off the tenant cloud’s Graph before any request', async () => {
     const from = since();
-    const error = await failure(graph.client.api(`${sim.baseUrls.defender}/v1.0/users`).get(), GraphError);
-    expect(error.message).toMatch(/refused to send a request to localhost:\d+/);
+    const error = await failure(graph.get(`${sim.baseUrls.defender}/v1.0/users`), ForeignHostError);
+    expect(error.host).toBe(new URL(sim.baseUrls.defender).host);
     expect(apiRequests(from)).toHaveLength(0);
+  });
+
+  it('keeps one client-request-id across the retries of a call when the caller gives one', async () => {
+    sim.faults.add({ host: 'graph', pathPattern: '/v1.0/users/*', status: 503, headers: { 'Retry-After': '0' }, body: { error: { code: 'serviceNotAvailable', message: 'Try later.' } } });
+    const from = since();
+    await graph.get('/users/alice@contoso.example', { clientRequestId: '5f0c2a4e-0000-4000-8000-000000000001' });
+    expect(graphRequests(from).map((e) => [e.status, e.headers['client-request-id'], e.headers['retry-attempt']])).toEqual([
+      [503, '5f0c2a4e-0000-4000-8000-000000000001', undefined],
+      [200, '5f0c2a4e-0000-4000-8000-000000000001', '1'],
+    ]);
   });
 
   it('maps Graph errors, keeping code and innerError request-id (§6.1)', async () => {
@@ -134,7 +143,7 @@ describe('GraphClientFactory', () => {
     expect(sim.journal.list({ since: from, host: 'login', method: 'POST' })).toHaveLength(1);
   });
 
-  it('lets the RetryHandler retry a 429 with Retry-After, then reports throttling when it gives up', async () => {
+  it('retries a 429 after Retry-After, then reports throttling when it gives up', async () => {
     sim.faults.add({ host: 'graph', pathPattern: '/v1.0/users/*', status: 429, headers: { 'Retry-After': '0' }, body: { error: { code: 'TooManyRequests', message: 'Please retry again later.' } } });
     let from = since();
     await graph.get('/users/alice@contoso.example');
@@ -158,12 +167,12 @@ describe('GraphClientFactory', () => {
     expect(graphRequests(from)).toHaveLength(1);
   });
 
-  it('retries a GET after a dropped connection (the RetryHandler does not; trap 23)', async () => {
+  it('retries a GET after a dropped connection (the SDK\'s RetryHandler did not; trap 23)', async () => {
     sim.faults.add({ host: 'graph', pathPattern: '/v1.0/users/*', drop: true });
     const from = since();
     const user = await graph.get<User>('/users/alice@contoso.example');
     expect(user.userPrincipalName).toBe('alice@contoso.example');
-    expect(sleeps).toEqual([500]);
+    expect(sleeps).toEqual([1000]); // GRAPH_BACKOFF, without jitter here
     expect(graphRequests(from).map((e) => e.fault ?? e.status)).toEqual(['drop', 200]);
   });
 

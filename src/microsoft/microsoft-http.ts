@@ -11,8 +11,8 @@ import { tenantKey, type TenantCredentials } from './tenant-credentials';
 import type { TokenProvider } from './token-provider';
 
 /**
- * Calls to the Microsoft APIs that have no SDK here — the Office 365 Management Activity API and
- * Defender for Endpoint (Graph goes through GraphClientFactory). One request: token, timeout,
+ * Calls to the Microsoft APIs — Graph (through GraphClientFactory, which adds its paths and paging),
+ * the Office 365 Management Activity API and Defender for Endpoint. One request: token, timeout,
  * retries with back-off (rules in retry-policy.ts), one token refresh on 401, a per-tenant
  * concurrency limit, and typed errors.
  */
@@ -36,6 +36,11 @@ export interface MicrosoftRequest {
   headers?: Record<string, string>;
   /** Overrides the configured per-request timeout. */
   timeoutMs?: number;
+  /**
+   * Sent as `client-request-id` on every attempt (Graph echoes it as `request-id`, and Microsoft
+   * support can trace it); default: a new GUID per attempt.
+   */
+  clientRequestId?: string;
 }
 
 export interface MicrosoftResponse<T = unknown> {
@@ -173,13 +178,15 @@ export class MicrosoftHttp {
     for (;;) {
       attempts += 1;
       const token = await this.options.tokens.getToken(tenant, resource);
-      const clientRequestId = randomUUID();
+      const clientRequestId = request.clientRequestId ?? randomUUID();
       const headers: Record<string, string> = {
         accept: 'application/json',
         ...lowerCaseKeys(request.headers),
         'client-request-id': clientRequestId,
         authorization: `Bearer ${token}`,
       };
+      // As Microsoft's Graph SDKs do: the retry's number, for Microsoft's side of the story.
+      if (retries > 0) headers['retry-attempt'] = String(retries);
       if (payload !== undefined) {
         headers['content-type'] ??= 'application/json';
         headers['content-length'] = String(Buffer.byteLength(payload));
