@@ -10,9 +10,9 @@ import { assertTenantAccess, canAccessTenant } from '../auth/tenant-scope';
 import { decodeCursor, Page, toPage } from '../common/paging';
 import { Problem, problems } from '../common/problem';
 import { JobsService } from '../jobs/jobs.service';
-import { TenantCapabilitiesService } from '../tenants/tenant-capabilities.service';
+import { TenantCapabilitiesService, capabilityStatuses } from '../tenants/tenant-capabilities.service';
 import { PolicyDto } from '../tenants/dto/policy.dto';
-import { TenantPoliciesService } from '../tenants/tenant-policies.service';
+import { policyInForce } from '../tenants/tenant-policies.service';
 import { TenantsService } from '../tenants/tenants.service';
 import { ActionCatalogue } from './action-catalogue';
 import { ActionExecutor, AdmittedAction, POLL_QUEUE } from './action-executor';
@@ -70,7 +70,6 @@ export class ActionsService {
     private readonly jobs: JobsService,
     private readonly tenants: TenantsService,
     private readonly capabilities: TenantCapabilitiesService,
-    private readonly policies: TenantPoliciesService,
     private readonly idempotency: IdempotencyRepository,
   ) {}
 
@@ -81,13 +80,13 @@ export class ActionsService {
 
   private async admit(input: ActionRequest): Promise<HttpResult> {
     const { context } = input;
-    const tenant = await this.tenants.findVisible(context.principal, input.tenantId);
+    // The tenant, its policy and its capabilities in one read; the request is recorded next, before anything is asked of Microsoft.
+    const guardrails = await this.tenants.findVisibleWithGuardrails(context.principal, input.tenantId);
+    const { tenant } = guardrails;
     if (!tenant.enabled) throw new Problem(409, 'tenant-disabled', 'Tenant disabled', `Tenant ${tenant.id} is disabled; enable it to act on it.`);
     const handler = this.catalogue.get(input.type);
     const { reason, ticket, dryRun, ...params } = input.body as ActionRequestDto & Record<string, unknown>;
 
-    // Write-ahead: the request is recorded before anything is asked of Microsoft. The capability and
-    // policy reads do not depend on it: they go to the database alongside it.
     const id = randomUUID();
     const requested: AuditEntryInput = {
       event: 'action.requested',
@@ -99,11 +98,9 @@ export class ActionsService {
       data: { type: input.type, target: input.requested, reason, ticket: ticket ?? null, dryRun: dryRun ?? false, params },
     };
     const record = { id, tenantId: tenant.id, type: input.type, target: { requested: input.requested }, targetKey: input.requested.toLowerCase(), status: 'queued' as const, reason, ticket: ticket ?? null, dryRun: dryRun ?? false, params, requestedBy: context.actor, requestedById: context.actor.id };
-    const [action, statuses, policy] = await Promise.all([
-      this.auditLog.appendWith([{ entry: requested }], (insert) => this.repository.insertRequest(record, insert)),
-      this.capabilities.statusesOf(tenant.id),
-      this.policies.policyOf(tenant.id),
-    ]);
+    const action = await this.auditLog.appendWith([{ entry: requested }], (insert) => this.repository.insertRequest(record, insert));
+    const statuses = capabilityStatuses(guardrails.capabilities);
+    const policy = policyInForce(guardrails.policy);
 
     await this.checkCapabilities(action, handler, statuses, context);
     let target: ActionTarget;

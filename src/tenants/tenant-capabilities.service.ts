@@ -17,6 +17,11 @@ const SYSTEM = { type: 'system' as const, id: 'capability-probe', name: 'capabil
  * Capabilities per tenant: probed on registration, on request and daily; stored; audited when they
  * change. Other modules read them to skip what a tenant's licences or permissions do not allow.
  */
+/** Capability rows as statuses by name. */
+export function capabilityStatuses(rows: TenantCapabilityEntity[]): Record<string, { status: string; detail: string | null }> {
+  return Object.fromEntries(rows.map((r) => [r.capability, { status: r.status, detail: r.detail }]));
+}
+
 @Injectable()
 export class TenantCapabilitiesService implements OnModuleInit {
   private readonly logger = new Logger(TenantCapabilitiesService.name);
@@ -62,8 +67,7 @@ export class TenantCapabilitiesService implements OnModuleInit {
   /** The stored status of one capability (undefined until the first probe), for modules deciding what to skip. */
   /** Every capability of the tenant, by name, in one query. */
   async statusesOf(tenantId: string): Promise<Record<string, { status: string; detail: string | null }>> {
-    const rows = await this.repository.capabilities(tenantId);
-    return Object.fromEntries(rows.map((r) => [r.capability, { status: r.status, detail: r.detail }]));
+    return capabilityStatuses(await this.repository.capabilities(tenantId));
   }
 
   async statusOf(tenantId: string, capability: string): Promise<{ status: string; detail: string | null } | undefined> {

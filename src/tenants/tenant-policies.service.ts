@@ -10,6 +10,13 @@ import { TenantsService } from './tenants.service';
 
 const EMPTY: Required<PolicyDto> = { protectedUsers: [], protectedGroups: [], protectedDevices: [], protectedDeviceTags: [], approvalRequired: [], hourlyLimits: {} };
 
+/** The policy in force: the stored one, or the empty policy when none was set. */
+export function policyInForce(policy: TenantPolicyEntity | null): Required<PolicyDto> {
+  if (!policy) return { ...EMPTY };
+  const { protectedUsers, protectedGroups, protectedDevices, protectedDeviceTags, approvalRequired, hourlyLimits } = policy;
+  return { protectedUsers, protectedGroups, protectedDevices, protectedDeviceTags, approvalRequired, hourlyLimits };
+}
+
 /** Guardrails per tenant: protected users and groups, approvals, hourly limits. Replaced whole, audited. */
 @Injectable()
 export class TenantPoliciesService {
@@ -23,18 +30,13 @@ export class TenantPoliciesService {
     await this.tenants.findVisible(principal, tenantId);
     const policy = await this.repository.policy(tenantId);
     if (!policy) return { tenantId, ...EMPTY, updatedBy: null, updatedAt: null };
-    return { tenantId, ...this.inForce(policy), updatedBy: policy.updatedBy, updatedAt: policy.updatedAt.toISOString() };
+    return { tenantId, ...policyInForce(policy), updatedBy: policy.updatedBy, updatedAt: policy.updatedAt.toISOString() };
   }
 
   /** The policy in force for a tenant (empty when none was set), for the actions engine. */
   async policyOf(tenantId: string): Promise<Required<PolicyDto>> {
     const policy = await this.repository.policy(tenantId);
-    return policy ? this.inForce(policy) : { ...EMPTY };
-  }
-
-  private inForce(policy: TenantPolicyEntity): Required<PolicyDto> {
-    const { protectedUsers, protectedGroups, protectedDevices, protectedDeviceTags, approvalRequired, hourlyLimits } = policy;
-    return { protectedUsers, protectedGroups, protectedDevices, protectedDeviceTags, approvalRequired, hourlyLimits };
+    return policyInForce(policy);
   }
 
   async put(principal: Principal, tenantId: string, input: PolicyDto, context: AuditContext): Promise<PolicyResponse> {
@@ -57,7 +59,7 @@ export class TenantPoliciesService {
         tenantId,
         subject: `tenant:${tenantId}`,
         requestId: context.requestId,
-        data: { before: before ? this.inForce(before) : EMPTY, after: next },
+        data: { before: policyInForce(before), after: next },
       });
     });
     return this.get(principal, tenantId);

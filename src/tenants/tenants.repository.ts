@@ -4,6 +4,12 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { Brackets, DataSource, EntityManager, IsNull } from 'typeorm';
 import { TenantCapabilityEntity, TenantEntity, TenantPolicyEntity } from './tenant.entity';
 
+export interface TenantGuardrails {
+  tenant: TenantEntity;
+  policy: TenantPolicyEntity | null;
+  capabilities: TenantCapabilityEntity[];
+}
+
 @Injectable()
 export class TenantsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
@@ -29,6 +35,24 @@ export class TenantsRepository {
   findLive(id: string, manager?: EntityManager): Promise<TenantEntity | null> {
     const repository = (manager ?? this.dataSource.manager).getRepository(TenantEntity);
     return repository.findOne({ where: { id, deletedAt: IsNull() }, ...(manager ? { lock: { mode: 'pessimistic_write' as const } } : {}) });
+  }
+
+  /**
+   * A live tenant with its policy (null when none was set) and capability rows, in one query: what an
+   * action's admission reads on its hot path.
+   */
+  async findLiveWithGuardrails(id: string): Promise<TenantGuardrails | null> {
+    const row = (await this.dataSource
+      .getRepository(TenantEntity)
+      .createQueryBuilder('tenant')
+      .leftJoinAndMapOne('tenant.policy', TenantPolicyEntity, 'policy', 'policy.tenant_id = tenant.id')
+      .leftJoinAndMapMany('tenant.capabilities', TenantCapabilityEntity, 'capability', 'capability.tenant_id = tenant.id')
+      .where('tenant.id = :id AND tenant.deleted_at IS NULL', { id })
+      .orderBy('capability.capability', 'ASC')
+      .getOne()) as (TenantEntity & Partial<Omit<TenantGuardrails, 'tenant'>>) | null;
+    if (!row) return null;
+    const { policy, capabilities, ...tenant } = row;
+    return { tenant: Object.assign(new TenantEntity(), tenant), policy: policy ?? null, capabilities: capabilities ?? [] };
   }
 
   /** Live tenants, oldest first, keyset on (created_at, id), optionally limited to some ids. */

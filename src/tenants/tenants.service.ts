@@ -12,7 +12,7 @@ import { describeActor } from '../auth/api-keys.service';
 import { CredentialVault, TenantCredential } from './credential-vault';
 import { CreateTenantDto, CredentialDto, TenantResponse, UpdateTenantDto } from './dto/tenant.dto';
 import { TenantEntity } from './tenant.entity';
-import { TenantsRepository } from './tenants.repository';
+import { TenantsRepository, type TenantGuardrails } from './tenants.repository';
 
 export const PROBE_QUEUE = 'tenants.probe';
 
@@ -119,6 +119,14 @@ export class TenantsService {
     const tenant = await this.repository.findLive(id);
     if (!tenant) throw problems.notFound(`Tenant ${id} does not exist.`);
     return tenant;
+  }
+
+  /** findVisible, with the tenant's policy and capabilities read in the same query (action admission). */
+  async findVisibleWithGuardrails(principal: Principal, id: string): Promise<TenantGuardrails> {
+    assertTenantAccess(principal, id);
+    const found = await this.repository.findLiveWithGuardrails(id);
+    if (!found) throw problems.notFound(`Tenant ${id} does not exist.`);
+    return found;
   }
 
   async update(principal: Principal, id: string, input: UpdateTenantDto, context: AuditContext): Promise<TenantResponse> {

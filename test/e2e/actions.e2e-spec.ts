@@ -140,6 +140,23 @@ describe('response actions on users (against the simulator)', () => {
     }
   });
 
+  it('refuses an unknown, out-of-scope or disabled tenant before recording or calling anything', async () => {
+    const since = sim.journal.lastSeq();
+    const count = async () => Number((await t.app.get(DataSource).query('SELECT count(*)::int AS n FROM actions'))[0].n);
+    const before = await count();
+    expectProblem(await act(responder, '00000000-0000-4000-8000-000000000000', BOB, 'disable'), 404, 'not-found');
+    const scoped = (await createKey(t, ['responder'], { tenantIds: [fabrikam] })).key;
+    expectProblem(await act(scoped, contoso, BOB, 'disable'), 404, 'not-found');
+    await t.http.patch(`/v1/tenants/${fabrikam}`).set(bearer(t.adminKey)).send({ enabled: false }).expect(200);
+    try {
+      expectProblem(await act(responder, fabrikam, 'gina@fabrikambasic.onmicrosoft.com', 'disable'), 409, 'tenant-disabled');
+    } finally {
+      await t.http.patch(`/v1/tenants/${fabrikam}`).set(bearer(t.adminKey)).send({ enabled: true }).expect(200);
+    }
+    expect(await count()).toBe(before);
+    expect(sim.journal.list({ since, host: 'graph' })).toEqual([]);
+  });
+
   it('names the missing directory role when Microsoft refuses to disable a privileged account', async () => {
     const res = await act(responder, contoso, BREAKGLASS, 'disable', undefined, { Prefer: 'wait=10' });
     expect(res.body.status).toBe('failed');
