@@ -100,7 +100,8 @@ function fillUser(tenantId: string, domain: string, raw: Partial<SimUser>, index
     userType: raw.userType ?? (guest ? 'Guest' : 'Member'),
     directoryRoles: raw.directoryRoles ?? [],
     memberOf: raw.memberOf ?? [],
-    signInSessionsValidFromDateTime: raw.signInSessionsValidFromDateTime ?? nowIso,
+    // Graph keeps this time to the second (revokeSignInSessions sets it so too, graph/users.ts).
+    signInSessionsValidFromDateTime: raw.signInSessionsValidFromDateTime ?? nowIso.replace(/\.\d+Z$/, 'Z'),
     riskLevel: raw.riskLevel ?? 'none',
     riskState: raw.riskState ?? 'none',
   };
