@@ -19,13 +19,15 @@ const SYSTEM = { type: 'system' as const, id: 'actions-engine', name: 'actions e
 export const POLL_QUEUE = 'actions.poll';
 
 /**
- * An action exactly as admission has just written it (queued, every step pending) and the tenant's
- * capability statuses: the hot path claims it without reading any of it back.
+ * An action exactly as admission has just written it — running under this executor's lease, its first
+ * step started (recorded with `firstRequestId`) — and the tenant's capability statuses: the hot path
+ * runs it without reading any of it back.
  */
 export interface AdmittedAction {
   action: ActionEntity;
   steps: ActionStepEntity[];
   capabilities: Record<string, string>;
+  firstRequestId: string;
 }
 
 interface StepOutcome {
@@ -99,8 +101,8 @@ export class ActionExecutor {
 
   private async run(actionId: string, dueAt?: Date, admitted?: AdmittedAction): Promise<void> {
     const lease = this.config.actionLeaseSeconds;
-    let clientRequestId = randomUUID();
-    const claimed = admitted?.steps.length ? await this.claimAdmitted(admitted, clientRequestId) : await this.claim(actionId, dueAt);
+    let clientRequestId = admitted?.firstRequestId ?? randomUUID();
+    const claimed = admitted ?? (await this.claim(actionId, dueAt));
     if (!claimed) return;
     const { action, steps, capabilities: caps } = claimed;
     const handler = this.catalogue.get(action.type);
@@ -153,26 +155,11 @@ export class ActionExecutor {
   }
 
   /** Takes the action for execution and reads it, its steps and the tenant's capabilities (in parallel). */
-  private async claim(actionId: string, dueAt?: Date): Promise<AdmittedAction | null> {
+  private async claim(actionId: string, dueAt?: Date): Promise<Omit<AdmittedAction, 'firstRequestId'> | null> {
     if (!(await this.repository.claim(actionId, this.owner, this.config.actionLeaseSeconds, dueAt))) return null;
     const found = this.repository.findById(actionId);
     const [action, steps, capabilities] = await Promise.all([found.then((a) => a!), this.repository.steps(actionId), found.then((a) => this.capabilityMap(a!.tenantId))]);
     return { action, steps, capabilities };
-  }
-
-  /**
-   * The hot path: takes a freshly admitted action (still queued: not cancelled, nobody else has it) and
-   * records its first step's start, in one statement. Answers the action as admission wrote it, with
-   * the first step started, or null when the action was not ours to take.
-   */
-  private async claimAdmitted(admitted: AdmittedAction, clientRequestId: string): Promise<AdmittedAction | null> {
-    const { action, steps } = admitted;
-    const first = { position: steps[0].position, attempts: steps[0].attempts + 1, clientRequestId };
-    const entry = { entry: this.startEntry(action, steps[0], clientRequestId), onlyIf: STEP_STARTED };
-    const started = await this.auditLog.appendWith([entry], (insert) => this.repository.claimAndStart(action.id, this.owner, this.config.actionLeaseSeconds, first, insert));
-    if (!started) return null;
-    Object.assign(steps[0], { status: 'running', attempts: first.attempts, microsoftRequestId: clientRequestId });
-    return admitted;
   }
 
   /** Runs a step and turns what it answers or throws into an outcome to record. */
@@ -275,7 +262,8 @@ export class ActionExecutor {
     Object.assign(step, { status: outcome.status, microsoftRequestId: outcome.microsoftRequestId, detail: outcome.detail, error: outcome.error, nextPollAt: null });
   }
 
-  private startEntry(action: ActionEntity, step: ActionStepEntity, clientRequestId: string): AuditEntryInput {
+  /** The audit entry of a step's start (admission writes the first one on the hot path). */
+  startEntry(action: ActionEntity, step: ActionStepEntity, clientRequestId: string): AuditEntryInput {
     return {
       event: 'action.step.started',
       actor: SYSTEM,

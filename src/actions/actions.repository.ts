@@ -29,9 +29,10 @@ export interface ActionFinal {
 /** Builds the INSERT of a statement's audit entries (AuditLogService.appendWith), pushing its parameters. */
 export type AuditInsert = (params: unknown[]) => string;
 
-/** Conditions for audit entries inside the statements below: the step was started; the action was finished. */
+/** Conditions for audit entries inside the statements below: the step was started; the action was finished; admitted. */
 export const STEP_STARTED = 'EXISTS (SELECT 1 FROM started)';
 export const ACTION_FINISHED = 'EXISTS (SELECT 1 FROM finished)';
+export const ACCEPTED = 'EXISTS (SELECT 1 FROM accepted)';
 
 /** The request as admission writes it ahead. */
 export type NewAction = Pick<ActionEntity, 'id' | 'tenantId' | 'type' | 'target' | 'targetKey' | 'status' | 'reason' | 'ticket' | 'dryRun' | 'params' | 'requestedBy' | 'requestedById'>;
@@ -199,23 +200,29 @@ export class ActionsRepository {
   }
 
   /**
-   * The hot path's claim: takes a freshly admitted (queued) action and starts its first step in one
-   * statement, with the start's audit entry (`insert`, under STEP_STARTED). Answers whether it did.
+   * The hot path's admission, in one statement: the steps with the first one started, the action
+   * `running` under `lease.owner` with its resolved target, and the audit entries (`insert`, under
+   * ACCEPTED) — only if the action is still queued as its request left it (not cancelled meanwhile).
+   * Answers whether it was admitted.
    */
-  async claimAndStart(id: string, owner: string, leaseSeconds: number, start: StepStart, insert: AuditInsert): Promise<boolean> {
-    const { params, p } = parameters(id, owner, leaseSeconds);
-    const [row]: Array<{ started: boolean }> = await this.dataSource.query(
-      `WITH claimed AS (
-         UPDATE actions SET status = 'running', lease_owner = $2, lease_until = now() + make_interval(secs => $3), updated_at = now()
+  async acceptAndStart(actionId: string, steps: string[], changes: Pick<ActionEntity, 'target' | 'targetKey'>, lease: { owner: string; seconds: number }, firstRequestId: string, insert: AuditInsert): Promise<boolean> {
+    const { params, p } = parameters(actionId);
+    const [row]: Array<{ accepted: boolean }> = await this.dataSource.query(
+      `WITH accepted AS (
+         UPDATE actions SET status = 'running', target = ${p(json(changes.target))}::jsonb, target_key = ${p(changes.targetKey)},
+                lease_owner = ${p(lease.owner)}, lease_until = now() + make_interval(secs => ${p(lease.seconds)}), updated_at = now()
           WHERE id = $1 AND status = 'queued' RETURNING id),
-       started AS (
-         UPDATE action_steps SET status = 'running', attempts = ${p(start.attempts)}, started_at = now(), microsoft_request_id = ${p(start.clientRequestId)}
-          WHERE action_id = $1 AND position = ${p(start.position)} AND status = 'pending' AND EXISTS (SELECT 1 FROM claimed) RETURNING position),
+       steps AS (
+         INSERT INTO action_steps (action_id, position, name, status, attempts, started_at, microsoft_request_id)
+         SELECT $1, ord - 1, name, CASE WHEN ord = 1 THEN 'running' ELSE 'pending' END, CASE WHEN ord = 1 THEN 1 ELSE 0 END,
+                CASE WHEN ord = 1 THEN now() END, CASE WHEN ord = 1 THEN ${p(firstRequestId)} END
+           FROM unnest(${p(steps)}::text[]) WITH ORDINALITY AS s(name, ord)
+          WHERE EXISTS (SELECT 1 FROM accepted)),
        audit AS (${insert(params)})
-       SELECT EXISTS (SELECT 1 FROM started) AS started`,
+       SELECT EXISTS (SELECT 1 FROM accepted) AS accepted`,
       params,
     );
-    return row.started;
+    return row.accepted;
   }
 
   async renewLease(id: string, owner: string, leaseSeconds: number): Promise<boolean> {

@@ -19,7 +19,7 @@ import { ActionExecutor, AdmittedAction, POLL_QUEUE } from './action-executor';
 import { ActionHandler, ActionTarget, StepContext, StepDefinition, StepError } from './action-handler';
 import { toActionResponse } from './action-view';
 import { ActionEntity, ActionStepEntity, FINAL_STATUSES } from './action.entity';
-import { ActionsRepository } from './actions.repository';
+import { ACCEPTED, ActionsRepository } from './actions.repository';
 import { ActionQueryDto, ActionRequestDto, ActionResponse } from './dto/action.dto';
 import { HttpResult, withIdempotency } from './idempotency';
 import { IdempotencyRepository } from '../idempotency/idempotency.repository';
@@ -135,18 +135,32 @@ export class ActionsService {
       data: { target: { id: target.id, display: target.display, ...(target.details ?? {}) }, steps, ...(needsApproval ? { why: policy.approvalRequired.includes(input.type) ? 'policy requires approval for this action type' : 'the requester is not a responder' } : {}) },
     };
     const limit = policy.hourlyLimits[input.type];
-    if (limit === undefined) {
-      // One statement admits it (steps, status, audit entry); the durable job goes with the start
-      // (a process that dies in between leaves a queued action, which the recovery sweep resumes).
-      await this.auditLog.appendWith([{ entry: accepted }], (insert) => this.repository.accept(undefined, action.id, steps, changes, insert));
-      if (needsApproval) return this.answer(action.id, 202);
+    if (limit === undefined && !needsApproval && steps.length > 0) {
+      // The hot path: one statement admits the action and starts its first step under this process's
+      // lease, with both audit entries, before the step's Microsoft call. The durable job is queued
+      // while the step runs (if this process dies first, the sweep resumes the lapsed lease).
+      const firstRequestId = randomUUID();
       const admitted: AdmittedAction = {
-        action: Object.assign(action, changes),
+        action: Object.assign(action, changes, { status: 'running' as const, leaseOwner: this.executor.owner }),
         steps: steps.map((name, position) => Object.assign(new ActionStepEntity(), { actionId: action.id, position, name, status: 'pending', attempts: 0, startedAt: null, finishedAt: null, microsoftRequestId: null, detail: null, error: null, state: null, nextPollAt: null })),
         capabilities: Object.fromEntries(Object.entries(statuses).map(([name, s]) => [name, s.status])),
+        firstRequestId,
       };
+      const entries = [{ entry: accepted, onlyIf: ACCEPTED }, { entry: this.executor.startEntry(action, admitted.steps[0], firstRequestId), onlyIf: ACCEPTED }];
+      const lease = { owner: this.executor.owner, seconds: this.config.actionLeaseSeconds };
+      if (!(await this.auditLog.appendWith(entries, (insert) => this.repository.acceptAndStart(action.id, steps, changes, lease, firstRequestId, insert)))) {
+        return this.answer(action.id, 202); // cancelled before it was admitted
+      }
+      Object.assign(admitted.steps[0], { status: 'running', attempts: 1, microsoftRequestId: firstRequestId });
       const [answer] = await Promise.all([this.startAndAnswer(action.id, input.waitSeconds, admitted), this.enqueueSafetyNet(undefined, action.id).catch((error) => this.logger.warn({ err: error, actionId: action.id }, 'safety-net job not queued; the recovery sweep covers the action'))]);
       return answer;
+    }
+    if (limit === undefined) {
+      // Waits for approval (or has no steps): admitted in one statement (steps, status, audit entry).
+      await this.auditLog.appendWith([{ entry: accepted }], (insert) => this.repository.accept(undefined, action.id, steps, changes, insert));
+      if (needsApproval) return this.answer(action.id, 202);
+      await this.enqueueSafetyNet(undefined, action.id);
+      return this.startAndAnswer(action.id, input.waitSeconds);
     }
     // A capped type queues its admissions (per tenant and type), so that counting and admitting are one step.
     await this.repository.transaction(async (manager) => {
