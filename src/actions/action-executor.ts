@@ -11,7 +11,7 @@ import { JobsService } from '../jobs/jobs.service';
 import { ActionTarget, StepContext, StepDefinition, StepError, StepInProgress } from './action-handler';
 import { ActionCatalogue } from './action-catalogue';
 import { ActionEntity, ActionStepEntity } from './action.entity';
-import { ACTION_FINISHED, ActionFinal, ActionsRepository, STEP_STARTED, StepFinish } from './actions.repository';
+import { ACTION_FINISHED, ActionFinal, ActionsRepository, Recorded, STEP_STARTED, StepFinish } from './actions.repository';
 
 const SYSTEM = { type: 'system' as const, id: 'actions-engine', name: 'actions engine' };
 
@@ -28,6 +28,12 @@ export interface AdmittedAction {
   steps: ActionStepEntity[];
   capabilities: Record<string, string>;
   firstRequestId: string;
+}
+
+/** An action this process has just finished, as recorded (its rows, without reading them back). */
+export interface FinishedAction {
+  action: ActionEntity;
+  steps: ActionStepEntity[];
 }
 
 interface StepOutcome {
@@ -47,7 +53,7 @@ interface StepOutcome {
 export class ActionExecutor {
   private readonly logger = new Logger(ActionExecutor.name);
   readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-  private readonly running = new Map<string, Promise<void>>();
+  private readonly running = new Map<string, Promise<FinishedAction | undefined>>();
   /** In-process wake-ups of waiting steps (the durable `actions.poll` job is the fallback). */
   private readonly timers = new Set<NodeJS.Timeout>();
   private stopping = false;
@@ -62,15 +68,16 @@ export class ActionExecutor {
   ) {}
 
   /**
-   * Starts the action now in this process (the hot path); resolves when it has finished, handed a
-   * long-running step over to its wake-up job, or another process has it. `dueAt` is given by the
+   * Starts the action now in this process (the hot path); resolves when it has finished (with the
+   * finished action, when this run finished it), handed a long-running step over to its wake-up job,
+   * or another process has it. `dueAt` is given by the
    * wake-up job of a waiting step (see ActionsRepository.claim).
    */
-  execute(actionId: string, dueAt?: Date, admitted?: AdmittedAction): Promise<void> {
+  execute(actionId: string, dueAt?: Date, admitted?: AdmittedAction): Promise<FinishedAction | undefined> {
     const existing = this.running.get(actionId);
     if (existing) return existing;
     const run = this.run(actionId, dueAt, admitted)
-      .catch((error) => this.logger.error({ err: error, actionId }, 'action execution stopped'))
+      .catch((error) => void this.logger.error({ err: error, actionId }, 'action execution stopped'))
       .finally(() => this.running.delete(actionId));
     this.running.set(actionId, run);
     return run;
@@ -99,7 +106,7 @@ export class ActionExecutor {
     this.timers.add(timer);
   }
 
-  private async run(actionId: string, dueAt?: Date, admitted?: AdmittedAction): Promise<void> {
+  private async run(actionId: string, dueAt?: Date, admitted?: AdmittedAction): Promise<FinishedAction | undefined> {
     const lease = this.config.actionLeaseSeconds;
     let clientRequestId = admitted?.firstRequestId ?? randomUUID();
     const claimed = admitted ?? (await this.claim(actionId, dueAt));
@@ -115,8 +122,8 @@ export class ActionExecutor {
       if (todo.length === 0) {
         // every outcome is recorded (a runner died before the final state): finish from the steps read
         const final = this.finalOf(action, steps);
-        await this.auditLog.appendWith([{ entry: this.finalEntry(action, final), onlyIf: ACTION_FINISHED }], (insert) => this.repository.recordFinish(action.id, this.owner, null, final, insert));
-        return;
+        const recorded = await this.auditLog.appendWith([{ entry: this.finalEntry(action, final), onlyIf: ACTION_FINISHED }], (insert) => this.repository.recordFinish(action.id, this.owner, null, final, insert));
+        return this.finished(action, steps, final, recorded);
       }
       const contextOf = (step: ActionStepEntity, clientRequestId: string): StepContext => ({
         actionId,
@@ -146,7 +153,7 @@ export class ActionExecutor {
         }
         const next = todo[i + 1];
         clientRequestId = randomUUID();
-        if (!next) return void (await this.recordFinish(action, steps, step, outcome));
+        if (!next) return await this.recordFinish(action, steps, step, outcome);
         if (!(await this.recordBoundary(action, { step, outcome }, { step: next, clientRequestId }))) return;
       }
     } finally {
@@ -239,27 +246,36 @@ export class ActionExecutor {
   private async recordBoundary(action: ActionEntity, finished: { step: ActionStepEntity; outcome: StepOutcome } | null, next: { step: ActionStepEntity; clientRequestId: string }): Promise<boolean> {
     const entries = [...(finished ? [{ entry: this.outcomeEntry(action, finished.step, finished.outcome) }] : []), { entry: this.startEntry(action, next.step, next.clientRequestId), onlyIf: STEP_STARTED }];
     const start = { position: next.step.position, attempts: next.step.attempts + 1, clientRequestId: next.clientRequestId };
-    const started = await this.auditLog.appendWith(entries, (insert) => this.repository.recordBoundary(action.id, this.owner, finished && this.finishOf(finished.step, finished.outcome), start, insert));
-    if (finished) this.apply(finished.step, finished.outcome);
-    if (started) Object.assign(next.step, { status: 'running', attempts: start.attempts, microsoftRequestId: next.clientRequestId });
+    const { started, at } = await this.auditLog.appendWith(entries, (insert) => this.repository.recordBoundary(action.id, this.owner, finished && this.finishOf(finished.step, finished.outcome), start, insert));
+    if (finished) this.apply(finished.step, finished.outcome, at);
+    if (started) Object.assign(next.step, { status: 'running', attempts: start.attempts, microsoftRequestId: next.clientRequestId, startedAt: at });
     return started;
   }
 
   /** The last step's outcome and, if the action is still ours, its final state worked out from `steps`, in one statement. */
-  private async recordFinish(action: ActionEntity, steps: ActionStepEntity[], step: ActionStepEntity, outcome: StepOutcome): Promise<void> {
+  private async recordFinish(action: ActionEntity, steps: ActionStepEntity[], step: ActionStepEntity, outcome: StepOutcome): Promise<FinishedAction | undefined> {
     const finish = this.finishOf(step, outcome);
     this.apply(step, outcome);
     const final = this.finalOf(action, steps);
     const entries = [{ entry: this.outcomeEntry(action, step, outcome) }, { entry: this.finalEntry(action, final), onlyIf: ACTION_FINISHED }];
-    await this.auditLog.appendWith(entries, (insert) => this.repository.recordFinish(action.id, this.owner, finish, final, insert));
+    const recorded = await this.auditLog.appendWith(entries, (insert) => this.repository.recordFinish(action.id, this.owner, finish, final, insert));
+    step.finishedAt = recorded.at;
+    return this.finished(action, steps, final, recorded);
+  }
+
+  /** The action as the final statement left it, when it was this run that finished it (not cancelled, still ours). */
+  private finished(action: ActionEntity, steps: ActionStepEntity[], final: ActionFinal, recorded: Recorded<'finished'>): FinishedAction | undefined {
+    if (!recorded.finished) return undefined;
+    Object.assign(action, { ...final, completedAt: recorded.at, updatedAt: recorded.at, leaseOwner: null, leaseUntil: null });
+    return { action, steps };
   }
 
   private finishOf(step: ActionStepEntity, outcome: StepOutcome): StepFinish {
     return { position: step.position, status: outcome.status, microsoftRequestId: outcome.microsoftRequestId, detail: outcome.detail, error: outcome.error };
   }
 
-  private apply(step: ActionStepEntity, outcome: StepOutcome): void {
-    Object.assign(step, { status: outcome.status, microsoftRequestId: outcome.microsoftRequestId, detail: outcome.detail, error: outcome.error, nextPollAt: null });
+  private apply(step: ActionStepEntity, outcome: StepOutcome, finishedAt?: Date): void {
+    Object.assign(step, { status: outcome.status, microsoftRequestId: outcome.microsoftRequestId, detail: outcome.detail, error: outcome.error, nextPollAt: null, ...(finishedAt ? { finishedAt } : {}) });
   }
 
   /** The audit entry of a step's start (admission writes the first one on the hot path). */

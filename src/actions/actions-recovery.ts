@@ -30,7 +30,7 @@ export class ActionsRecovery implements OnModuleInit, OnApplicationBootstrap, On
     this.jobs.register<{ actionId: string }>({
       name: EXECUTE_QUEUE,
       concurrency: 4,
-      handle: async ({ actionId }) => this.executor.execute(actionId),
+      handle: async ({ actionId }) => void (await this.executor.execute(actionId)),
     });
     // Wake-ups of long-running and capacity-waiting steps; a stale wake-up (its dueAt no longer the
     // step's) is a no-op, so retries and duplicates are harmless.
@@ -38,7 +38,7 @@ export class ActionsRecovery implements OnModuleInit, OnApplicationBootstrap, On
       name: POLL_QUEUE,
       concurrency: 16,
       pollingIntervalSeconds: 0.5,
-      handle: async ({ actionId, dueAt }) => this.executor.execute(actionId, new Date(dueAt)),
+      handle: async ({ actionId, dueAt }) => void (await this.executor.execute(actionId, new Date(dueAt))),
     });
     this.jobs.register({
       name: 'actions.idempotency-cleanup',

@@ -26,6 +26,12 @@ export interface ActionFinal {
   error: Record<string, unknown> | null;
 }
 
+/**
+ * What a write-ahead statement did, and its time: every `now()` it wrote (a step's start or end, the
+ * action's update or completion) is this value, so the executor's view matches the rows exactly.
+ */
+export type Recorded<K extends string> = { [key in K]: boolean } & { at: Date };
+
 /** Builds the INSERT of a statement's audit entries (AuditLogService.appendWith), pushing its parameters. */
 export type AuditInsert = (params: unknown[]) => string;
 
@@ -97,9 +103,9 @@ export class ActionsRepository {
    * any case (it happened at Microsoft), and the next step's start only if the action still runs under
    * `owner` — not cancelled (the row is read under a share lock, so a cancel that committed first is
    * seen), not taken over after a lapsed lease — with their audit entries (`insert`, the start's under
-   * STEP_STARTED). Answers whether the next step was started.
+   * STEP_STARTED). Answers whether the next step was started, and when.
    */
-  async recordBoundary(actionId: string, owner: string, finished: StepFinish | null, start: StepStart, insert: AuditInsert): Promise<boolean> {
+  async recordBoundary(actionId: string, owner: string, finished: StepFinish | null, start: StepStart, insert: AuditInsert): Promise<Recorded<'started'>> {
     const { params, p } = parameters(actionId, owner);
     const parts = [`ours AS (SELECT id FROM actions WHERE id = $1 AND status = 'running' AND lease_owner = $2 FOR SHARE)`];
     if (finished) parts.push(`done AS (${finishSql(p, finished)})`);
@@ -108,16 +114,16 @@ export class ActionsRepository {
          WHERE action_id = $1 AND position = ${p(start.position)} AND EXISTS (SELECT 1 FROM ours) RETURNING position)`,
     );
     parts.push(`audit AS (${insert(params)})`);
-    const [row]: Array<{ started: boolean }> = await this.dataSource.query(`WITH ${parts.join(',\n')} SELECT EXISTS (SELECT 1 FROM started) AS started`, params);
-    return row.started;
+    const [row]: Array<Recorded<'started'>> = await this.dataSource.query(`WITH ${parts.join(',\n')} SELECT EXISTS (SELECT 1 FROM started) AS started, now() AS at`, params);
+    return row;
   }
 
   /**
    * The last step's outcome and the action's final state, in one statement: the outcome in any case,
    * the final state only if the action still runs under `owner` (row locked), with their audit entries
-   * (`insert`, the final one under ACTION_FINISHED). Answers whether the action was finished.
+   * (`insert`, the final one under ACTION_FINISHED). Answers whether the action was finished, and when.
    */
-  async recordFinish(actionId: string, owner: string, finished: StepFinish | null, final: ActionFinal, insert: AuditInsert): Promise<boolean> {
+  async recordFinish(actionId: string, owner: string, finished: StepFinish | null, final: ActionFinal, insert: AuditInsert): Promise<Recorded<'finished'>> {
     const { params, p } = parameters(actionId, owner);
     const parts = [`ours AS (SELECT id FROM actions WHERE id = $1 AND status = 'running' AND lease_owner = $2 FOR NO KEY UPDATE)`];
     if (finished) parts.push(`done AS (${finishSql(p, finished)})`);
@@ -127,8 +133,8 @@ export class ActionsRepository {
          WHERE id IN (SELECT id FROM ours) RETURNING id)`,
       `audit AS (${insert(params)})`,
     );
-    const [row]: Array<{ finished: boolean }> = await this.dataSource.query(`WITH ${parts.join(',\n')} SELECT EXISTS (SELECT 1 FROM finished) AS finished`, params);
-    return row.finished;
+    const [row]: Array<Recorded<'finished'>> = await this.dataSource.query(`WITH ${parts.join(',\n')} SELECT EXISTS (SELECT 1 FROM finished) AS finished, now() AS at`, params);
+    return row;
   }
 
   /**
@@ -203,11 +209,11 @@ export class ActionsRepository {
    * The hot path's admission, in one statement: the steps with the first one started, the action
    * `running` under `lease.owner` with its resolved target, and the audit entries (`insert`, under
    * ACCEPTED) — only if the action is still queued as its request left it (not cancelled meanwhile).
-   * Answers whether it was admitted.
+   * Answers whether it was admitted, and when.
    */
-  async acceptAndStart(actionId: string, steps: string[], changes: Pick<ActionEntity, 'target' | 'targetKey'>, lease: { owner: string; seconds: number }, firstRequestId: string, insert: AuditInsert): Promise<boolean> {
+  async acceptAndStart(actionId: string, steps: string[], changes: Pick<ActionEntity, 'target' | 'targetKey'>, lease: { owner: string; seconds: number }, firstRequestId: string, insert: AuditInsert): Promise<Recorded<'accepted'>> {
     const { params, p } = parameters(actionId);
-    const [row]: Array<{ accepted: boolean }> = await this.dataSource.query(
+    const [row]: Array<Recorded<'accepted'>> = await this.dataSource.query(
       `WITH accepted AS (
          UPDATE actions SET status = 'running', target = ${p(json(changes.target))}::jsonb, target_key = ${p(changes.targetKey)},
                 lease_owner = ${p(lease.owner)}, lease_until = now() + make_interval(secs => ${p(lease.seconds)}), updated_at = now()
@@ -219,10 +225,10 @@ export class ActionsRepository {
            FROM unnest(${p(steps)}::text[]) WITH ORDINALITY AS s(name, ord)
           WHERE EXISTS (SELECT 1 FROM accepted)),
        audit AS (${insert(params)})
-       SELECT EXISTS (SELECT 1 FROM accepted) AS accepted`,
+       SELECT EXISTS (SELECT 1 FROM accepted) AS accepted, now() AS at`,
       params,
     );
-    return row.accepted;
+    return row;
   }
 
   async renewLease(id: string, owner: string, leaseSeconds: number): Promise<boolean> {

@@ -148,10 +148,10 @@ export class ActionsService {
       };
       const entries = [{ entry: accepted, onlyIf: ACCEPTED }, { entry: this.executor.startEntry(action, admitted.steps[0], firstRequestId), onlyIf: ACCEPTED }];
       const lease = { owner: this.executor.owner, seconds: this.config.actionLeaseSeconds };
-      if (!(await this.auditLog.appendWith(entries, (insert) => this.repository.acceptAndStart(action.id, steps, changes, lease, firstRequestId, insert)))) {
-        return this.answer(action.id, 202); // cancelled before it was admitted
-      }
-      Object.assign(admitted.steps[0], { status: 'running', attempts: 1, microsoftRequestId: firstRequestId });
+      const { accepted: admittedNow, at } = await this.auditLog.appendWith(entries, (insert) => this.repository.acceptAndStart(action.id, steps, changes, lease, firstRequestId, insert));
+      if (!admittedNow) return this.answer(action.id, 202); // cancelled before it was admitted
+      action.updatedAt = at;
+      Object.assign(admitted.steps[0], { status: 'running', attempts: 1, microsoftRequestId: firstRequestId, startedAt: at });
       const [answer] = await Promise.all([this.startAndAnswer(action.id, input.waitSeconds, admitted), this.enqueueSafetyNet(undefined, action.id).catch((error) => this.logger.warn({ err: error, actionId: action.id }, 'safety-net job not queued; the recovery sweep covers the action'))]);
       return answer;
     }
@@ -334,8 +334,10 @@ export class ActionsService {
   private async startAndAnswer(actionId: string, waitSeconds?: number, admitted?: AdmittedAction): Promise<HttpResult> {
     const running = this.executor.execute(actionId, undefined, admitted);
     if (waitSeconds && waitSeconds > 0) {
-      await Promise.race([running, new Promise((resolve) => setTimeout(resolve, waitSeconds * 1000).unref())]);
-      // One read of the action answers both: 200 with the final state, else 202 with the current one.
+      const finished = await Promise.race([running, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), waitSeconds * 1000).unref())]);
+      // Finished here: the executor's view is what it has just recorded, to the timestamp.
+      if (finished) return respond(200, finished.action, finished.steps);
+      // Otherwise one read answers both: 200 with the final state (finished elsewhere), else 202 with the current one.
       const answer = await this.answer(actionId, 200);
       return (FINAL_STATUSES as string[]).includes(answer.body.status) ? answer : { ...answer, status: 202 };
     }
@@ -344,6 +346,10 @@ export class ActionsService {
 
   private async answer(actionId: string, status: number): Promise<HttpResult & { body: ActionResponse }> {
     const [action, steps] = await Promise.all([this.repository.findById(actionId), this.repository.steps(actionId)]);
-    return { status, body: toActionResponse(action!, steps), headers: { Location: `/v1/actions/${actionId}` } };
+    return respond(status, action!, steps);
   }
+}
+
+function respond(status: number, action: ActionEntity, steps: ActionStepEntity[]): HttpResult & { body: ActionResponse } {
+  return { status, body: toActionResponse(action, steps), headers: { Location: `/v1/actions/${action.id}` } };
 }

@@ -71,6 +71,8 @@ describe('response actions on users (against the simulator)', () => {
     ]);
     const audit = (await t.http.get(`/v1/audit-log?actionId=${res.body.id}&limit=100`).set(bearer(t.adminKey))).body.items.map((e: { event: string }) => e.event);
     expect(audit).toEqual(['action.requested', 'action.accepted', 'action.step.started', 'action.step.succeeded', 'action.step.started', 'action.step.succeeded', 'action.step.started', 'action.step.succeeded', 'action.succeeded']);
+    // The answer comes from what the executor recorded, not from a read: it must be the stored action, to the millisecond.
+    expect((await t.http.get(`/v1/actions/${res.body.id}`).set(bearer(t.adminKey))).body).toEqual(res.body);
   });
 
   it('treats an already disabled account as success and releases it again', async () => {
@@ -113,6 +115,7 @@ describe('response actions on users (against the simulator)', () => {
       expectProblem(await t.http.post(`/v1/actions/${requested.body.id}/approve`).set(bearer(responder)), 403, 'self-approval');
       const approved = await t.http.post(`/v1/actions/${requested.body.id}/approve`).set({ ...bearer(responder2), Prefer: 'wait=10' });
       expect(approved.body.status).toBe('succeeded');
+      expect((await t.http.get(`/v1/actions/${requested.body.id}`).set(bearer(t.adminKey))).body).toEqual(approved.body);
       const other = await act(responder, contoso, ERIN, 'disable');
       const rejected = await t.http.post(`/v1/actions/${other.body.id}/reject`).set(bearer(responder2)).send({ reason: 'not needed' }).expect(200);
       expect(rejected.body).toMatchObject({ status: 'rejected', decisionReason: 'not needed' });
