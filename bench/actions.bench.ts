@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import type { IncomingMessage } from 'node:http';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import type { SimTenantInfo } from '../test/m365-simulator/src';
@@ -97,6 +97,24 @@ function treeCpuMs(root: number): number {
   return procs.filter((p) => tree.has(p.pid)).reduce((sum, p) => sum + p.ticks, 0) * TICK_MS;
 }
 
+/** CPU time (user + system, ms) of every PostgreSQL process on this machine (command name `postgres`). */
+function postgresCpuMs(): number {
+  try {
+    return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).reduce((sum, pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        if (!stat.includes(' (postgres) ')) return sum;
+        const f = stat.replace(/^.*\) /s, '').split(' ');
+        return sum + (Number(f[11]) + Number(f[12])) * TICK_MS;
+      } catch {
+        return sum; // exited meanwhile
+      }
+    }, 0);
+  } catch {
+    return NaN;
+  }
+}
+
 /** CPU time (ms) the whole machine spent busy, all cores, idle and I/O wait excluded (/proc/stat). */
 function machineCpuMs(): number {
   try {
@@ -105,6 +123,22 @@ function machineCpuMs(): number {
   } catch {
     return NaN;
   }
+}
+
+/**
+ * Floors under the added latency that no change to Cordon's own code can go below on this machine.
+ * With `concurrency` requests always in flight and no pause between them (a closed loop), the mean
+ * latency is concurrency / throughput (Little's law), and the throughput cannot exceed the cores
+ * divided by the CPU time each action costs the machine. Counted from what the other processes
+ * (simulator, PostgreSQL, load generator) used per action during Cordon's phases: `cordonFree` if
+ * Cordon's process used no CPU at all; `cordonAsBaselineClient` if it used only what the baseline
+ * script's process spends on the same Graph calls (Cordon adding nothing of its own). Lower bounds
+ * of the mean.
+ */
+function addedLatencyFloors(cordonPhases: { simulator: number; postgres: number; loadGenerator: number }, baselineClientMs: number, actions: number, concurrency: number, baselineMeanMs: number) {
+  const others = (cordonPhases.simulator + cordonPhases.postgres + cordonPhases.loadGenerator) / actions;
+  const floor = (cpuPerAction: number) => (Number.isFinite(cpuPerAction) ? round(Math.max(0, (concurrency * cpuPerAction) / availableParallelism() - baselineMeanMs)) : null);
+  return { cordonFree: floor(others), cordonAsBaselineClient: floor(others + baselineClientMs / actions) };
 }
 
 const stats = (values: number[]) => {
@@ -198,7 +232,7 @@ export async function actionsBench(): Promise<Record<string, unknown>> {
       if (m) received.set(m[0], Date.now());
     });
 
-    const cpu = new PhaseTotals(() => ({ cordon: ownCpuMs(), simulator: treeCpuMs(sim.child.pid!), machine: machineCpuMs() }));
+    const cpu = new PhaseTotals(() => ({ cordon: ownCpuMs(), simulator: treeCpuMs(sim.child.pid!), postgres: postgresCpuMs(), machine: machineCpuMs() }));
     const load = runLoad(
       {
         cordon: cordonParams,
@@ -229,9 +263,9 @@ export async function actionsBench(): Promise<Record<string, unknown>> {
     const direct = stats(baselineIds.map((id) => result.baseline[id]));
     const auditEntries = Number((await app.get(DataSource).query(`SELECT count(*)::int AS n FROM audit_log WHERE event LIKE 'action.%'`))[0].n);
     const cpuMs = (side: Side) => {
-      const { cordon: own, simulator, machine } = cpu.totals[side];
+      const { cordon: own, simulator, postgres, machine } = cpu.totals[side];
       const { loadGenerator } = result.cpuMs[side];
-      return { wall: round(result.wallMs[side]), cordon: round(own), simulator, loadGenerator: round(loadGenerator), machine };
+      return { wall: round(result.wallMs[side]), cordon: round(own), simulator, postgres, loadGenerator: round(loadGenerator), machine };
     };
 
     return {
@@ -251,9 +285,10 @@ export async function actionsBench(): Promise<Record<string, unknown>> {
       lastGraphCallToAnswerMs: stats(lastToAnswer),
       gapsMs: { cordon: gaps(byUser, cordonIds), baseline: gaps(byUser, baselineIds) },
       auditEntriesPerAction: round(auditEntries / (total + warmup)),
-      // CPU time (ms) per process while each side's measured phases ran, next to their wall time; what
-      // the machine spent beyond the three processes is mostly PostgreSQL's.
+      // CPU time (ms) per process while each side's measured phases ran, next to their wall time, and
+      // all cores of the machine (the remainder is the kernel's own work and other processes).
       cpuMs: { cordonPhases: cpuMs('cordon'), baselinePhases: cpuMs('baseline') },
+      addedMeanMsFloor: addedLatencyFloors(cpuMs('cordon'), result.cpuMs.baseline.loadGenerator, total, concurrency, direct.mean),
       loadAverage: result.loadAverage,
     };
   } finally {

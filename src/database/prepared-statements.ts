@@ -6,7 +6,7 @@ import { Client } from 'pg';
  *
  * Unnamed, every statement is sent whole and parsed, analysed and planned by PostgreSQL each time:
  * the action records are CTEs of a few kilobytes, and measured at 50 concurrent isolates that was about
- * 40 % of PostgreSQL's CPU and a tenth of Cordon's (bench/RESULTS.md, 2026-11-27 session 4). Named,
+ * a third of PostgreSQL's CPU (bench/RESULTS.md, actions, 2026-11-27 session 4). Named,
  * a connection parses a statement once and then sends only its parameters.
  *
  * Which statements: like pgJDBC's `prepareThreshold`, a parameterized statement is named from its
