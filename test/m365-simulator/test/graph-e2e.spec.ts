@@ -1,7 +1,8 @@
 /**
  * End to end over HTTPS: a real client-credentials token from the simulator's Entra endpoint, then
- * Graph calls through `@microsoft/microsoft-graph-client` (the SDK Cordon uses), trusting the
- * simulator's CA only for these requests.
+ * Graph calls through `@microsoft/microsoft-graph-client` (Microsoft's JavaScript SDK, which users of
+ * the simulator may bring; Cordon itself calls Graph through MicrosoftHttp), trusting the simulator's
+ * CA only for these requests.
  */
 import {
   AuthenticationHandler,
