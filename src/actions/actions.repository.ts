@@ -139,17 +139,21 @@ export class ActionsRepository {
 
   /**
    * Admits the action in one statement: its steps, its status and resolved target, and (with `insert`)
-   * its audit entry. Runs on its own, or inside the caller's transaction when `manager` is given.
+   * its audit entries (under ACCEPTED) — only if it is still queued as its request left it (a cancel
+   * may have landed while its target was resolved). Runs on its own, or inside the caller's transaction
+   * when `manager` is given. Answers whether it was admitted.
    */
-  async accept(manager: EntityManager | undefined, actionId: string, steps: string[], changes: Pick<ActionEntity, 'status' | 'target' | 'targetKey'>, insert?: AuditInsert): Promise<void> {
+  async accept(manager: EntityManager | undefined, actionId: string, steps: string[], changes: Pick<ActionEntity, 'status' | 'target' | 'targetKey'>, insert?: AuditInsert): Promise<boolean> {
     const { params, p } = parameters(actionId);
     const parts = [
+      `accepted AS (UPDATE actions SET status = ${p(changes.status)}, target = ${p(json(changes.target))}::jsonb, target_key = ${p(changes.targetKey)}, updated_at = now()
+         WHERE id = $1 AND status = 'queued' RETURNING id)`,
       `steps AS (INSERT INTO action_steps (action_id, position, name, status, attempts)
-         SELECT $1, ord - 1, name, 'pending', 0 FROM unnest(${p(steps)}::text[]) WITH ORDINALITY AS s(name, ord))`,
-      `accepted AS (UPDATE actions SET status = ${p(changes.status)}, target = ${p(json(changes.target))}::jsonb, target_key = ${p(changes.targetKey)}, updated_at = now() WHERE id = $1)`,
+         SELECT $1, ord - 1, name, 'pending', 0 FROM unnest(${p(steps)}::text[]) WITH ORDINALITY AS s(name, ord) WHERE EXISTS (SELECT 1 FROM accepted))`,
     ];
     if (insert) parts.push(`audit AS (${insert(params)})`);
-    await (manager ?? this.dataSource.manager).query(`WITH ${parts.join(',\n')} SELECT 1`, params);
+    const [row]: Array<{ accepted: boolean }> = await (manager ?? this.dataSource.manager).query(`WITH ${parts.join(',\n')} SELECT EXISTS (SELECT 1 FROM accepted) AS accepted`, params);
+    return row.accepted;
   }
 
   findById(id: string, manager?: EntityManager): Promise<ActionEntity | null> {

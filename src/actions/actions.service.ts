@@ -157,27 +157,28 @@ export class ActionsService {
     }
     if (limit === undefined) {
       // Waits for approval (or has no steps): admitted in one statement (steps, status, audit entry).
-      await this.auditLog.appendWith([{ entry: accepted }], (insert) => this.repository.accept(undefined, action.id, steps, changes, insert));
-      if (needsApproval) return this.answer(action.id, 202);
+      const admittedNow = await this.auditLog.appendWith([{ entry: accepted, onlyIf: ACCEPTED }], (insert) => this.repository.accept(undefined, action.id, steps, changes, insert));
+      if (!admittedNow || needsApproval) return this.answer(action.id, 202);
       await this.enqueueSafetyNet(undefined, action.id);
       return this.startAndAnswer(action.id, input.waitSeconds);
     }
     // A capped type queues its admissions (per tenant and type), so that counting and admitting are one step.
-    await this.repository.transaction(async (manager) => {
+    const admittedNow = await this.repository.transaction(async (manager) => {
       await this.repository.lockAdmission(manager, tenant.id, input.type);
       const recent = await this.repository.recentForCap(manager, tenant.id, input.type, action.id);
       if (recent.length >= limit) {
         const retryAfter = Math.max(1, Math.ceil((recent[0].getTime() + 3600_000 - Date.now()) / 1000));
         throw new Problem(429, 'action-rate-limited', 'Action rate limit reached', `The tenant policy allows ${limit} ${input.type} action(s) per hour; try again in ${retryAfter} s.`, { actionId: action.id, limit, retryAfterSeconds: retryAfter }, { 'Retry-After': String(retryAfter) });
       }
-      await this.repository.accept(manager, action.id, steps, changes);
+      if (!(await this.repository.accept(manager, action.id, steps, changes))) return false; // cancelled meanwhile
       await this.auditLog.append(manager, accepted);
       if (!needsApproval) await this.enqueueSafetyNet(manager, action.id);
+      return true;
     }).catch(async (error) => {
       if (error instanceof Problem && error.slug === 'action-rate-limited') await this.refuse(action, context.requestId, error);
       throw error;
     });
-    if (needsApproval) return this.answer(action.id, 202);
+    if (!admittedNow || needsApproval) return this.answer(action.id, 202);
     return this.startAndAnswer(action.id, input.waitSeconds);
   }
 
@@ -273,6 +274,7 @@ export class ActionsService {
   /** Records the refusal on the action and throws the problem for the caller. */
   private async refuse(action: ActionEntity, requestId: string, problem: Problem): Promise<never> {
     await this.repository.transaction(async (manager) => {
+      if (!(await this.stillQueued(manager, action.id))) return; // cancelled while its target was resolved: that record stands
       await this.repository.update(manager, action.id, { status: 'rejected', error: { code: problem.slug, message: problem.detail ?? problem.title }, decidedBy: { type: 'system', id: 'policy', name: 'Cordon policy' }, completedAt: new Date() });
       await this.auditLog.append(manager, { event: 'action.refused', actor: { type: 'system', id: 'policy', name: 'Cordon policy' }, tenantId: action.tenantId, actionId: action.id, subject: subjectOf(action.type, action.targetKey), requestId, data: { code: problem.slug, detail: problem.detail } });
     });
@@ -281,6 +283,7 @@ export class ActionsService {
 
   private async failResolution(action: ActionEntity, error: StepError, requestId: string): Promise<void> {
     await this.repository.transaction(async (manager) => {
+      if (!(await this.stillQueued(manager, action.id))) return;
       await this.repository.insertSteps(manager, action.id, ['resolve-target']);
       await this.repository.updateStep(manager, action.id, 0, { status: 'failed', attempts: 1, startedAt: action.createdAt, finishedAt: new Date(), error: error.toJSON(), microsoftRequestId: error.extra.microsoftRequestId ?? null });
       await this.repository.update(manager, action.id, { status: 'failed', error: error.toJSON(), completedAt: new Date() });
@@ -295,6 +298,7 @@ export class ActionsService {
     const plan: Array<{ step: string; wouldChange: string; changes: boolean }> = [];
     for (const d of definitions) plan.push({ step: d.name, ...(await d.preview(ctx)) });
     await this.repository.transaction(async (manager) => {
+      if (!(await this.stillQueued(manager, action.id))) return;
       await this.repository.insertSteps(manager, action.id, definitions.map((d) => d.name));
       for (const [position, p] of plan.entries()) await this.repository.updateStep(manager, action.id, position, { status: 'skipped', detail: { dryRun: true, wouldChange: p.wouldChange, changes: p.changes } });
       const result = { dryRun: true, plan, wouldNeedApproval: needsApproval, ...(handler.notes?.length ? { notes: handler.notes } : {}) };
@@ -302,6 +306,11 @@ export class ActionsService {
       await this.auditLog.append(manager, { event: 'action.dry-run', actor: action.requestedBy, tenantId: action.tenantId, actionId: action.id, subject: subjectOf(action.type, target.display), requestId, data: result });
     });
     return this.answer(action.id, 200);
+  }
+
+  /** Locks the action and answers whether it is still queued as its request left it (not cancelled meanwhile). */
+  private async stillQueued(manager: EntityManager, actionId: string): Promise<boolean> {
+    return (await this.repository.lock(manager, actionId))?.status === 'queued';
   }
 
   private async decide(actionId: string, context: RequestContext, decision: 'approve' | 'reject', reason?: string): Promise<void> {

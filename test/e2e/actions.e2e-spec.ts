@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 import type { RunningSimulator } from '../m365-simulator/src';
 import { graphWrites, registerSimTenant, simEnv, startDemoSimulator } from './support/sim-tenant';
-import { bearer, createKey, expectProblem, startTestApp, TestApp } from './support/test-app';
+import { bearer, createKey, expectProblem, startTestApp, TestApp, waitFor } from './support/test-app';
 
 const ALICE = '0b7c1e2d-0003-4a00-8000-000000000003';
 const BOB = '0b7c1e2d-0004-4a00-8000-000000000004';
@@ -276,6 +276,44 @@ describe('response actions on users (against the simulator)', () => {
 
   const eventsOf = async (actionId: string) =>
     (await t.http.get(`/v1/audit-log?actionId=${actionId}&limit=100`).set(bearer(t.adminKey))).body.items.map((e: { event: string; data: { step?: string } }) => `${e.event}${e.data.step ? ` ${e.data.step}` : ''}`);
+
+  /** Sends the request with the target's resolution slowed, cancels the action meanwhile, and answers the request's response. */
+  const cancelWhileResolving = async (key: string, reason: string) => {
+    sim.faults.add({ host: 'graph', method: 'GET', pathPattern: `/v1.0/users/${CAROL}`, times: 1, latencyMs: 1000 });
+    const request = act(key, contoso, CAROL, 'disable', { reason }, { Prefer: 'wait=10' }).then((r) => r); // sent now
+    const queued = await waitFor(
+      async () => (await t.http.get(`/v1/actions?target=${CAROL}&status=queued`).set(bearer(t.adminKey))).body.items.find((a: { reason: string }) => a.reason === reason),
+      (found) => found !== undefined,
+      5000,
+    );
+    await t.http.post(`/v1/actions/${queued.id}/cancel`).set(bearer(responder2)).send({ reason: 'wrong user' }).expect(200);
+    return { id: queued.id as string, answer: await request };
+  };
+
+  it.each([
+    ['a responder\'s action (admitted and started in one statement)', () => responder],
+    ['an analyst\'s action (admitted to wait for approval)', () => analyst],
+  ])('a cancel that lands while the target is being resolved wins: %s stays cancelled, nothing is changed', async (what, key) => {
+    const since = sim.journal.lastSeq();
+    const { id, answer } = await cancelWhileResolving(key(), `INC-4: cancel race (${what})`);
+    expect(answer.body).toMatchObject({ id, status: 'cancelled', decisionReason: 'wrong user' });
+    expect((await t.http.get(`/v1/actions/${id}`).set(bearer(t.adminKey))).body.status).toBe('cancelled');
+    expect(graphWrites(sim, since)).toEqual([]);
+    expect(user(CAROL).accountEnabled).toBe(true);
+    expect(await eventsOf(id)).toEqual(['action.requested', 'action.cancelled']);
+  });
+
+  it('a cancel that lands before a policy refusal stands: the caller hears the refusal, the record stays cancelled', async () => {
+    await t.http.put(`/v1/tenants/${contoso}/policy`).set(bearer(t.adminKey)).send({ protectedUsers: [CAROL], protectedGroups: [], approvalRequired: [], hourlyLimits: {} }).expect(200);
+    try {
+      const { id, answer } = await cancelWhileResolving(responder, 'INC-5: cancel before refusal');
+      expectProblem(answer, 409, 'protected-target');
+      expect((await t.http.get(`/v1/actions/${id}`).set(bearer(t.adminKey))).body).toMatchObject({ status: 'cancelled', decisionReason: 'wrong user' });
+      expect(await eventsOf(id)).toEqual(['action.requested', 'action.cancelled']);
+    } finally {
+      await t.http.put(`/v1/tenants/${contoso}/policy`).set(bearer(t.adminKey)).send({ protectedUsers: [], protectedGroups: [], approvalRequired: [], hourlyLimits: {} }).expect(200);
+    }
+  });
 
   it('cancelled while a step is at Microsoft: that step\'s outcome is recorded, the next step never starts', async () => {
     const since = sim.journal.lastSeq();
