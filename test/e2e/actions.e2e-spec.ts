@@ -279,7 +279,7 @@ describe('response actions on users (against the simulator)', () => {
 
   /** Sends the request with the target's resolution slowed, cancels the action meanwhile, and answers the request's response. */
   const cancelWhileResolving = async (key: string, reason: string) => {
-    sim.faults.add({ host: 'graph', method: 'GET', pathPattern: `/v1.0/users/${CAROL}`, times: 1, latencyMs: 1000 });
+    sim.faults.add({ host: 'graph', method: 'GET', pathPattern: `/v1.0/users/${CAROL}`, times: 1, latencyMs: 2000 });
     const request = act(key, contoso, CAROL, 'disable', { reason }, { Prefer: 'wait=10' }).then((r) => r); // sent now
     const queued = await waitFor(
       async () => (await t.http.get(`/v1/actions?target=${CAROL}&status=queued`).set(bearer(t.adminKey))).body.items.find((a: { reason: string }) => a.reason === reason),
