@@ -6,7 +6,7 @@ import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
 import type { AuditEntryInput } from '../audit-log/audit-entry';
 import { AuditLogService } from '../audit-log/audit-log.service';
-import { TenantCapabilitiesService } from '../tenants/tenant-capabilities.service';
+import { TenantCapabilitiesService, statusNames } from '../tenants/tenant-capabilities.service';
 import { JobsService } from '../jobs/jobs.service';
 import { ActionTarget, StepContext, StepDefinition, StepError, StepInProgress } from './action-handler';
 import { ActionCatalogue } from './action-catalogue';
@@ -70,8 +70,8 @@ export class ActionExecutor {
   /**
    * Starts the action now in this process (the hot path); resolves when it has finished (with the
    * finished action, when this run finished it), handed a long-running step over to its wake-up job,
-   * or another process has it. `dueAt` is given by the
-   * wake-up job of a waiting step (see ActionsRepository.claim).
+   * or another process has it. `dueAt` is given by the wake-up job of a waiting step (see
+   * ActionsRepository.claim); `admitted`, by admission on the hot path.
    */
   execute(actionId: string, dueAt?: Date, admitted?: AdmittedAction): Promise<FinishedAction | undefined> {
     const existing = this.running.get(actionId);
@@ -225,7 +225,7 @@ export class ActionExecutor {
 
   /** Every capability of the tenant by name (status only), in one query. */
   private async capabilityMap(tenantId: string): Promise<Record<string, string>> {
-    return Object.fromEntries(Object.entries(await this.capabilities.statusesOf(tenantId)).map(([name, s]) => [name, s.status]));
+    return statusNames(await this.capabilities.statusesOf(tenantId));
   }
 
   /** Cancelled, or taken over after our lease lapsed? Read inside the transaction that would record the next start. */

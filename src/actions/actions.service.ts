@@ -10,7 +10,7 @@ import { assertTenantAccess, canAccessTenant } from '../auth/tenant-scope';
 import { decodeCursor, Page, toPage } from '../common/paging';
 import { Problem, problems } from '../common/problem';
 import { JobsService } from '../jobs/jobs.service';
-import { TenantCapabilitiesService, capabilityStatuses } from '../tenants/tenant-capabilities.service';
+import { TenantCapabilitiesService, capabilityStatuses, statusNames } from '../tenants/tenant-capabilities.service';
 import { PolicyDto } from '../tenants/dto/policy.dto';
 import { policyInForce } from '../tenants/tenant-policies.service';
 import { TenantsService } from '../tenants/tenants.service';
@@ -143,7 +143,7 @@ export class ActionsService {
       const admitted: AdmittedAction = {
         action: Object.assign(action, changes, { status: 'running' as const, leaseOwner: this.executor.owner }),
         steps: steps.map((name, position) => Object.assign(new ActionStepEntity(), { actionId: action.id, position, name, status: 'pending', attempts: 0, startedAt: null, finishedAt: null, microsoftRequestId: null, detail: null, error: null, state: null, nextPollAt: null })),
-        capabilities: Object.fromEntries(Object.entries(statuses).map(([name, s]) => [name, s.status])),
+        capabilities: statusNames(statuses),
         firstRequestId,
       };
       const entries = [{ entry: accepted, onlyIf: ACCEPTED }, { entry: this.executor.startEntry(action, admitted.steps[0], firstRequestId), onlyIf: ACCEPTED }];
@@ -292,7 +292,7 @@ export class ActionsService {
   }
 
   private async dryRun(action: ActionEntity, handler: ActionHandler, target: ActionTarget, params: Record<string, unknown>, requestId: string, needsApproval: boolean): Promise<HttpResult> {
-    const capabilities = Object.fromEntries(Object.entries(await this.capabilities.statusesOf(action.tenantId)).map(([name, s]) => [name, s.status]));
+    const capabilities = statusNames(await this.capabilities.statusesOf(action.tenantId));
     const ctx: StepContext = { actionId: action.id, tenantId: action.tenantId, target, params, reason: action.reason, requestedBy: action.requestedBy, clientRequestId: action.id, capabilities };
     const definitions = handler.steps(params);
     const plan: Array<{ step: string; wouldChange: string; changes: boolean }> = [];

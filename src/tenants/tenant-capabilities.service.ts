@@ -13,15 +13,20 @@ import { PROBE_QUEUE, TenantsService } from './tenants.service';
 const PROBE_ALL_QUEUE = 'tenants.probe-all';
 const SYSTEM = { type: 'system' as const, id: 'capability-probe', name: 'capability probe' };
 
-/**
- * Capabilities per tenant: probed on registration, on request and daily; stored; audited when they
- * change. Other modules read them to skip what a tenant's licences or permissions do not allow.
- */
 /** Capability rows as statuses by name. */
 export function capabilityStatuses(rows: TenantCapabilityEntity[]): Record<string, { status: string; detail: string | null }> {
   return Object.fromEntries(rows.map((r) => [r.capability, { status: r.status, detail: r.detail }]));
 }
 
+/** Statuses by name without their details (what an action step sees). */
+export function statusNames(statuses: Record<string, { status: string }>): Record<string, string> {
+  return Object.fromEntries(Object.entries(statuses).map(([name, s]) => [name, s.status]));
+}
+
+/**
+ * Capabilities per tenant: probed on registration, on request and daily; stored; audited when they
+ * change. Other modules read them to skip what a tenant's licences or permissions do not allow.
+ */
 @Injectable()
 export class TenantCapabilitiesService implements OnModuleInit {
   private readonly logger = new Logger(TenantCapabilitiesService.name);
@@ -64,12 +69,12 @@ export class TenantCapabilitiesService implements OnModuleInit {
     };
   }
 
-  /** The stored status of one capability (undefined until the first probe), for modules deciding what to skip. */
   /** Every capability of the tenant, by name, in one query. */
   async statusesOf(tenantId: string): Promise<Record<string, { status: string; detail: string | null }>> {
     return capabilityStatuses(await this.repository.capabilities(tenantId));
   }
 
+  /** The stored status of one capability (undefined until the first probe), for modules deciding what to skip. */
   async statusOf(tenantId: string, capability: string): Promise<{ status: string; detail: string | null } | undefined> {
     const row = (await this.repository.capabilities(tenantId)).find((r) => r.capability === capability);
     return row && { status: row.status, detail: row.detail };

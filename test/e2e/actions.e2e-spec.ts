@@ -51,7 +51,7 @@ describe('response actions on users (against the simulator)', () => {
     const since = sim.journal.lastSeq();
     const before = user(ALICE).signInSessionsValidFromDateTime;
     // Graph keeps the time to the second: a revocation within the second of the previous value leaves it
-    // as it was (the next test covers that), so this one happens a second later.
+    // as it was (tested below), so this one happens a second later.
     sim.clock.advance(1000);
     const res = await act(responder, contoso, 'alice@contoso.example', 'isolate', { reason: 'INC-1: impossible travel', ticket: 'INC-1' }, { Prefer: 'wait=10' });
     expect(res.status).toBe(200);
