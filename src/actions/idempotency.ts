@@ -10,7 +10,7 @@ export interface HttpResult {
 }
 
 /**
- * Idempotency-Key (API.md): same principal + key + body ⇒ the first answer again (with
+ * Idempotency-Key (ARCHITECTURE.md §4.4): same principal + key + body ⇒ the first answer again (with
  * `Idempotent-Replayed: true`) and nothing done twice; a different body ⇒ 409 idempotency-key-reused;
  * the first request still running ⇒ 409 request-in-progress. Server failures (5xx) free the key.
  */

@@ -1,4 +1,4 @@
-/** Cordon's roles (API.md "Authentication and roles"). A principal may hold several. */
+/** Cordon's roles (ARCHITECTURE.md §4.6; README "Authentication and roles"). A principal may hold several. */
 export const ROLES = ['auditor', 'analyst', 'responder', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 

@@ -6,7 +6,7 @@ import { CollectionRepository } from './collection.repository';
 
 const RETENTION_QUEUE = 'collection.retention';
 const DELETE_BATCH = 5000;
-/** Content stays retrievable 7 days after it is listed (§2.7); a ledger entry older than that can never matter. */
+/** Content stays retrievable 7 days after it is listed (microsoft-notes §2.7); a ledger entry older than that can never matter. */
 const LEDGER_KEEP_MS = 8 * 86_400_000;
 
 /** Daily: events older than CORDON_EVENTS_RETENTION_DAYS go, in batches (short transactions, no long locks). */

@@ -3,7 +3,7 @@ import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { problems } from './problem';
 
-/** `?limit&cursor` for keyset paging (API.md "Paging"). */
+/** `?limit&cursor` for keyset paging (ARCHITECTURE.md §4.2). */
 export class PageQueryDto {
   @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 50, description: 'Items per page.' })
   @IsOptional()

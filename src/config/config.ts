@@ -59,7 +59,7 @@ export interface AppConfig {
 export interface GraphSecurityConfig {
   /** How far behind the cursor (the newest lastUpdateDateTime stored) each run lists again. */
   overlapMinutes: number;
-  /** `$top` for alerts_v2 (Graph allows at most 1000, trap 8). */
+  /** `$top` for alerts_v2 (Graph allows at most 1000, microsoft-notes M8). */
   alertsPageSize: number;
   /** `$top` for incidents (peers use 50). */
   incidentsPageSize: number;
@@ -75,9 +75,9 @@ export interface WebhooksConfig {
 }
 
 export interface EntraTelemetryConfig {
-  /** How far behind the cursor each run reads again: sign-ins and audits arrive late (reference §3.1). */
+  /** How far behind the cursor each run reads again: sign-ins and audits arrive late (microsoft-notes §3.1). */
   overlapMinutes: number;
-  /** Least time between two Identity Protection requests per tenant (Microsoft allows 1 per second, §3.5). */
+  /** Least time between two Identity Protection requests per tenant (Microsoft allows 1 per second, microsoft-notes §3.5). */
   identityProtectionIntervalMs: number;
 }
 

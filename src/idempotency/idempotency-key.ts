@@ -9,7 +9,7 @@ const STALE_SECONDS = 600;
 
 const KEY = /^[\x20-\x7e]{1,255}$/;
 
-/** API.md: 1–255 printable characters. */
+/** ARCHITECTURE.md §4.4: 1–255 printable characters. */
 function assertIdempotencyKey(key: string): void {
   if (!KEY.test(key)) {
     throw new Problem(400, 'validation-failed', 'Validation failed', 'Idempotency-Key must be 1–255 printable characters.', { errors: [{ field: 'Idempotency-Key', message: 'must be 1–255 printable characters' }] });
@@ -23,7 +23,7 @@ const idempotencyProblems = {
 };
 
 /**
- * Claims `key` for this principal and request (API.md): answers null when the request is to run — the
+ * Claims `key` for this principal and request (ARCHITECTURE.md §4.4): answers null when the request is to run — the
  * key was new, or its earlier holder died long ago — or the completed row whose answer is to be
  * replayed. The same key with another request ⇒ 409 idempotency-key-reused; the first request still
  * running ⇒ 409 request-in-progress.

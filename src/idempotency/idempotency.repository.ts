@@ -39,7 +39,7 @@ export class IdempotencyRepository {
       .update({ principalId, key }, { state: 'completed', responseStatus: status, responseBody: body as never, responseHeaders: headers });
   }
 
-  /** Keys are kept at least 24 hours (API.md); older ones go. */
+  /** Keys are kept at least 24 hours (ARCHITECTURE.md §4.4); older ones go. */
   async deleteExpired(olderThanHours: number): Promise<void> {
     await this.dataSource.query(`DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => $1)`, [olderThanHours]);
   }

@@ -18,7 +18,7 @@ interface StoredProblem {
 }
 
 /**
- * Makes a create route honour `Idempotency-Key` (API.md): same principal + key + request ⇒ the first
+ * Makes a create route honour `Idempotency-Key` (ARCHITECTURE.md §4.4): same principal + key + request ⇒ the first
  * answer again with `Idempotent-Replayed: true`, and nothing done twice; the same key with another
  * request ⇒ 409 `idempotency-key-reused`; the first still running ⇒ 409 `request-in-progress`. Server
  * failures (5xx) and invalid requests free the key. `operation` names the route, so a key reused on

@@ -1,6 +1,6 @@
 /**
  * Human explanations of the Entra ID (AADSTS) codes a client-credentials token request meets
- * (reference §1.1, "AADSTS codes worth mapping", plus the ones the token endpoint documents).
+ * (microsoft-notes §1.1: the codes worth explaining, plus the ones the token endpoint documents).
  */
 
 export interface AadstsContext {

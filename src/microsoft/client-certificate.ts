@@ -2,7 +2,7 @@ import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { MicrosoftAuthError } from './microsoft-errors';
 
 /**
- * A certificate credential prepared for MSAL (reference §1.2, §1.4): MSAL wants the hex SHA-256
+ * A certificate credential prepared for MSAL (microsoft-notes §1.2, §1.4): MSAL wants the hex SHA-256
  * thumbprint (it then signs the assertion PS256 with `x5t#S256`, the current documented form) and a
  * PKCS#8 PEM private key. Problems are found here, before Entra ID is asked, with a clear message.
  */

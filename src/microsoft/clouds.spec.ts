@@ -1,7 +1,7 @@
 import { CLOUD_NAMES, Clouds, UnsupportedInCloudError } from './clouds';
 import { ForeignHostError } from './microsoft-errors';
 
-/** The host matrix of reference §0 and the scopes of §1.1, row by row. */
+/** The host matrix of microsoft-notes §0.1 and the scopes of §1.1, row by row. */
 
 const expected = {
   global: {
@@ -41,7 +41,7 @@ const SIM = { login: 'https://localhost:4100', graph: 'https://localhost:4101', 
 describe('Clouds', () => {
   const clouds = new Clouds();
 
-  it.each(CLOUD_NAMES)('%s: hosts and token scopes as in the reference', (cloud) => {
+  it.each(CLOUD_NAMES)('%s: hosts and token scopes as in microsoft-notes §0.1 and §1.1', (cloud) => {
     const row = expected[cloud];
     const endpoints = clouds.endpoints(cloud);
     expect(endpoints).toMatchObject(row);
@@ -52,10 +52,10 @@ describe('Clouds', () => {
     });
   });
 
-  it('gives the documented scopes of §1.1 literally', () => {
+  it('gives the documented scopes of microsoft-notes §1.1 literally', () => {
     expect(clouds.scope('global', 'graph')).toBe('https://graph.microsoft.com/.default');
     expect(clouds.scope('global', 'manage')).toBe('https://manage.office.com/.default');
-    // MDE tokens are for api.securitycenter.microsoft.com, not api.security.microsoft.com (trap 16).
+    // MDE tokens are for api.securitycenter.microsoft.com, not api.security.microsoft.com (microsoft-notes M16).
     expect(clouds.scope('global', 'defender')).toBe('https://api.securitycenter.microsoft.com/.default');
     expect(clouds.scope('usgov-gcc', 'manage')).toBe('https://manage-gcc.office.com/.default');
     expect(clouds.scope('usgov-dod', 'graph')).toBe('https://dod-graph.microsoft.us/.default');

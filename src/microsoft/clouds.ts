@@ -2,8 +2,8 @@ import type { MicrosoftEndpoints } from '../config/config';
 import { ForeignHostError } from './microsoft-errors';
 
 /**
- * The national-cloud host matrix (reference §0, §1.1): one row per cloud, and every Microsoft call of
- * a tenant uses its cloud's row. Tokens from one cloud are never valid in another (trap 21).
+ * The national-cloud host matrix (microsoft-notes §0.1, §1.1): one row per cloud, and every Microsoft call of
+ * a tenant uses its cloud's row. Tokens from one cloud are never valid in another (microsoft-notes M21).
  */
 
 export const CLOUD_NAMES = ['global', 'usgov-gcc', 'usgov-gcchigh', 'usgov-dod', 'china'] as const;
@@ -17,16 +17,16 @@ interface CloudHosts {
   login: string;
   graph: string;
   manage: string;
-  /** The Defender for Endpoint API host, which is also the token audience (§5.1); null where there is none. */
+  /** The Defender for Endpoint API host, which is also the token audience (microsoft-notes §5.1); null where there is none. */
   defender: string | null;
-  /** Other Defender hosts a response may point to (geo hosts, the XDR host; §0). */
+  /** Other Defender hosts a response may point to (geo hosts, the XDR host; microsoft-notes §0.2). */
   defenderAliases: string[];
 }
 
 const DEFENDER_GLOBAL_ALIASES = [
   'api.security.microsoft.com',
   ...['us', 'eu', 'uk', 'au', 'swa', 'ina'].map((geo) => `${geo}.api.security.microsoft.com`),
-  // Older regional names still seen in the wild (§0, [peer]).
+  // Older regional names still seen in the wild (microsoft-notes §0.2, [peer]).
   ...['us', 'eu', 'uk'].map((geo) => `api-${geo}.securitycenter.microsoft.com`),
 ];
 
@@ -35,11 +35,11 @@ const HOSTS: Record<CloudName, CloudHosts> = {
     login: 'login.microsoftonline.com',
     graph: 'graph.microsoft.com',
     manage: 'manage.office.com',
-    // MDE wants tokens for api.securitycenter.microsoft.com, whichever host is called (§1.1, trap 16).
+    // MDE wants tokens for api.securitycenter.microsoft.com, whichever host is called (microsoft-notes §1.1, M16).
     defender: 'api.securitycenter.microsoft.com',
     defenderAliases: DEFENDER_GLOBAL_ALIASES,
   },
-  // GCC keeps worldwide login and Graph, but has its own Management and Defender hosts (trap 21).
+  // GCC keeps worldwide login and Graph, but has its own Management and Defender hosts (microsoft-notes M21).
   'usgov-gcc': {
     login: 'login.microsoftonline.com',
     graph: 'graph.microsoft.com',
@@ -78,7 +78,7 @@ export interface CloudEndpoints {
   graph: string;
   manage: string;
   defender: string | null;
-  /** Token scope per resource: `{resource App ID URI}/.default` (§1.1); null where the cloud lacks it. */
+  /** Token scope per resource: `{resource App ID URI}/.default` (microsoft-notes §1.1); null where the cloud lacks it. */
   scopes: Record<MicrosoftResource, string | null>;
 }
 
@@ -157,7 +157,7 @@ export class Clouds {
   /**
    * The follow-URL rule: a URL taken from a response (`NextPageUri`, `@odata.nextLink`, a content URI)
    * is only requested when it is https and on the tenant cloud's host list — else a token would go
-   * where it does not belong (DESIGN "Never send a token where it does not belong").
+   * where it does not belong (docs/ARCHITECTURE.md §9 and §17).
    */
   assertFollowable(cloud: CloudName, url: string | URL, resource?: MicrosoftResource): URL {
     let parsed: URL;

@@ -1,7 +1,7 @@
 /**
  * At most `max` tasks in flight per key (tenant × Microsoft API), the rest wait in arrival order.
  * Slots are held only while a request is on the wire, never during a back-off sleep: a throttled
- * tenant must not park the slots that its other calls need (reference §6.3: sleeping retries pile up).
+ * tenant must not park the slots that its other calls need (microsoft-notes §6.3: sleeping retries pile up).
  */
 export class ConcurrencyLimiter {
   private readonly lanes = new Map<string, { active: number; waiting: Array<() => void> }>();

@@ -123,13 +123,13 @@ describe('GraphClientFactory', () => {
     ]);
   });
 
-  it('maps Graph errors, keeping code and innerError request-id (§6.1)', async () => {
+  it('maps Graph errors, keeping code and innerError request-id (microsoft-notes §6.1)', async () => {
     const missing = await failure(graph.get('/users/nobody@contoso.example'), MicrosoftApiError);
     expect(missing).toMatchObject({ kind: 'not-found', status: 404, code: 'Request_ResourceNotFound', resource: 'graph' });
     expect(missing.requestId).toMatch(/^[0-9a-f-]{36}$/);
     expect(missing.url).toBe(`${sim.baseUrls.graph}/v1.0/users/nobody@contoso.example`);
 
-    // Trap 13: disabling a Global Administrator needs a directory role the app does not hold.
+    // microsoft-notes M13: disabling a Global Administrator needs a directory role the app does not hold.
     const denied = await failure(graph.patch(`/users/breakglass@contosodemo.onmicrosoft.com`, { accountEnabled: false }), MicrosoftApiError);
     expect(denied).toMatchObject({ kind: 'forbidden', status: 403, code: 'Authorization_RequestDenied' });
   });
@@ -167,7 +167,7 @@ describe('GraphClientFactory', () => {
     expect(graphRequests(from)).toHaveLength(1);
   });
 
-  it('retries a GET after a dropped connection (the SDK\'s RetryHandler did not; trap 23)', async () => {
+  it('retries a GET after a dropped connection (the SDK\'s RetryHandler did not; microsoft-notes M23)', async () => {
     sim.faults.add({ host: 'graph', pathPattern: '/v1.0/users/*', drop: true });
     const from = since();
     const user = await graph.get<User>('/users/alice@contoso.example');

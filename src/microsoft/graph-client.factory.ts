@@ -15,7 +15,7 @@ import type { TokenProvider } from './token-provider';
  * per-tenant concurrency limit and typed errors (MicrosoftApiError with Graph's code and request id).
  *
  * Graph used to go through `@microsoft/microsoft-graph-client`'s middleware chain. Its RetryHandler
- * covers fewer cases (§6.3: 429/503/504 only, never a dropped connection), and at 50 concurrent
+ * covers fewer cases (microsoft-notes §6.3: 429/503/504 only, never a dropped connection), and at 50 concurrent
  * isolations its chain (a `Headers` and a `Response` per call, the body read through a web stream)
  * was about a tenth of Cordon's CPU for calls that are plain JSON over HTTPS.
  */
@@ -24,7 +24,7 @@ export const GRAPH_VERSION = 'v1.0';
 
 /**
  * Back-off for Graph answers without Retry-After: from 1–2 s, doubling. Identity Protection allows one
- * request per second per tenant and throttles without Retry-After (§3.5, trap 12): a retry sooner than
+ * request per second per tenant and throttles without Retry-After (microsoft-notes §3.5, M12): a retry sooner than
  * a second after its 429 would only be throttled again.
  */
 export const GRAPH_BACKOFF: BackoffSettings = { ...DEFAULT_BACKOFF, baseMs: 2000 };

@@ -4,13 +4,13 @@ import { parseRetryAfter } from './retry-policy';
 
 /**
  * Turns a failed Microsoft answer into a MicrosoftApiError. Error bodies differ per service:
- * - Graph (§6.1): `{"error":{"code","message","innerError":{"request-id","client-request-id","date"}}}`
- * - Management Activity API (§2.6): `{"error":{"code":"AFxxxxx","message"}}`; ASP.NET answers such as
+ * - Graph (microsoft-notes §6.1): `{"error":{"code","message","innerError":{"request-id","client-request-id","date"}}}`
+ * - Management Activity API (microsoft-notes §2.6): `{"error":{"code":"AFxxxxx","message"}}`; ASP.NET answers such as
  *   `{"Message":"…"}` also occur;
- * - Defender for Endpoint (§5.5): `{"error":{"code","message","target"}}` where target is the request id.
+ * - Defender for Endpoint (microsoft-notes §5.5): `{"error":{"code","message","target"}}` where target is the request id.
  */
 
-/** 403 codes that mean "the tenant lacks a licence", not "the app lacks a permission" (trap 11). */
+/** 403 codes that mean "the tenant lacks a licence", not "the app lacks a permission" (microsoft-notes M11). */
 const LICENCE_CODES = new Set(['Authentication_RequestFromNonPremiumTenantOrB2CTenant', 'DisabledFeature']);
 
 export interface ParsedErrorBody {
@@ -39,7 +39,7 @@ export function parseErrorBody(body: unknown): ParsedErrorBody {
 }
 
 export function classify(status: number, code: string | undefined, message: string | undefined): MicrosoftErrorKind {
-  // AF429 is throttling whatever the status (often 403; §2.5, trap 3).
+  // AF429 is throttling whatever the status (often 403; microsoft-notes §2.5, M3).
   if (status === 429 || code === 'AF429' || code === 'TooManyRequests') return 'throttled';
   if (status === 401) return 'unauthorized';
   if (status === 403) {

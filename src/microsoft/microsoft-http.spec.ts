@@ -105,7 +105,7 @@ describe('MicrosoftHttp', () => {
     expect(entry.headers['client-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 
-  it('follows NextPageUri verbatim (/api/v1/, §2.2) and adds only missing query parameters', async () => {
+  it('follows NextPageUri verbatim (/api/v1/, microsoft-notes §2.2) and adds only missing query parameters', async () => {
     const { http } = harness();
     await http.request({ tenant, resource: 'manage', method: 'POST', url: feed('subscriptions/start'), query: { contentType: 'Audit.AzureActiveDirectory', ...PUBLISHER } });
     const first = await http.request<unknown[]>({ tenant, resource: 'manage', url: feed('subscriptions/content'), query: { contentType: 'Audit.AzureActiveDirectory', ...PUBLISHER } });
@@ -130,7 +130,7 @@ describe('MicrosoftHttp', () => {
     expect((await http.request(isolate)).status).toBe(201);
     const again = await failure(http.request(isolate), MicrosoftApiError);
     expect(again).toMatchObject({ kind: 'bad-request', status: 400, code: 'ActiveRequestAlreadyExists', attempts: 1 });
-    expect(again.requestId).toMatch(/^[0-9a-f-]{36}$/); // Defender's `target` (§5.5)
+    expect(again.requestId).toMatch(/^[0-9a-f-]{36}$/); // Defender's `target` (microsoft-notes §5.5)
     expect(again.message).toContain('Action is already in progress');
   });
 
@@ -155,7 +155,7 @@ describe('MicrosoftHttp', () => {
     expect(sleeps).toEqual([]);
   });
 
-  it('honours Retry-After in seconds on a Defender 429 (§5.5)', async () => {
+  it('honours Retry-After in seconds on a Defender 429 (microsoft-notes §5.5)', async () => {
     const { http, sleeps } = harness();
     sim.faults.add({ host: 'defender', pathPattern: '/api/machines', status: 429, headers: { 'Retry-After': '7' }, body: { error: { code: 'TooManyRequests', message: 'slow down' } } });
     const from = since();
@@ -172,7 +172,7 @@ describe('MicrosoftHttp', () => {
     expect(sleeps).toEqual([30_000, 120_000]);
   });
 
-  it('backs off on AF429 sent as HTTP 403 without Retry-After (§2.5, trap 3)', async () => {
+  it('backs off on AF429 sent as HTTP 403 without Retry-After (microsoft-notes §2.5, M3)', async () => {
     const { http, sleeps } = harness();
     sim.faults.add({
       host: 'manage',

@@ -26,7 +26,7 @@ export interface MicrosoftRequest {
   /**
    * A path on the resource's base URL of the tenant's cloud (`/api/machines`), or an absolute URL
    * taken from a response (`NextPageUri`, `contentUri`, `@odata.nextLink`): absolute URLs must pass
-   * the follow-URL rule and are used verbatim (§2.2: "Follow the header verbatim").
+   * the follow-URL rule and are used verbatim (microsoft-notes §2.2, M2).
    */
   url: string;
   /** Added to the query; a name the URL already carries is left as it is. */
@@ -50,7 +50,7 @@ export interface MicrosoftResponse<T = unknown> {
   /** Parsed JSON; text for other content; undefined when empty. */
   body: T;
   requestId?: string;
-  /** The Management API's next page (§2.2), to be passed back as `url` as it is. */
+  /** The Management API's next page (microsoft-notes §2.2), to be passed back as `url` as it is. */
   nextPageUri?: string;
 }
 
@@ -212,7 +212,7 @@ export class MicrosoftHttp {
       }
 
       if (failure.kind === 'unauthorized' && !refreshed) {
-        // An expired or revoked token: fetch a new one once (§2.6: renew the token on 401).
+        // An expired or revoked token: fetch a new one once (microsoft-notes §2.6: renew the token on 401).
         refreshed = true;
         this.options.tokens.invalidate(tenant, resource, token);
         continue;

@@ -3,7 +3,7 @@ import { TransportError, type HttpsTransport } from './https-transport';
 
 /**
  * MSAL's network client on our HTTPS transport, so token requests trust the same extra CA as every
- * other Microsoft call (reference §1.4 "Custom system.networkClient", trap 22).
+ * other Microsoft call (microsoft-notes §1.4, M22).
  *
  * MSAL turns a failed token request into a ServerError whose details are folded into one string, and a
  * transport failure into a bare "network_error". To report Entra ID's own fields (error, error_codes,

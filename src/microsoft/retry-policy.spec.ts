@@ -73,7 +73,7 @@ describe('error mapping', () => {
     expect(parseErrorBody('<html>bad gateway</html>')).toEqual({ message: '<html>bad gateway</html>' });
   });
 
-  it('classifies AF429 as throttling even as HTTP 403 (§2.5), and licence 403s apart from permission 403s', () => {
+  it('classifies AF429 as throttling even as HTTP 403 (microsoft-notes §2.5), and licence 403s apart from permission 403s', () => {
     expect(classify(403, 'AF429', 'Too many requests.')).toBe('throttled');
     expect(classify(403, 'Authorization_RequestDenied', 'Insufficient privileges')).toBe('forbidden');
     expect(classify(403, 'Authentication_RequestFromNonPremiumTenantOrB2CTenant', "doesn't have premium license")).toBe('unlicensed');

@@ -4,16 +4,16 @@ import type { MicrosoftErrorKind } from './microsoft-errors';
  * When a failed call to Microsoft is tried again, and after how long.
  *
  * What is retried:
- * - throttling: HTTP 429 (Graph, Defender §5.5) and the Management API's `AF429`, which may arrive as
- *   HTTP 403 with no Retry-After (§2.5, trap 3) — every method: a throttled request was not carried out;
+ * - throttling: HTTP 429 (Graph; Defender, microsoft-notes §5.5) and the Management API's `AF429`, which may arrive as
+ *   HTTP 403 with no Retry-After (microsoft-notes §2.5, M3) — every method: a throttled request was not carried out;
  * - 503: every method, POST included — the service refused the request before doing anything;
  * - 504 and network failures/timeouts: only idempotent methods. A gateway timeout or a broken
  *   connection may come after Microsoft carried out a POST action (isolate a device), so an action is
  *   never repeated blindly; its caller checks state and decides;
- * - 500 with the Management API's AF50000/AF50005/AF50006 ("internal error, retry", §2.6): idempotent only.
- * 401 is not retried here: the caller refreshes the token once and tries again (§2.6, Elastic does so).
+ * - 500 with the Management API's AF50000/AF50005/AF50006 ("internal error, retry", microsoft-notes §2.6): idempotent only.
+ * 401 is not retried here: the caller refreshes the token once and tries again (microsoft-notes §2.6, Elastic does so).
  *
- * How long: `Retry-After` (seconds or HTTP-date, §6.2) when Microsoft sends it, capped; otherwise
+ * How long: `Retry-After` (seconds or HTTP-date, microsoft-notes §6.2) when Microsoft sends it, capped; otherwise
  * exponential back-off with jitter (half fixed, half random), so parallel workers spread out.
  */
 

@@ -5,7 +5,7 @@ import type { CloudName } from './clouds';
  * registration in it, the cloud it lives in and the app's credential. Nothing here is persisted.
  */
 export interface TenantCredentials {
-  /** Tenant GUID (app-only calls never use `common`; §1.1). */
+  /** Tenant GUID (app-only calls never use `common`; microsoft-notes §1.1). */
   tenantId: string;
   /** App (client) ID. */
   clientId: string;

@@ -90,7 +90,7 @@ describe('TokenProvider', () => {
     expect(request.body).toContain(`scope=${encodeURIComponent(`${sim.baseUrls.graph}/.default`)}`);
   });
 
-  it('gets a token with a certificate: PS256 assertion carrying the SHA-256 thumbprint (§1.2)', async () => {
+  it('gets a token with a certificate: PS256 assertion carrying the SHA-256 thumbprint (microsoft-notes §1.2)', async () => {
     const cert = sim.tenants[0].certificate!;
     const since = sim.journal.lastSeq();
     const token = await provider().getToken(
@@ -243,7 +243,7 @@ describe('TokenProvider on the real clouds (no network: a recording transport an
     }
   }
 
-  /** Where the token request goes. In China MSAL sends it to its preferred alias of login.chinacloudapi.cn (§0). */
+  /** Where the token request goes. In China MSAL sends it to its preferred alias of login.chinacloudapi.cn (microsoft-notes §0.1). */
   const tokenHost = {
     global: 'https://login.microsoftonline.com',
     'usgov-gcc': 'https://login.microsoftonline.com',

@@ -10,7 +10,7 @@ import { MsalNetworkClient } from './msal-network-client';
 import { tenantKey, type TenantCredentials } from './tenant-credentials';
 
 /**
- * App-only access tokens (client credentials; reference §1): one MSAL ConfidentialClientApplication
+ * App-only access tokens (client credentials; microsoft-notes §1): one MSAL ConfidentialClientApplication
  * per tenant app, one cached token per tenant × resource, renewed ahead of expiry, fetched once when
  * several callers ask at the same time. `invalidate` drops a token Microsoft answered 401 to.
  */
@@ -155,7 +155,7 @@ export class TokenProvider {
       clientId: tenant.clientId,
       authority: `${login}/${tenant.tenantId}`,
       // A stand-in login host is unknown to MSAL: list it, port included, so MSAL skips instance
-      // discovery on login.microsoftonline.com (reference §1.4, trap 22).
+      // discovery on login.microsoftonline.com (microsoft-notes §1.4, M22).
       ...(clouds.overridden ? { knownAuthorities: [hostAndPort(new URL(login)).replace(/:443$/, '')] } : {}),
     };
     if (credential.type === 'secret') {

@@ -9,12 +9,12 @@ export interface CapabilityResult {
   detail: string | null;
 }
 
-/** Office 365 Management Activity API content types (reference §2.1). */
+/** Office 365 Management Activity API content types (microsoft-notes §2.1). */
 export const CONTENT_TYPES = ['Audit.AzureActiveDirectory', 'Audit.Exchange', 'Audit.SharePoint', 'Audit.General', 'DLP.All'] as const;
 
 /**
- * Every capability the probe decides, with the application permissions it needs (reference §2, §3.1,
- * §4, §5). Later modules look their capability up here and skip what is not available.
+ * Every capability the probe decides, with the application permissions it needs (microsoft-notes §2, §3.1,
+ * microsoft-notes §4, §5). Later modules look their capability up here and skip what is not available.
  */
 export const CAPABILITY_PERMISSIONS: Record<string, string[]> = {
   ...Object.fromEntries(CONTENT_TYPES.map((t) => [`management-activity:${t}`, t === 'DLP.All' ? ['ActivityFeed.ReadDlp'] : ['ActivityFeed.Read']])),
@@ -94,7 +94,7 @@ export class CapabilityProbe {
 
   private async managementActivity(tenant: TenantCredentials): Promise<CapabilityResult[]> {
     try {
-      // Listing subscriptions needs ActivityFeed.Read and a tenant with the unified audit log on (trap 6).
+      // Listing subscriptions needs ActivityFeed.Read and a tenant with the unified audit log on (microsoft-notes M6).
       await this.http.request({
         tenant,
         resource: 'manage',
@@ -128,7 +128,7 @@ export class CapabilityProbe {
     return Promise.all(
       reads.map(async ([capability, path, query]) => {
         if (capability === 'purview-audit-search' && tenant.cloud !== 'global') {
-          return { capability, status: 'unlicensed' as const, detail: `Purview audit search is offered in the global cloud only (reference trap 21)` };
+          return { capability, status: 'unlicensed' as const, detail: `Purview audit search is offered in the global cloud only (microsoft-notes M21)` };
         }
         try {
           await graph.get(path, { query });
@@ -161,7 +161,7 @@ export class CapabilityProbe {
       await this.http.request({ tenant, resource: 'defender', url: '/api/machines', query: { $top: 1 } });
       machines = { capability: 'defender-machines', status: 'available', detail: null };
     } catch (error) {
-      // No machine matching is a 404 (trap 19): the API answered, so it is available.
+      // No machine matching is a 404 (microsoft-notes M19): the API answered, so it is available.
       machines = error instanceof MicrosoftApiError && error.kind === 'not-found' ? { capability: 'defender-machines', status: 'available', detail: null } : fromError('defender-machines', error);
     }
     if (machines.status !== 'available') return [machines, { ...machines, capability: 'defender-actions' }];

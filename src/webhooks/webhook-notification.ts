@@ -13,7 +13,7 @@ export interface WebhookNotification {
   data: Record<string, unknown>;
 }
 
-/** Severity members in Microsoft's order (reference §3.2); the webhook threshold is one of the last four. */
+/** Severity members in Microsoft's order (microsoft-notes §3.2); the webhook threshold is one of the last four. */
 export const MIN_SEVERITIES = ['informational', 'low', 'medium', 'high'] as const;
 export type MinSeverity = (typeof MIN_SEVERITIES)[number];
 

@@ -34,7 +34,7 @@ function contentTypeOf(r: Rec): string {
 
 const utc = (ms: number) => new Date(ms).toISOString().slice(0, 19); // CreationTime has no zone
 
-/** Records of every workload over the last 3 days, with the odd values Microsoft sends (trap 7). */
+/** Records of every workload over the last 3 days, with the odd values Microsoft sends (microsoft-notes M7). */
 function backlog(nowMs: number): Rec[] {
   const kinds: Array<Partial<Rec>> = [
     { RecordType: 15, Workload: 'AzureActiveDirectory', Operation: 'UserLoggedIn', ResultStatus: 'Success', ClientIP: null, UserType: 0 },
@@ -148,7 +148,7 @@ describe('collection of Microsoft 365 audit logs (Management Activity API)', () 
   it('kept every window under 24 h and within 7 days, followed NextPageUri verbatim, and sent PublisherIdentifier everywhere', async () => {
     const manage = sim.journal.list({ host: 'manage' }).filter((e) => !e.path.startsWith('/_sim'));
     expect(manage.length).toBeGreaterThan(0);
-    // Every call, blob GETs included, names the tenant in PublisherIdentifier (trap 3).
+    // Every call, blob GETs included, names the tenant in PublisherIdentifier (microsoft-notes M3).
     for (const e of manage) expect(new URLSearchParams(e.query).get('PublisherIdentifier')).toBe(/\/api\/v1(?:\.0)?\/([0-9a-f-]{36})\//.exec(e.path)![1]);
     const listings = manage.filter((e) => e.path.endsWith('/subscriptions/content'));
     const first = listings.filter((e) => !new URLSearchParams(e.query).has('nextPage'));

@@ -18,7 +18,7 @@ const FIN_SHORT = '4c8ef2a0b746aa0ac35f5c65b74ba35eb7a3ff3a';
 const SRV = '5d9fa3b1c857bb1bd46a6d76c85cb46fc8b4aa4b';
 const MAC = '6ea0b4c2d968cc2ce57b7e87d96dc57ad9c5bb5c';
 const FINAL = ['succeeded', 'partially_succeeded', 'failed', 'rejected', 'cancelled'];
-/** Parameter names Defender documents for response actions (reference §5.3, trap 17). */
+/** Parameter names Defender documents for response actions (microsoft-notes §5.3, M17). */
 const DOCUMENTED = ['Comment', 'IsolationType', 'ScanType'];
 
 describe('device containment through Defender for Endpoint (against the simulator)', () => {

@@ -27,7 +27,7 @@ const INCIDENTS_PAGE = 7;
 const BIG_INCIDENT = '90001';
 const BIG_INCIDENT_ALERTS = 150;
 
-/** Every documented serviceSource (reference §3.2), newer ones after unknownFutureValue, and one nobody knows yet. */
+/** Every documented serviceSource (microsoft-notes §3.2), newer ones after unknownFutureValue, and one nobody knows yet. */
 const SOURCES = [
   'microsoftDefenderForEndpoint',
   'microsoftDefenderForIdentity',
@@ -108,7 +108,7 @@ describe('collection of Defender XDR alerts and incidents (Graph security)', () 
     ];
     incidents = [
       ...Array.from({ length: 30 }, (_, i) => incident(nowMs, String(80000 + i), i)),
-      // The docs' first sample spells members in PascalCase; the API uses camelCase (reference §3.2).
+      // The docs' first sample spells members in PascalCase; the API uses camelCase (microsoft-notes §3.2).
       incident(nowMs, BIG_INCIDENT, 3, { severity: 'High', status: 'InProgress' }),
     ];
     const scenario: Scenario = {
@@ -168,7 +168,7 @@ describe('collection of Defender XDR alerts and incidents (Graph security)', () 
     expect(calls.length).toBe(Math.ceil(alerts.length / ALERTS_PAGE));
     expect(calls.every((c) => c.status === 200 && c.headers.prefer === 'include-unknown-enum-members')).toBe(true);
     const queries = calls.map((c) => new URLSearchParams(c.query));
-    expect(queries.every((q) => !q.has('$skip'))).toBe(true); // never stepping $skip (trap 8)
+    expect(queries.every((q) => !q.has('$skip'))).toBe(true); // never stepping $skip (microsoft-notes M8)
     expect(queries.slice(1).every((q) => q.has('$skiptoken'))).toBe(true);
     expect(queries[0].get('$top')).toBe(String(ALERTS_PAGE));
     expect(queries[0].has('$filter')).toBe(false); // a first run takes everything

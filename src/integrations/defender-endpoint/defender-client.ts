@@ -7,11 +7,11 @@ import type { DefenderMachine, MachineAction } from './defender-types';
 
 type Call = Omit<MicrosoftRequest, 'tenant' | 'resource'>;
 
-/** OData string literal: single quotes doubled (reference §5.2 examples). */
+/** OData string literal: single quotes doubled (microsoft-notes §5.2 examples). */
 export const odataString = (value: string) => `'${value.replace(/'/g, "''")}'`;
 
 /**
- * The Defender for Endpoint API of one tenant, on its cloud's host (reference §0, §5), every call
+ * The Defender for Endpoint API of one tenant, on its cloud's host (microsoft-notes §0.1, §5), every call
  * paced per API (DefenderPacer). The API names are the rate-limit buckets: one per documented API.
  */
 @Injectable()
@@ -36,7 +36,7 @@ export class DefenderClient {
     return { body: response.body, requestId: response.requestId };
   }
 
-  /** Every machine matching the filter, following `@odata.nextLink`; none is a 404 (trap 19), read as empty. */
+  /** Every machine matching the filter, following `@odata.nextLink`; none is a 404 (microsoft-notes M19), read as empty. */
   async machines(tenantId: string, filter?: string): Promise<DefenderMachine[]> {
     const out: DefenderMachine[] = [];
     let url = '/api/machines';

@@ -5,7 +5,7 @@ import { DefenderPacerRepository } from './defender-pacer.repository';
 import { documentedLimits, type PacingLimits } from './pacing';
 
 /**
- * Paces Cordon's calls to Defender per tenant and API so Microsoft never has to throttle us (trap 20):
+ * Paces Cordon's calls to Defender per tenant and API so Microsoft never has to throttle us (microsoft-notes M20):
  * every call books a slot first. Reads wait for their slot in place; a response action that would
  * wait is parked by the actions engine (`queued`, waiting for capacity) and started at its slot.
  */

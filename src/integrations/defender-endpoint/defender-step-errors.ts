@@ -1,7 +1,7 @@
 import { StepError } from '../../actions/action-handler';
 import { classifyMicrosoftFailure } from '../microsoft-step-error';
 
-/** Defender's answer as a precise step error (reference §5.5); `permission` names what the step needs granted. */
+/** Defender's answer as a precise step error (microsoft-notes §5.5); `permission` names what the step needs granted. */
 export function toDefenderStepError(failure: unknown, permission: string): StepError {
   const classified = classifyMicrosoftFailure(failure);
   if (classified instanceof StepError) return classified;

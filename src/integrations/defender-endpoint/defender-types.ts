@@ -1,4 +1,4 @@
-/** Defender for Endpoint resources as Microsoft returns them (reference §5.2, §5.3). */
+/** Defender for Endpoint resources as Microsoft returns them (microsoft-notes §5.2, §5.3). */
 
 export interface DefenderMachine {
   id: string;

@@ -12,7 +12,7 @@ import { DeviceResolver } from './device-resolver';
 import { defenderComment, machineActionBody, type ActionParams } from './machine-action-body';
 import { MachineActionReader } from './machine-action-reader';
 
-/** One device action type: its Defender API (reference §5.3 table) and the machine action it creates. */
+/** One device action type: its Defender API (microsoft-notes §5.3 table) and the machine action it creates. */
 interface DeviceActionSpec {
   type: string;
   step: string;
@@ -152,7 +152,7 @@ export class DeviceActions implements OnModuleInit {
   }
 
   /**
-   * Defender already has an action of this kind pending on the device (trap 18): the same type is
+   * Defender already has an action of this kind pending on the device (microsoft-notes M18): the same type is
    * adopted and tracked as ours; the opposite type (release while an isolation is pending) is reported.
    */
   private async adopt(spec: DeviceActionSpec, ctx: StepContext, error: MicrosoftApiError): Promise<StepInProgress> {
@@ -186,7 +186,7 @@ export class DeviceActions implements OnModuleInit {
 
   private async track(spec: DeviceActionSpec, ctx: StepContext, state: MachineActionState): Promise<StepOutcome | StepInProgress> {
     const action = await this.reader.read(ctx.tenantId, state.machineActionId!);
-    // Not listed (yet): replication between Defender's hosts lags briefly (reference §5.3); look again later.
+    // Not listed (yet): replication between Defender's hosts lags briefly (microsoft-notes §5.3); look again later.
     if (!action) return { status: 'running', summary: `waiting for Defender to list machine action ${state.machineActionId}`, pollAfterMs: this.config.defenderEndpoint.pollInitialMs, state: { ...state, polls: (state.polls ?? 0) + 1 } };
     const detail = this.detailOf(action, state.adopted);
     switch (action.status) {

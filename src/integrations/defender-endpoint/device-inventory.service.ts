@@ -15,7 +15,7 @@ export const MACHINES_CAPABILITY = 'defender-machines';
 /**
  * The device inventory: every few minutes a scheduler enqueues one sync per enabled tenant whose
  * Defender machine API is available, at most one per tenant per interval; a sync lists all machines
- * (reference §5.2) and upserts them. Machines Defender no longer lists stay, marked by their old sync time.
+ * (microsoft-notes §5.2) and upserts them. Machines Defender no longer lists stay, marked by their old sync time.
  */
 @Injectable()
 export class DeviceInventoryService implements OnModuleInit {

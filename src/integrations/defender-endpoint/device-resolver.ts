@@ -46,7 +46,7 @@ const fromMachine = (m: DefenderMachine): Candidate => ({
 });
 
 /**
- * Resolves `{device}` (API.md): a Defender machine id, an Entra device id, or a computer DNS name —
+ * Resolves `{device}` (README "Device containment"): a Defender machine id, an Entra device id, or a computer DNS name —
  * exact and case-insensitive, a short name matching the first label. The inventory answers first;
  * when it knows no such device, Defender is asked (and the inventory learns the answer). Several
  * matches (duplicates, stale records) ⇒ 409 `ambiguous-target` with the candidates and when each was last seen.
@@ -101,7 +101,7 @@ export class DeviceResolver {
     }
     if (GUID.test(requested)) return this.client.machines(tenantId, `aadDeviceId eq ${odataString(requested)}`);
     const name = odataString(requested);
-    // A short name also matches FQDNs that start with it (reference §5.2 suggests startswith()).
+    // A short name also matches FQDNs that start with it (microsoft-notes §5.2 suggests startswith()).
     return this.client.machines(tenantId, requested.includes('.') ? `computerDnsName eq ${name}` : `computerDnsName eq ${name} or startswith(computerDnsName,${odataString(`${requested}.`)})`);
   }
 }

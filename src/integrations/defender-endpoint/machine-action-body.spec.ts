@@ -1,6 +1,6 @@
 import { defenderComment, machineActionBody } from './machine-action-body';
 
-/** Contract: the exact, case-sensitive parameter names Defender documents (reference §5.3, trap 17). */
+/** Contract: the exact, case-sensitive parameter names Defender documents (microsoft-notes §5.3, M17). */
 describe('Defender action bodies', () => {
   const comment = defenderComment('5e0f…', { type: 'apiKey', id: 'k1', name: 'xsoar' }, 'INC-9: ransomware');
 

@@ -1,6 +1,6 @@
 /**
- * The bodies of Defender response actions. Parameter names are case-sensitive (reference §5.1,
- * trap 17): `Comment`, `IsolationType`, `ScanType` — built here, and only here.
+ * The bodies of Defender response actions. Parameter names are case-sensitive (microsoft-notes §5.1,
+ * microsoft-notes M17): `Comment`, `IsolationType`, `ScanType` — built here, and only here.
  */
 
 export type ActionParams = { isolationType?: string; scanType?: string };

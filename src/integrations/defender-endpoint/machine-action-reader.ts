@@ -28,7 +28,7 @@ export class MachineActionReader {
     private readonly client: DefenderClient,
   ) {}
 
-  /** The machine action, or null when Defender does not list it (yet: replication lag, §5.3). */
+  /** The machine action, or null when Defender does not list it (yet: replication lag, microsoft-notes §5.3). */
   read(tenantId: string, id: string): Promise<MachineAction | null> {
     return new Promise((resolve, reject) => {
       let batch = this.gathering.get(tenantId);

@@ -1,5 +1,5 @@
 /**
- * The arithmetic of Defender's rate limits (reference §5.2, §5.3, trap 20): each API allows `perMinute`
+ * The arithmetic of Defender's rate limits (microsoft-notes §5.2, §5.3, M20): each API allows `perMinute`
  * calls in any minute and `perHour` in any hour, per tenant. Calls are booked in time order, so a new
  * call may go at the earliest time that is not before the last booking and leaves each window with
  * room: once the `perMinute`-th newest booking has left the minute window, and the `perHour`-th newest

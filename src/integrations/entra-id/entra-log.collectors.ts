@@ -13,8 +13,8 @@ export const DIRECTORY_AUDITS_SOURCE = 'entra-directory-audits';
 export const RISK_DETECTIONS_SOURCE = 'entra-risk-detections';
 
 /**
- * `auditLogs/signIns` (reference §3.1): needs Entra ID P1/P2 — the capability probe finds a tenant
- * without it `unlicensed` and the engine skips the stream (trap 11). Default and maximum page 1,000;
+ * `auditLogs/signIns` (microsoft-notes §3.1): needs Entra ID P1/P2 — the capability probe finds a tenant
+ * without it `unlicensed` and the engine skips the stream (microsoft-notes M11). Default and maximum page 1,000;
  * kept 30 days on P1/P2.
  */
 @Injectable()
@@ -32,7 +32,7 @@ export class SignInsCollector extends GraphLogCollector implements OnModuleInit 
   }
 }
 
-/** `auditLogs/directoryAudits` (§3.1): no documented `$top` maximum, so a modest page; kept 7 days on Free. */
+/** `auditLogs/directoryAudits` (microsoft-notes §3.1): no documented `$top` maximum, so a modest page; kept 7 days on Free. */
 @Injectable()
 export class DirectoryAuditsCollector extends GraphLogCollector implements OnModuleInit {
   constructor(graphs: GraphClientFactory, private readonly registry: CollectorRegistry, @Inject(APP_CONFIG) config: AppConfig) {
@@ -49,9 +49,9 @@ export class DirectoryAuditsCollector extends GraphLogCollector implements OnMod
 }
 
 /**
- * `identityProtection/riskDetections` (§3.1): Entra ID P2; `$top` at most 500 (trap 12); filtered on
+ * `identityProtection/riskDetections` (microsoft-notes §3.1): Entra ID P2; `$top` at most 500 (M12); filtered on
  * `detectedDateTime` so offline detections of older activity are still picked up; every request
- * paced to Identity Protection's 1 per second per tenant (§3.5).
+ * paced to Identity Protection's 1 per second per tenant (microsoft-notes §3.5).
  */
 @Injectable()
 export class RiskDetectionsCollector extends GraphLogCollector implements OnModuleInit {

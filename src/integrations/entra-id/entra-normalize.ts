@@ -2,7 +2,7 @@ import type { NormalizedEvent } from '../../collection/collector';
 import { normalizeClientIp, normalizeResultStatus, normalizeUserId } from '../management-activity/normalize';
 
 /**
- * Graph's Entra records (reference §3.3) in the events store's columns, which were shaped for
+ * Graph's Entra records (microsoft-notes §3.3) in the events store's columns, which were shaped for
  * Management Activity records: the record id, when it happened, who (UPN, lower-case), from where,
  * what (operation) and how it ended; `recordType` and `userType` are Management API numbers and stay
  * null. The raw record is kept whole.

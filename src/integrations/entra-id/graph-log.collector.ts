@@ -11,9 +11,9 @@ export interface GraphLogDefinition {
   stream: string;
   capability: string;
   path: string;
-  /** The record's time property, filtered with `ge`/`lt` (unquoted ISO literals, reference §3). */
+  /** The record's time property, filtered with `ge`/`lt` (unquoted ISO literals, microsoft-notes §3). */
   timeField: string;
-  /** `$top`: each API has its own maximum (§3.1). */
+  /** `$top`: each API has its own maximum (microsoft-notes §3.1). */
   pageSize: number;
   /** How long Microsoft keeps these records: older than that, what the cursor did not reach is gone. */
   retentionDays: number;

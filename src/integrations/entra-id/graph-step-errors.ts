@@ -13,7 +13,7 @@ const PERMISSION_FOR: Record<string, string> = {
 /**
  * Microsoft's answer, as a precise step error. A 403 Authorization_RequestDenied on a privileged
  * account is Microsoft's way of saying the app's service principal lacks a directory role above the
- * target's (reference §4, trap 13), not a missing Graph permission.
+ * target's (microsoft-notes §4.3, M13), not a missing Graph permission.
  */
 export function toStepError(failure: unknown, operation: keyof typeof PERMISSION_FOR, targetRoles: string[] = []): StepError {
   const classified = classifyMicrosoftFailure(failure);

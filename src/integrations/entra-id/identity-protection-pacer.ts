@@ -4,7 +4,7 @@ import { APP_CONFIG } from '../../config/config.module';
 
 /**
  * Identity Protection allows 1 request per second per tenant, for all apps together, and its 429 has
- * no Retry-After (reference §3.5, trap 12): so we do not wait to be throttled, we keep our own requests
+ * no Retry-After (microsoft-notes §3.5, M12): so we do not wait to be throttled, we keep our own requests
  * at least `identityProtectionIntervalMs` apart per tenant, across every caller in this process.
  */
 @Injectable()

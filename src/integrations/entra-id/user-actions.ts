@@ -25,7 +25,7 @@ const CLIENT_TTL_MS = 2000;
 
 const USER_SELECT = 'id,userPrincipalName,displayName,accountEnabled,userType,signInSessionsValidFromDateTime';
 
-/** Said plainly in every result that revokes sessions, so analysts are not misled (reference §4). */
+/** Said plainly in every result that revokes sessions, so analysts are not misled (microsoft-notes §4.2). */
 const REVOCATION_NOTE =
   'Revoking sessions invalidates refresh tokens and browser session cookies (it can take a few minutes). Access tokens already issued stay valid until they expire, typically 60–90 minutes, unless the resource supports continuous access evaluation. Guest users\' sessions live in their home tenant and are not revoked.';
 
@@ -57,7 +57,7 @@ export class UserActions implements OnModuleInit {
       steps: () => list,
       ...extra,
     });
-    // Disable first, then revoke (reference §4: containment order).
+    // Disable first, then revoke (microsoft-notes §4.2: containment order).
     this.catalogue.register(handler('user.isolate', [steps.disable, steps.revoke, steps.confirm], { notes: [REVOCATION_NOTE] }));
     this.catalogue.register(handler('user.release', [steps.enable]));
     this.catalogue.register(handler('user.revoke-sessions', [steps.revoke], { notes: [REVOCATION_NOTE] }));
@@ -149,7 +149,7 @@ export class UserActions implements OnModuleInit {
         try {
           const before = await readValidFrom(ctx);
           const requestedAt = Date.now();
-          // 200 {value:true} or 204: both are success (reference §4, trap 15).
+          // 200 {value:true} or 204: both are success (microsoft-notes §4.2, M15).
           await (await this.graph(ctx.tenantId)).post(`/users/${ctx.target.id}/revokeSignInSessions`, {}, { clientRequestId: ctx.clientRequestId });
           const after = await readValidFrom(ctx);
           const verified = after !== undefined && (before === undefined || Date.parse(after) > Date.parse(before) || sameSecond(after, requestedAt));

@@ -15,7 +15,7 @@ export const GRAPH_SECURITY_SOURCE = 'graph-security';
 
 /**
  * Newer enum members (serviceSource `microsoftDefenderForCloud`, …) read `unknownFutureValue` without
- * it (reference §3.2, trap 10). Sent on the first request and on every nextLink.
+ * it (microsoft-notes §3.2, M10). Sent on the first request and on every nextLink.
  */
 const PREFER_UNKNOWN_ENUMS = { Prefer: 'include-unknown-enum-members' };
 
@@ -36,7 +36,7 @@ const ALERTS: StreamSpec<AlertRow> = {
 };
 
 // Listed without `$expand=alerts`: with a `$filter` on a large tenant it fails with a persistent 500
-// and the cursor never moves (trap 9, elastic/integrations#18144). An incident's alerts come from the
+// and the cursor never moves (microsoft-notes M9, elastic/integrations#18144). An incident's alerts come from the
 // alerts stream, each naming its `incidentId`.
 const INCIDENTS: StreamSpec<IncidentRow> = {
   path: '/security/incidents',
@@ -49,7 +49,7 @@ const INCIDENTS: StreamSpec<IncidentRow> = {
 /**
  * Defender XDR alerts (`security/alerts_v2`) and incidents (`security/incidents`) through Graph, one
  * stream each. A run lists what changed since the cursor (the newest `lastUpdateDateTime` stored)
- * minus an overlap, follows `@odata.nextLink` to the end (never `$skip`, trap 8), upserts each page by
+ * minus an overlap, follows `@odata.nextLink` to the end (never `$skip`, microsoft-notes M8), upserts each page by
  * id in its own transaction together with the webhook notifications of what it changed, and moves the
  * cursor once the listing has ended. A run that fails or dies keeps its committed pages and leaves the
  * cursor; the next run lists the same span again, and the upsert leaves unchanged objects alone.
@@ -85,7 +85,7 @@ export class GraphSecurityCollector implements Collector, OnModuleInit {
     const since = ctx.cursor ? new Date(ctx.cursor.getTime() - this.config.graphSecurity.overlapMinutes * 60_000) : null;
     const query = {
       $top: spec.pageSize(this.config),
-      // OData datetimes are unquoted (reference §3); a first run takes everything Microsoft still has.
+      // OData datetimes are unquoted (microsoft-notes §3); a first run takes everything Microsoft still has.
       ...(since ? { $filter: `lastUpdateDateTime ge ${since.toISOString()}` } : {}),
     };
     let newest = ctx.cursor;

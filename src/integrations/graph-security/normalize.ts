@@ -1,6 +1,6 @@
 /**
- * Graph security objects (reference §3.2) as rows: the columns Cordon filters on, plus the object as
- * delivered. Enums stay open (trap 10): any string is kept, only its case is made consistent, because
+ * Graph security objects (microsoft-notes §3.2) as rows: the columns Cordon filters on, plus the object as
+ * delivered. Enums stay open (microsoft-notes M10): any string is kept, only its case is made consistent, because
  * Microsoft's samples show the same members in PascalCase and camelCase ("normalise case-insensitively").
  */
 
@@ -101,7 +101,7 @@ export function normalizeIncident(raw: Raw): Normalized<IncidentRow> {
   if (!id) return { refused: 'an incident without an id' };
   const when = times(raw);
   if (!when) return { refused: `incident ${id} has neither createdDateTime nor lastUpdateDateTime` };
-  // `alerts` is only present with $expand, which Cordon does not use (trap 9); never store a partial copy.
+  // `alerts` is only present with $expand, which Cordon does not use (microsoft-notes M9); never store a partial copy.
   const { alerts: _expanded, ...rest } = raw;
   return {
     row: {

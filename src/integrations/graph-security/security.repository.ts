@@ -96,7 +96,7 @@ export class SecurityRepository {
     return this.keyset(this.dataSource.getRepository(SecurityIncidentEntity).createQueryBuilder('o'), filter, limit, before).getMany();
   }
 
-  /** How many collected alerts name each incident (incidents are read without `$expand=alerts`, trap 9). */
+  /** How many collected alerts name each incident (incidents are read without `$expand=alerts`, microsoft-notes M9). */
   async alertCounts(keys: Array<{ tenantId: string; id: string }>): Promise<Map<string, number>> {
     if (keys.length === 0) return new Map();
     const rows: Array<{ tenant_id: string; incident_id: string; n: string | number }> = await this.dataSource.query(
@@ -119,7 +119,7 @@ export class SecurityRepository {
   }
   private keyset<T extends SecurityAlertEntity | SecurityIncidentEntity>(q: SelectQueryBuilder<T>, filter: SecurityObjectFilter, limit: number, before?: SecurityKey): SelectQueryBuilder<T> {
     q.orderBy('o.created_at', 'DESC').addOrderBy('o.tenant_id', 'DESC').addOrderBy('o.id', 'DESC').limit(limit);
-    // Enum members compare case-insensitively (Microsoft's docs spell them both ways, reference §3.2).
+    // Enum members compare case-insensitively (Microsoft's docs spell them both ways, microsoft-notes §3.2).
     if (filter.tenantIds) q.andWhere('o.tenant_id IN (:...tenantIds)', { tenantIds: filter.tenantIds.length ? filter.tenantIds : ['00000000-0000-0000-0000-000000000000'] });
     if (filter.severity) q.andWhere('lower(o.severity) = lower(:severity)', { severity: filter.severity });
     if (filter.status) q.andWhere('lower(o.status) = lower(:status)', { status: filter.status });

@@ -12,7 +12,7 @@ import { formatApiTime, planWindows } from './windows';
 
 export const MANAGEMENT_ACTIVITY_SOURCE = 'management-activity';
 
-/** One entry of `/subscriptions/content` (reference §2.2). */
+/** One entry of `/subscriptions/content` (microsoft-notes §2.2). */
 interface ContentBlob {
   contentType: string;
   contentId: string;
@@ -30,11 +30,11 @@ type BlobOutcome = 'stored' | 'gap' | 'retry';
 const RECORDS_PER_TRANSACTION = 1000;
 const BYTES_PER_TRANSACTION = 8 * 1024 * 1024;
 
-/** Codes that mean "subscription missing or disabled: /start it again" (§2.6, trap 5). */
+/** Codes that mean "subscription missing or disabled: /start it again" (microsoft-notes §2.6, M5). */
 const RESUBSCRIBE = new Set(['AF20022', 'AF20023']);
 
 /**
- * Collects the Office 365 Management Activity API (reference §2) into the events store, one content
+ * Collects the Office 365 Management Activity API (microsoft-notes §2) into the events store, one content
  * type per stream. Per run: check the subscription (start it when missing or disabled), read the
  * server's clock, list content in windows under 24 h and within 7 days, follow NextPageUri verbatim,
  * stream each blob not yet handled (bounded concurrency), normalize it record by record, hand it to
@@ -102,7 +102,7 @@ export class ManagementActivityCollector implements Collector, OnModuleInit {
     return `/api/v1.0/${ctx.credentials.tenantId}/activity/feed`;
   }
 
-  /** PublisherIdentifier on every call, blob GETs included (trap 3): the tenant's own GUID. */
+  /** PublisherIdentifier on every call, blob GETs included (microsoft-notes M3): the tenant's own GUID. */
   private publisher(ctx: CollectContext) {
     return { PublisherIdentifier: ctx.credentials.tenantId };
   }
@@ -129,14 +129,14 @@ export class ManagementActivityCollector implements Collector, OnModuleInit {
     try {
       await this.http.request({ tenant: ctx.credentials, resource: 'manage', method: 'POST', url: `${this.base(ctx)}/subscriptions/start`, query: { contentType: ctx.stream, ...this.publisher(ctx) } });
     } catch (error) {
-      // AF20024 "already enabled, no property change" is success (§2.2, trap 5).
+      // AF20024 "already enabled, no property change" is success (microsoft-notes §2.2, M5).
       if (!(error instanceof MicrosoftApiError && error.code === 'AF20024')) throw error;
     }
     await sink.subscription('enabled', why);
     this.logger.log({ tenantId: ctx.tenant.id, contentType: ctx.stream }, `subscription ${why}`);
   }
 
-  /** Pages of one window, following NextPageUri verbatim to the end (trap 2). */
+  /** Pages of one window, following NextPageUri verbatim to the end (microsoft-notes M2). */
   private async *listContent(ctx: CollectContext, sink: CollectSink, window: { start: Date; end: Date }): AsyncGenerator<ContentBlob[]> {
     let next: string | undefined;
     let resubscribed = false;
@@ -175,7 +175,7 @@ export class ManagementActivityCollector implements Collector, OnModuleInit {
       return 'stored';
     } catch (error) {
       if (error instanceof MicrosoftApiError && error.code === 'AF20051') {
-        // Expired before we fetched it (§2.6): the records are gone; say so.
+        // Expired before we fetched it (microsoft-notes §2.6): the records are gone; say so.
         await sink.gap({ reason: 'expired', unitId: blob.contentId, detail: `AF20051: content created ${blob.contentCreated} expired before it was fetched` });
         return 'gap';
       }

@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import type { NormalizedEvent } from '../../collection/collector';
 
 /**
- * Office 365 Management Activity records (reference §2.3) to the events store's columns. Nothing is
+ * Office 365 Management Activity records (microsoft-notes §2.3) to the events store's columns. Nothing is
  * dropped: a record of an unknown type keeps its raw form and whatever common fields it has.
  */
 
@@ -57,14 +57,14 @@ class NormalizedRecord implements NormalizedEvent {
   ) {}
 }
 
-/** `Id` is the record's unique id (dedupe key, §2.3); a record without one gets a content hash so a re-delivery still dedupes. */
+/** `Id` is the record's unique id (dedupe key, microsoft-notes §2.3); a record without one gets a content hash so a re-delivery still dedupes. */
 export function recordIdOf(record: Record<string, unknown>): string {
   const id = text(record.Id);
   if (id) return id.toLowerCase();
   return `sha256:${createHash('sha256').update(JSON.stringify(record)).digest('hex')}`;
 }
 
-/** CreationTime has no zone suffix and is UTC (trap 7); one with a zone is taken as it says. */
+/** CreationTime has no zone suffix and is UTC (microsoft-notes M7); one with a zone is taken as it says. */
 export function parseCreationTime(value: unknown): Date | null {
   const raw = text(value);
   if (!raw) return null;
@@ -82,7 +82,7 @@ function normalizeZone(zone: string): string {
 }
 
 /**
- * ClientIP comes as IPv4, IPv6, `ip:port`, `[ipv6]:port`, empty or null (trap 7). Answers the bare
+ * ClientIP comes as IPv4, IPv6, `ip:port`, `[ipv6]:port`, empty or null (microsoft-notes M7). Answers the bare
  * address or null when nothing usable is there (the raw record keeps what Microsoft sent).
  */
 export function normalizeClientIp(value: unknown): string | null {
@@ -112,7 +112,7 @@ const RESULT_STATUS: Record<string, string> = {
   partiallysucceeded: 'PartiallySucceeded',
 };
 
-/** ResultStatus casing and vocabulary differ by workload (Exchange admin says True/False; trap 7). */
+/** ResultStatus casing and vocabulary differ by workload (Exchange admin says True/False; microsoft-notes M7). */
 export function normalizeResultStatus(value: unknown): string | null {
   const raw = text(value);
   if (!raw) return null;

@@ -1,5 +1,5 @@
 /**
- * Listing windows for `/subscriptions/content` (reference §2.2, trap 1): at most 24 h wide (we use
+ * Listing windows for `/subscriptions/content` (microsoft-notes §2.2, M1): at most 24 h wide (we use
  * 23 h: peers saw exactly 24 h rejected), starting at most 7 days back (with a margin for clock
  * skew), with an overlap behind the cursor for content that became available late.
  */

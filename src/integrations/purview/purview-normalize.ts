@@ -4,7 +4,7 @@ import { normalizeClientIp, normalizeResultStatus, normalizeUserId } from '../ma
 type Json = Record<string, unknown>;
 
 /**
- * A Purview `auditLogRecord` (reference §3.4) in the events store's columns. Its `auditData` is the
+ * A Purview `auditLogRecord` (microsoft-notes §3.4) in the events store's columns. Its `auditData` is the
  * Management API record, so the numeric `RecordType`/`UserType` and `ResultStatus` come from there,
  * the rest from Graph's top-level fields; the whole Graph record is kept as the raw record.
  */

@@ -37,7 +37,7 @@ interface GraphPage {
 const PERMANENT = new Set(['bad-request', 'forbidden', 'unlicensed', 'not-found', 'unauthorized']);
 
 /**
- * Runs Purview audit searches (reference §3.4) as a chain of pg-boss jobs, so that a search survives
+ * Runs Purview audit searches (microsoft-notes §3.4) as a chain of pg-boss jobs, so that a search survives
  * restarts: create the query at Microsoft, poll it with growing pauses (each poll is a job scheduled
  * in the transaction that records the last one), then read its records page by page, each page
  * stored with the `@odata.nextLink` to resume from in one transaction. Every step can run twice.

@@ -13,7 +13,7 @@ import { PurviewSearchProcessor } from './purview-search.processor';
 import { PurviewSearchRepository } from './purview-search.repository';
 
 const DAY = 86_400_000;
-/** Purview (Standard) keeps audit records 180 days; peers search that far back (reference §3.4). */
+/** Purview (Standard) keeps audit records 180 days; peers search that far back (microsoft-notes §3.4). */
 const MAX_LOOKBACK_DAYS = 180;
 const CAPABILITY = 'purview-audit-search';
 const UNUSABLE = new Set(['unlicensed', 'forbidden']);
@@ -138,7 +138,7 @@ export class PurviewSearchService {
   private async assertSearchable(tenant: TenantEntity): Promise<void> {
     if (!tenant.enabled) throw new Problem(409, 'tenant-disabled', 'Tenant disabled', `Tenant ${tenant.id} is disabled; enable it to search it.`);
     if (tenant.cloud !== 'global') {
-      // Graph's audit query exists in the global cloud only (reference trap 21).
+      // Graph's audit query exists in the global cloud only (microsoft-notes M21).
       throw new Problem(409, 'capability-unavailable', 'Capability unavailable', `Purview audit search is offered in the global cloud only; tenant ${tenant.id} is in ${tenant.cloud}.`, { capability: CAPABILITY, capabilityStatus: 'unlicensed' });
     }
     const status = await this.capabilities.statusOf(tenant.id, CAPABILITY);

@@ -9,7 +9,7 @@ import { AuditSearchListQuery, AuditSearchPage, AuditSearchParams, AuditSearchRe
 import { Idempotent } from '../../idempotency/idempotent.interceptor';
 import { PurviewSearchService } from './purview-search.service';
 
-/** `202 Accepted` with `Location` of the search (API.md "Long-running work"). */
+/** `202 Accepted` with `Location` of the search (ARCHITECTURE.md §4.5). */
 async function accepted(r: FastifyReply, search: Promise<AuditSearchResponse>): Promise<AuditSearchResponse> {
   const body = await search;
   r.status(202).header('Location', `/v1/tenants/${body.tenantId}/audit-searches/${body.id}`);

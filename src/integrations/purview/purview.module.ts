@@ -9,7 +9,7 @@ import { PurviewSearchRepository } from './purview-search.repository';
 import { PurviewSearchService } from './purview-search.service';
 import { PurviewController } from './purview.controller';
 
-/** Purview audit search (reference §3.4): on-demand searches and backfills of collection gaps. */
+/** Purview audit search (microsoft-notes §3.4): on-demand searches and backfills of collection gaps. */
 @Module({
   imports: [TypeOrmModule.forFeature([PurviewSearchEntity]), CollectionModule, MicrosoftModule, TenantsModule],
   controllers: [PurviewController],

@@ -11,7 +11,7 @@ export const SECURE_SCORE_STREAM = 'SecureScore';
 type Json = Record<string, unknown>;
 
 /**
- * Microsoft Secure Score as a configuration audit (reference §3.1): Microsoft computes one
+ * Microsoft Secure Score as a configuration audit (microsoft-notes §3.1): Microsoft computes one
  * `secureScore` a day (`$top=1` is the latest). Each run reads the latest; when its date is past the
  * cursor, it reads the control profiles too (following nextLinks) and stores the day's snapshot,
  * then moves the cursor to that date. A run between two scores costs one request.

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayUnique, IsArray, IsIn, IsObject, IsOptional, IsString, Length, Validate, ValidatorConstraint, ValidatorConstraintInterface } from 'class-validator';
 
-/** Action types a policy can name (API.md "Response actions"). */
+/** Action types a policy can name (README "Response actions"). */
 export const ACTION_TYPES = [
   'user.isolate',
   'user.release',

@@ -20,7 +20,7 @@ async function main(): Promise<void> {
       clientId: CLIENT_ID,
       clientSecret: CLIENT_SECRET,
       authority: `${LOGIN}/${TENANT}`,
-      // A non-Microsoft authority must be known, with its port (reference §1.4, trap 22).
+      // A non-Microsoft authority must be known, with its port (microsoft-notes §1.4, M22).
       knownAuthorities: [new URL(LOGIN).host],
     },
   });

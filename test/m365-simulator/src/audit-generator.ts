@@ -5,7 +5,7 @@ import type { RawRecord } from './types';
 /**
  * Deterministic Management Activity API records generated on demand from (seed, index): nothing is
  * stored per record, so a million records cost only the blob index (a few MB). Record shapes follow
- * the common schema (§2.3) with per-workload fields, and include the quirks of trap 7: CreationTime
+ * the common schema (microsoft-notes §2.3) with per-workload fields, and include the quirks of M7: CreationTime
  * without `Z`, ClientIP with a port / IPv6 in brackets / null, ResultStatus vocabulary per workload,
  * and an unknown future RecordType.
  */

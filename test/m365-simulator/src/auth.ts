@@ -6,11 +6,11 @@ import { SimError, type SimClock, type SimHost, type SimRequest, type SimTenant,
 /**
  * `SimContext.requireToken`: verifies the bearer token the way each API answers when it is wrong.
  * - Graph: 401 `InvalidAuthenticationToken` (+ WWW-Authenticate); missing role ⇒ 403
- *   `Authorization_RequestDenied` "Insufficient privileges to complete the operation." (§4, §6.1).
+ *   `Authorization_RequestDenied` "Insufficient privileges to complete the operation." (microsoft-notes §4.3, §6.1).
  * - Management Activity API: 401 in its `{error:{code,message}}` shape; missing ActivityFeed.Read ⇒
- *   AF10001 (§2.1, §2.6).
+ *   AF10001 (microsoft-notes §2.1, §2.6).
  * - Defender for Endpoint: 401 `Unauthorized`; a token for another audience — including
- *   api.security.microsoft.com — ⇒ 403 `Forbidden` (§1.1 "Important for MDE", trap 16).
+ *   api.security.microsoft.com — ⇒ 403 `Forbidden` (microsoft-notes §1.1, M16).
  */
 
 export interface AuthDeps {
@@ -36,7 +36,7 @@ export function createRequireToken(deps: AuthDeps) {
           'www-authenticate': `Bearer realm="", authorization_uri="${deps.baseUrls().login}/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"`,
         });
       case 'manage':
-        // [unverified] status/code for a bad token; the documented codes (§2.6) cover permissions only.
+        // [unverified] status/code for a bad token; the documented codes (microsoft-notes §2.6) cover permissions only.
         return hostError('manage', req, now, 401, 'Unauthorized', `Authorization has been denied for this request. ${message}`);
       case 'defender':
         return hostError('defender', req, now, 401, 'Unauthorized', message);

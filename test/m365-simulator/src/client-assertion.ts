@@ -4,7 +4,7 @@ import { certificateThumbprints } from './tls';
 import type { SimApp } from './types';
 
 /**
- * Verifies a certificate `client_assertion` (reference §1.2):
+ * Verifies a certificate `client_assertion` (microsoft-notes §1.2):
  * - header `alg` RS256 with `x5t` (base64url SHA-1 thumbprint) — the older form MSAL still sends —
  *   or PS256 with `x5t#S256` (base64url SHA-256 thumbprint), the current documented form;
  * - the signature against one of the certificates registered on the app;

@@ -4,8 +4,8 @@ import type { RawRecord, SimDevice, SimUser } from './types';
 
 /**
  * Security telemetry of the Contoso demo tenant: alerts across products (incl. a serviceSource newer
- * than `unknownFutureValue`, trap 10), incidents, sign-ins, directory audits, risk detections, secure
- * scores and a few hand-written audit records worth an investigation. Shapes follow reference §3.
+ * than `unknownFutureValue`, microsoft-notes M10), incidents, sign-ins, directory audits, risk detections, secure
+ * scores and a few hand-written audit records worth an investigation. Shapes follow microsoft-notes §3.
  */
 
 const MIN = 60_000;
@@ -51,7 +51,7 @@ export function demoTelemetry(tenantId: string, now: number, users: Array<Partia
     alert(4, { incidentId: '4712', serviceSource: 'microsoftDefenderForCloudApps', detectionSource: 'cloudAppSecurity', title: 'Impossible travel activity', severity: 'medium', evidence: [userEvidence(bob)] }),
     alert(5, { incidentId: '4713', serviceSource: 'dataLossPrevention', detectionSource: 'microsoftDataLossPrevention', title: 'DLP policy (PCI DSS) matched for document in SharePoint', category: 'Exfiltration', severity: 'low' }),
     alert(6, { incidentId: '4713', serviceSource: 'microsoft365Defender', detectionSource: 'customDetection', title: 'Custom detection: mass download by a single user', category: 'Collection', severity: 'medium', status: 'resolved', classification: 'truePositive', determination: 'maliciousUserActivity', resolvedDateTime: iso(now - DAY) }),
-    // Newer than unknownFutureValue: served as-is only with `Prefer: include-unknown-enum-members` (trap 10).
+    // Newer than unknownFutureValue: served as-is only with `Prefer: include-unknown-enum-members` (microsoft-notes M10).
     alert(7, { incidentId: '4713', serviceSource: 'microsoftSentinel', detectionSource: 'scheduledAlerts', title: 'Sentinel analytics rule: rare admin consent', category: 'Persistence', severity: 'high' }),
   ];
 
@@ -132,7 +132,7 @@ export function demoTelemetry(tenantId: string, now: number, users: Array<Partia
     { id: 'mdo_safelinksforOfficeApps', azureTenantId: tenantId, title: 'Ensure Safe Links for Office Apps is Enabled', controlCategory: 'Apps', maxScore: 5, rank: 12, service: 'MDO', tier: 'Advanced', deprecated: false, implementationCost: 'Low', userImpact: 'Low', actionType: 'Config', remediation: 'Turn on Safe Links.' },
   ];
 
-  // Hand-written records worth finding: forwarding rule and mass download by alice (trap 7 quirks kept).
+  // Hand-written records worth finding: forwarding rule and mass download by alice (microsoft-notes M7 quirks kept).
   const auditRecords: RawRecord[] = [
     { CreationTime: formatCreationTime(now - 20 * HOUR), Id: '7c0f9d21-3a55-4e2b-8d6f-0a1b2c3d4e5f', Operation: 'New-InboxRule', OrganizationId: tenantId, RecordType: 1, ResultStatus: 'True', UserKey: 'NT AUTHORITY\\SYSTEM (Microsoft.Exchange.ServiceHost)', UserType: 2, Version: 1, Workload: 'Exchange', ClientIP: '198.51.100.77:51234', ObjectId: `${alice.userPrincipalName}\\Forward all`, UserId: alice.userPrincipalName, Parameters: [{ Name: 'ForwardTo', Value: 'evil@example.net' }, { Name: 'Name', Value: 'Forward all' }] },
     { CreationTime: formatCreationTime(now - 21 * HOUR), Id: '2b9e1c4a-6f0d-4c8e-9a11-3e5d7c2b1a90', Operation: 'UserLoggedIn', OrganizationId: tenantId, RecordType: 15, ResultStatus: 'Success', UserKey: alice.id, UserType: 0, Version: 1, Workload: 'AzureActiveDirectory', ClientIP: '198.51.100.77', ObjectId: '00000003-0000-0ff1-ce00-000000000000', UserId: alice.userPrincipalName, ApplicationId: '89bee1f7-5e6e-4d8a-9f3d-ecd601259da7', LogonError: null },

@@ -6,7 +6,7 @@ import type { TokenService } from './tokens';
 import type { SimApp, SimContext, SimRequest, SimResponse, SimRoute, SimTenant } from './types';
 
 /**
- * The Entra ID login host (reference §1): the v2.0 token endpoint for the client-credentials grant
+ * The Entra ID login host (microsoft-notes §1): the v2.0 token endpoint for the client-credentials grant
  * (secret in the form or HTTP Basic, or a certificate client_assertion), OpenID discovery, JWKS and
  * the instance-discovery document MSAL asks for.
  */
@@ -50,7 +50,7 @@ export function entraModule(ctx: SimContext, tokens: TokenService): SimRoute[] {
       `Tenant '${param}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.`);
   }
 
-  /** Scope rules (§1.1): `{resource}/.default`, one resource per request. */
+  /** Scope rules (microsoft-notes §1.1): `{resource}/.default`, one resource per request. */
   function resolveScopes(scope: string): ResolvedResource {
     const scopes = scope.split(/\s+/).filter(Boolean);
     if (!scopes.length) throw missing('scope');
@@ -179,7 +179,7 @@ export function entraModule(ctx: SimContext, tokens: TokenService): SimRoute[] {
     return { status: 200, headers: JSON_CT, body: tokens.jwks(issuer) };
   }
 
-  /** Instance discovery (§1.3): MSAL reads `tenant_discovery_endpoint` and `metadata[].aliases`. */
+  /** Instance discovery (microsoft-notes §1.3): MSAL reads `tenant_discovery_endpoint` and `metadata[].aliases`. */
   function instance(req: SimRequest): SimResponse {
     const authz = req.query.get('authorization_endpoint');
     let tenant = 'common';

@@ -3,10 +3,10 @@ import { SimError, type SimHost, type SimRequest, type SimResponse } from './typ
 
 /**
  * Error bodies in each Microsoft host's own shape:
- * - Graph (§6.1): `{"error":{"code","message","innerError":{"date","request-id","client-request-id"}}}`
- * - Management Activity API (§2.6): `{"error":{"code","message"}}`
- * - Defender for Endpoint (§5.5): `{"error":{"code","message","target"}}` (target = correlation id)
- * - Entra ID token endpoint (§1.1): `{"error","error_description":"AADSTSnnnn: …","error_codes":[n],
+ * - Graph (microsoft-notes §6.1): `{"error":{"code","message","innerError":{"date","request-id","client-request-id"}}}`
+ * - Management Activity API (microsoft-notes §2.6): `{"error":{"code","message"}}`
+ * - Defender for Endpoint (microsoft-notes §5.5): `{"error":{"code","message","target"}}` (target = correlation id)
+ * - Entra ID token endpoint (microsoft-notes §1.1): `{"error","error_description":"AADSTSnnnn: …","error_codes":[n],
  *   "timestamp","trace_id","correlation_id"}`
  */
 
@@ -19,12 +19,12 @@ export function clientRequestIdOf(req: ReqLike): string {
   return (Array.isArray(sent) ? sent[0] : sent) || req.requestId;
 }
 
-/** Graph's innerError date: `2025-03-04T10:11:12`, no fraction, no zone (§6.1 example). */
+/** Graph's innerError date: `2025-03-04T10:11:12`, no fraction, no zone (microsoft-notes §6.1 example). */
 export function graphDate(now: Date): string {
   return now.toISOString().slice(0, 19);
 }
 
-/** AAD's timestamp format: `2025-03-04 10:11:12Z` (§1.1 example). */
+/** AAD's timestamp format: `2025-03-04 10:11:12Z` (microsoft-notes §1.1 example). */
 export function aadTimestamp(now: Date): string {
   return `${now.toISOString().slice(0, 19).replace('T', ' ')}Z`;
 }

@@ -73,7 +73,7 @@ export function loadInto(tenant: SimTenant, kind: LoadKind, path: string, now: D
 /**
  * Makes old records listable: gives each one (without its own `_simAvailableAt`) an availability time
  * so that the newest is available `now` and the others keep their spacing. CreationTime is untouched,
- * so records are still served exactly as given (they look like a late back-fill, §2.7).
+ * so records are still served exactly as given (they look like a late back-fill, microsoft-notes §2.7).
  */
 export function rebaseAvailability(records: RawRecord[], nowMs: number): void {
   const times = records.map((r) => parseCreationTime(r.CreationTime)).filter((t) => !Number.isNaN(t));

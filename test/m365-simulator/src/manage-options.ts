@@ -1,7 +1,7 @@
 import type { ManageOptions, RawRecord } from './types';
 
 /**
- * Management Activity API constants and defaults (reference §2).
+ * Management Activity API constants and defaults (microsoft-notes §2).
  */
 
 export const CONTENT_TYPES = ['Audit.AzureActiveDirectory', 'Audit.Exchange', 'Audit.SharePoint', 'Audit.General', 'DLP.All'] as const;
@@ -40,7 +40,7 @@ export function findContentType(s: string | null): ContentType | undefined {
 const DLP_RECORD_TYPES = new Set([11, 13, 33]);
 
 /**
- * Which content type a record belongs to (§2.1): DLP record types ⇒ DLP.All; Workload
+ * Which content type a record belongs to (microsoft-notes §2.1): DLP record types ⇒ DLP.All; Workload
  * AzureActiveDirectory/Exchange/SharePoint(+OneDrive) ⇒ their own type; everything else ⇒ Audit.General.
  * A `_simContentType` field on a record overrides this.
  */
@@ -61,7 +61,7 @@ export function contentTypeOfRecord(record: RawRecord): ContentType {
   }
 }
 
-/** Parses a CreationTime (UTC, usually without a zone suffix, trap 7). NaN when unparseable. */
+/** Parses a CreationTime (UTC, usually without a zone suffix, microsoft-notes M7). NaN when unparseable. */
 export function parseCreationTime(value: unknown): number {
   if (typeof value !== 'string' || !value) return NaN;
   const hasZone = /(Z|[+-]\d{2}:?\d{2})$/i.test(value);

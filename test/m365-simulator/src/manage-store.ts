@@ -11,7 +11,7 @@ import {
 import type { RawRecord, SimTenant } from './types';
 
 /**
- * Content blobs of the Management Activity API (§2.2, §2.7). A record becomes available
+ * Content blobs of the Management Activity API (microsoft-notes §2.2, §2.7). A record becomes available
  * `latencyMs` after its CreationTime (plus `lateRecordDelayMs` for the deterministic "late" share, or
  * per record `_simAvailableAt` / `_simDelayMs`); records available in the same `blobWindowMs` bucket
  * share a blob whose `contentCreated` is the bucket end. Some blobs are listed again later under a new

@@ -1,7 +1,7 @@
 import type { ResolvedManageOptions } from './manage-options';
 
 /**
- * Time-window rules of `/subscriptions/content` and `/notifications` (reference §2.2, trap 1):
+ * Time-window rules of `/subscriptions/content` and `/notifications` (microsoft-notes §2.2, M1):
  * both times or neither (neither ⇒ the last 24 h); formats YYYY-MM-DD, YYYY-MM-DDTHH:MM,
  * YYYY-MM-DDTHH:MM:SS (UTC); window ≤ 24 h (exactly 24 h rejected by default, as peers saw);
  * start no more than 7 days back. Violations answer AF20030 (or AF20055 on newer deployments).

@@ -7,9 +7,9 @@ import { resolveWindow } from './manage-window';
 import { SimError, type SimContext, type SimRequest, type SimResponse, type SimRoute, type SimTenant } from './types';
 
 /**
- * Office 365 Management Activity API (reference §2): subscriptions, content listing with NextPageUri
- * paging, content blobs, AF error codes, AF429 throttling (HTTP 403, no Retry-After; §2.5) and the
- * misleading "Tenant … does not exist" answer when unified audit logging is off (trap 6).
+ * Office 365 Management Activity API (microsoft-notes §2): subscriptions, content listing with NextPageUri
+ * paging, content blobs, AF error codes, AF429 throttling (HTTP 403, no Retry-After; microsoft-notes §2.5) and the
+ * misleading "Tenant … does not exist" answer when unified audit logging is off (microsoft-notes M6).
  */
 
 const JSON_CT = { 'content-type': 'application/json; charset=utf-8' };
@@ -55,7 +55,7 @@ export function manageModule(ctx: SimContext, deps: ManageDeps): SimRoute[] {
     return i;
   };
 
-  /** §2.5: per-tenant budget with PublisherIdentifier; one shared (global) pool without it. */
+  /** microsoft-notes §2.5: per-tenant budget with PublisherIdentifier; one shared (global) pool without it. */
   function throttle(tenant: SimTenant, publisher: string | null, method: string) {
     const key = publisher ? `pub|${tenant.tenantId}` : 'shared';
     const limit = publisher ? opts.throttlePerMinute : opts.throttleSharedPerMinute;
@@ -84,7 +84,7 @@ export function manageModule(ctx: SimContext, deps: ManageDeps): SimRoute[] {
       throw fail(403, 'AF10001', `The permission set (${token.roles.join(' ')}) sent in the request did not include the expected permission ${needed}.`);
     }
     if (!tenant.licences.unifiedAuditLog) {
-      // Trap 6: what the service answers when audit logging was never turned on (seen by peers).
+      // microsoft-notes M6: what the service answers when audit logging was never turned on (seen by peers).
       const appId = String(token.claims.appid ?? '');
       throw fail(400, `${method} [CorrId=${req.requestId}][TenantId=${tenant.tenantId},ContentType=${contentType ?? ''},ApplicationId=${appId},PublisherId=${publisher ?? appId}][AppId=${appId}] failed. Exception`,
         `Microsoft.Office.Compliance.Audit.DataServiceException: Tenant ${tenant.tenantId} does not exist.\r\n   at Microsoft.Office.Compliance.Audit.API.AzureManager.GetSubscriptionTableClientForTenantAsync(Guid tenantId)`);
@@ -113,13 +113,13 @@ export function manageModule(ctx: SimContext, deps: ManageDeps): SimRoute[] {
       if (!/^https:\/\//i.test(address)) throw fail(400, 'AF20021', `The webhook endpoint {${address}) could not be validated. The address must begin with HTTPS.`);
       const exp = body.webhook.expiration;
       if (exp && Date.parse(exp) < ctx.clock.nowMs()) throw fail(400, 'AF20003', `Expiration ${exp} provided is set to past date and time.`);
-      // [not emulated] the validation POST to the webhook and notification delivery (§2.4).
+      // [not emulated] the validation POST to the webhook and notification delivery (microsoft-notes §2.4).
       webhook = { status: 'enabled', address, authId: body.webhook.authId ?? null, expiration: exp || null };
     }
     const subs = subsOf(tenant);
     const existing = subs.get(ct);
     if (existing?.status === 'enabled' && JSON.stringify(existing.webhook) === JSON.stringify(webhook)) {
-      // §2.2: undocumented, means "already enabled"; clients must treat it as success.
+      // microsoft-notes §2.2: undocumented, means "already enabled"; clients must treat it as success.
       throw fail(400, 'AF20024', 'The subscription is already enabled. No property change.');
     }
     subs.set(ct, { status: 'enabled', webhook });
@@ -179,7 +179,7 @@ export function manageModule(ctx: SimContext, deps: ManageDeps): SimRoute[] {
       const enc = (v: string) => encodeURIComponent(v).replace(/%3A/gi, ':');
       const q = `contentType=${ct}&startTime=${enc(w.startText)}&endTime=${enc(w.endText)}${publisher ? `&PublisherIdentifier=${enc(publisher)}` : ''}`;
       const token = `${new Date(blobs[nextOffset].createdMs).toISOString().replace(/\D/g, '').slice(0, 14)}R${String(nextOffset).padStart(9, '0')}`;
-      // §2.2 / trap 2: the header is NextPageUri and its URL may say /api/v1/: clients must follow it verbatim.
+      // microsoft-notes §2.2 / M2: the header is NextPageUri and its URL may say /api/v1/: clients must follow it verbatim.
       headers.NextPageUri = `${req.baseUrl}/api/v1/${tenant.tenantId}/activity/feed/subscriptions/content?${q}&nextPage=${token}`;
     }
     return { status: 200, headers, body };
@@ -189,7 +189,7 @@ export function manageModule(ctx: SimContext, deps: ManageDeps): SimRoute[] {
     const id = req.params.contentId;
     const type = CONTENT_ID_RE.test(id) ? findContentType(id.split('$')[3].replace('_', '.')) : undefined;
     const { tenant } = prepare(req, 'GetBlob', type);
-    // §2.2: contentUri must be used verbatim; a `$` encoded as %24 makes the id invalid [unverified].
+    // microsoft-notes §2.2: contentUri must be used verbatim; a `$` encoded as %24 makes the id invalid [unverified].
     if (!type || /%24/i.test(req.rawPath ?? '')) throw fail(400, 'AF20052', `Content ID ${id} in the URL is invalid.`);
     const b = indexOf(tenant).get(id);
     const nowMs = ctx.clock.nowMs();
@@ -232,7 +232,7 @@ export function manageModule(ctx: SimContext, deps: ManageDeps): SimRoute[] {
   }
 
   const routes: SimRoute[] = [];
-  // Both /api/v1.0/ and /api/v1/ are served: NextPageUri says /api/v1/ (§2.2).
+  // Both /api/v1.0/ and /api/v1/ are served: NextPageUri says /api/v1/ (microsoft-notes §2.2).
   for (const v of ['v1.0', 'v1']) {
     const p = `/api/${v}/:tenant/activity/feed`;
     routes.push(

@@ -2,7 +2,7 @@ import type { SimHost } from './types';
 
 /**
  * The resources a token can be asked for, and the audiences each simulated API accepts.
- * A scope is `{resource}/.default` (§1.1): either the real global-cloud resource URI or the
+ * A scope is `{resource}/.default` (microsoft-notes §1.1): either the real global-cloud resource URI or the
  * simulator's own base URL for that host.
  */
 
@@ -13,14 +13,14 @@ export interface KnownResource {
   host: ApiHost;
   /** App id of Microsoft's first-party resource application (also a valid `aud` form). */
   appId: string;
-  /** Defender XDR (api.security.microsoft.com): tokens are issued, but MDE machine APIs refuse them (trap 16). */
+  /** Defender XDR (api.security.microsoft.com): tokens are issued, but MDE machine APIs refuse them (microsoft-notes M16). */
   xdr?: boolean;
 }
 
 export const MICROSOFT_RESOURCES: KnownResource[] = [
   { uri: 'https://graph.microsoft.com', host: 'graph', appId: '00000003-0000-0000-c000-000000000000' },
   { uri: 'https://manage.office.com', host: 'manage', appId: 'c5393580-f805-4401-95e8-94b7a6ef2fc2' },
-  // "WindowsDefenderATP" (§1.1).
+  // "WindowsDefenderATP" (microsoft-notes §1.1).
   { uri: 'https://api.securitycenter.microsoft.com', host: 'defender', appId: 'fc780465-2017-40d4-a0c5-307022471b92' },
   { uri: 'https://api.security.microsoft.com', host: 'defender', appId: '8ee8fdad-f234-4243-8f3b-15c294843740', xdr: true },
 ];

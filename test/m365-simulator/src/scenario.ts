@@ -7,7 +7,7 @@ import type { Scenario, SimApp, SimDevice, SimTenant, SimUser, TenantLicences } 
  * `SimTenant`s the modules read. Validation collects every problem and reports them together.
  */
 
-/** Application permissions Cordon needs, per resource (reference §3.1, §4, §2.1, §5.3). */
+/** Application permissions Cordon needs, per resource (microsoft-notes §3.1, §4.1, §2.1, §5.3). */
 export const CORDON_PERMISSIONS: SimApp['permissions'] = {
   graph: [
     'User.ReadWrite.All',

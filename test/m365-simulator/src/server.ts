@@ -12,7 +12,7 @@ import { SimError, type SimClock, type SimHost, type SimRequest, type SimRespons
 /**
  * The core HTTPS server: one listener per Microsoft host, routing of `SimRoute`s, body parsing,
  * fault injection (before routing), the request journal, and the headers every answer carries
- * (`Date` from the simulated clock; `request-id`/`client-request-id` on Graph, §6.1).
+ * (`Date` from the simulated clock; `request-id`/`client-request-id` on Graph, microsoft-notes §6.1).
  */
 
 export const HOSTS: SimHost[] = ['login', 'graph', 'manage', 'defender'];

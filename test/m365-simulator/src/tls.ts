@@ -3,7 +3,7 @@ import forge from 'node-forge';
 
 /**
  * TLS material generated at start: a throw-away CA and a leaf certificate for localhost, 127.0.0.1
- * and ::1 signed by it. MSAL insists on an https authority (reference §1.4), so the simulator serves
+ * and ::1 signed by it. MSAL insists on an https authority (microsoft-notes §1.4), so the simulator serves
  * HTTPS and Cordon trusts the CA (NODE_EXTRA_CA_CERTS or an explicit CA option).
  * Keys come from node's crypto (fast); node-forge only builds and signs the X.509 structures.
  */

@@ -6,7 +6,7 @@ import type { SimApp, SimClock, SimTenant } from './types';
 
 /**
  * The simulated Entra ID signing key and the access tokens it issues.
- * App-only tokens are v1.0 (`iss` https://sts.windows.net/{tid}/, `ver` "1.0", `idtyp` app; §1.3);
+ * App-only tokens are v1.0 (`iss` https://sts.windows.net/{tid}/, `ver` "1.0", `idtyp` app; microsoft-notes §1.3);
  * user tokens minted for Cordon's own API are v2.0 (`iss` {login base}/{tid}/v2.0).
  */
 

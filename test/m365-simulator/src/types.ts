@@ -103,7 +103,7 @@ export interface SimUser {
   mail?: string | null;
   accountEnabled: boolean;
   userType?: 'Member' | 'Guest';
-  /** Directory roles the user holds; a user with any is "privileged" (trap 13). */
+  /** Directory roles the user holds; a user with any is "privileged" (microsoft-notes M13). */
   directoryRoles: string[];
   /** Group object ids the user is a member of. */
   memberOf: string[];
@@ -186,7 +186,7 @@ export interface ManageOptions {
   blobWindowMs?: number;
   /** Blobs per /subscriptions/content page before a NextPageUri is sent (default 50). */
   pageSize?: number;
-  /** How long a blob stays retrievable after contentCreated (default 7 days; §2.7). */
+  /** How long a blob stays retrievable after contentCreated (default 7 days; microsoft-notes §2.7). */
   contentRetentionMs?: number;
   /** Every Nth blob (deterministically chosen) is listed again later under a new contentId (0 = off). */
   duplicateBlobEvery?: number;
@@ -194,13 +194,13 @@ export interface ManageOptions {
   duplicateDelayMs?: number;
   /** Share of records (0..1, chosen deterministically) delivered late, in a later blob (default 0). */
   lateRecordFraction?: number;
-  /** Extra delay of late records (default 3 days, §2.7 "3–5+ days later"). */
+  /** Extra delay of late records (default 3 days, microsoft-notes §2.7: 3–5 days or more). */
   lateRecordDelayMs?: number;
   /** Error code for a bad time window: the documented AF20030 or the newer AF20055 (default AF20030). */
   windowErrorCode?: 'AF20030' | 'AF20055';
-  /** Reject windows of exactly 24 h, as peers observed (default true; §2.2). */
+  /** Reject windows of exactly 24 h, as peers observed (default true; microsoft-notes §2.2). */
   rejectExactly24h?: boolean;
-  /** Requests per minute per tenant when PublisherIdentifier is sent (default 2000; §2.5). */
+  /** Requests per minute per tenant when PublisherIdentifier is sent (default 2000; microsoft-notes §2.5). */
   throttlePerMinute?: number;
   /** Requests per minute of the one shared pool used by calls without PublisherIdentifier (default 300). */
   throttleSharedPerMinute?: number;
@@ -210,9 +210,9 @@ export interface ManageOptions {
 
 /** Tunable Graph behaviour; every field is optional and has a Microsoft-like default. */
 export interface GraphScenarioOptions {
-  /** Status of `POST /users/{id}/revokeSignInSessions`: 200 `{value:true}` (default) or 204 (trap 15). */
+  /** Status of `POST /users/{id}/revokeSignInSessions`: 200 `{value:true}` (default) or 204 (microsoft-notes M15). */
   revokeSignInSessionsStatus?: 200 | 204;
-  /** `incidents?$expand=alerts&$filter=…` answers a persistent 500 above this many incidents (trap 9). */
+  /** `incidents?$expand=alerts&$filter=…` answers a persistent 500 above this many incidents (microsoft-notes M9). */
   incidentsExpandFailureThreshold?: number;
   /** Purview audit search progression, in simulated milliseconds. */
   auditQuery?: { notStartedMs?: number; runningMs?: number };
@@ -255,7 +255,7 @@ export interface SimContext {
   /**
    * Verify the request's `Authorization: Bearer` token for a resource; throws SimError with the
    * Microsoft-shaped 401 when missing/invalid/expired/wrong audience (Defender answers 403 for a wrong
-   * audience, trap 16). When `anyOf` is given, one of those roles must be present, else 403 in the
+   * audience, microsoft-notes M16). When `anyOf` is given, one of those roles must be present, else 403 in the
    * resource's own error shape.
    */
   requireToken(req: SimRequest, resource: Exclude<SimHost, 'login'>, anyOf?: string[]): VerifiedToken;

@@ -225,7 +225,7 @@ describe('requireToken', () => {
     expect(sim.context.requireToken(fakeReq(await appToken(sim, sim2Url)), 'graph').audience).toBe(sim.baseUrls.graph);
   });
 
-  it('Defender: a token for another audience (incl. api.security.microsoft.com) is a 403, not a 401 (trap 16)', async () => {
+  it('Defender: a token for another audience (incl. api.security.microsoft.com) is a 403, not a 401 (microsoft-notes M16)', async () => {
     const xdr = await appToken(sim, 'https://api.security.microsoft.com/.default');
     expect(thrown(() => sim.context.requireToken(fakeReq(xdr), 'defender'))).toMatchObject({ status: 403, body: { error: { code: 'Forbidden', target: 'req-1' } } });
     expect(thrown(() => sim.context.requireToken(fakeReq('garbage'), 'defender'))).toMatchObject({ status: 401, body: { error: { code: 'Unauthorized' } } });

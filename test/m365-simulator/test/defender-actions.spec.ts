@@ -1,7 +1,7 @@
 import { defenderModule } from '../src/defender';
 import { device, FakeSim, T0, tenant } from './defender-support/fake-context';
 
-/** Response actions: `POST /api/machines/{id}/<action>` (reference §5.1, §5.3, traps 17 and 18). */
+/** Response actions: `POST /api/machines/{id}/<action>` (microsoft-notes §5.1, §5.3, M17 and M18). */
 describe('Defender response actions', () => {
   const WS42 = '1e5bc9d7e413ddd7902c2932e418702b84d0cc07';
   const LINUX = 'cccccccccccccccccccccccccccccccccccccccc';
@@ -80,7 +80,7 @@ describe('Defender response actions', () => {
     });
   });
 
-  describe('body validation (case-sensitive parameter names, trap 17)', () => {
+  describe('body validation (case-sensitive parameter names, microsoft-notes M17)', () => {
     it.each([
       ['isolate', { comment: 'c' }, 'MissingRequiredParameter'],
       ['isolate', {}, 'MissingRequiredParameter'],
@@ -124,7 +124,7 @@ describe('Defender response actions', () => {
     });
   });
 
-  describe('one active action per kind (trap 18)', () => {
+  describe('one active action per kind (microsoft-notes M18)', () => {
     it('answers 400 ActiveRequestAlreadyExists for a second isolate while one is Pending or InProgress', async () => {
       expect((await isolate()).status).toBe(201);
       const again = await isolate();

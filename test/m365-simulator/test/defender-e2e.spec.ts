@@ -60,7 +60,7 @@ describe('Defender for Endpoint over HTTPS', () => {
     await sim?.stop();
   });
 
-  it('finds a machine by name, and answers 404 when none matches (trap 19)', async () => {
+  it('finds a machine by name, and answers 404 when none matches (microsoft-notes M19)', async () => {
     const filter = encodeURIComponent("computerDnsName eq 'ws-042.mde-e2e.example'");
     const found = await http.get(`${api}/api/machines?$filter=${filter}`, { token });
     expect(found.status).toBe(200);
@@ -72,7 +72,7 @@ describe('Defender for Endpoint over HTTPS', () => {
     expect(none.json.error).toMatchObject({ code: 'NotFound', target: expect.any(String) });
   });
 
-  it('refuses a missing token (401) and a Defender XDR token (403, trap 16)', async () => {
+  it('refuses a missing token (401) and a Defender XDR token (403, microsoft-notes M16)', async () => {
     expect((await http.get(`${api}/api/machines`)).status).toBe(401);
     const xdr = await appToken(sim, 'https://api.security.microsoft.com/.default');
     const res = await http.get(`${api}/api/machines`, { token: xdr });

@@ -3,7 +3,7 @@ import type { SimDevice } from '../src/types';
 import { device, FakeSim, T0, tenant } from './defender-support/fake-context';
 
 /**
- * Machine action lifecycle on the sim clock (reference §5.3 "Polling", trap 18): progression,
+ * Machine action lifecycle on the sim clock (microsoft-notes §5.3, M18): progression,
  * offline devices, failures, device effects, cancel, list/get and investigation packages.
  * The fake scenario sets pendingMs 60 s, inProgressMs 120 s, timeoutMs 1 h.
  */

@@ -1,7 +1,7 @@
 import { defenderModule } from '../src/defender';
 import { device, FakeSim, tenant } from './defender-support/fake-context';
 
-/** `GET /api/machines` and `GET /api/machines/{id}` against reference §5.2 and trap 19. */
+/** `GET /api/machines` and `GET /api/machines/{id}` against microsoft-notes §5.2 and M19. */
 describe('Defender machines', () => {
   const ws42 = () => device();
   const ws43 = () =>
@@ -85,7 +85,7 @@ describe('Defender machines', () => {
     expect(names(res.body)).toEqual(expected);
   });
 
-  it('answers 404 NotFound, not an empty list, when no machine matches (trap 19)', async () => {
+  it('answers 404 NotFound, not an empty list, when no machine matches (microsoft-notes M19)', async () => {
     const res = await list(`?$filter=${encodeURIComponent("computerDnsName eq 'nope.contoso.com'")}`);
     expect(res.status).toBe(404);
     expect(res.body.error).toEqual({ code: 'NotFound', message: expect.any(String), target: expect.any(String) });
@@ -152,7 +152,7 @@ describe('Defender machines', () => {
     expect((await sim.call('GET', '/api/machines/1e5bc9d7e413ddd7902c2932e418702b84d0cc07', { token: isolator })).status).toBe(403);
   });
 
-  it('answers 401 without a token and 403 for a token of another audience (trap 16)', async () => {
+  it('answers 401 without a token and 403 for a token of another audience (microsoft-notes M16)', async () => {
     expect((await sim.call('GET', '/api/machines')).status).toBe(401);
     const xdr = sim.token('xdr', { tenantId: 't1', roles: ['Machine.Read.All'], wrongAudience: true });
     expect((await list('', xdr)).status).toBe(403);

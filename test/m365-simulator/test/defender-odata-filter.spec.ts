@@ -1,6 +1,6 @@
 import { compileFilter, FilterSyntaxError } from '../src/defender/odata-filter';
 
-/** The `$filter` subset of the MDE OData samples page (reference §5.2). */
+/** The `$filter` subset of the MDE OData samples page (microsoft-notes §5.2). */
 describe('Defender $filter', () => {
   const options = { properties: ['computerDnsName', 'lastSeen', 'rbacGroupId', 'aadDeviceId', 'machineTags'], dateProperties: ['lastSeen'] };
   const rows = [

@@ -2,7 +2,7 @@ import { defenderModule } from '../src/defender';
 import { takeRateLimitSlot, type RateLimitState } from '../src/defender/rate-limit';
 import { device, FakeSim, tenant } from './defender-support/fake-context';
 
-/** 100 calls/min and 1,500 calls/hour per action API; 429 with Retry-After (reference §5.3, §5.5, trap 20). */
+/** 100 calls/min and 1,500 calls/hour per action API; 429 with Retry-After (microsoft-notes §5.3, §5.5, M20). */
 describe('Defender rate limits', () => {
   describe('sliding windows', () => {
     const limit = { perMinute: 3, perHour: 5 };

@@ -5,7 +5,7 @@ import { signJwt } from '../src/jwt';
 import { certificateThumbprints, selfSignedCertificate } from '../src/tls';
 import { client, decodePayload, request } from './helpers';
 
-/** Entra ID token endpoint, discovery and JWKS (reference §1.1–§1.3). */
+/** Entra ID token endpoint, discovery and JWKS (microsoft-notes §1.1–§1.3). */
 
 const TENANT = '11111111-2222-4333-8444-555555555555';
 const APP = '0a0a0a0a-1b1b-4c2c-8d3d-4e4e4e4e4e4e';
@@ -130,7 +130,7 @@ describe('AADSTS errors', () => {
   });
 });
 
-describe('certificate client_assertion (§1.2)', () => {
+describe('certificate client_assertion (microsoft-notes §1.2)', () => {
   const th = certificateThumbprints(registeredCert);
   const assertion = (opts: { alg?: 'RS256' | 'PS256'; key?: string; aud?: string; exp?: number; header?: Record<string, unknown> } = {}) => {
     const now = Math.floor(sim.clock.nowMs() / 1000);
@@ -177,7 +177,7 @@ describe('certificate client_assertion (§1.2)', () => {
   });
 });
 
-describe('discovery and keys (§1.3)', () => {
+describe('discovery and keys (microsoft-notes §1.3)', () => {
   it('serves the v2.0 OpenID configuration with this host’s endpoints', async () => {
     const res = await http.get(`${sim.baseUrls.login}/entratest.onmicrosoft.com/v2.0/.well-known/openid-configuration`);
     expect(res.status).toBe(200);

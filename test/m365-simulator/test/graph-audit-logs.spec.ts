@@ -31,7 +31,7 @@ function directoryAudit(i: number, target: string) {
 }
 
 describe('auditLogs/signIns', () => {
-  it('needs Entra ID P1/P2: 403 Authentication_RequestFromNonPremiumTenantOrB2CTenant (trap 11)', async () => {
+  it('needs Entra ID P1/P2: 403 Authentication_RequestFromNonPremiumTenantOrB2CTenant (microsoft-notes M11)', async () => {
     const base = makeTenant();
     const h = graphHarness([makeTenant({ licences: { ...base.licences, entraP1: false, entraP2: false } })]);
     const res = await h.call('GET', '/v1.0/auditLogs/signIns', { token: AUDIT });
@@ -48,7 +48,7 @@ describe('auditLogs/signIns', () => {
     expect(res.body.error.code).toBe('Authentication_MSGraphPermissionMissing');
   });
 
-  it('throttles at 5 requests / 10 s per app per tenant with Retry-After (§3.5)', async () => {
+  it('throttles at 5 requests / 10 s per app per tenant with Retry-After (microsoft-notes §3.5)', async () => {
     const h = graphHarness([makeTenant()]);
     for (let i = 0; i < 5; i++) {
       expect((await h.call('GET', '/v1.0/auditLogs/signIns', { token: AUDIT })).status).toBe(200);

@@ -127,10 +127,10 @@ describe('Graph over HTTPS with @microsoft/microsoft-graph-client', () => {
     expect(missing).toBeInstanceOf(GraphError);
     expect(missing).toMatchObject({ statusCode: 404, code: 'Request_ResourceNotFound', requestId: expect.any(String) });
 
-    // Privileged target without a directory role on the app (trap 13).
+    // Privileged target without a directory role on the app (microsoft-notes M13).
     const admin = await client.api(`/users/${ADMIN}`).patch({ accountEnabled: false }).catch((e: unknown) => e);
     expect(admin).toMatchObject({ statusCode: 403, code: 'Authorization_RequestDenied' });
-    // No permission for passwordProfile (trap 14).
+    // No permission for passwordProfile (microsoft-notes M14).
     const pwd = await client
       .api(`/users/${ALICE}`)
       .patch({ passwordProfile: { password: 'Xy7!long-enough', forceChangePasswordNextSignIn: true } })
@@ -154,7 +154,7 @@ describe('Graph over HTTPS with @microsoft/microsoft-graph-client', () => {
     expect(withHeader.serviceSource).toBe('microsoftSentinel');
   });
 
-  it('answers the Identity Protection throttle with 429 and no Retry-After (trap 12)', async () => {
+  it('answers the Identity Protection throttle with 429 and no Retry-After (microsoft-notes M12)', async () => {
     const noRetry = [new RetryHandlerOptions(0, 0)];
     // Concurrent calls land within the same second even on a slow machine.
     const results = await Promise.allSettled(

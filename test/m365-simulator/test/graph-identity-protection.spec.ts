@@ -21,7 +21,7 @@ function riskyTenant(licences: Partial<ReturnType<typeof makeTenant>['licences']
   return tenant;
 }
 
-/** Identity Protection allows one request per second per tenant (trap 12). */
+/** Identity Protection allows one request per second per tenant (microsoft-notes M12). */
 async function spaced<T>(h: ReturnType<typeof graphHarness>, fn: () => Promise<T>): Promise<T> {
   h.ctx.clock.advance(1000);
   return fn();
@@ -90,7 +90,7 @@ describe('identityProtection/riskyUsers', () => {
     expect(tenant.users[0]).toMatchObject({ riskState: 'dismissed', riskLevel: 'none', riskLastUpdatedDateTime: '2025-03-04T10:00:00.000Z' });
   });
 
-  it('throttles at 1 request/second per tenant across apps, with no Retry-After (trap 12)', async () => {
+  it('throttles at 1 request/second per tenant across apps, with no Retry-After (microsoft-notes M12)', async () => {
     const h = graphHarness([riskyTenant()]);
     expect((await h.call('GET', '/v1.0/identityProtection/riskyUsers', { token: READ })).status).toBe(200);
     const other = tokenFor(['IdentityRiskEvent.Read.All'], { appid: '99999999-9999-4999-8999-999999999999' });

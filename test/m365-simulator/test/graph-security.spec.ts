@@ -102,7 +102,7 @@ describe('security/alerts_v2', () => {
     }
   });
 
-  it('caps $top at 1000 and $top + $skip at 6000 (trap 8)', async () => {
+  it('caps $top at 1000 and $top + $skip at 6000 (microsoft-notes M8)', async () => {
     const h = graphHarness([securityTenant(10)], NO_THROTTLE);
     const over = await h.call('GET', '/v1.0/security/alerts_v2?$top=1001', { token: ALERTS });
     expect(over.status).toBe(400);
@@ -117,7 +117,7 @@ describe('security/alerts_v2', () => {
     expect(skipped.body['@odata.nextLink']).not.toMatch(/\$skip=/);
   });
 
-  it('returns newer enum members as unknownFutureValue unless Prefer: include-unknown-enum-members (trap 10)', async () => {
+  it('returns newer enum members as unknownFutureValue unless Prefer: include-unknown-enum-members (microsoft-notes M10)', async () => {
     const tenant = makeTenant({
       alerts: [
         alert(1, { serviceSource: 'microsoftDefenderForCloud', detectionSource: 'microsoftSentinel' }),
@@ -190,7 +190,7 @@ describe('security/incidents', () => {
     expect((await h.call('GET', '/v1.0/security/incidents', { token: ALERTS })).status).toBe(403);
   });
 
-  it('fails persistently with 500 on $expand=alerts + $filter above the threshold (trap 9)', async () => {
+  it('fails persistently with 500 on $expand=alerts + $filter above the threshold (microsoft-notes M9)', async () => {
     const h = graphHarness([securityTenant(0, 30)], { graph: { incidentsExpandFailureThreshold: 20, throttling: { securityPerMinute: 0 } } });
     const url = "/v1.0/security/incidents?$expand=alerts&$filter=lastUpdateDateTime ge 2025-03-01T00:00:00Z";
     for (let attempt = 0; attempt < 3; attempt++) {

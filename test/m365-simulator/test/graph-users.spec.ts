@@ -65,7 +65,7 @@ describe('PATCH /v1.0/users/{id} accountEnabled', () => {
     [['User.EnableDisableAccount.All', 'User.Read.All'], 204],
     [['User.ReadWrite.All'], 204],
     [['Directory.ReadWrite.All'], 204],
-    [['User.EnableDisableAccount.All'], 403], // needs User.Read.All alongside (reference §4)
+    [['User.EnableDisableAccount.All'], 403], // needs User.Read.All alongside (microsoft-notes §4.1)
     [['User.Read.All'], 403],
     [['User-PasswordProfile.ReadWrite.All'], 403],
   ])('with %j ⇒ %d', async (roles, status) => {
@@ -106,7 +106,7 @@ describe('PATCH /v1.0/users/{id} accountEnabled', () => {
     expect(tenant.directoryAudits).toHaveLength(2);
   });
 
-  it('refuses to disable an admin unless the app holds a higher directory role (trap 13)', async () => {
+  it('refuses to disable an admin unless the app holds a higher directory role (microsoft-notes M13)', async () => {
     const token = tokenFor(['User.ReadWrite.All']);
     const denied = setup();
     const res = await denied.h.call('PATCH', `/v1.0/users/${ADMIN_ID}`, { token, body: { accountEnabled: false } });
@@ -139,7 +139,7 @@ describe('PATCH /v1.0/users/{id} accountEnabled', () => {
 describe('PATCH /v1.0/users/{id} passwordProfile', () => {
   const body = { passwordProfile: { password: 'xY7!correct-horse', forceChangePasswordNextSignIn: true } };
 
-  it('needs User-PasswordProfile.ReadWrite.All; User.ReadWrite.All is not enough (trap 14)', async () => {
+  it('needs User-PasswordProfile.ReadWrite.All; User.ReadWrite.All is not enough (microsoft-notes M14)', async () => {
     const { tenant, h } = setup();
     const denied = await h.call('PATCH', '/v1.0/users/alice@contoso.com', { token: tokenFor(['User.ReadWrite.All']), body });
     expect(denied.status).toBe(403);
@@ -154,7 +154,7 @@ describe('PATCH /v1.0/users/{id} passwordProfile', () => {
     const { h } = setup(['User Administrator']);
     const res = await h.call('PATCH', '/v1.0/users/alice@contoso.com', { token: tokenFor(['User.ReadWrite.All']), body });
     expect(res.status).toBe(204);
-    // A User Administrator still may not reset a Global Administrator's password (trap 13).
+    // A User Administrator still may not reset a Global Administrator's password (microsoft-notes M13).
     expect((await h.call('PATCH', `/v1.0/users/${ADMIN_ID}`, { token: tokenFor(['User.ReadWrite.All']), body })).status).toBe(403);
   });
 

@@ -2,7 +2,7 @@ import { startSimulator, type RunningSimulator } from '../src/index';
 import { formatCreationTime } from '../src/manage-options';
 import { client, request, type HttpResult } from './helpers';
 
-/** Office 365 Management Activity API (reference §2, traps 1–7). */
+/** Office 365 Management Activity API (microsoft-notes §2, M1–M7). */
 
 const T = 'a0a0a0a0-0000-4000-8000-000000000001';
 const OFF = 'a0a0a0a0-0000-4000-8000-000000000002';
@@ -99,7 +99,7 @@ describe('subscriptions', () => {
   });
 });
 
-describe('AF error codes (§2.6)', () => {
+describe('AF error codes (microsoft-notes §2.6)', () => {
   it.each([
     ['AF20001 missing contentType', () => http.post(`${root}/subscriptions/start`, { token }), 'AF20001'],
     ['AF20020 invalid contentType', () => start('Audit.Nope'), 'AF20020'],
@@ -132,7 +132,7 @@ describe('AF error codes (§2.6)', () => {
     expect(res.json.error.code).toEqual(expect.any(String));
   });
 
-  it('answers the misleading "Tenant … does not exist" when unified audit logging is off (trap 6)', async () => {
+  it('answers the misleading "Tenant … does not exist" when unified audit logging is off (microsoft-notes M6)', async () => {
     const res = await http.post(`${sim.baseUrls.manage}/api/v1.0/${OFF}/activity/feed/subscriptions/start?contentType=Audit.General`, { token: await tokenFor(sim, OFF, OFF_APP) });
     expect(res.status).toBe(400);
     expect(res.json.error.code).toMatch(/^StartSubscription \[.*TenantId=a0a0a0a0-0000-4000-8000-000000000002.*\] failed\. Exception$/);
@@ -140,7 +140,7 @@ describe('AF error codes (§2.6)', () => {
   });
 });
 
-describe('time window rules (§2.2, trap 1)', () => {
+describe('time window rules (microsoft-notes §2.2, M1)', () => {
   const now = () => sim.clock.nowMs();
   it.each([
     ['only startTime', () => `&startTime=${iso(now() - HOUR)}`],
@@ -186,14 +186,14 @@ describe('content listing and blobs', () => {
     const b = blobs[0];
     expect(b).toEqual({ contentType: 'Audit.Exchange', contentId: expect.stringMatching(/^\d{23}\$\d{23}\$audit_exchange\$Audit_Exchange\$(sim|dup)\d{4}$/), contentUri: `${root}/audit/${b.contentId}`, contentCreated: expect.any(String), contentExpiration: new Date(Date.parse(b.contentCreated) + 7 * 24 * HOUR).toISOString() });
     const encoded = await http.get(b.contentUri.replace(/\$/g, '%24'), { token });
-    expect(encoded.json.error.code).toBe('AF20052'); // use contentUri verbatim (§2.2)
+    expect(encoded.json.error.code).toBe('AF20052'); // use contentUri verbatim (microsoft-notes §2.2)
     const records = await http.get(`${b.contentUri}?PublisherIdentifier=${PUB}`, { token });
     expect(records.status).toBe(200);
     expect(Array.isArray(records.json)).toBe(true);
     for (const r of records.json) expect(r).toMatchObject({ Workload: 'Exchange', OrganizationId: T, Id: expect.any(String), CreationTime: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/) });
   });
 
-  it('re-delivers some blobs under a new contentId (duplicates, §2.7)', async () => {
+  it('re-delivers some blobs under a new contentId (duplicates, microsoft-notes §2.7)', async () => {
     const end = sim.clock.nowMs();
     const { blobs } = await allBlobs(`${root}/subscriptions/content?contentType=Audit.SharePoint&PublisherIdentifier=${PUB}&startTime=${iso(end - 23 * HOUR)}&endTime=${iso(end)}`);
     // A duplicate keeps the bucket start (first 23 digits) of its original and is listed later.
@@ -280,7 +280,7 @@ describe('throttling and newer deployments', () => {
     expect((await get2(`${root2}/subscriptions/content?contentType=Audit.General&PublisherIdentifier=${PUB}&startTime=${day}&endTime=${nextDay}`)).status).toBe(200);
   });
 
-  it('throttles with AF429 as HTTP 403 and no Retry-After; calls without PublisherIdentifier share a smaller pool (§2.5)', async () => {
+  it('throttles with AF429 as HTTP 403 and no Retry-After; calls without PublisherIdentifier share a smaller pool (microsoft-notes §2.5)', async () => {
     sim2.clock.advance(60_000); // a fresh minute
     const shared = [];
     for (let i = 0; i < 4; i++) shared.push(await get2(`${root2}/subscriptions/list`));

@@ -3,7 +3,7 @@ import { startSimulator, type RunningSimulator } from '../src/index';
 import { decodePayload } from './helpers';
 
 /**
- * @azure/msal-node against the simulator's HTTPS authority (reference §1.4, trap 22): knownAuthorities
+ * @azure/msal-node against the simulator's HTTPS authority (microsoft-notes §1.4, M22): knownAuthorities
  * with host:port, the CA trusted through an https agent option (no global TLS changes).
  */
 

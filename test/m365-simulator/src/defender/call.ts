@@ -14,13 +14,13 @@ export interface DefenderCall {
   timings: ActionTimings;
 }
 
-/** The permissions that can read machines and machine actions (reference §5.2, §5.3). */
+/** The permissions that can read machines and machine actions (microsoft-notes §5.2, §5.3). */
 export const READ_PERMISSIONS = ['Machine.Read.All', 'Machine.ReadWrite.All'];
 
 /**
  * The common preamble of an `/api` call, in the order Microsoft's gateway would apply it: token and
- * permission (401/403 from `requireToken`; wrong audience is 403, trap 16), then the tenant's MDE
- * licence, then the per-API rate limit (reference §5.5), and finally the lazy progression of the
+ * permission (401/403 from `requireToken`; wrong audience is 403, microsoft-notes M16), then the tenant's MDE
+ * licence, then the per-API rate limit (microsoft-notes §5.5), and finally the lazy progression of the
  * tenant's machine actions up to now.
  */
 export function beginCall(
@@ -52,7 +52,7 @@ export function beginCall(
   return { req, ctx, token, tenant, state, nowMs, timings };
 }
 
-/** Who an action is recorded as requested by: the app id for app-only tokens (reference §5.3), else the user. */
+/** Who an action is recorded as requested by: the app id for app-only tokens (microsoft-notes §5.3), else the user. */
 export function requestorOf(token: VerifiedToken): string {
   if (token.app) return token.app.clientId;
   const c = token.claims;

@@ -2,7 +2,7 @@ import type { SimRequest } from '../types';
 import { odataError } from './errors';
 import { compileFilter, FilterSyntaxError, type FilterOptions, type Row } from './odata-filter';
 
-/** Both collections document "`$top` with max value of 10,000" and a maximum page size of 10,000 (reference §5.2). */
+/** Both collections document "`$top` with max value of 10,000" and a maximum page size of 10,000 (microsoft-notes §5.2). */
 export const MAX_PAGE_SIZE = 10_000;
 
 export interface CollectionQuery {
@@ -17,7 +17,7 @@ function nonNegativeInteger(req: SimRequest, name: string, raw: string | null): 
   return Number(raw.trim());
 }
 
-/** Reads `$filter`, `$top` and `$skip`; any problem is a 400 `ODataError` (reference §5.5). */
+/** Reads `$filter`, `$top` and `$skip`; any problem is a 400 `ODataError` (microsoft-notes §5.5). */
 export function parseCollectionQuery(req: SimRequest, options: FilterOptions): CollectionQuery {
   const rawFilter = req.query.get('$filter');
   let filter: (row: Row) => boolean = () => true;
@@ -39,8 +39,8 @@ export function parseCollectionQuery(req: SimRequest, options: FilterOptions): C
 
 /**
  * One page of an OData collection. Pages hold `$top` rows (10,000 without it); when rows remain, the
- * page carries `@odata.nextLink`, the same URL with `$skip` moved on (reference §5.2: "follow
- * `@odata.nextLink`"). Whether the real service also pages when `$top` is given is not documented;
+ * page carries `@odata.nextLink`, the same URL with `$skip` moved on (microsoft-notes §5.2: follow
+ * `@odata.nextLink`). Whether the real service also pages when `$top` is given is not documented;
  * the sim does, so a client that follows nextLink reads everything either way.
  */
 export function collectionPage(

@@ -3,7 +3,7 @@ import { SimError, type SimRequest, type SimResponse } from '../types';
 /**
  * Defender for Endpoint error answers. Every MDE error has the same body,
  * `{"error":{"code","message","target"}}`, where `target` is the correlation id to quote to support
- * (reference §5.5; https://learn.microsoft.com/defender-endpoint/api/common-errors). The messages are
+ * (microsoft-notes §5.5; https://learn.microsoft.com/defender-endpoint/api/common-errors). The messages are
  * free text that Microsoft may change, so only the codes and statuses are contract.
  */
 export function mdeErrorResponse(

@@ -9,7 +9,7 @@ import { ACTION_PERMISSIONS, ACTION_SPECS, createAction } from './response-actio
 
 /**
  * The Microsoft Defender for Endpoint API (`https://api.securitycenter.microsoft.com/api/...`,
- * reference §5): machines, response actions, machine actions and investigation packages.
+ * microsoft-notes §5): machines, response actions, machine actions and investigation packages.
  *
  * Sim-only behaviour a scenario can steer:
  * - `scenario.machineActions.{pendingMs,inProgressMs,timeoutMs}`: how actions progress on the sim clock;

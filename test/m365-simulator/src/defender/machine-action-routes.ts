@@ -7,7 +7,7 @@ import { readParams } from './response-actions';
 
 /**
  * `GET /api/machineactions`, `GET /api/machineactions/{id}` and `POST /api/machineactions/{id}/cancel`
- * (reference §5.3; get-machineactions-collection, get-machineaction-object, cancel-machine-action).
+ * (microsoft-notes §5.3; get-machineactions-collection, get-machineaction-object, cancel-machine-action).
  */
 
 /** The `$filter` properties get-machineactions-collection documents. */
@@ -49,8 +49,8 @@ export function getAction(call: DefenderCall): SimResponse {
 
 /**
  * Cancels an action that is not final yet; 200 with the MachineAction (cancel-machine-action). The
- * reference asks for the permission of the original action [unverified]; the doc accepts any action
- * permission. The sim follows the reference, the stricter of the two. Cancelling a final action is
+ * sim asks for the permission of the original action, stricter than the doc, which accepts any one
+ * (microsoft-notes §5.3): a client that passes here passes at Microsoft. Cancelling a final action is
  * a 400 `BadRequest` (the doc only says such actions can't be cancelled).
  */
 export function cancelAction(call: DefenderCall): SimResponse {

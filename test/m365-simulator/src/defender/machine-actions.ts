@@ -2,7 +2,7 @@ import type { SimDevice, SimTenant } from '../types';
 import type { RateLimitState } from './rate-limit';
 
 /**
- * Machine actions and how they progress (reference §5.3, MachineAction shape and "Polling").
+ * Machine actions and how they progress (microsoft-notes §5.3: the MachineAction and its statuses).
  *
  * There are no timers: an action's status is a function of the sim clock, computed when someone
  * looks (any Defender call on the tenant, or `settleMachineActions`). With the scenario's
@@ -10,7 +10,7 @@ import type { RateLimitState } from './rate-limit';
  *
  * - the device picks the action up at creation if it is online, otherwise at the first observation
  *   where it is online; an action not picked up within `timeoutMs` of its creation ends `TimeOut`
- *   (reference §5.3: offline devices stay `Pending` until `TimeOut`, "about 3 days");
+ *   (microsoft-notes §5.3: offline devices stay `Pending` until `TimeOut`, "about 3 days");
  * - once picked up it is `Pending` for `pendingMs`, then `InProgress` for `inProgressMs`, then
  *   `Succeeded`, or `Failed` when the device's `extra.failActions` lists the action type (or `'*'`);
  * - on success the effect lands on the SimDevice (isolated/isolationType, appExecutionRestricted),
@@ -39,7 +39,7 @@ export interface MachineActionRecord {
   machineId: string;
   computerDnsName: string;
   relatedFileInfo: { fileIdentifier: string; fileIdentifierType: 'Sha1' | 'Sha256' | 'Md5' } | null;
-  /** The permission that created it; cancelling needs the same one (reference §5.3 table). */
+  /** The permission that created it; cancelling needs the same one (microsoft-notes §5.3 table). */
   permission: string;
   createdMs: number;
   /** When the device picked the action up (undefined while an offline device has not). */
@@ -106,7 +106,7 @@ function applyEffect(device: SimDevice, action: MachineActionRecord): void {
   switch (action.type) {
     case 'Isolate':
       device.isolated = true;
-      // `UnManagedDevice` ("contain device", reference §5.3) has no place in SimDevice.isolationType.
+      // `UnManagedDevice` ("contain device", microsoft-notes §5.3) has no place in SimDevice.isolationType.
       if (action.scope === 'Full' || action.scope === 'Selective') device.isolationType = action.scope;
       else delete device.isolationType;
       break;
@@ -170,9 +170,9 @@ function lastUpdateMs(action: MachineActionRecord, status: ActionStatus, timings
 const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
 
 /**
- * The MachineAction body (reference §5.3 table; https://learn.microsoft.com/defender-endpoint/api/machineaction).
+ * The MachineAction body (microsoft-notes §5.3 table; https://learn.microsoft.com/defender-endpoint/api/machineaction).
  * Field names follow the resource page: `lastUpdateDateTimeUtc` (the list page's samples say
- * `lastUpdateTimeUtc`, a doc inconsistency) and `externalID` as the reference spells it.
+ * `lastUpdateTimeUtc`, a doc inconsistency) and `externalID` as the resource page spells it.
  */
 export function machineActionBody(
   action: MachineActionRecord,
@@ -205,7 +205,7 @@ export function machineActionBody(
 
 /**
  * Actions that exclude each other while one is active. A second request of the same kind is
- * `ActiveRequestAlreadyExists` (reference §5.3, trap 18). The reference is silent on the opposite
+ * `ActiveRequestAlreadyExists` (microsoft-notes §5.3, M18). Microsoft is silent on the opposite
  * action (release while an isolation is pending); the sim treats isolate/release and
  * restrict/unrestrict as one kind each, so the client must cancel the pending one first, which is
  * what the portal enforces too. Quarantines conflict only for the same file.

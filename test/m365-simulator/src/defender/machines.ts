@@ -3,7 +3,7 @@ import { collectionPage, parseCollectionQuery } from './collection-query';
 import { mdeError, resourceNotFound } from './errors';
 
 /**
- * `GET /api/machines` and `GET /api/machines/{id}` (reference §5.2;
+ * `GET /api/machines` and `GET /api/machines/{id}` (microsoft-notes §5.2;
  * https://learn.microsoft.com/defender-endpoint/api/get-machines).
  */
 
@@ -78,7 +78,7 @@ export function listMachines(req: SimRequest, tenant: SimTenant): SimResponse {
     dateProperties: ['lastSeen'],
   });
   const rows = tenant.devices.map(machineBody).filter(query.filter);
-  // Trap 19: when no (recent) machine matches, MDE answers 404, not an empty collection.
+  // microsoft-notes M19: when no (recent) machine matches, MDE answers 404, not an empty collection.
   if (rows.length === 0) throw mdeError(req, 404, 'NotFound', 'No machines found');
   return { status: 200, body: collectionPage(req, 'Machines', rows, query) };
 }

@@ -7,12 +7,12 @@
  * - `startswith(computerDnsName,'mymachine')` (odata-samples, example 8);
  * - a lambda on collections, `machineTags/any(t: t eq 'x')`;
  * - literals: `'quoted'` strings (`''` escapes a quote), numbers, `true`/`false`/`null`, bare GUIDs
- *   (`aadDeviceId eq 80fe8ff8-…`, reference §5.2: "the GUID literal may need quotes, test both"), and
+ *   (`aadDeviceId eq 80fe8ff8-…`, microsoft-notes §5.2: the samples write it bare, quoted works too), and
  *   bare dates (`lastSeen gt 2018-08-01Z`, odata-samples example 5).
  *
  * Property names are matched case-insensitively: the samples page itself writes `ComputerDnsName`,
- * `HealthStatus` and `LastSeen`. String comparisons are case-insensitive too (reference §5.2 leaves
- * it open; the MDE backend behaves like a case-insensitive SQL collation, and the sim chooses that).
+ * `HealthStatus` and `LastSeen`. String comparisons are case-insensitive too (microsoft-notes §5.2 marks
+ * it unverified; the MDE backend behaves like a case-insensitive SQL collation, and the sim chooses that).
  * A property outside the endpoint's documented list is an `ODataError`, as is any syntax error.
  */
 

@@ -1,8 +1,8 @@
 /**
- * Defender for Endpoint throttling: each API allows 100 calls per minute and 1,500 per hour (reference
- * §5.2, §5.3, trap 20), except `GetPackageUri`, documented at 2 per minute and 120 per hour
+ * Defender for Endpoint throttling: each API allows 100 calls per minute and 1,500 per hour
+ * (microsoft-notes §5.2, §5.3, M20), except `GetPackageUri`, documented at 2 per minute and 120 per hour
  * (https://learn.microsoft.com/defender-endpoint/api/get-package-sas-uri). Past the limit the answer is
- * 429 `TooManyRequests` with `Retry-After` in seconds (reference §5.5).
+ * 429 `TooManyRequests` with `Retry-After` in seconds (microsoft-notes §5.5).
  *
  * Sim choices, since Microsoft does not document them:
  * - the budget is per tenant and per API (isolate, unisolate, list machines, ...), shared by all apps

@@ -12,7 +12,7 @@ import {
 import { findDevice, machineNotFound } from './machines';
 
 /**
- * `POST /api/machines/{id}/<action>` (reference §5.3 table). Each returns 201 with a MachineAction.
+ * `POST /api/machines/{id}/<action>` (microsoft-notes §5.3 table). Each returns 201 with a MachineAction.
  */
 
 interface ParamSpec {
@@ -90,7 +90,7 @@ export function jsonObjectBody(req: SimRequest): Record<string, unknown> {
 }
 
 /**
- * Reads the documented parameters, which are case-sensitive (reference §5.1, trap 17):
+ * Reads the documented parameters, which are case-sensitive (microsoft-notes §5.1, M17):
  * - a required parameter that is absent, empty, or present only in another casing (`comment`) is
  *   `MissingRequiredParameter` — a case-sensitive binder simply does not see it;
  * - an optional parameter in another casing (`isolationType`) is `InvalidRequestBody` rather than
@@ -121,7 +121,7 @@ export function readParams(req: SimRequest, params: readonly ParamSpec[]): Recor
   return out;
 }
 
-/** Selective isolation and stop-and-quarantine are Windows-only (reference §5.3 "Notes on the actions"). */
+/** Selective isolation and stop-and-quarantine are Windows-only (microsoft-notes §5.3, prerequisites). */
 function unsupportedPlatform(spec: ActionSpec, scope: string | null, osPlatform: string): boolean {
   const windows = /^windows/i.test(osPlatform);
   if (spec.type === 'Isolate' && scope === 'Selective') return !windows;
@@ -143,8 +143,8 @@ export function createAction(call: DefenderCall, spec: ActionSpec): SimResponse 
     throw badRequest(req, 'OsPlatformNotSupported', `OS Platform ${device.osPlatform} isn't supported for this action.`);
   }
 
-  // Trap 18: one active action of a kind per device. The message is the run-av-scan doc's; the
-  // code is what peers see in practice (reference §5.3, "Action already pending").
+  // microsoft-notes M18: one active action of a kind per device. The message is the run-av-scan doc's; the
+  // code is what peers see in practice (microsoft-notes §5.3, M18).
   const key = conflictKey(spec.type, sha1);
   const active = state.actions.find(
     (a) =>
@@ -155,7 +155,7 @@ export function createAction(call: DefenderCall, spec: ActionSpec): SimResponse 
   if (active) throw badRequest(req, 'ActiveRequestAlreadyExists', 'Action is already in progress');
 
   // Isolating an isolated device (or releasing a released one) is accepted and completes as a
-  // no-op: the reference is silent, and peers report a new action rather than an error
+  // no-op: microsoft-notes §5.3 is silent, and peers report a new action rather than an error
   // (MicrosoftDocs/microsoft-365-docs#5903).
   const action: MachineActionRecord = {
     id: call.ctx.newGuid(),

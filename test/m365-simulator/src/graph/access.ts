@@ -2,8 +2,8 @@
  * Token, permission, licence and throttling checks shared by the Graph handlers.
  *
  * Handlers call `ctx.requireToken(req, 'graph')` for authentication only and check roles here,
- * because Graph's 403 differs per back end (reference §6.1) and some calls need role combinations
- * (reference §4: `User.EnableDisableAccount.All` + `User.Read.All`).
+ * because Graph's 403 differs per back end (microsoft-notes §6.1) and some calls need role combinations
+ * (microsoft-notes §4.1: `User.EnableDisableAccount.All` + `User.Read.All`).
  */
 import type { SimContext, SimRequest, SimTenant, VerifiedToken } from '../types';
 import { graphError, throttledError, type ErrorFamily } from './errors';
@@ -59,9 +59,9 @@ export function authorize(env: GraphEnv, req: SimRequest, family: ErrorFamily, a
 type Bucket = 'identityProtection' | 'reports' | 'security';
 
 /**
- * Graph throttling per reference §3.5:
- * - Identity Protection: 1 req/s per tenant across all apps; the 429 has no Retry-After (trap 12).
- * - Reports (auditLogs/*): 5 req/10 s per app per tenant; 429 with Retry-After (trap 11).
+ * Graph throttling per microsoft-notes §3.5:
+ * - Identity Protection: 1 req/s per tenant across all apps; the 429 has no Retry-After (microsoft-notes M12).
+ * - Reports (auditLogs/*): 5 req/10 s per app per tenant; 429 with Retry-After (microsoft-notes M11).
  * - Security: 150 req/min per app per tenant; 429 with Retry-After.
  */
 export function throttle(env: GraphEnv, req: SimRequest, token: VerifiedToken, bucket: Bucket): void {
@@ -79,7 +79,7 @@ export function throttle(env: GraphEnv, req: SimRequest, token: VerifiedToken, b
   throw throttledError(env.ctx.clock, req, retryAfter);
 }
 
-/** Entra ID P1 or P2: sign-in logs (trap 11). */
+/** Entra ID P1 or P2: sign-in logs (microsoft-notes M11). */
 export function requirePremium(env: GraphEnv, req: SimRequest, tenant: SimTenant): void {
   if (tenant.licences.entraP1 || tenant.licences.entraP2) return;
   throw graphError(
@@ -92,7 +92,7 @@ export function requirePremium(env: GraphEnv, req: SimRequest, tenant: SimTenant
 }
 
 /**
- * Entra ID P2: riskyUsers, riskDetections and their actions (reference §3.1). The real answer is a
+ * Entra ID P2: riskyUsers, riskDetections and their actions (microsoft-notes §3.1). The real answer is a
  * bare 403 that peers cannot tell from a permission problem (microsoft/zerotrustassessment#1022);
  * the message here says which.
  */

@@ -1,9 +1,9 @@
 /**
- * Entra reports: `auditLogs/signIns` and `auditLogs/directoryAudits` (reference §3.1, §3.3).
+ * Entra reports: `auditLogs/signIns` and `auditLogs/directoryAudits` (microsoft-notes §3.1, §3.3).
  *
  * Both share the reports throttle (5 requests / 10 s per app per tenant, 429 with Retry-After,
- * §3.5). Sign-ins need Entra ID P1 or P2, else 403
- * `Authentication_RequestFromNonPremiumTenantOrB2CTenant` (trap 11). Both list newest first.
+ * microsoft-notes §3.5). Sign-ins need Entra ID P1 or P2, else 403
+ * `Authentication_RequestFromNonPremiumTenantOrB2CTenant` (microsoft-notes M11). Both list newest first.
  */
 import type { RawRecord, SimRequest, SimResponse, SimRoute, VerifiedToken } from '../types';
 import { authorize, requirePremium, throttle, type GraphEnv } from './access';
@@ -86,7 +86,7 @@ function listDirectoryAudits(env: GraphEnv, req: SimRequest): SimResponse {
     },
     orderable: ['activityDateTime'],
     defaultOrder: { property: 'activityDateTime', desc: true },
-    // The maximum is not documented (reference §3.1); the sim mirrors signIns.
+    // The maximum is not documented (microsoft-notes §3.1); the sim mirrors signIns.
     top: { default: 1000, max: 1000, overflow: 'error' },
     context: 'auditLogs/directoryAudits',
   });

@@ -1,5 +1,5 @@
 /**
- * Purview audit search, asynchronous (reference §3.4): `POST /security/auditLog/queries` creates a
+ * Purview audit search, asynchronous (microsoft-notes §3.4): `POST /security/auditLog/queries` creates a
  * query (201), `GET …/queries/{id}` shows `notStarted` → `running` → `succeeded` as the simulated
  * clock moves, and `GET …/queries/{id}/records` pages the matching records through nextLink.
  * The records are the tenant's Management-API audit records, so both APIs tell the same story.
@@ -11,7 +11,7 @@ import { graphError } from './errors';
 import { utcMs } from './odata';
 import { listResponse } from './paging';
 
-/** The full permission, or per-service ones that limit the records to that workload (§3.1). */
+/** The full permission, or per-service ones that limit the records to that workload (microsoft-notes §3.1). */
 const SERVICE_ROLES: Record<string, string[]> = {
   'AuditLogsQuery-Exchange.Read.All': ['Exchange'],
   'AuditLogsQuery-SharePoint.Read.All': ['SharePoint'],

@@ -1,6 +1,6 @@
 /**
- * Management-API audit records (reference §2.3) as Purview audit search returns them:
- * `microsoft.graph.security.auditLogRecord` (reference §3.4), with the raw record in `auditData`.
+ * Management-API audit records (microsoft-notes §2.3) as Purview audit search returns them:
+ * `microsoft.graph.security.auditLogRecord` (microsoft-notes §3.4), with the raw record in `auditData`.
  */
 import type { RawRecord } from '../types';
 import { parseTimestamp } from './odata-eval';
@@ -46,7 +46,7 @@ const RECORD_TYPES: Record<number, string> = {
   66: 'microsoftForms',
 };
 
-/** `UserType` numbers (reference §2.3) → Graph's `auditUserType` names. */
+/** `UserType` numbers (microsoft-notes §2.3) → Graph's `auditUserType` names. */
 const USER_TYPES = ['regular', 'reserved', 'admin', 'dcAdmin', 'system', 'application', 'servicePrincipal', 'customPolicy', 'systemPolicy'];
 
 export function recordTypeName(raw: RawRecord): string {
@@ -56,12 +56,12 @@ export function recordTypeName(raw: RawRecord): string {
   return 'unknownFutureValue';
 }
 
-/** `CreationTime` has no zone suffix and is UTC (reference §2.3, trap 7). */
+/** `CreationTime` has no zone suffix and is UTC (microsoft-notes §2.3, M7). */
 export function creationMs(raw: RawRecord): number {
   return parseTimestamp(raw.CreationTime);
 }
 
-/** `ClientIP` may carry a port or brackets (reference §2.3). */
+/** `ClientIP` may carry a port or brackets (microsoft-notes §2.3). */
 export function bareIp(value: unknown): string {
   if (typeof value !== 'string') return '';
   const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(value);

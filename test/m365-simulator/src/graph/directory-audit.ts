@@ -1,6 +1,6 @@
 /**
  * Writes the Entra audit entries a real tenant records when Cordon changes a user, so that
- * `GET /auditLogs/directoryAudits` shows them (reference §3.3 directoryAudit sketch).
+ * `GET /auditLogs/directoryAudits` shows them (microsoft-notes §3.3).
  *
  * Activity names are the Entra ones: "Update user", "Disable account", "Enable account",
  * "Reset user password", "Set force change user password", and

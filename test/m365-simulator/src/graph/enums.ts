@@ -1,5 +1,5 @@
 /**
- * Evolvable enums (reference §3.2, trap 10).
+ * Evolvable enums (microsoft-notes §3.2, M10).
  *
  * Graph hides enum members declared after the `unknownFutureValue` sentinel unless the client sends
  * `Prefer: include-unknown-enum-members`; without it they read `unknownFutureValue`. The lists

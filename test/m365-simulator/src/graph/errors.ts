@@ -1,16 +1,16 @@
 /**
- * Graph error answers (reference §6.1, §6.2).
+ * Graph error answers (microsoft-notes §6.1, §6.2).
  *
  * Every Graph error is one `error` object with `code`, `message` and an `innerError` carrying
  * `date`, `request-id` and `client-request-id`; the same ids travel as response headers (the core
- * server adds those). The JS client's GraphErrorHandler reads `innerError` in camelCase (§6.3).
+ * server adds those). The JS client's GraphErrorHandler reads `innerError` in camelCase (microsoft-notes §6.3).
  */
 import { SimError, type SimClock, type SimRequest, type SimResponse } from '../types';
 
 /** Which Microsoft back end answers: directory-backed endpoints use Entra codes, the others OData ones. */
 export type ErrorFamily = 'directory' | 'security' | 'reports' | 'identityProtection';
 
-/** `2025-03-04T10:11:12`: the innerError date has no fraction and no zone (§6.1 example). */
+/** `2025-03-04T10:11:12`: the innerError date has no fraction and no zone (microsoft-notes §6.1 example). */
 export function innerErrorDate(clock: SimClock): string {
   return clock.now().toISOString().slice(0, 19);
 }
@@ -57,8 +57,8 @@ export function graphError(
 }
 
 /**
- * 429 as Graph sends it (§6.2). `retryAfterSeconds` undefined ⇒ no `Retry-After` header, which is
- * what Identity Protection does (§3.5, trap 12).
+ * 429 as Graph sends it (microsoft-notes §6.2). `retryAfterSeconds` undefined ⇒ no `Retry-After` header, which is
+ * what Identity Protection does (microsoft-notes §3.5, M12).
  */
 export function throttledError(clock: SimClock, req: SimRequest, retryAfterSeconds?: number): SimError {
   const response = graphErrorResponse(
@@ -74,7 +74,7 @@ export function throttledError(clock: SimClock, req: SimRequest, retryAfterSecon
   return new SimError(response);
 }
 
-/** 400 for a query Graph refuses; directory-backed services use Entra codes (§6.1). */
+/** 400 for a query Graph refuses; directory-backed services use Entra codes (microsoft-notes §6.1). */
 export function badQuery(
   clock: SimClock,
   req: SimRequest,

@@ -1,9 +1,9 @@
 /**
  * Entra ID Protection: riskyUsers (list, get, confirmCompromised, dismiss) and riskDetections
- * (reference §3.1, §3.3, §4).
+ * (microsoft-notes §3.1, §3.3, §4.1).
  *
  * Every call needs Entra ID P2 and shares one throttle per tenant across all apps: 1 request per
- * second, answered with a 429 that has no Retry-After (§3.5, trap 12).
+ * second, answered with a 429 that has no Retry-After (microsoft-notes §3.5, M12).
  */
 import type { RawRecord, SimRequest, SimResponse, SimRoute, SimUser, VerifiedToken } from '../types';
 import { authorize, requireP2, throttle, type GraphEnv } from './access';
@@ -155,7 +155,7 @@ function listRiskDetections(env: GraphEnv, req: SimRequest): SimResponse {
     },
     orderable: ['detectedDateTime', 'activityDateTime', 'lastUpdatedDateTime'],
     defaultOrder: { property: 'detectedDateTime', desc: true },
-    // $top above 500 is refused (found by trial, microsoft-graph-docs-contrib#8886; trap 12).
+    // $top above 500 is refused (found by trial, microsoft-graph-docs-contrib#8886; microsoft-notes M12).
     top: { default: 100, max: 500, overflow: 'error' },
     context: 'identityProtection/riskDetections',
   });

@@ -1,5 +1,5 @@
 /**
- * Microsoft Graph v1.0 surface of the simulator (reference §3, §4, §6, §7).
+ * Microsoft Graph v1.0 surface of the simulator (microsoft-notes §3, §4, §6, §7).
  *
  * Users (get, disable/enable, password reset, revoke sessions), Identity Protection, Defender XDR
  * alerts and incidents, Entra reports, Purview audit search and Secure Score. Handlers return

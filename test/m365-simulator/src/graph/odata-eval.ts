@@ -2,7 +2,7 @@
  * Checking and evaluating a parsed `$filter` (see odata.ts for the grammar).
  *
  * Comparisons follow Graph: string and enum equality is case-insensitive, datetimes compare as
- * instants (stored Management-API timestamps without a zone are UTC, reference §2.3), and a
+ * instants (stored Management-API timestamps without a zone are UTC, microsoft-notes §2.3), and a
  * missing value only satisfies `ne` and `eq null`.
  */
 import { ODataFilterError, utcMs, type CompareOp, type FilterNode, type Literal, type Operand, type PropRef } from './odata';
@@ -93,7 +93,7 @@ function getProp(obj: unknown, name: string): unknown {
   return key === undefined ? undefined : record[key];
 }
 
-/** Parse a stored timestamp; Management-API style values without a zone are UTC (§2.3). */
+/** Parse a stored timestamp; Management-API style values without a zone are UTC (microsoft-notes §2.3). */
 export function parseTimestamp(value: unknown): number {
   return typeof value === 'string' ? utcMs(value) : NaN;
 }

@@ -1,10 +1,10 @@
 /**
  * A small OData v4 `$filter` parser and evaluator, enough for the Graph endpoints Cordon reads
- * (reference §3.1: comparisons, `and`/`or`/`not`, parentheses, `in`, `startswith`, and
+ * (microsoft-notes §3.1: comparisons, `and`/`or`/`not`, parentheses, `in`, `startswith`, and
  * `targetResources/any(t:t/id eq '…')` on directoryAudits).
  *
  * Literals: `'strings'` (quote doubled to escape), unquoted ISO datetimes
- * (`createdDateTime ge 2025-03-01T00:00:00Z`, §3 "General Graph facts"), numbers, GUIDs, `true`,
+ * (`createdDateTime ge 2025-03-01T00:00:00Z`, microsoft-notes §3), numbers, GUIDs, `true`,
  * `false`, `null`. Enum members are written as strings (`severity eq 'high'`), as Graph v1.0 accepts.
  */
 

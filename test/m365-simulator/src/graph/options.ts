@@ -11,15 +11,15 @@ export interface GraphOptions {
 export function graphOptions(scenario: Scenario): GraphOptions {
   const o = scenario.graph ?? {};
   return {
-    // 200 {value:true} per reference §4; a scenario may pick 204, which clients must also accept (trap 15).
+    // 200 {value:true} per microsoft-notes §4.2; a scenario may pick 204, which clients must also accept (M15).
     revokeSignInSessionsStatus: o.revokeSignInSessionsStatus ?? 200,
-    // elastic/integrations#18144 saw it on "large tenants"; the exact size is unknown (trap 9).
+    // elastic/integrations#18144 saw it on "large tenants"; the exact size is unknown (microsoft-notes M9).
     incidentsExpandFailureThreshold: o.incidentsExpandFailureThreshold ?? 1000,
     auditQuery: {
       notStartedMs: o.auditQuery?.notStartedMs ?? 30_000,
       runningMs: o.auditQuery?.runningMs ?? 120_000,
     },
-    // Reference §3.5, newest (strictest) revision.
+    // microsoft-notes §3.5: the newest (strictest) revision.
     throttling: {
       identityProtectionPerSecond: o.throttling?.identityProtectionPerSecond ?? 1,
       reportsPer10Seconds: o.throttling?.reportsPer10Seconds ?? 5,

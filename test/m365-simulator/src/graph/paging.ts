@@ -1,6 +1,6 @@
 /**
  * Collection answers: `$filter`, `$orderby`, `$top`, `$skip`, `$select`, `$count` and paging
- * through `@odata.nextLink` (reference §3 "General Graph facts").
+ * through `@odata.nextLink` (microsoft-notes §3).
  *
  * The nextLink is absolute, on the Graph host that answered, and carries an opaque `$skiptoken`.
  * The token is a keyset position (last sort key + id), so a client that follows nextLinks sees every
@@ -26,13 +26,13 @@ export interface ListSpec {
   orderable: string[];
   defaultOrder: { property: string; desc: boolean };
   top: TopPolicy;
-  /** Legacy `$skip`: undefined ⇒ refused; otherwise the `$top + $skip` ceiling (trap 8). */
+  /** Legacy `$skip`: undefined ⇒ refused; otherwise the `$top + $skip` ceiling (microsoft-notes M8). */
   skip?: { maxTopPlusSkip: number };
   /** Enum properties sort by member order (as OData does), not alphabetically. */
   enumOrder?: Record<string, string[]>;
   /** `@odata.context`, relative to `/v1.0/$metadata#`, e.g. `security/alerts_v2`. */
   context: string;
-  /** Runs after the filter: a hook for endpoint-specific failures (trap 9). */
+  /** Runs after the filter: a hook for endpoint-specific failures (microsoft-notes M9). */
   beforePage?: (filter: FilterNode | undefined) => void;
   /** Transforms each item of the page (e.g. `$expand`). */
   expand?: (item: RawRecord) => RawRecord;
@@ -166,7 +166,7 @@ export function listResponse(clock: SimClock, req: SimRequest, items: RawRecord[
   if (skipRaw !== undefined) {
     if (!spec.skip) throw badQuery(clock, req, family, "Query option 'Skip' is not allowed for this resource.", 'unsupported');
     skip = parseInteger(clock, req, family, 'skip', skipRaw) ?? 0;
-    // Legacy security paging: $top + $skip may not exceed 6000 (trap 8, elastic/integrations#20234).
+    // Legacy security paging: $top + $skip may not exceed 6000 (microsoft-notes M8, elastic/integrations#20234).
     if ((top ?? spec.top.default) + skip > spec.skip.maxTopPlusSkip) {
       throw badQuery(
         clock,

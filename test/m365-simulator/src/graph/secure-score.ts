@@ -1,7 +1,7 @@
 /**
  * Microsoft Secure Score: `security/secureScores` (one object per day, newest first; `$top=1` is
- * the latest) and `security/secureScoreControlProfiles` (reference §3.1). Both share the security
- * throttle (§3.5).
+ * the latest) and `security/secureScoreControlProfiles` (microsoft-notes §3.1). Both share the security
+ * throttle (microsoft-notes §3.5).
  */
 import type { RawRecord, SimRequest, SimResponse, SimRoute, VerifiedToken } from '../types';
 import { authorize, throttle, type GraphEnv } from './access';

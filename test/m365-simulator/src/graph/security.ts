@@ -1,9 +1,9 @@
 /**
- * Defender XDR through Graph: `security/alerts_v2` and `security/incidents` (reference §3.1, §3.2).
+ * Defender XDR through Graph: `security/alerts_v2` and `security/incidents` (microsoft-notes §3.1, §3.2).
  *
  * Paging is through `@odata.nextLink`; legacy `$skip` paging is refused past `$top + $skip > 6000`
- * and `$top` is capped at 1000 (trap 8). `incidents?$expand=alerts` with a `$filter` fails with a
- * persistent 500 on large tenants (trap 9).
+ * and `$top` is capped at 1000 (microsoft-notes M8). `incidents?$expand=alerts` with a `$filter` fails with a
+ * persistent 500 on large tenants (microsoft-notes M9).
  */
 import type { RawRecord, SimRequest, SimResponse, SimRoute, VerifiedToken } from '../types';
 import { authorize, throttle, type GraphEnv } from './access';
@@ -119,7 +119,7 @@ function listIncidents(env: GraphEnv, req: SimRequest): SimResponse {
     defaultOrder: { property: 'createdDateTime', desc: true },
     context: expand ? 'security/incidents(alerts())' : 'security/incidents',
     beforePage: (filter) => {
-      // elastic/integrations#18144: on large tenants this combination fails every time (trap 9).
+      // elastic/integrations#18144: on large tenants this combination fails every time (microsoft-notes M9).
       if (expand && filter && token.tenant.incidents.length > threshold) {
         throw graphError(env.ctx.clock, req, 500, 'generalException', 'General exception while processing.');
       }

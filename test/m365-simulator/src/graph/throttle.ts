@@ -1,5 +1,5 @@
 /**
- * Sliding-window request limits on the simulated clock (reference §3.5, §6.2).
+ * Sliding-window request limits on the simulated clock (microsoft-notes §3.5, §6.2).
  * Only admitted requests are counted, so a client that waits `Retry-After` always gets through.
  */
 export class SlidingWindowLimiter {

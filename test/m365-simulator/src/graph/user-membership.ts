@@ -1,7 +1,7 @@
 /**
  * `GET /v1.0/users/{id|upn}/memberOf`: the groups and directory roles a user belongs to, so a
- * client can tell a privileged target before acting on it (reference §4 "Privileged targets":
- * check the target's role assignments). Not in the reference's endpoint table; shaped as Graph's
+ * client can tell a privileged target before acting on it (microsoft-notes §4.3:
+ * check the target's role assignments). Listed in microsoft-notes §3.1; shaped as Graph's
  * directoryObject collection (`#microsoft.graph.group` / `#microsoft.graph.directoryRole`).
  */
 import type { RawRecord, SimRequest, SimResponse, SimRoute } from '../types';

@@ -1,6 +1,6 @@
 /**
  * Users: `GET`/`PATCH /v1.0/users/{id|upn}` and `POST /v1.0/users/{id|upn}/revokeSignInSessions`
- * (reference §4).
+ * (microsoft-notes §4.1, §4.2).
  */
 import type { RawRecord, SimRequest, SimResponse, SimRoute, SimTenant, SimUser, VerifiedToken } from '../types';
 import { authenticate, authorize, hasAnyRole, permissionDenied, type GraphEnv } from './access';
@@ -11,7 +11,7 @@ import { queryOption } from './paging';
 export const READ_ROLES = ['User.Read.All', 'User.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'];
 const WRITE_ROLES = ['User.ReadWrite.All', 'Directory.ReadWrite.All'];
 const REVOKE_ROLES = ['User.RevokeSessions.All', 'User.ReadWrite.All', 'Directory.ReadWrite.All'];
-/** Trap 14: the permission that covers passwordProfile for apps; User.ReadWrite.All alone does not. */
+/** microsoft-notes M14: the permission that covers passwordProfile for apps; User.ReadWrite.All alone does not. */
 const PASSWORD_ROLES = ['User-PasswordProfile.ReadWrite.All'];
 /**
  * The older user-update doc's route, still honoured: User.ReadWrite.All (or Directory.ReadWrite.All)
@@ -49,7 +49,7 @@ export const EXTRA_PROPERTIES = [
   'otherMails',
 ];
 
-/** Properties whose update on an admin needs a higher directory role (reference §4, trap 13). */
+/** Properties whose update on an admin needs a higher directory role (microsoft-notes §4.3, M13). */
 const SENSITIVE_PROPERTIES = ['accountEnabled', 'passwordProfile', 'mobilePhone', 'otherMails', 'businessPhones'];
 /** Roles that may act on any admin ("Who can perform sensitive actions"). */
 const TOP_ROLES = ['Global Administrator', 'Privileged Authentication Administrator'];
@@ -152,7 +152,7 @@ function getUser(env: GraphEnv, req: SimRequest): SimResponse {
 function mayPatch(token: VerifiedToken, property: string): boolean {
   switch (property) {
     case 'accountEnabled':
-      // Least privilege is User.EnableDisableAccount.All *plus* a read permission (reference §4).
+      // Least privilege is User.EnableDisableAccount.All *plus* a read permission (microsoft-notes §4.1).
       return (
         hasAnyRole(token, WRITE_ROLES) ||
         (token.roles.includes('User.EnableDisableAccount.All') && hasAnyRole(token, ['User.Read.All', 'Directory.Read.All']))
@@ -167,7 +167,7 @@ function mayPatch(token: VerifiedToken, property: string): boolean {
   }
 }
 
-/** Whether the app's service principal outranks the target admin (reference §4, trap 13). */
+/** Whether the app's service principal outranks the target admin (microsoft-notes §4.3, M13). */
 function mayManagePrivileged(token: VerifiedToken, target: SimUser): boolean {
   if (target.directoryRoles.length === 0) return true;
   const appRoles = token.app?.directoryRoles ?? [];
@@ -289,7 +289,7 @@ function revokeSignInSessions(env: GraphEnv, req: SimRequest): SimResponse {
       },
     ],
   });
-  // 200 with an Edm.Boolean (reference §4); the doc's "known issue" says clients should also accept 204 (trap 15).
+  // 200 with an Edm.Boolean (microsoft-notes §4.2); the doc's "known issue" says clients should also accept 204 (M15).
   if (env.options().revokeSignInSessionsStatus === 204) return { status: 204 };
   return {
     status: 200,

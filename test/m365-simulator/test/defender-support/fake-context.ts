@@ -63,7 +63,7 @@ export interface FakeToken {
   tenantId: string;
   roles: string[];
   clientId?: string;
-  /** Simulates a token minted for another resource (trap 16). */
+  /** Simulates a token minted for another resource (microsoft-notes M16). */
   wrongAudience?: boolean;
 }
 
