@@ -3,6 +3,7 @@ import type { SimClockImpl } from './clock';
 import type { FaultInjector } from './faults';
 import { settleMachineActions } from './defender';
 import type { Journal } from './journal';
+import { parseRecordsText } from './raw-records';
 import { deviceWithDefaults, userWithDefaults } from './scenario';
 import type { TokenService, UserTokenRequest } from './tokens';
 import { SimError, type SimContext, type SimHost, type SimRequest, type SimResponse, type SimRoute, type SimTenant } from './types';
@@ -19,6 +20,8 @@ export interface ControlDeps {
   tokens: TokenService;
   /** Extra info for `GET /_sim/info` (tenants with credentials...). */
   info: () => unknown;
+  /** Management Activity records per content type: existing, available now, still to come. */
+  contentCounts: (tenant: SimTenant) => unknown;
 }
 
 const JSON_CT = { 'content-type': 'application/json; charset=utf-8' };
@@ -115,7 +118,7 @@ export function controlModule(ctx: SimContext, deps: ControlDeps): SimRoute[] {
     ['GET', '/_sim/state/tenants/:tenant', (req) => {
       const t = tenantOf(req);
       const counts = Object.fromEntries(RECORD_KINDS.map((k) => [k, t[k].length]));
-      return ok({ tenantId: t.tenantId, displayName: t.displayName, domains: t.domains, licences: t.licences, users: t.users.length, devices: t.devices.length, ...counts });
+      return ok({ tenantId: t.tenantId, displayName: t.displayName, domains: t.domains, licences: t.licences, users: t.users.length, devices: t.devices.length, ...counts, contentTypes: deps.contentCounts(t) });
     }],
     ['PATCH', '/_sim/state/tenants/:tenant', (req) => {
       const t = tenantOf(req);
@@ -142,6 +145,18 @@ export function controlModule(ctx: SimContext, deps: ControlDeps): SimRoute[] {
         added[k] = v.length;
       }
       return ok({ added }, 201);
+    }],
+    ['POST', '/_sim/state/tenants/:tenant/audit-records', (req) => {
+      // NDJSON or a JSON array, each record kept as the very text sent (huge numbers stay exact).
+      const t = tenantOf(req);
+      let records;
+      try {
+        records = parseRecordsText(req.rawBody?.toString('utf8') ?? '', 'body');
+      } catch (e) {
+        throw fail(400, (e as Error).message);
+      }
+      t.auditRecords.push(...records);
+      return ok({ added: { auditRecords: records.length } }, 201);
     }],
     ['POST', '/_sim/tokens/user', (req) => {
       try {

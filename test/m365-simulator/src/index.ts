@@ -158,10 +158,14 @@ export async function startSimulator(options: StartOptions = {}): Promise<Runnin
       ...(app.clientSecrets[0] ? { clientSecret: app.clientSecrets[0] } : {}), cloud: 'global' as const, ...(certificate ? { certificate } : {}),
     };
   });
+  const manage = manageModule(context, { generators });
   const routes = [
-    ...controlModule(context, { clock, faults, journal, tokens, info: () => ({ baseUrls: baseUrls(), caCertPath, tenants: tenantInfo, now: clock.now().toISOString() }) }),
+    ...controlModule(context, {
+      clock, faults, journal, tokens, contentCounts: manage.contentCounts,
+      info: () => ({ baseUrls: baseUrls(), caCertPath, tenants: tenantInfo, now: clock.now().toISOString() }),
+    }),
     ...entraModule(context, tokens),
-    ...manageModule(context, { generators }),
+    ...manage.routes,
     ...graphModule(context),
     ...defenderModule(context),
   ];

@@ -1,31 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { formatCreationTime, parseCreationTime } from './manage-options';
+import { parseRecordsText } from './raw-records';
 import { deviceWithDefaults } from './scenario';
 import type { RawRecord, SimDevice, SimTenant } from './types';
 
 /**
  * `--load-*` files: NDJSON (one JSON object per line) or a JSON array. Records are kept exactly as
- * given (numbers as strings, odd IPs, unknown fields) and appended to the target tenant.
+ * given (numbers as strings, odd IPs, unknown fields; audit records keep their very text, raw-records.ts)
+ * and appended to the target tenant.
  */
 
 export function readRecords(path: string): RawRecord[] {
-  const text = readFileSync(path, 'utf8');
-  const trimmed = text.trimStart();
-  if (trimmed.startsWith('[')) {
-    const arr = JSON.parse(trimmed);
-    if (!Array.isArray(arr)) throw new Error(`${path}: expected a JSON array`);
-    return arr as RawRecord[];
-  }
-  const out: RawRecord[] = [];
-  text.split(/\r?\n/).forEach((line, i) => {
-    if (!line.trim()) return;
-    try {
-      out.push(JSON.parse(line));
-    } catch (e) {
-      throw new Error(`${path}:${i + 1}: not JSON (${(e as Error).message})`);
-    }
-  });
-  return out;
+  return parseRecordsText(readFileSync(path, 'utf8'), path);
 }
 
 const DEVICE_FIELDS = new Set([

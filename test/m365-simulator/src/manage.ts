@@ -2,7 +2,7 @@ import { AuditGenerator } from './audit-generator';
 import { manageErrorBody } from './errors';
 import { isGuid } from './ids';
 import { findContentType, manageOptions, type ContentType } from './manage-options';
-import { CONTENT_ID_RE, TenantAuditIndex } from './manage-store';
+import { CONTENT_ID_RE, TenantAuditIndex, type ContentTypeCounts } from './manage-store';
 import { resolveWindow } from './manage-window';
 import { SimError, type SimContext, type SimRequest, type SimResponse, type SimRoute, type SimTenant } from './types';
 
@@ -24,11 +24,17 @@ export interface ManageDeps {
   generators: Map<string, AuditGenerator>;
 }
 
+export interface ManageModule {
+  routes: SimRoute[];
+  /** Per content type: records that exist, are available now, are still to come (for `/_sim/state`). */
+  contentCounts(tenant: SimTenant): Record<ContentType, ContentTypeCounts>;
+}
+
 function fail(status: number, code: string, message: string): SimError {
   return new SimError({ status, headers: JSON_CT, body: manageErrorBody(code, message) });
 }
 
-export function manageModule(ctx: SimContext, deps: ManageDeps): SimRoute[] {
+export function manageModule(ctx: SimContext, deps: ManageDeps): ManageModule {
   const opts = manageOptions(ctx.scenario.manage);
   const startMs = ctx.clock.nowMs();
   const subscriptions = new Map<string, Map<ContentType, Subscription>>();
@@ -191,13 +197,13 @@ export function manageModule(ctx: SimContext, deps: ManageDeps): SimRoute[] {
     const { tenant } = prepare(req, 'GetBlob', type);
     // microsoft-notes §2.2: contentUri must be used verbatim; a `$` encoded as %24 makes the id invalid [unverified].
     if (!type || /%24/i.test(req.rawPath ?? '')) throw fail(400, 'AF20052', `Content ID ${id} in the URL is invalid.`);
-    const b = indexOf(tenant).get(id);
     const nowMs = ctx.clock.nowMs();
-    if (!b || b.createdMs > nowMs) throw fail(400, 'AF20050', `The specified content (${id}) does not exist.`);
+    const b = indexOf(tenant).get(id, nowMs);
+    if (!b) throw fail(400, 'AF20050', `The specified content (${id}) does not exist.`);
     if (b.createdMs + opts.contentRetentionMs <= nowMs) {
       throw fail(400, 'AF20051', `Content requested with the key ${id} has already expired. Content older than 7 days cannot be retrieved.`);
     }
-    return { status: 200, headers: JSON_CT, body: indexOf(tenant).records(b) };
+    return { status: 200, headers: JSON_CT, body: indexOf(tenant).body(b) };
   }
 
   function notifications(req: SimRequest): SimResponse {
@@ -245,5 +251,5 @@ export function manageModule(ctx: SimContext, deps: ManageDeps): SimRoute[] {
       { host: 'manage', method: 'GET', pattern: `${p}/resources/dlpSensitiveTypes`, handler: dlpSensitiveTypes },
     );
   }
-  return routes;
+  return { routes, contentCounts: (tenant) => indexOf(tenant).counts(ctx.clock.nowMs()) };
 }

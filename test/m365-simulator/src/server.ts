@@ -54,6 +54,7 @@ export function parseBody(contentType: string | undefined, raw: Buffer): unknown
   if (ct.includes('application/x-www-form-urlencoded')) {
     return Object.fromEntries(new URLSearchParams(raw.toString('utf8')));
   }
+  if (ct.includes('ndjson')) return undefined; // one record per line: the route reads rawBody itself
   if (ct.includes('json')) return JSON.parse(raw.toString('utf8'));
   return undefined;
 }
