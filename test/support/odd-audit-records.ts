@@ -1,6 +1,6 @@
 /**
- * Management Activity records of every odd shape Microsoft's documentation allows (microsoft-notes §2.3,
- * M7, M34): no Workload or Operation, negative and unknown RecordTypes, short and numeric Ids (two beyond
+ * Management Activity records of every odd shape Microsoft delivers (microsoft-notes §2.3, M7, M34):
+ * no Workload or Operation, negative and unknown RecordTypes, short and numeric Ids (two beyond
  * a double's precision that a parser would make equal), huge numbers, JSON nested inside strings, IPv6
  * with a zone or a port, IPv4 with a port, null fields, no Id at all, a 7-digit fraction, a zone suffix.
  * Written as NDJSON text, so numbers stay exactly as written; times are relative to `nowMs`.
