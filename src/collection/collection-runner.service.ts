@@ -84,7 +84,7 @@ export class CollectionRunnerService {
     let error: string | null = null;
     try {
       await collector.run(
-        { tenant, credentials: this.tenants.credentialsOf(tenant), stream: key.stream, cursor: stream.cursor, concurrency: this.config.collection.concurrency },
+        { tenant, credentials: this.tenants.credentialsOf(tenant), stream: key.stream, cursor: stream.cursor, listing: stream.listing, concurrency: this.config.collection.concurrency },
         this.sinkFor(key, collector, totals),
       );
     } catch (failure) {
@@ -115,7 +115,7 @@ export class CollectionRunnerService {
     const reportGap: CollectSink['gap'] = async (gap) => {
       await this.repository.transaction(async (manager) => {
         await this.repository.insertGap(manager, { ...key, reason: gap.reason, contentId: gap.unitId ?? null, windowStart: gap.windowStart ?? null, windowEnd: gap.windowEnd ?? null, detail: gap.detail });
-        if (gap.unitId) await this.repository.markLedger(manager, key.tenantId, key.source, gap.unitId, 'gap', null);
+        if (gap.unitId) await this.repository.markLedger(manager, key, gap.unitId, 'gap', null);
         await this.auditLog.append(manager, {
           event: 'collection.gap',
           actor: COLLECTION_ACTOR,
@@ -130,11 +130,13 @@ export class CollectionRunnerService {
     };
     return {
       handled: (unitIds) => this.repository.handled(key.tenantId, collector.source, unitIds),
-      storeUnit: async ({ unitId, createdAt, records }) => {
+      storeUnit: async ({ unitId, createdAt, records, earlier }) => {
         const outcome = await this.repository.transaction(async (manager) => {
           const stored = await this.insertEvents(manager, key, records);
           if (stored.newest) await this.repository.raiseNewest(manager, key, stored.newest);
-          await this.repository.markLedger(manager, key.tenantId, key.source, unitId, 'done', createdAt);
+          // The blob's own count, batches stored before its last one included.
+          const total = { inserted: stored.inserted + (earlier?.inserted ?? 0), duplicates: stored.duplicates + (earlier?.duplicates ?? 0) };
+          await this.repository.markLedger(manager, key, unitId, 'done', createdAt, total);
           return stored;
         });
         totals.blobs += 1;
@@ -175,12 +177,16 @@ export class CollectionRunnerService {
         return outcome;
       },
       unitFailed: async ({ unitId, createdAt, error }) => {
-        const attempts = await this.repository.transaction((manager) => this.repository.markLedger(manager, key.tenantId, key.source, unitId, 'failed', createdAt));
+        const attempts = await this.repository.transaction((manager) => this.repository.markLedger(manager, key, unitId, 'failed', createdAt));
         if (attempts < maxAttempts) return false;
         await reportGap({ reason: 'failed', unitId, detail: `gave up after ${attempts} attempts: ${error}`.slice(0, 2000) });
         return true;
       },
       gap: reportGap,
+      listed: (units) => this.repository.markListed(key, units),
+      accountFor: (unitIds) => this.repository.accountFor(key.tenantId, key.source, unitIds),
+      listedSince: (since, start, end) => this.repository.listedSince(key, since, start, end),
+      listing: (state) => this.repository.updateStream(key, { listing: state }),
       advance: (to) => this.repository.advanceCursor(key, to),
       subscription: async (status, detail) => {
         await this.repository.transaction(async (manager) => {

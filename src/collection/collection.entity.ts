@@ -1,13 +1,31 @@
 import { Check, Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
 import { TenantEntity } from '../tenants/tenant.entity';
 
-/** Mirrors migrations/0005_collection.sql (the boot test fails on drift). */
+/** Mirrors migrations/0005_collection.sql and 0012_collection_completeness.sql (the boot test fails on drift). */
 
 export type SubscriptionStatus = 'unknown' | 'enabled' | 'disabled' | 'missing' | 'unavailable';
 export type RunTrigger = 'schedule' | 'manual';
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'throttled';
 export type GapReason = 'expired' | 'failed' | 'beyond-retention';
-export type LedgerStatus = 'done' | 'failed' | 'gap';
+export type LedgerStatus = 'listed' | 'done' | 'failed' | 'gap';
+
+/** A listing cut short (`collection_streams.listing`): where it stopped, and where the next run resumes. */
+export interface ListingState {
+  windowStart: string;
+  windowEnd: string;
+  /** The cursor when the listing began: a resume point is only used while the cursor has not moved. */
+  cursor: string | null;
+  /** When the first page of this window's listing was read. */
+  startedAt: string;
+  /** Pages read and blobs listed so far. */
+  pages: number;
+  blobs: number;
+  /** The next page to read (Microsoft's NextPageUri), or null: the window is listed again from its start. */
+  nextPage: string | null;
+  /** Why it stopped, once it has; null while a run is still listing. */
+  error: string | null;
+  at: string;
+}
 
 @Entity({ name: 'collection_streams' })
 @Check('collection_streams_interval_range', 'interval_minutes BETWEEN 1 AND 1440')
@@ -30,6 +48,7 @@ export class CollectionStreamEntity {
   @Column('text', { name: 'lease_owner', nullable: true }) leaseOwner: string | null;
   @Column('timestamptz', { name: 'lease_until', nullable: true }) leaseUntil: Date | null;
   @Column('timestamptz', { name: 'updated_at', default: () => 'now()' }) updatedAt: Date;
+  @Column('jsonb', { nullable: true }) listing: ListingState | null;
 }
 
 @Entity({ name: 'collection_runs' })
@@ -80,8 +99,9 @@ export class CollectionGapEntity {
 }
 
 @Entity({ name: 'collection_ledger' })
-@Check('collection_ledger_status_known', "status IN ('done', 'failed', 'gap')")
+@Check('collection_ledger_status_known', "status IN ('listed', 'done', 'failed', 'gap')")
 @Index('collection_ledger_updated_idx', { synchronize: false })
+@Index('collection_ledger_stream_listed_idx', { synchronize: false })
 export class CollectionLedgerEntity {
   @PrimaryColumn('uuid', { name: 'tenant_id' }) tenantId: string;
   @ManyToOne(() => TenantEntity)
@@ -93,6 +113,11 @@ export class CollectionLedgerEntity {
   @Column('integer', { default: 0 }) attempts: number;
   @Column('timestamptz', { name: 'content_created', nullable: true }) contentCreated: Date | null;
   @Column('timestamptz', { name: 'updated_at', default: () => 'now()' }) updatedAt: Date;
+  @Column('text', { nullable: true }) stream: string | null;
+  @Column('timestamptz', { name: 'listed_at', nullable: true }) listedAt: Date | null;
+  /** Records the blob stored for the first time, and those already stored, once it is done. */
+  @Column('integer', { nullable: true }) records: number | null;
+  @Column('integer', { nullable: true }) duplicates: number | null;
 }
 
 @Entity({ name: 'events' })

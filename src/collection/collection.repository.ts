@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource, EntityManager, MoreThanOrEqual } from 'typeorm';
 import type { NormalizedEvent, StoreOutcome } from './collector';
 import { CollectionGapEntity, CollectionRunEntity, CollectionStreamEntity, LedgerStatus, SubscriptionStatus } from './collection.entity';
 
@@ -145,27 +145,107 @@ export class CollectionRepository {
     return this.dataSource.getRepository(CollectionGapEntity).count({ where: { ...key } });
   }
 
-  /** Content ids already stored or reported as gaps (failed ones are still to be retried). */
+  countGapsSince(key: StreamKey, since: Date): Promise<number> {
+    return this.dataSource.getRepository(CollectionGapEntity).count({ where: { ...key, detectedAt: MoreThanOrEqual(since) } });
+  }
+
+  /** Content ids already stored or reported as gaps (listed and failed ones are still to be fetched). */
   async handled(tenantId: string, source: string, contentIds: string[]): Promise<Set<string>> {
     if (contentIds.length === 0) return new Set();
     const rows: Array<{ content_id: string }> = await this.dataSource.query(
-      `SELECT content_id FROM collection_ledger WHERE tenant_id = $1 AND source = $2 AND content_id = ANY($3::text[]) AND status <> 'failed'`,
+      `SELECT content_id FROM collection_ledger WHERE tenant_id = $1 AND source = $2 AND content_id = ANY($3::text[]) AND status IN ('done', 'gap')`,
       [tenantId, source, contentIds],
     );
     return new Set(rows.map((r) => r.content_id));
   }
 
-  async markLedger(manager: EntityManager, tenantId: string, source: string, contentId: string, status: LedgerStatus, contentCreated: Date | null): Promise<number> {
+  /** Records blobs as listed (an entry that exists keeps its status; one from before gets its stream). */
+  async markListed(key: StreamKey, units: Array<{ unitId: string; createdAt: Date | null }>): Promise<void> {
+    if (units.length === 0) return;
+    await this.dataSource.query(
+      `INSERT INTO collection_ledger (tenant_id, source, stream, content_id, status, content_created, listed_at)
+       SELECT $1, $2, $3, u.id, 'listed', u.created, now() FROM unnest($4::text[], $5::timestamptz[]) AS u (id, created)
+       ON CONFLICT (tenant_id, source, content_id) DO UPDATE
+         SET stream = COALESCE(collection_ledger.stream, EXCLUDED.stream), listed_at = COALESCE(collection_ledger.listed_at, EXCLUDED.listed_at),
+             content_created = COALESCE(collection_ledger.content_created, EXCLUDED.content_created)`,
+      [key.tenantId, key.source, key.stream, units.map((u) => u.unitId), units.map((u) => u.createdAt?.toISOString() ?? null)],
+    );
+  }
+
+  async markLedger(
+    manager: EntityManager,
+    key: StreamKey,
+    contentId: string,
+    status: Exclude<LedgerStatus, 'listed'>,
+    contentCreated: Date | null,
+    stored?: StoreOutcome,
+  ): Promise<number> {
     const rows: Array<{ attempts: number }> = await manager.query(
-      `INSERT INTO collection_ledger (tenant_id, source, content_id, status, attempts, content_created)
-       VALUES ($1, $2, $3, $4, CASE WHEN $4 = 'failed' THEN 1 ELSE 0 END, $5)
+      `INSERT INTO collection_ledger (tenant_id, source, stream, content_id, status, attempts, content_created, listed_at, records, duplicates)
+       VALUES ($1, $2, $3, $4, $5, CASE WHEN $5 = 'failed' THEN 1 ELSE 0 END, $6, now(), $7, $8)
        ON CONFLICT (tenant_id, source, content_id) DO UPDATE
          SET status = EXCLUDED.status, updated_at = now(),
+             stream = COALESCE(collection_ledger.stream, EXCLUDED.stream), listed_at = COALESCE(collection_ledger.listed_at, EXCLUDED.listed_at),
+             records = COALESCE(EXCLUDED.records, collection_ledger.records), duplicates = COALESCE(EXCLUDED.duplicates, collection_ledger.duplicates),
              attempts = collection_ledger.attempts + CASE WHEN EXCLUDED.status = 'failed' THEN 1 ELSE 0 END
        RETURNING attempts`,
-      [tenantId, source, contentId, status, contentCreated],
+      [key.tenantId, key.source, key.stream, contentId, status, contentCreated, stored?.inserted ?? null, stored?.duplicates ?? null],
     );
     return rows[0]?.attempts ?? 0;
+  }
+
+  /**
+   * What the ledger says of these blobs, read back from the database: the proof a window is complete
+   * is that every blob Microsoft listed for it is stored or reported as a gap.
+   */
+  async accountFor(tenantId: string, source: string, contentIds: string[]): Promise<Record<LedgerStatus | 'missing', string[]>> {
+    const out: Record<LedgerStatus | 'missing', string[]> = { listed: [], done: [], failed: [], gap: [], missing: [] };
+    if (contentIds.length === 0) return out;
+    const rows: Array<{ content_id: string; status: LedgerStatus }> = await this.dataSource.query(
+      `SELECT content_id, status FROM collection_ledger WHERE tenant_id = $1 AND source = $2 AND content_id = ANY($3::text[])`,
+      [tenantId, source, contentIds],
+    );
+    const found = new Map(rows.map((r) => [r.content_id, r.status]));
+    for (const id of new Set(contentIds)) out[found.get(id) ?? 'missing'].push(id);
+    return out;
+  }
+
+  /** Blobs of a stream listed since `since` (the earlier pages of a listing being resumed). */
+  async listedSince(key: StreamKey, since: Date, windowStart: Date, windowEnd: Date): Promise<string[]> {
+    const rows: Array<{ content_id: string }> = await this.dataSource.query(
+      `SELECT content_id FROM collection_ledger
+        WHERE tenant_id = $1 AND source = $2 AND stream = $3 AND listed_at >= $4 AND content_created >= $5 AND content_created < $6`,
+      [key.tenantId, key.source, key.stream, since, windowStart, windowEnd],
+    );
+    return rows.map((r) => r.content_id);
+  }
+
+  /** The ledger's count of a stream since `since`: blobs per status, and the records the stored ones held. */
+  async ledgerSummary(key: StreamKey, since: Date): Promise<{ byStatus: Record<LedgerStatus, number>; records: number; duplicates: number }> {
+    const rows: Array<{ status: LedgerStatus; blobs: string | number; records: string | number | null; duplicates: string | number | null }> = await this.dataSource.query(
+      `SELECT status, count(*) AS blobs, sum(records) AS records, sum(duplicates) AS duplicates FROM collection_ledger
+        WHERE tenant_id = $1 AND source = $2 AND stream = $3 AND listed_at >= $4 GROUP BY status`,
+      [key.tenantId, key.source, key.stream, since],
+    );
+    const byStatus: Record<LedgerStatus, number> = { listed: 0, done: 0, failed: 0, gap: 0 };
+    let records = 0;
+    let duplicates = 0;
+    for (const r of rows) {
+      byStatus[r.status] = Number(r.blobs);
+      records += Number(r.records ?? 0);
+      duplicates += Number(r.duplicates ?? 0);
+    }
+    return { byStatus, records, duplicates };
+  }
+
+  /** Records and duplicates of a stream's runs since `since` (sources without content units). */
+  async runTotalsSince(key: StreamKey, since: Date): Promise<{ records: number; duplicates: number }> {
+    const rows: Array<{ records: string | number | null; duplicates: string | number | null }> = await this.dataSource.query(
+      `SELECT sum(inserted) AS records, sum(duplicates) AS duplicates FROM collection_runs
+        WHERE tenant_id = $1 AND source = $2 AND stream = $3 AND started_at >= $4`,
+      [key.tenantId, key.source, key.stream, since],
+    );
+    return { records: Number(rows[0]?.records ?? 0), duplicates: Number(rows[0]?.duplicates ?? 0) };
   }
 
   // --- events

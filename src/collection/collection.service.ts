@@ -9,14 +9,16 @@ import { JobsService } from '../jobs/jobs.service';
 import { TenantCapabilitiesService } from '../tenants/tenant-capabilities.service';
 import { TenantsService } from '../tenants/tenants.service';
 import { CollectionRunnerService } from './collection-runner.service';
-import type { CollectionGapEntity, CollectionRunEntity, CollectionStreamEntity } from './collection.entity';
+import type { CollectionGapEntity, CollectionRunEntity, CollectionStreamEntity, ListingState } from './collection.entity';
 import { CollectionRepository, StreamKey } from './collection.repository';
 import { CollectorRegistry } from './collector-registry';
-import { CollectionResponse, CollectionRunQueuedResponse, CollectionRunSummary, CollectionStreamResponse, UpdateCollectionStreamDto } from './dto/collection.dto';
+import { CollectionAccountingResponse, CollectionListingResponse, CollectionResponse, CollectionRunQueuedResponse, CollectionRunSummary, CollectionStreamResponse, UpdateCollectionStreamDto } from './dto/collection.dto';
 
 export const COLLECTION_TICK_QUEUE = 'collection.tick';
 export const COLLECTION_RUN_QUEUE = 'collection.run';
 const UNUSABLE = new Set(['unlicensed', 'forbidden']);
+/** The period the status accounts for: as long as the Management Activity API lists content (microsoft-notes §2.2). */
+const ACCOUNTING_DAYS = 7;
 
 interface RunJob extends StreamKey {
   trigger: CollectionRunEntity['trigger'];
@@ -82,13 +84,13 @@ export class CollectionService implements OnModuleInit {
     for (const row of await this.repository.streamsOf(tenantId)) {
       const key = { tenantId, source: row.source, stream: row.stream };
       const capability = this.registry.get(row.source)?.streams.find((s) => s.name === row.stream)?.capability;
-      const [lastRun, gapCount, gaps] = await Promise.all([this.repository.lastRun(key), this.repository.countGaps(key), this.repository.recentGaps(key, 10)]);
-      runs.push({ key: `${row.source}/${row.stream}`, lastRun, gapCount, gaps, capability: capability ? (capabilities[capability] ?? null) : null });
+      const [lastRun, gapCount, gaps, last7Days] = await Promise.all([this.repository.lastRun(key), this.repository.countGaps(key), this.repository.recentGaps(key, 10), this.accounting(key)]);
+      runs.push({ key: `${row.source}/${row.stream}`, lastRun, gapCount, gaps, last7Days, capability: capability ? (capabilities[capability] ?? null) : null });
     }
     // The rows (cursor, last error) are read again after the runs: a run moves its cursor and records its
     // error before it is marked finished, so a finished run is never shown with the state from before it.
     const rows = new Map((await this.repository.streamsOf(tenantId)).map((r) => [`${r.source}/${r.stream}`, r]));
-    const sources = runs.filter((r) => rows.has(r.key)).map((r) => toStreamResponse(rows.get(r.key)!, r.lastRun, r.gapCount, r.gaps, r.capability));
+    const sources = runs.filter((r) => rows.has(r.key)).map((r) => toStreamResponse(rows.get(r.key)!, r.lastRun, r.gapCount, r.gaps, r.capability, r.last7Days));
     return { tenantId, sources };
   }
 
@@ -134,6 +136,22 @@ export class CollectionService implements OnModuleInit {
     }
     const queued = await this.enqueue(key, 'manual');
     return { tenantId, source: key.source, stream: key.stream, queued };
+  }
+
+  /**
+   * The last 7 days of a stream from the content ledger: blobs listed = stored + gaps + pending, and the
+   * records they held. Sources without content units count records from their runs.
+   */
+  private async accounting(key: StreamKey): Promise<CollectionAccountingResponse> {
+    const since = new Date(Date.now() - ACCOUNTING_DAYS * 86_400_000);
+    const collector = this.registry.get(key.source);
+    if (!collector?.units) {
+      const [runs, gaps] = await Promise.all([this.repository.runTotalsSince(key, since), this.repository.countGapsSince(key, since)]);
+      return { since: since.toISOString(), listed: null, stored: null, gaps, pending: null, failed: null, records: runs.records, duplicates: runs.duplicates };
+    }
+    const { byStatus, records, duplicates } = await this.repository.ledgerSummary(key, since);
+    const listed = byStatus.listed + byStatus.done + byStatus.gap + byStatus.failed;
+    return { since: since.toISOString(), listed, stored: byStatus.done, gaps: byStatus.gap, pending: byStatus.listed + byStatus.failed, failed: byStatus.failed, records, duplicates };
   }
 
   /** The capability gating a stream, when the last probe found it unlicensed or forbidden (the stream is skipped). */
@@ -187,7 +205,22 @@ function toRunSummary(run: CollectionRunEntity): CollectionRunSummary {
   };
 }
 
-function toStreamResponse(row: CollectionStreamEntity, lastRun: CollectionRunEntity | null, gapCount: number, gaps: CollectionGapEntity[], capability: { status: string; detail: string | null } | null): CollectionStreamResponse {
+function toListing(state: ListingState | null): CollectionListingResponse | null {
+  if (!state) return null;
+  return {
+    complete: false, windowStart: state.windowStart, windowEnd: state.windowEnd, pages: state.pages, blobs: state.blobs,
+    resumesAt: state.nextPage ? 'next-page' : 'window-start', error: state.error, at: state.at,
+  };
+}
+
+function toStreamResponse(
+  row: CollectionStreamEntity,
+  lastRun: CollectionRunEntity | null,
+  gapCount: number,
+  gaps: CollectionGapEntity[],
+  capability: { status: string; detail: string | null } | null,
+  last7Days: CollectionAccountingResponse,
+): CollectionStreamResponse {
   const skipped = capability && UNUSABLE.has(capability.status);
   return {
     source: row.source,
@@ -205,5 +238,7 @@ function toStreamResponse(row: CollectionStreamEntity, lastRun: CollectionRunEnt
     gapCount,
     gaps: gaps.map((g) => ({ id: g.id, reason: g.reason, contentId: g.contentId, windowStart: iso(g.windowStart), windowEnd: iso(g.windowEnd), detail: g.detail, detectedAt: g.detectedAt.toISOString() })),
     lastError: row.lastError ? { message: row.lastError, at: iso(row.lastErrorAt) } : null,
+    last7Days,
+    listing: toListing(row.listing),
   };
 }

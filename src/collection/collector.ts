@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import type { TenantEntity } from '../tenants/tenant.entity';
 import type { TenantCredentials } from '../microsoft';
-import type { GapReason, SubscriptionStatus } from './collection.entity';
+import type { GapReason, LedgerStatus, ListingState, SubscriptionStatus } from './collection.entity';
 
 /**
  * The contract between the collection engine (database, schedule, cursors, runs) and an integration
@@ -60,7 +60,15 @@ export interface CollectSink {
    * Stores a unit's records (deduplicated on the record id) and marks the unit handled, in one
    * transaction: a crash before it commits leaves the unit to be fetched again.
    */
-  storeUnit(unit: { unitId: string; createdAt: Date | null; records: NormalizedEvent[] }): Promise<StoreOutcome>;
+  storeUnit(unit: { unitId: string; createdAt: Date | null; records: NormalizedEvent[]; earlier?: StoreOutcome }): Promise<StoreOutcome>;
+  /** Units the provider listed: in the ledger as listed (not handled) until stored or reported. */
+  listed(units: Array<{ unitId: string; createdAt: Date | null }>): Promise<void>;
+  /** The ledger's status of each unit, read back from the database (`missing`: no entry at all). */
+  accountFor(unitIds: string[]): Promise<Record<LedgerStatus | 'missing', string[]>>;
+  /** Units of this stream listed since `since` with a creation time in [start, end): a resumed listing's earlier pages. */
+  listedSince(since: Date, start: Date, end: Date): Promise<string[]>;
+  /** Saves how far a listing got (null: the last listing finished), for the status and the next run. */
+  listing(state: ListingState | null): Promise<void>;
   /**
    * Stores records that do not come in content units (a Graph page), deduplicated on the record id,
    * in one transaction. Nothing is marked handled: the collector's cursor says what is done.
@@ -89,6 +97,8 @@ export interface CollectContext {
   stream: string;
   /** Where the last run left off; null on the first run. */
   cursor: Date | null;
+  /** A listing the last run could not finish, if any. */
+  listing: ListingState | null;
   /** Units in hand at once for this tenant, all its streams together. */
   concurrency: number;
   signal?: AbortSignal;
@@ -98,6 +108,8 @@ export interface CollectContext {
 export interface Collector {
   /** The `source` column of its events (`management-activity`). */
   readonly source: string;
+  /** True when it collects content units (blobs) kept in the ledger: the status accounts for them. */
+  readonly units?: boolean;
   /** The streams each tenant can have (content types), with the tenant capability that gates each. */
   readonly streams: ReadonlyArray<{ name: string; capability: string }>;
   run(ctx: CollectContext, sink: CollectSink): Promise<void>;

@@ -67,6 +67,28 @@ export class CollectionErrorResponse {
   @ApiProperty({ format: 'date-time', nullable: true, type: String }) at: string | null;
 }
 
+export class CollectionAccountingResponse {
+  @ApiProperty({ format: 'date-time', description: 'Start of the period counted (7 days back).' }) since: string;
+  @ApiProperty({ nullable: true, type: Number, description: 'Content blobs the provider listed (null for sources without content units, such as Graph pages). Always `stored + gaps + pending`.' }) listed: number | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'Of those, blobs stored.' }) stored: number | null;
+  @ApiProperty({ description: 'Blobs (or, for sources without content units, windows) reported as gaps.' }) gaps: number;
+  @ApiProperty({ nullable: true, type: Number, description: 'Blobs listed but not stored yet: waiting for the next run, or failed and to be retried.' }) pending: number | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'Of the pending blobs, those whose fetch failed at least once.' }) failed: number | null;
+  @ApiProperty({ description: 'Records stored for the first time.' }) records: number;
+  @ApiProperty({ description: 'Records already stored (the provider re-delivers).' }) duplicates: number;
+}
+
+export class CollectionListingResponse {
+  @ApiProperty({ description: 'False while a listing is unfinished: the last run stopped part-way through the window below.' }) complete: boolean;
+  @ApiProperty({ format: 'date-time' }) windowStart: string;
+  @ApiProperty({ format: 'date-time' }) windowEnd: string;
+  @ApiProperty({ description: 'Pages read of that window so far.' }) pages: number;
+  @ApiProperty({ description: 'Blobs listed of that window so far.' }) blobs: number;
+  @ApiProperty({ enum: ['next-page', 'window-start'], description: 'Where the next run resumes: at the page after the last one read, or (when there is no page to resume at) the window\'s start.' }) resumesAt: 'next-page' | 'window-start';
+  @ApiProperty({ nullable: true, type: String, description: 'Why it stopped.' }) error: string | null;
+  @ApiProperty({ format: 'date-time' }) at: string;
+}
+
 export class CollectionStreamResponse {
   @ApiProperty({ example: 'management-activity', description: 'The `source` of its events.' }) source: string;
   @ApiProperty({ example: 'Audit.Exchange' }) stream: string;
@@ -83,6 +105,8 @@ export class CollectionStreamResponse {
   @ApiProperty({ description: 'Gaps reported so far.' }) gapCount: number;
   @ApiProperty({ type: [CollectionGapResponse], description: 'The latest gaps (up to 10).' }) gaps: CollectionGapResponse[];
   @ApiProperty({ type: CollectionErrorResponse, nullable: true, description: 'The last run\'s error; null once a run succeeds.' }) lastError: CollectionErrorResponse | null;
+  @ApiProperty({ type: CollectionAccountingResponse, description: 'The last 7 days, from the content ledger: every blob the provider listed is stored, reported as a gap or pending.' }) last7Days: CollectionAccountingResponse;
+  @ApiProperty({ type: CollectionListingResponse, nullable: true, description: 'A listing the last run could not finish (throttled, failed, stopped); null when the last listing finished.' }) listing: CollectionListingResponse | null;
 }
 
 export class CollectionResponse {

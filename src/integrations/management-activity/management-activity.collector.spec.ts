@@ -1,4 +1,5 @@
 import { ConsoleLogger, Logger } from '@nestjs/common';
+import type { LedgerStatus, ListingState } from '../../collection/collection.entity';
 import type { CollectContext, CollectSink, NormalizedEvent } from '../../collection/collector';
 import type { CollectorRegistry } from '../../collection/collector-registry';
 import type { AppConfig } from '../../config/config';
@@ -53,10 +54,12 @@ interface Recorded {
   handled: Set<string>;
   failed: string[];
   advancedTo: Date[];
+  ledger: Map<string, LedgerStatus>;
+  listings: Array<ListingState | null>;
 }
 
 function recordingSink(): { sink: CollectSink; seen: Recorded } {
-  const seen: Recorded = { batches: [], stored: [], handled: new Set(), failed: [], advancedTo: [] };
+  const seen: Recorded = { batches: [], stored: [], handled: new Set(), failed: [], advancedTo: [], ledger: new Map(), listings: [] };
   const store = (records: NormalizedEvent[]) => {
     seen.stored.push(...records);
     return Promise.resolve({ inserted: records.length, duplicates: 0 });
@@ -66,15 +69,29 @@ function recordingSink(): { sink: CollectSink; seen: Recorded } {
     storeUnit: async ({ unitId, records }) => {
       seen.batches.push({ kind: 'unit', size: records.length, unitId });
       seen.handled.add(unitId);
+      seen.ledger.set(unitId, 'done');
       return store(records);
+    },
+    listed: async (units) => {
+      for (const u of units) if (!seen.ledger.has(u.unitId)) seen.ledger.set(u.unitId, 'listed');
+    },
+    accountFor: async (ids) => {
+      const out: Record<LedgerStatus | 'missing', string[]> = { listed: [], done: [], failed: [], gap: [], missing: [] };
+      for (const id of ids) out[seen.ledger.get(id) ?? 'missing'].push(id);
+      return out;
+    },
+    listedSince: async () => [],
+    listing: async (state) => {
+      seen.listings.push(state);
     },
     storeRecords: async (records) => {
       seen.batches.push({ kind: 'records', size: records.length });
       return store(records);
     },
     storeObjects: async () => ({ inserted: 0, updated: 0, unchanged: 0 }),
-    unitFailed: async ({ error }) => {
+    unitFailed: async ({ unitId, error }) => {
       seen.failed.push(error);
+      seen.ledger.set(unitId, 'failed');
       return false;
     },
     gap: async () => undefined,
@@ -97,6 +114,7 @@ const ctx: CollectContext = {
   credentials: { tenantId: 'tid', clientId: 'cid', cloud: 'global', credential: { type: 'secret', secret: 's' } },
   stream: 'Audit.Exchange',
   cursor: new Date(NOW.getTime() - 30 * 60_000),
+  listing: null,
   concurrency: 2,
 };
 
@@ -146,7 +164,7 @@ describe('ManagementActivityCollector, storing a blob as it streams in', () => {
     const text = JSON.stringify(Array.from({ length: 2500 }, (_, i) => record(i)));
     const { http, closed } = scriptedHttp(() => body(text, Math.floor(text.length * 0.6)));
     const { sink, seen } = recordingSink();
-    await expect(collector(http).run(ctx, sink)).rejects.toThrow('failed; it is retried on the next run');
+    await expect(collector(http).run(ctx, sink)).rejects.toThrow('(1 failed, 0 not fetched); they are retried on the next run');
     expect(seen.batches).toEqual([{ kind: 'records', size: 1000 }]); // what came before the break is stored…
     expect(seen.handled.size).toBe(0); // …but the blob is not handled: the next run fetches it again
     expect(seen.failed).toEqual([expect.stringContaining('broke off')]);

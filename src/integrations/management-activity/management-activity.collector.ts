@@ -1,5 +1,6 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import type { CollectContext, CollectSink, Collector, NormalizedEvent } from '../../collection/collector';
+import type { ListingState } from '../../collection/collection.entity';
+import type { CollectContext, CollectSink, Collector, NormalizedEvent, StoreOutcome } from '../../collection/collector';
 import { CollectorRegistry } from '../../collection/collector-registry';
 import { Inject } from '@nestjs/common';
 import type { AppConfig } from '../../config/config';
@@ -8,7 +9,7 @@ import { JsonArrayStreamError, jsonArrayElementBytes } from '../../common/json-a
 import { MicrosoftApiError, MicrosoftHttp, type MicrosoftResponse } from '../../microsoft';
 import { CONTENT_TYPES } from '../../tenants/capability-probe';
 import { normalizeRecord } from './normalize';
-import { formatApiTime, planWindows } from './windows';
+import { formatApiTime, LOOKBACK_MARGIN_MS, MAX_LOOKBACK_MS, planWindows } from './windows';
 
 export const MANAGEMENT_ACTIVITY_SOURCE = 'management-activity';
 
@@ -24,6 +25,18 @@ interface ContentBlob {
 type BlobOutcome = 'stored' | 'gap' | 'retry';
 
 /**
+ * The last run's unfinished listing, when this run can finish it: it stopped at a page, the cursor has not
+ * moved since, and its window is still within what the API lists.
+ */
+function resumable(ctx: CollectContext, now: Date): ListingState | null {
+  const saved = ctx.listing;
+  if (!saved?.nextPage) return null;
+  if ((saved.cursor ?? null) !== (ctx.cursor?.toISOString() ?? null)) return null;
+  if (Date.parse(saved.windowStart) < now.getTime() - MAX_LOOKBACK_MS + LOOKBACK_MARGIN_MS) return null;
+  return saved;
+}
+
+/**
  * Records stored per transaction while a blob streams in: one multi-row statement's worth. With the
  * byte bound, caps what a blob in hand holds (a few MB), whatever the blob's size.
  */
@@ -32,6 +45,9 @@ const BYTES_PER_TRANSACTION = 8 * 1024 * 1024;
 
 /** Codes that mean "subscription missing or disabled: /start it again" (microsoft-notes §2.6, M5). */
 const RESUBSCRIBE = new Set(['AF20022', 'AF20023']);
+
+/** A saved NextPageUri the API refuses (invalid nextPage, or its window no longer valid; microsoft-notes §2.6). */
+const STALE_PAGE = new Set(['AF20031', 'AF20030', 'AF20055']);
 
 /**
  * Collects the Office 365 Management Activity API (microsoft-notes §2) into the events store, one content
@@ -44,6 +60,7 @@ const RESUBSCRIBE = new Set(['AF20022', 'AF20023']);
 @Injectable()
 export class ManagementActivityCollector implements Collector, OnModuleInit {
   readonly source = MANAGEMENT_ACTIVITY_SOURCE;
+  readonly units = true;
   readonly streams = CONTENT_TYPES.map((name) => ({ name, capability: `management-activity:${name}` }));
   private readonly logger = new Logger(ManagementActivityCollector.name);
   private readonly gates = new Map<string, Semaphore>();
@@ -60,9 +77,17 @@ export class ManagementActivityCollector implements Collector, OnModuleInit {
 
   async run(ctx: CollectContext, sink: CollectSink): Promise<void> {
     const now = await this.ensureSubscription(ctx, sink);
+    let cursor = ctx.cursor;
+    const resume = resumable(ctx, now);
+    if (resume) {
+      // The last run stopped part-way through this window's listing: finish it from where it stopped.
+      const window = { start: new Date(resume.windowStart), end: new Date(resume.windowEnd) };
+      await this.collectWindow(ctx, sink, window, cursor, resume);
+      cursor = window.end;
+    }
     const plan = planWindows({
       now,
-      cursor: ctx.cursor,
+      cursor,
       overlapMs: this.config.collection.overlapMinutes * 60_000,
       initialLookbackMs: this.config.collection.initialLookbackHours * 3_600_000,
     });
@@ -72,19 +97,60 @@ export class ManagementActivityCollector implements Collector, OnModuleInit {
     }
     for (const window of plan.windows) {
       ctx.signal?.throwIfAborted();
-      sink.window(window.start, window.end);
-      let complete = true;
-      for await (const page of this.listContent(ctx, sink, window)) {
-        const unique = [...new Map(page.map((b) => [b.contentId, b])).values()];
+      await this.collectWindow(ctx, sink, window, cursor);
+      if (!cursor || window.end > cursor) cursor = window.end;
+    }
+  }
+
+  /**
+   * Lists one window page by page, fetching each page's new blobs before reading the next, and keeps the
+   * ledger in step: every listed blob is recorded as listed first. After each page the resume point is
+   * saved, so a listing cut short (throttled, failed, the process stopped) is finished by the next run
+   * from that page. The cursor moves past the window only when the ledger, read back, shows every blob
+   * Microsoft listed for it stored or reported as a gap.
+   */
+  private async collectWindow(ctx: CollectContext, sink: CollectSink, window: { start: Date; end: Date }, cursor: Date | null, resume?: ListingState): Promise<void> {
+    sink.window(window.start, window.end);
+    const startedAt = resume?.startedAt ?? new Date().toISOString();
+    const listedIds = new Set(resume ? await sink.listedSince(new Date(resume.startedAt), window.start, window.end) : []);
+    let pages = resume?.pages ?? 0;
+    let page: string | null = resume?.nextPage ?? null; // the page being read: null is the window's first
+    const state = (error: string | null): ListingState => ({
+      windowStart: window.start.toISOString(), windowEnd: window.end.toISOString(), cursor: cursor?.toISOString() ?? null,
+      startedAt, pages, blobs: listedIds.size, nextPage: page, error, at: new Date().toISOString(),
+    });
+    try {
+      for await (const listed of this.listContent(ctx, sink, window, page)) {
+        const unique = [...new Map(listed.blobs.map((b) => [b.contentId, b])).values()];
+        await sink.listed(unique.map((b) => ({ unitId: b.contentId, createdAt: parseDate(b.contentCreated) })));
+        for (const b of unique) listedIds.add(b.contentId);
         const handled = await sink.handled(unique.map((b) => b.contentId));
         const todo = unique.filter((b) => !handled.has(b.contentId));
         const gate = this.gateOf(ctx);
-        const outcomes = await mapBounded(todo, ctx.concurrency, (blob) => gate.run(() => this.fetchBlob(ctx, sink, blob)));
-        if (outcomes.includes('retry')) complete = false;
+        await mapBounded(todo, ctx.concurrency, (blob) => gate.run(() => this.fetchBlob(ctx, sink, blob)));
+        pages += 1;
+        page = listed.next;
+        if (page) await sink.listing(state(null));
       }
-      if (!complete) throw new Error(`some content of ${ctx.stream} between ${window.start.toISOString()} and ${window.end.toISOString()} failed; it is retried on the next run`);
-      await sink.advance(window.end);
+    } catch (error) {
+      await sink.listing(state(error instanceof Error ? error.message.slice(0, 1000) : String(error)));
+      this.logger.warn(
+        { tenantId: ctx.tenant.id, contentType: ctx.stream, pages, blobs: listedIds.size },
+        `listing of ${ctx.stream} ${window.start.toISOString()}–${window.end.toISOString()} stopped after ${pages} page(s); the next run resumes it`,
+      );
+      throw error;
     }
+    await sink.listing(null);
+    // The proof, from the database: each blob listed for the window is stored or reported as a gap.
+    const account = await sink.accountFor([...listedIds]);
+    const open = account.listed.length + account.missing.length + account.failed.length;
+    if (open > 0) {
+      throw new Error(
+        `${open} of the ${listedIds.size} blobs listed for ${ctx.stream} between ${window.start.toISOString()} and ${window.end.toISOString()} are not stored yet ` +
+          `(${account.failed.length} failed, ${account.listed.length + account.missing.length} not fetched); they are retried on the next run`,
+      );
+    }
+    await sink.advance(window.end);
   }
 
   /**
@@ -136,9 +202,18 @@ export class ManagementActivityCollector implements Collector, OnModuleInit {
     this.logger.log({ tenantId: ctx.tenant.id, contentType: ctx.stream }, `subscription ${why}`);
   }
 
-  /** Pages of one window, following NextPageUri verbatim to the end (microsoft-notes M2). */
-  private async *listContent(ctx: CollectContext, sink: CollectSink, window: { start: Date; end: Date }): AsyncGenerator<ContentBlob[]> {
-    let next: string | undefined;
+  /**
+   * Pages of one window, following NextPageUri verbatim to the end (microsoft-notes M2), each with the
+   * page after it. `from` resumes at a NextPageUri an earlier run saved; one the API no longer accepts
+   * sends the listing back to the window's start.
+   */
+  private async *listContent(
+    ctx: CollectContext,
+    sink: CollectSink,
+    window: { start: Date; end: Date },
+    from: string | null,
+  ): AsyncGenerator<{ blobs: ContentBlob[]; next: string | null }> {
+    let next: string | undefined = from ?? undefined;
     let resubscribed = false;
     for (;;) {
       let response: MicrosoftResponse<ContentBlob[]>;
@@ -160,11 +235,18 @@ export class ManagementActivityCollector implements Collector, OnModuleInit {
           next = undefined;
           continue;
         }
+        if (next && next === from && error instanceof MicrosoftApiError && error.code && STALE_PAGE.has(error.code)) {
+          // The saved page is no longer valid: list the window again (handled blobs are skipped).
+          this.logger.log({ tenantId: ctx.tenant.id, contentType: ctx.stream, code: error.code }, 'saved listing page refused; listing the window again');
+          next = undefined;
+          continue;
+        }
         throw error;
       }
-      yield Array.isArray(response.body) ? response.body : [];
-      if (!response.nextPageUri) return;
-      next = response.nextPageUri;
+      const nextPage = response.nextPageUri ?? null;
+      yield { blobs: Array.isArray(response.body) ? response.body : [], next: nextPage };
+      if (!nextPage) return;
+      next = nextPage;
     }
   }
 
@@ -204,16 +286,19 @@ export class ManagementActivityCollector implements Collector, OnModuleInit {
       const fallback = createdAt ?? new Date();
       let pending: Buffer[] = [];
       let pendingBytes = 0;
+      const earlier: StoreOutcome = { inserted: 0, duplicates: 0 };
       for await (const element of jsonArrayElementBytes(response.body)) {
         pending.push(element);
         pendingBytes += element.length;
         if (pending.length >= RECORDS_PER_TRANSACTION || pendingBytes >= BYTES_PER_TRANSACTION) {
-          await sink.storeRecords(normalizeAll(pending, ctx.stream, fallback, blob.contentId));
+          const stored = await sink.storeRecords(normalizeAll(pending, ctx.stream, fallback, blob.contentId));
+          earlier.inserted += stored.inserted;
+          earlier.duplicates += stored.duplicates;
           pending = [];
           pendingBytes = 0;
         }
       }
-      await sink.storeUnit({ unitId: blob.contentId, createdAt, records: normalizeAll(pending, ctx.stream, fallback, blob.contentId) });
+      await sink.storeUnit({ unitId: blob.contentId, createdAt, records: normalizeAll(pending, ctx.stream, fallback, blob.contentId), earlier });
     } catch (error) {
       if (error instanceof JsonArrayStreamError) throw new Error(`content ${blob.contentId} is not a JSON array of records: ${error.message}`);
       throw error;

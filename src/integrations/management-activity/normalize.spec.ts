@@ -58,6 +58,19 @@ describe('normalizeRecord', () => {
     expect(recordIdOf(r)).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(recordIdOf({ ...r })).toBe(recordIdOf(r));
   });
+
+  it('keeps numeric ids beyond a double apart, reading their digits from the text', () => {
+    const a = '{"CreationTime":"2025-03-03T10:00:00","Id":123456789012345678901,"Actor":[{"Id":1}]}';
+    const b = '{"Actor":[{"Id":7}],"Id" : 123456789012345678902,"X":"\\"Id\\":5"}';
+    expect(recordIdOf(JSON.parse(a), a)).toBe('123456789012345678901');
+    expect(recordIdOf(JSON.parse(b), b)).toBe('123456789012345678902');
+    expect(recordIdOf({ Id: 42 }, '{"Id":42}')).toBe('42');
+  });
+
+  it('folds ids to lower case and trims them', () => {
+    expect(recordIdOf({ Id: 'F3A1C2D4-0006-4C00-8000-00000000A006' })).toBe('f3a1c2d4-0006-4c00-8000-00000000a006');
+    expect(recordIdOf({ Id: ' 7 ' })).toBe('7');
+  });
 });
 
 describe('normalizeClientIp', () => {

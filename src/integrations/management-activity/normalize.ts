@@ -20,7 +20,7 @@ const WORKLOAD_OF_CONTENT_TYPE: Record<string, string> = {
  */
 export function normalizeRecord(record: Record<string, unknown>, contentType: string, fallbackTime: Date, rawText?: string): NormalizedEvent {
   return new NormalizedRecord(
-    recordIdOf(record),
+    recordIdOf(record, rawText),
     parseCreationTime(record.CreationTime) ?? fallbackTime,
     text(record.Workload) ?? WORKLOAD_OF_CONTENT_TYPE[contentType] ?? null,
     integer(record.RecordType),
@@ -57,11 +57,50 @@ class NormalizedRecord implements NormalizedEvent {
   ) {}
 }
 
-/** `Id` is the record's unique id (dedupe key, microsoft-notes §2.3); a record without one gets a content hash so a re-delivery still dedupes. */
-export function recordIdOf(record: Record<string, unknown>): string {
+/**
+ * `Id` is the record's unique id (dedupe key, microsoft-notes §2.3), folded to lower case (a GUID's
+ * casing means nothing). A numeric id is read from the record's text, so
+ * ids beyond a double's precision stay apart (microsoft-notes M34). A record without one gets a content
+ * hash so a re-delivery still dedupes.
+ */
+export function recordIdOf(record: Record<string, unknown>, rawText?: string): string {
+  if (typeof record.Id === 'number' && rawText !== undefined) {
+    const digits = topLevelNumberText(rawText, 'Id');
+    if (digits) return digits;
+  }
   const id = text(record.Id);
   if (id) return id.toLowerCase();
   return `sha256:${createHash('sha256').update(JSON.stringify(record)).digest('hex')}`;
+}
+
+/**
+ * The text of a number member of the top-level object, as written (`"Id": 123456789012345678901`), or
+ * null. Scans strings and nesting so a nested member of the same name is not taken.
+ */
+export function topLevelNumberText(json: string, name: string): string | null {
+  let depth = 0;
+  for (let i = 0; i < json.length; i++) {
+    const c = json[i];
+    if (c === '"') {
+      const end = stringEnd(json, i);
+      if (depth === 1 && json.slice(i + 1, end) === name) {
+        const m = /^\s*:\s*(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)/.exec(json.slice(end + 1, end + 400));
+        if (m) return m[1];
+      }
+      i = end;
+    } else if (c === '{' || c === '[') depth++;
+    else if (c === '}' || c === ']') depth--;
+  }
+  return null;
+}
+
+/** Index of the quote closing the string that opens at `start`. */
+function stringEnd(json: string, start: number): number {
+  for (let i = start + 1; i < json.length; i++) {
+    if (json[i] === '\\') i++;
+    else if (json[i] === '"') return i;
+  }
+  return json.length;
 }
 
 /** CreationTime has no zone suffix and is UTC (microsoft-notes M7); one with a zone is taken as it says. */
