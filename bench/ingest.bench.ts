@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { get as httpsGet } from 'node:https';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -58,6 +59,20 @@ async function baselineRate(db: DataSource): Promise<{ rows: number; perSecond: 
 
 const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
 
+/** What the simulator holds per content type (`/_sim/state`), summed: records, available now, still to come, expired. */
+async function simulatorCounts(url: string, ca: Buffer): Promise<{ records: number; available: number; pending: number; expired: number }> {
+  const body = await new Promise<string>((resolve, reject) => {
+    httpsGet(url, { ca }, (res) => {
+      let text = '';
+      res.on('data', (c) => (text += c));
+      res.on('end', () => resolve(text));
+    }).on('error', reject);
+  });
+  const types = Object.values((JSON.parse(body) as { contentTypes: Record<string, { records: number; available: number; pending: { total: number }; expired: number }> }).contentTypes);
+  const sum = (f: (c: (typeof types)[number]) => number) => types.reduce((n, c) => n + f(c), 0);
+  return { records: sum((c) => c.records), available: sum((c) => c.available), pending: sum((c) => c.pending.total), expired: sum((c) => c.expired) };
+}
+
 export async function ingestBench(): Promise<Record<string, unknown>> {
   if (!process.env.DATABASE_URL) throw new Error('the ingest benchmark measures PostgreSQL against a COPY baseline: set DATABASE_URL');
   const dir = mkdtempSync(join(tmpdir(), 'cordon-ingest-'));
@@ -79,6 +94,9 @@ export async function ingestBench(): Promise<Record<string, unknown>> {
       const now = process.memoryUsage();
       if (now.rss > peak.rss) peak = now;
     }, 50);
+    const stateUrl = `${info.baseUrls.manage}/_sim/state/tenants/${tenant.tenantId}`;
+    const ca = readFileSync(info.caCertPath);
+    const simBefore = await simulatorCounts(stateUrl, ca);
     const loadAtStart = loadavg()[0];
     const started = Date.now();
     // The five content types run at once, as the workers would run them.
@@ -89,11 +107,18 @@ export async function ingestBench(): Promise<Record<string, unknown>> {
     const [{ count }] = (await db.query('SELECT count(*)::int AS count FROM events')) as Array<{ count: number }>;
     const [{ fetched, blobs }] = (await db.query('SELECT sum(fetched)::int AS fetched, sum(blobs)::int AS blobs FROM collection_runs')) as Array<{ fetched: number; blobs: number }>;
     if (statuses.some((s) => s !== 'succeeded')) throw new Error(`collection runs ended ${statuses.join(', ')}`);
+    // Every record accounted for: what was available when the runs began is stored; the rest is still to
+    // come (the last ~45 minutes: latency plus the blob window) and is not Cordon's to collect yet.
+    const simAfter = await simulatorCounts(stateUrl, ca);
+    if (count < simBefore.available || count > simAfter.available) {
+      throw new Error(`stored ${count} records; the simulator had ${simBefore.available} available before the runs and ${simAfter.available} after`);
+    }
     const cordonRate = Math.round(count / seconds);
     const baseline = await baselineRate(db);
     return {
       records: RECORDS,
       stored: count,
+      simulator: { availableBeforeRuns: simBefore.available, availableAfterRuns: simAfter.available, stillToCome: simAfter.pending, expired: simAfter.expired },
       fetched,
       blobs,
       seconds: Number(seconds.toFixed(1)),
