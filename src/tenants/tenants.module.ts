@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { MicrosoftModule } from '../microsoft';
 import { CapabilityProbe } from './capability-probe';
+import { CapabilityRegistry } from './capability-registry';
 import { CredentialVault } from './credential-vault';
 import { KeyRotationService } from './key-rotation.service';
 import { TenantCapabilitiesService } from './tenant-capabilities.service';
@@ -14,7 +15,7 @@ import { TenantsService } from './tenants.service';
 @Module({
   imports: [TypeOrmModule.forFeature([TenantEntity, TenantCapabilityEntity, TenantPolicyEntity]), MicrosoftModule],
   controllers: [TenantsController],
-  providers: [TenantsRepository, TenantsService, CredentialVault, CapabilityProbe, TenantCapabilitiesService, TenantPoliciesService, KeyRotationService],
-  exports: [TenantsService, TenantCapabilitiesService, TenantPoliciesService, KeyRotationService, CredentialVault],
+  providers: [TenantsRepository, TenantsService, CredentialVault, CapabilityRegistry, CapabilityProbe, TenantCapabilitiesService, TenantPoliciesService, KeyRotationService],
+  exports: [TenantsService, CapabilityRegistry, TenantCapabilitiesService, TenantPoliciesService, KeyRotationService, CredentialVault],
 })
 export class TenantsModule {}

@@ -2,7 +2,9 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ActionsModule } from '../../actions/actions.module';
 import { MicrosoftModule } from '../../microsoft';
+import { registerCapabilities } from '../../tenants/capability-registry';
 import { TenantsModule } from '../../tenants/tenants.module';
+import { DEFENDER_ENDPOINT_CAPABILITIES } from './defender-endpoint.capabilities';
 import { DefenderClient } from './defender-client';
 import { DefenderPacer } from './defender-pacer';
 import { DefenderPacerRepository } from './defender-pacer.repository';
@@ -19,7 +21,7 @@ import { MachineActionReader } from './machine-action-reader';
 @Module({
   imports: [TypeOrmModule.forFeature([DeviceEntity]), ActionsModule, TenantsModule, MicrosoftModule],
   controllers: [DevicesController],
-  providers: [DefenderPacerRepository, DefenderPacer, DefenderClient, MachineActionReader, DevicesRepository, DevicesService, DeviceResolver, DeviceInventoryService, DeviceActions],
+  providers: [DefenderPacerRepository, DefenderPacer, DefenderClient, MachineActionReader, DevicesRepository, DevicesService, DeviceResolver, DeviceInventoryService, DeviceActions, registerCapabilities(DEFENDER_ENDPOINT_CAPABILITIES)],
   exports: [DeviceInventoryService],
 })
 export class DefenderEndpointModule {}

@@ -9,7 +9,7 @@ import { DevicesRepository } from './devices.repository';
 
 export const INVENTORY_SYNC_QUEUE = 'defender.inventory-sync';
 const INVENTORY_SCHEDULE_QUEUE = 'defender.inventory-schedule';
-/** The capability that says the tenant's Defender machine API answers us (tenants/capability-probe.ts). */
+/** The capability that says the tenant's Defender machine API answers us (defender-endpoint.capabilities.ts). */
 export const MACHINES_CAPABILITY = 'defender-machines';
 
 /**

@@ -7,7 +7,7 @@ import type { AppConfig } from '../../config/config';
 import { APP_CONFIG } from '../../config/config.module';
 import { JsonArrayStreamError, jsonArrayElementBytes } from '../../common/json-array-stream';
 import { MicrosoftApiError, MicrosoftHttp, type MicrosoftResponse } from '../../microsoft';
-import { CONTENT_TYPES } from '../../tenants/capability-probe';
+import { CONTENT_TYPES } from './management-activity.capabilities';
 import { normalizeRecord } from './normalize';
 import { formatApiTime, LOOKBACK_MARGIN_MS, MAX_LOOKBACK_MS, planWindows } from './windows';
 

@@ -2,7 +2,9 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { CollectionModule } from '../../collection/collection.module';
 import { MicrosoftModule } from '../../microsoft';
+import { registerCapabilities } from '../../tenants/capability-registry';
 import { TenantsModule } from '../../tenants/tenants.module';
+import { PURVIEW_CAPABILITIES } from './purview.capabilities';
 import { PurviewSearchEntity } from './purview-search.entity';
 import { PurviewSearchProcessor } from './purview-search.processor';
 import { PurviewSearchRepository } from './purview-search.repository';
@@ -13,6 +15,6 @@ import { PurviewController } from './purview.controller';
 @Module({
   imports: [TypeOrmModule.forFeature([PurviewSearchEntity]), CollectionModule, MicrosoftModule, TenantsModule],
   controllers: [PurviewController],
-  providers: [PurviewSearchRepository, PurviewSearchProcessor, PurviewSearchService],
+  providers: [PurviewSearchRepository, PurviewSearchProcessor, PurviewSearchService, registerCapabilities(PURVIEW_CAPABILITIES)],
 })
 export class PurviewModule {}

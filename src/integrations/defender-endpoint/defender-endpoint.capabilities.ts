@@ -1,0 +1,34 @@
+import { MicrosoftApiError } from '../../microsoft';
+import type { Capability, CapabilityCheck, CapabilityResult } from '../../tenants/capability';
+
+const DEFENDER = 'Microsoft Defender for Endpoint (microsoft-notes §5.5)';
+const DEFENDER_MACHINES: Capability = { name: 'defender-machines', permissions: ['Machine.Read.All'], licence: DEFENDER };
+const DEFENDER_ACTIONS: Capability = { name: 'defender-actions', permissions: ['Machine.Isolate', 'Machine.Scan', 'Machine.RestrictExecution', 'Machine.CollectForensics'], licence: DEFENDER };
+
+/**
+ * Listing one machine decides the machine API; the actions cannot be probed without acting, so the
+ * roles of Cordon's Defender token decide them, once the machine API answers.
+ */
+export const DEFENDER_ENDPOINT_CAPABILITIES: CapabilityCheck = {
+  capabilities: [DEFENDER_MACHINES, DEFENDER_ACTIONS],
+  async probe({ tenant, http, roles, failed }) {
+    const machines: CapabilityResult = { capability: DEFENDER_MACHINES.name, status: 'available', detail: null };
+    try {
+      await http.request({ tenant, resource: 'defender', url: '/api/machines', query: { $top: 1 } });
+    } catch (error) {
+      // No machine matching is a 404 (microsoft-notes M19): the API answered, so it is available.
+      if (!(error instanceof MicrosoftApiError && error.kind === 'not-found')) {
+        const failure = failed(DEFENDER_MACHINES, error);
+        return [failure, { ...failure, capability: DEFENDER_ACTIONS.name }];
+      }
+    }
+    const granted = await roles('defender');
+    // Isolation is the action that matters most; without the others the capability still stands, and
+    // the detail says which actions will be refused.
+    const missing = DEFENDER_ACTIONS.permissions.filter((p) => !granted.includes(p));
+    const actions: CapabilityResult = !missing.includes('Machine.Isolate')
+      ? { capability: DEFENDER_ACTIONS.name, status: 'available', detail: missing.length ? `not granted: ${missing.join(', ')}` : null }
+      : { capability: DEFENDER_ACTIONS.name, status: 'forbidden', detail: `needs ${missing.join(', ')}` };
+    return [machines, actions];
+  },
+};

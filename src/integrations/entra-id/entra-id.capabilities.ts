@@ -1,0 +1,32 @@
+import { readCheck, type Capability, type CapabilityCheck } from '../../tenants/capability';
+
+const SIGN_IN_LOGS: Capability = { name: 'sign-in-logs', permissions: ['AuditLog.Read.All'], licence: 'Entra ID P1 or P2 (microsoft-notes M11)' };
+const DIRECTORY_AUDITS: Capability = { name: 'directory-audits', permissions: ['AuditLog.Read.All'], licence: null };
+const IDENTITY_PROTECTION: Capability = { name: 'identity-protection', permissions: ['IdentityRiskyUser.ReadWrite.All', 'IdentityRiskEvent.Read.All'], licence: 'Entra ID P2 (microsoft-notes §3.1)' };
+const USER_ACTIONS: Capability = { name: 'user-actions', permissions: ['User.EnableDisableAccount.All', 'User.RevokeSessions.All'], licence: null };
+
+/**
+ * The user actions cannot be probed without acting: reading a user proves Graph answers us, and the
+ * roles of Cordon's Graph token say whether it may disable accounts and revoke sessions (microsoft-notes §4.1).
+ */
+const USER_ACTIONS_CHECK: CapabilityCheck = {
+  capabilities: [USER_ACTIONS],
+  async probe({ graph, roles }) {
+    const capability = USER_ACTIONS.name;
+    await graph.get('/users', { query: { $top: '1', $select: 'id' } });
+    const granted = await roles('graph');
+    const canDisable = ['User.EnableDisableAccount.All', 'User.ReadWrite.All', 'Directory.ReadWrite.All'].some((p) => granted.includes(p));
+    const canRevoke = ['User.RevokeSessions.All', 'User.ReadWrite.All', 'Directory.ReadWrite.All'].some((p) => granted.includes(p));
+    if (canDisable && canRevoke) return [{ capability, status: 'available', detail: null }];
+    const missing = [!canDisable && 'User.EnableDisableAccount.All', !canRevoke && 'User.RevokeSessions.All'].filter(Boolean);
+    return [{ capability, status: 'forbidden', detail: `needs ${missing.join(' and ')} (or User.ReadWrite.All)` }];
+  },
+};
+
+/** Entra ID's capabilities: its three logs, each decided by reading one record, and the user actions. */
+export const ENTRA_ID_CAPABILITIES: CapabilityCheck[] = [
+  readCheck(SIGN_IN_LOGS, ({ graph }) => graph.get('/auditLogs/signIns', { query: { $top: '1' } })),
+  readCheck(DIRECTORY_AUDITS, ({ graph }) => graph.get('/auditLogs/directoryAudits', { query: { $top: '1' } })),
+  readCheck(IDENTITY_PROTECTION, ({ graph }) => graph.get('/identityProtection/riskyUsers', { query: { $top: '1' } })),
+  USER_ACTIONS_CHECK,
+];
