@@ -1,5 +1,5 @@
 import type { NormalizedEvent } from '../../collection/collector';
-import { normalizeClientIp, normalizeResultStatus, normalizeUserId } from '../management-activity/normalize';
+import { normalizeClientIp, normalizeResultStatus, normalizeUserId } from '../../collection/normalize';
 
 /**
  * Graph's Entra records (microsoft-notes §3.3) in the events store's columns, which were shaped for

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { isIP } from 'node:net';
 import type { NormalizedEvent } from '../../collection/collector';
+import { normalizeClientIp, normalizeResultStatus, normalizeUserId, text } from '../../collection/normalize';
 
 /**
  * Office 365 Management Activity records (microsoft-notes §2.3) to the events store's columns. Nothing is
@@ -118,50 +118,6 @@ export function parseCreationTime(value: unknown): Date | null {
 function normalizeZone(zone: string): string {
   if (zone.toUpperCase() === 'Z') return 'Z';
   return zone.includes(':') ? zone : `${zone.slice(0, 3)}:${zone.slice(3)}`;
-}
-
-/**
- * ClientIP comes as IPv4, IPv6, `ip:port`, `[ipv6]:port`, empty or null (microsoft-notes M7). Answers the bare
- * address or null when nothing usable is there (the raw record keeps what Microsoft sent).
- */
-export function normalizeClientIp(value: unknown): string | null {
-  let raw = text(value);
-  if (!raw) return null;
-  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(raw);
-  if (bracketed) raw = bracketed[1];
-  else if (/^\d{1,3}(\.\d{1,3}){3}:\d+$/.test(raw)) raw = raw.slice(0, raw.lastIndexOf(':'));
-  raw = raw.replace(/%.*$/, ''); // an IPv6 zone index means nothing off the host
-  if (isIP(raw) === 0) return null;
-  return raw.toLowerCase();
-}
-
-/** UPNs are case-insensitive; stored lower-case so `?user=` matches whatever casing a workload used. */
-export function normalizeUserId(value: unknown): string | null {
-  const raw = text(value);
-  return raw ? raw.toLowerCase() : null;
-}
-
-const RESULT_STATUS: Record<string, string> = {
-  succeeded: 'Succeeded',
-  success: 'Succeeded',
-  true: 'Succeeded',
-  failed: 'Failed',
-  failure: 'Failed',
-  false: 'Failed',
-  partiallysucceeded: 'PartiallySucceeded',
-};
-
-/** ResultStatus casing and vocabulary differ by workload (Exchange admin says True/False; microsoft-notes M7). */
-export function normalizeResultStatus(value: unknown): string | null {
-  const raw = text(value);
-  if (!raw) return null;
-  return RESULT_STATUS[raw.toLowerCase()] ?? raw;
-}
-
-function text(value: unknown): string | null {
-  if (typeof value === 'string') return value.trim() === '' ? null : value.trim();
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  return null;
 }
 
 function integer(value: unknown): number | null {

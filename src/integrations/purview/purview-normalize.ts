@@ -1,5 +1,5 @@
 import type { NormalizedEvent } from '../../collection/collector';
-import { normalizeClientIp, normalizeResultStatus, normalizeUserId } from '../management-activity/normalize';
+import { normalizeClientIp, normalizeResultStatus, normalizeUserId } from '../../collection/normalize';
 
 type Json = Record<string, unknown>;
 
