@@ -4,16 +4,17 @@ import { hostname } from 'node:os';
 import type { EntityManager } from 'typeorm';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
-import type { AuditEntryInput } from '../audit-log/audit-entry';
 import { AuditLogService } from '../audit-log/audit-log.service';
 import { TenantCapabilitiesService, statusNames } from '../tenants/tenant-capabilities.service';
 import { JobsService } from '../jobs/jobs.service';
+import { actionAudit, ENGINE } from './action-audit';
 import { ActionTarget, StepContext, StepDefinition, StepError, StepInProgress } from './action-handler';
 import { ActionCatalogue } from './action-catalogue';
 import { ActionEntity, ActionStepEntity } from './action.entity';
 import { ACTION_FINISHED, ActionFinal, ActionsRepository, Recorded, STEP_STARTED, StepFinish } from './actions.repository';
 
-const SYSTEM = { type: 'system' as const, id: 'actions-engine', name: 'actions engine' };
+/** The safety net of an admitted action: runs it if the process that admitted it did not (`{ actionId }`). */
+export const EXECUTE_QUEUE = 'actions.execute';
 
 /** Wakes a long-running or capacity-waiting step at its due time: `{ actionId, dueAt }`. */
 export const POLL_QUEUE = 'actions.poll';
@@ -66,6 +67,11 @@ export class ActionExecutor {
     private readonly capabilities: TenantCapabilitiesService,
     private readonly jobs: JobsService,
   ) {}
+
+  /** Durable fallback: if this process dies before running the action, the job (on any replica) does. */
+  async enqueueSafetyNet(manager: EntityManager | undefined, actionId: string): Promise<void> {
+    await this.jobs.send(EXECUTE_QUEUE, { actionId }, { startAfter: this.config.actionLeaseSeconds, singletonKey: actionId, retryLimit: 5, retryDelay: this.config.actionLeaseSeconds }, manager);
+  }
 
   /**
    * Starts the action now in this process (the hot path); resolves when it has finished (with the
@@ -122,7 +128,7 @@ export class ActionExecutor {
       if (todo.length === 0) {
         // every outcome is recorded (a runner died before the final state): finish from the steps read
         const final = this.finalOf(action, steps);
-        const recorded = await this.auditLog.appendWith([{ entry: this.finalEntry(action, final), onlyIf: ACTION_FINISHED }], (insert) => this.repository.recordFinish(action.id, this.owner, null, final, insert));
+        const recorded = await this.auditLog.appendWith([{ entry: actionAudit.finished(action, final), onlyIf: ACTION_FINISHED }], (insert) => this.repository.recordFinish(action.id, this.owner, null, final, insert));
         return this.finished(action, steps, final, recorded);
       }
       const contextOf = (step: ActionStepEntity, clientRequestId: string): StepContext => ({
@@ -203,7 +209,7 @@ export class ActionExecutor {
       await this.jobs.send(POLL_QUEUE, { actionId: action.id, dueAt: dueAt.toISOString() }, { startAfter: dueAt, retryLimit: 5, retryDelay: this.config.actionLeaseSeconds }, manager);
       // Waiting for capacity changes nothing anywhere (the action shows it); what the step did at Microsoft is audited.
       if (!outcome.waitingFor && (before?.detail as { summary?: string } | null)?.summary !== outcome.summary) {
-        await this.auditLog.append(manager, { event: 'action.step.progress', actor: SYSTEM, tenantId: action.tenantId, actionId: action.id, subject: this.subject(action), requestId: microsoftRequestId ?? action.id, data: { step: step.name, position: step.position, detail } });
+        await this.auditLog.append(manager, actionAudit.stepProgress(action, step, microsoftRequestId ?? action.id, detail));
       }
       return 'recorded';
     });
@@ -215,12 +221,12 @@ export class ActionExecutor {
   private async cancelStartedWork(action: ActionEntity, step: ActionStepEntity, state: Record<string, unknown>, definition: StepDefinition): Promise<void> {
     const current = await this.repository.findById(action.id);
     const ctx: StepContext = { actionId: action.id, tenantId: action.tenantId, target: action.target as unknown as ActionTarget, params: action.params, reason: action.reason, requestedBy: action.requestedBy, clientRequestId: randomUUID(), capabilities: {}, state };
-    const by = current?.decidedBy ?? SYSTEM;
+    const by = current?.decidedBy ?? ENGINE;
     const outcome = await definition.cancel!(ctx, current?.decisionReason ?? 'action cancelled', by).then(
-      (r) => ({ event: 'action.step.cancelled', data: { step: step.name, summary: r.summary, ...(r.detail ?? {}) } }),
-      (e) => ({ event: 'action.step.cancel-failed', data: { step: step.name, error: e instanceof StepError ? e.toJSON() : String(e) } }),
+      (r) => ({ event: 'action.step.cancelled' as const, data: { step: step.name, summary: r.summary, ...(r.detail ?? {}) } }),
+      (e) => ({ event: 'action.step.cancel-failed' as const, data: { step: step.name, error: e instanceof StepError ? e.toJSON() : String(e) } }),
     );
-    await this.auditLog.record({ event: outcome.event, actor: SYSTEM, tenantId: action.tenantId, actionId: action.id, subject: this.subject(action), requestId: ctx.clientRequestId, data: outcome.data });
+    await this.auditLog.record(actionAudit.stepCancelled(action, ctx.clientRequestId, outcome));
   }
 
   /** Every capability of the tenant by name (status only), in one query. */
@@ -233,10 +239,6 @@ export class ActionExecutor {
     return this.repository.isRunningFor(manager, actionId, this.owner);
   }
 
-  private subject(action: ActionEntity): string {
-    return `${action.type}:${(action.target as { display?: string }).display ?? action.targetKey}`;
-  }
-
   /**
    * A step boundary, in one statement: the finished step's outcome and the next step's start (if the
    * action is still ours: not cancelled, not taken over after our lease lapsed), each with its audit
@@ -244,7 +246,7 @@ export class ActionExecutor {
    * Answers whether the next step may run.
    */
   private async recordBoundary(action: ActionEntity, finished: { step: ActionStepEntity; outcome: StepOutcome } | null, next: { step: ActionStepEntity; clientRequestId: string }): Promise<boolean> {
-    const entries = [...(finished ? [{ entry: this.outcomeEntry(action, finished.step, finished.outcome) }] : []), { entry: this.startEntry(action, next.step, next.clientRequestId), onlyIf: STEP_STARTED }];
+    const entries = [...(finished ? [{ entry: actionAudit.stepFinished(action, finished.step, finished.outcome) }] : []), { entry: actionAudit.stepStarted(action, next.step, next.clientRequestId), onlyIf: STEP_STARTED }];
     const start = { position: next.step.position, attempts: next.step.attempts + 1, clientRequestId: next.clientRequestId };
     const { started, at } = await this.auditLog.appendWith(entries, (insert) => this.repository.recordBoundary(action.id, this.owner, finished && this.finishOf(finished.step, finished.outcome), start, insert));
     if (finished) this.apply(finished.step, finished.outcome, at);
@@ -257,7 +259,7 @@ export class ActionExecutor {
     const finish = this.finishOf(step, outcome);
     this.apply(step, outcome);
     const final = this.finalOf(action, steps);
-    const entries = [{ entry: this.outcomeEntry(action, step, outcome) }, { entry: this.finalEntry(action, final), onlyIf: ACTION_FINISHED }];
+    const entries = [{ entry: actionAudit.stepFinished(action, step, outcome) }, { entry: actionAudit.finished(action, final), onlyIf: ACTION_FINISHED }];
     const recorded = await this.auditLog.appendWith(entries, (insert) => this.repository.recordFinish(action.id, this.owner, finish, final, insert));
     step.finishedAt = recorded.at;
     return this.finished(action, steps, final, recorded);
@@ -278,31 +280,6 @@ export class ActionExecutor {
     Object.assign(step, { status: outcome.status, microsoftRequestId: outcome.microsoftRequestId, detail: outcome.detail, error: outcome.error, nextPollAt: null, ...(finishedAt ? { finishedAt } : {}) });
   }
 
-  /** The audit entry of a step's start (admission writes the first one on the hot path). */
-  startEntry(action: ActionEntity, step: ActionStepEntity, clientRequestId: string): AuditEntryInput {
-    return {
-      event: 'action.step.started',
-      actor: SYSTEM,
-      tenantId: action.tenantId,
-      actionId: action.id,
-      subject: this.subject(action),
-      requestId: clientRequestId,
-      data: { step: step.name, position: step.position, attempt: step.attempts + 1, clientRequestId },
-    };
-  }
-
-  private outcomeEntry(action: ActionEntity, step: ActionStepEntity, outcome: StepOutcome): AuditEntryInput {
-    return {
-      event: `action.step.${outcome.status}`,
-      actor: SYSTEM,
-      tenantId: action.tenantId,
-      actionId: action.id,
-      subject: this.subject(action),
-      requestId: outcome.microsoftRequestId,
-      data: { step: step.name, position: step.position, microsoftRequestId: outcome.microsoftRequestId, ...(outcome.detail ? { detail: outcome.detail } : {}), ...(outcome.error ? { error: outcome.error } : {}) },
-    };
-  }
-
   /** succeeded: every step succeeded or was skipped, effects verified; failed: nothing succeeded; else partially. */
   private finalOf(action: ActionEntity, steps: ActionStepEntity[]): ActionFinal {
     const failed = steps.filter((s) => s.status === 'failed');
@@ -318,17 +295,5 @@ export class ActionExecutor {
     };
     const error = failed.length ? { code: (failed[0].error as { code?: string } | null)?.code ?? 'step-failed', message: `step ${failed[0].name} failed: ${(failed[0].error as { message?: string } | null)?.message ?? ''}`.trim() } : null;
     return { status, result, error };
-  }
-
-  private finalEntry(action: ActionEntity, final: ActionFinal): AuditEntryInput {
-    return {
-      event: `action.${final.status}`,
-      actor: SYSTEM,
-      tenantId: action.tenantId,
-      actionId: action.id,
-      subject: this.subject(action),
-      requestId: action.id,
-      data: { status: final.status, result: final.result, ...(final.error ? { error: final.error } : {}) },
-    };
   }
 }

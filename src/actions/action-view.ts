@@ -32,3 +32,13 @@ export function toActionResponse(action: ActionEntity, steps: ActionStepEntity[]
     ...(action.error ? { error: action.error } : {}),
   };
 }
+
+/**
+ * What admitting or approving an action answers, in the engine's terms (the route makes it 200 or 202
+ * with `Location`): `planned` for a dry run, `finished` when `Prefer: wait` saw it end, `accepted`
+ * otherwise (under way, waiting for approval, or refused a target that does not exist).
+ */
+export interface ActionAnswer {
+  action: ActionResponse;
+  outcome: 'accepted' | 'finished' | 'planned';
+}

@@ -2,10 +2,9 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
 import { JobsService } from '../jobs/jobs.service';
-import { ActionExecutor, POLL_QUEUE } from './action-executor';
+import { ActionExecutor, EXECUTE_QUEUE, POLL_QUEUE } from './action-executor';
 import { ActionsRepository } from './actions.repository';
 import { IdempotencyRepository } from '../idempotency/idempotency.repository';
-import { EXECUTE_QUEUE } from './actions.service';
 
 /**
  * The safety net under the hot path: the durable `actions.execute` job each admitted action gets, the

@@ -1,19 +1,21 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { TenantsModule } from '../tenants/tenants.module';
+import { ActionAdmissionService } from './action-admission.service';
 import { ActionCatalogue } from './action-catalogue';
+import { ActionDecisionsService } from './action-decisions.service';
 import { ActionExecutor } from './action-executor';
+import { ActionQueriesService } from './action-queries.service';
 import { ActionEntity, ActionStepEntity } from './action.entity';
 import { ActionsController } from './actions.controller';
 import { ActionsRecovery } from './actions-recovery';
 import { ActionsRepository } from './actions.repository';
-import { ActionsService } from './actions.service';
 
 /** The actions engine. Integration modules register their handlers in ActionCatalogue. */
 @Module({
   imports: [TypeOrmModule.forFeature([ActionEntity, ActionStepEntity]), TenantsModule],
   controllers: [ActionsController],
-  providers: [ActionsRepository, ActionCatalogue, ActionExecutor, ActionsService, ActionsRecovery],
-  exports: [ActionCatalogue, ActionsService],
+  providers: [ActionsRepository, ActionCatalogue, ActionExecutor, ActionAdmissionService, ActionDecisionsService, ActionQueriesService, ActionsRecovery],
+  exports: [ActionCatalogue, ActionAdmissionService],
 })
 export class ActionsModule {}

@@ -31,11 +31,13 @@ export interface RequestContext extends AuditContext {
   principal: Principal;
 }
 
-/** The principal and request id of the current request (for services that write audit entries). */
-export const CurrentRequest = createParamDecorator((_: unknown, ctx: ExecutionContext): RequestContext => {
-  const request = ctx.switchToHttp().getRequest<{ principal: Principal; id: string }>();
+/** The principal, its actor and the request id of an authenticated request. */
+export function requestContextOf(request: { principal: Principal; id: string }): RequestContext {
   return { principal: request.principal, actor: actorOf(request.principal), requestId: request.id };
-});
+}
+
+/** The principal and request id of the current request (for services that write audit entries). */
+export const CurrentRequest = createParamDecorator((_: unknown, ctx: ExecutionContext): RequestContext => requestContextOf(ctx.switchToHttp().getRequest()));
 
 /** The authenticated principal of the request. */
 export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: ExecutionContext): Principal => {

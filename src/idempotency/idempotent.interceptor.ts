@@ -22,14 +22,10 @@ interface StoredProblem {
  * answer again with `Idempotent-Replayed: true`, and nothing done twice; the same key with another
  * request ⇒ 409 `idempotency-key-reused`; the first still running ⇒ 409 `request-in-progress`. Server
  * failures (5xx) and invalid requests free the key. `operation` names the route, so a key reused on
- * another route is a different request.
+ * another route is a different request; `description` documents the header in OpenAPI.
  */
-export function Idempotent(operation: string) {
-  return applyDecorators(
-    SetMetadata(OPERATION, operation),
-    UseInterceptors(IdempotencyInterceptor),
-    ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Same key and request ⇒ the first answer is replayed (Idempotent-Replayed: true); another request with the key ⇒ 409 idempotency-key-reused.' }),
-  );
+export function Idempotent(operation: string, description = 'Same key and request ⇒ the first answer is replayed (Idempotent-Replayed: true); another request with the key ⇒ 409 idempotency-key-reused.') {
+  return applyDecorators(SetMetadata(OPERATION, operation), UseInterceptors(IdempotencyInterceptor), ApiHeader({ name: 'Idempotency-Key', required: false, description }));
 }
 
 @Injectable()

@@ -1,9 +1,8 @@
-import { Body, Controller, Get, Headers, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiConflictResponse, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
-import { ActionsService } from '../../actions/actions.service';
-import { ActionRequestDto, ActionResponse } from '../../actions/dto/action.dto';
-import { reply, waitSeconds } from '../../actions/http-result';
+import { Body, Controller, Get, Param, Query } from '@nestjs/common';
+import { ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ActionAdmissionService, ActionCall } from '../../actions/action-admission.service';
+import { ActionRoute, ActionRouteDocs, CurrentActionCall } from '../../actions/action-route.decorator';
+import { ActionRequestDto } from '../../actions/dto/action.dto';
 import { Access, CurrentRequest, RequestContext } from '../../auth/access.decorator';
 import { ApiProblems } from '../../common/api-problems.decorator';
 import { Page } from '../../common/paging';
@@ -11,24 +10,18 @@ import { ProblemResponse } from '../../common/problem.dto';
 import { DevicesService } from './devices.service';
 import { DevicePage, DeviceQueryDto, DeviceResponse, IsolateDeviceDto, ScanDeviceDto, TenantDeviceParams, TenantIdParam } from './dto/device.dto';
 
-/** Documents what every device action route answers. */
-function DeviceActionCreated() {
-  return (target: object, key: string | symbol, descriptor: PropertyDescriptor) => {
-    ApiAcceptedResponse({ type: ActionResponse, description: 'Accepted; `Location: /v1/actions/{id}`. The step stays `running` until Defender reports the machine action final.' })(target, key, descriptor);
-    ApiOkResponse({ type: ActionResponse, description: 'Finished within `Prefer: wait=N`, or a dry run.' })(target, key, descriptor);
-    ApiConflictResponse({ type: ProblemResponse, description: '`ambiguous-target` (with `candidates`), `protected-target`, `capability-unavailable`, `tenant-disabled`, `idempotency-key-reused`, `request-in-progress`.' })(target, key, descriptor);
-    ApiTooManyRequestsResponse({ type: ProblemResponse, description: '`action-rate-limited`, with Retry-After.' })(target, key, descriptor);
-    ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Same key and body ⇒ the first answer is replayed (Idempotent-Replayed: true).' })(target, key, descriptor);
-    ApiHeader({ name: 'Prefer', required: false, description: '`wait=N` (N ≤ 60): answer with the final state if it is reached within N seconds.' })(target, key, descriptor);
-  };
-}
+/** What every device action route answers besides the common ones. */
+const DEVICE_ACTION: ActionRouteDocs = {
+  accepted: 'The step stays `running` until Defender reports the machine action final.',
+  conflicts: '`ambiguous-target` (with `candidates`)',
+};
 
 @ApiProblems()
 @ApiNotFoundResponse({ type: ProblemResponse, description: 'No such tenant (or outside the caller\'s tenant list).' })
 @Controller()
 export class DevicesController {
   constructor(
-    private readonly actions: ActionsService,
+    private readonly admission: ActionAdmissionService,
     private readonly devices: DevicesService,
   ) {}
 
@@ -40,51 +33,33 @@ export class DevicesController {
     return this.devices.list(ctx.principal, p.id, q);
   }
 
-  @Post('v1/tenants/:id/devices/:device/isolate')
-  @ApiTags('actions')
-  @Access('analyst', 'responder')
-  @DeviceActionCreated()
-  isolate(@Param() p: TenantDeviceParams, @Body() b: IsolateDeviceDto, @CurrentRequest() ctx: RequestContext, @Headers() h: Record<string, string>, @Res({ passthrough: true }) r: FastifyReply) {
-    return reply(r, this.actions.request({ tenantId: p.id, type: 'device.isolate', requested: p.device, body: b, context: ctx, idempotencyKey: h['idempotency-key'], waitSeconds: waitSeconds(h.prefer) }));
+  @ActionRoute('v1/tenants/:id/devices/:device/isolate', 'device.isolate', DEVICE_ACTION)
+  isolate(@Param() p: TenantDeviceParams, @Body() b: IsolateDeviceDto, @CurrentActionCall() call: ActionCall) {
+    return this.admission.request({ ...call, tenantId: p.id, requested: p.device, body: b });
   }
 
-  @Post('v1/tenants/:id/devices/:device/release')
-  @ApiTags('actions')
-  @Access('analyst', 'responder')
-  @DeviceActionCreated()
-  release(@Param() p: TenantDeviceParams, @Body() b: ActionRequestDto, @CurrentRequest() ctx: RequestContext, @Headers() h: Record<string, string>, @Res({ passthrough: true }) r: FastifyReply) {
-    return reply(r, this.actions.request({ tenantId: p.id, type: 'device.release', requested: p.device, body: b, context: ctx, idempotencyKey: h['idempotency-key'], waitSeconds: waitSeconds(h.prefer) }));
+  @ActionRoute('v1/tenants/:id/devices/:device/release', 'device.release', DEVICE_ACTION)
+  release(@Param() p: TenantDeviceParams, @Body() b: ActionRequestDto, @CurrentActionCall() call: ActionCall) {
+    return this.admission.request({ ...call, tenantId: p.id, requested: p.device, body: b });
   }
 
-  @Post('v1/tenants/:id/devices/:device/antivirus-scan')
-  @ApiTags('actions')
-  @Access('analyst', 'responder')
-  @DeviceActionCreated()
-  antivirusScan(@Param() p: TenantDeviceParams, @Body() b: ScanDeviceDto, @CurrentRequest() ctx: RequestContext, @Headers() h: Record<string, string>, @Res({ passthrough: true }) r: FastifyReply) {
-    return reply(r, this.actions.request({ tenantId: p.id, type: 'device.antivirus-scan', requested: p.device, body: b, context: ctx, idempotencyKey: h['idempotency-key'], waitSeconds: waitSeconds(h.prefer) }));
+  @ActionRoute('v1/tenants/:id/devices/:device/antivirus-scan', 'device.antivirus-scan', DEVICE_ACTION)
+  antivirusScan(@Param() p: TenantDeviceParams, @Body() b: ScanDeviceDto, @CurrentActionCall() call: ActionCall) {
+    return this.admission.request({ ...call, tenantId: p.id, requested: p.device, body: b });
   }
 
-  @Post('v1/tenants/:id/devices/:device/restrict-app-execution')
-  @ApiTags('actions')
-  @Access('analyst', 'responder')
-  @DeviceActionCreated()
-  restrictAppExecution(@Param() p: TenantDeviceParams, @Body() b: ActionRequestDto, @CurrentRequest() ctx: RequestContext, @Headers() h: Record<string, string>, @Res({ passthrough: true }) r: FastifyReply) {
-    return reply(r, this.actions.request({ tenantId: p.id, type: 'device.restrict-app-execution', requested: p.device, body: b, context: ctx, idempotencyKey: h['idempotency-key'], waitSeconds: waitSeconds(h.prefer) }));
+  @ActionRoute('v1/tenants/:id/devices/:device/restrict-app-execution', 'device.restrict-app-execution', DEVICE_ACTION)
+  restrictAppExecution(@Param() p: TenantDeviceParams, @Body() b: ActionRequestDto, @CurrentActionCall() call: ActionCall) {
+    return this.admission.request({ ...call, tenantId: p.id, requested: p.device, body: b });
   }
 
-  @Post('v1/tenants/:id/devices/:device/unrestrict-app-execution')
-  @ApiTags('actions')
-  @Access('analyst', 'responder')
-  @DeviceActionCreated()
-  unrestrictAppExecution(@Param() p: TenantDeviceParams, @Body() b: ActionRequestDto, @CurrentRequest() ctx: RequestContext, @Headers() h: Record<string, string>, @Res({ passthrough: true }) r: FastifyReply) {
-    return reply(r, this.actions.request({ tenantId: p.id, type: 'device.unrestrict-app-execution', requested: p.device, body: b, context: ctx, idempotencyKey: h['idempotency-key'], waitSeconds: waitSeconds(h.prefer) }));
+  @ActionRoute('v1/tenants/:id/devices/:device/unrestrict-app-execution', 'device.unrestrict-app-execution', DEVICE_ACTION)
+  unrestrictAppExecution(@Param() p: TenantDeviceParams, @Body() b: ActionRequestDto, @CurrentActionCall() call: ActionCall) {
+    return this.admission.request({ ...call, tenantId: p.id, requested: p.device, body: b });
   }
 
-  @Post('v1/tenants/:id/devices/:device/collect-investigation-package')
-  @ApiTags('actions')
-  @Access('analyst', 'responder')
-  @DeviceActionCreated()
-  collectInvestigationPackage(@Param() p: TenantDeviceParams, @Body() b: ActionRequestDto, @CurrentRequest() ctx: RequestContext, @Headers() h: Record<string, string>, @Res({ passthrough: true }) r: FastifyReply) {
-    return reply(r, this.actions.request({ tenantId: p.id, type: 'device.collect-investigation-package', requested: p.device, body: b, context: ctx, idempotencyKey: h['idempotency-key'], waitSeconds: waitSeconds(h.prefer) }));
+  @ActionRoute('v1/tenants/:id/devices/:device/collect-investigation-package', 'device.collect-investigation-package', DEVICE_ACTION)
+  collectInvestigationPackage(@Param() p: TenantDeviceParams, @Body() b: ActionRequestDto, @CurrentActionCall() call: ActionCall) {
+    return this.admission.request({ ...call, tenantId: p.id, requested: p.device, body: b });
   }
 }
