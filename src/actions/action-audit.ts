@@ -65,7 +65,7 @@ export const actionAudit = {
     return entry(action, 'action.cancel-failed', context.actor, action.targetKey, context.requestId, { step, error: error.toJSON() });
   },
 
-  /** A step's start, committed before its Microsoft call (write-ahead, §5.4). */
+  /** A step's start, committed before its Microsoft call (the write-ahead rule, ARCHITECTURE.md §5.4). */
   stepStarted(action: ActionEntity, step: ActionStepEntity, clientRequestId: string): AuditEntryInput {
     return entry(action, 'action.step.started', ENGINE, displayed(action), clientRequestId, { step: step.name, position: step.position, attempt: step.attempts + 1, clientRequestId });
   },
