@@ -1,5 +1,6 @@
 import { LoggerService } from '@nestjs/common';
 import pino, { Logger } from 'pino';
+import { serializeError } from './error-serializer';
 
 /**
  * Anything that looks like a credential is replaced before a log line is written: headers that
@@ -21,6 +22,8 @@ export function createLogger(level: string, destination?: pino.DestinationStream
       base: { service: 'cordon' },
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
+      // Our own serializer: it survives circular references and keeps the whole cause chain.
+      serializers: { err: serializeError },
       formatters: { level: (label) => ({ level: label }) },
     },
     destination ?? pino.destination({ dest: 2, sync: false }),

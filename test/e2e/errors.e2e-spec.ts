@@ -2,8 +2,9 @@ import { bearer, expectProblem, startTestApp, TestApp } from './support/test-app
 
 describe('every error is application/problem+json', () => {
   let t: TestApp;
+  const logLines: string[] = [];
   beforeAll(async () => {
-    t = await startTestApp();
+    t = await startTestApp({}, [], { logLines });
   });
   afterAll(() => t.close());
 
@@ -56,6 +57,27 @@ describe('every error is application/problem+json', () => {
     expect(res.body.errorId).toMatch(/^[0-9a-f-]{36}$/);
     expect(res.body.detail).toContain(res.body.errorId);
     expect(JSON.stringify(res.body)).not.toMatch(/hunter2|password|at .*\.ts/);
+  });
+
+  it('logs a 500 with its cause chain and the error id, even when the error is circular', async () => {
+    const res = await t.http.get('/v1/_test/boom-circular').set(bearer(t.adminKey));
+    expectProblem(res, 500, 'internal-error');
+    const line = logLines.map((l) => JSON.parse(l)).find((l) => l.errorId === res.body.errorId);
+    expect(line).toMatchObject({
+      level: 'error',
+      requestId: res.body.requestId,
+      route: '/v1/_test/boom-circular',
+      err: {
+        type: 'Error',
+        message: 'outer failure',
+        stack: expect.stringMatching(/^Error: outer failure\n\s+at /),
+        self: '[Circular]',
+        context: { password: '[REDACTED]' },
+        cause: { type: 'AggregateError', message: 'two things failed', errors: [{ type: 'TypeError', message: 'inner type error', stack: expect.any(String) }, 'a thrown string'] },
+      },
+    });
+    expect(logLines.join('\n')).not.toContain('circular-secret-value');
+    expect(JSON.stringify(res.body)).not.toMatch(/outer failure|AggregateError|circular-secret-value/);
   });
 
   it('echoes a caller\'s X-Request-Id and mints one otherwise', async () => {

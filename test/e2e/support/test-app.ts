@@ -26,6 +26,15 @@ export class TestOnlyController {
     throw new Error('database password is hunter2');
   }
 
+  /** An error no JSON.stringify survives: a circular field, and a cause chain through an AggregateError. */
+  @Get('boom-circular')
+  @Access('analyst', 'admin')
+  boomCircular(): never {
+    const error = new Error('outer failure', { cause: new AggregateError([new TypeError('inner type error'), 'a thrown string'], 'two things failed') });
+    Object.assign(error, { self: error, context: { password: 'circular-secret-value' } });
+    throw error;
+  }
+
   @Get('slow')
   @Access('analyst', 'admin')
   async slow(): Promise<{ done: true }> {
