@@ -76,6 +76,7 @@ describe('loadConfig', () => {
       CORDON_WEBHOOK_MAX_ATTEMPTS: '4',
       CORDON_WEBHOOK_RETRY_DELAY_S: '2',
       CORDON_WEBHOOK_TIMEOUT_S: '5',
+      CORDON_WEBHOOK_ALLOWED_HOSTS: 'soar.internal, 10.0.0.5:8443',
     });
     expect(config).toEqual({
       port: 8080,
@@ -109,8 +110,13 @@ describe('loadConfig', () => {
       entraTelemetry: { overlapMinutes: 45, identityProtectionIntervalMs: 1500 },
       purviewSearch: { pollSeconds: 20, maxPollSeconds: 120, timeoutHours: 12 },
       graphSecurity: { overlapMinutes: 15, alertsPageSize: 1000, incidentsPageSize: 25 },
-      webhooks: { maxAttempts: 4, retryDelaySeconds: 2, timeoutSeconds: 5 },
+      webhooks: { maxAttempts: 4, retryDelaySeconds: 2, timeoutSeconds: 5, allowedHosts: [{ hostname: 'soar.internal' }, { hostname: '10.0.0.5', port: '8443' }] },
     });
+  });
+
+  it('allows no internal webhook host by default and names a bad allow-list entry', () => {
+    expect(loadConfig({}).webhooks.allowedHosts).toEqual([]);
+    expect(problemsOf({ CORDON_WEBHOOK_ALLOWED_HOSTS: 'ok.internal,https://bad/' })).toEqual([expect.stringMatching(/^CORDON_WEBHOOK_ALLOWED_HOSTS must be a comma list of host or host:port .*\(got "https:\/\/bad\/"\)$/)]);
   });
 
   it('needs the encryption key with an external database, and keys of 32 bytes', () => {

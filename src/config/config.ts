@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { AllowedHost, parseAllowedHosts } from '../common/outbound-url';
 
 /**
  * Every setting Cordon reads, validated once at start. Nothing else reads `process.env`.
@@ -72,6 +73,8 @@ export interface WebhooksConfig {
   retryDelaySeconds: number;
   /** Per-attempt timeout of the receiver's answer. */
   timeoutSeconds: number;
+  /** Hosts a webhook may reach although internal (and over plain http): the only exception to the outbound rule. */
+  allowedHosts: AllowedHost[];
 }
 
 export interface EntraTelemetryConfig {
@@ -266,6 +269,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       maxAttempts: integer('CORDON_WEBHOOK_MAX_ATTEMPTS', 8, 1, 50),
       retryDelaySeconds: integer('CORDON_WEBHOOK_RETRY_DELAY_S', 10, 1, 3600),
       timeoutSeconds: integer('CORDON_WEBHOOK_TIMEOUT_S', 10, 1, 120),
+      allowedHosts: parseAllowedHosts(value('CORDON_WEBHOOK_ALLOWED_HOSTS'), 'CORDON_WEBHOOK_ALLOWED_HOSTS', problems),
     },
   };
   if (config.metricsPort !== undefined && config.metricsPort === config.port) {

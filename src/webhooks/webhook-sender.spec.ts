@@ -1,6 +1,13 @@
 import { createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { postWebhook } from './webhook-sender';
+import { createServer as createTlsServer } from 'node:tls';
+import { generateRsaKeyPair, selfSignedCertificate } from '../../test/m365-simulator/src/tls';
+import type { OutboundTarget } from '../common/outbound-url';
+import { postWebhook as post } from './webhook-sender';
+
+/** The sender as the service calls it: a URL and the address its check passed (here always loopback). */
+const postWebhook = (url: string, headers: Record<string, string>, body: string, timeoutMs: number, address = '127.0.0.1') =>
+  post({ url: new URL(url), address, family: 4 } satisfies OutboundTarget, headers, body, timeoutMs);
 
 describe('postWebhook', () => {
   let server: Server;
@@ -51,5 +58,25 @@ describe('postWebhook', () => {
     expect(trickle.error).toMatch(/within 300 ms/);
     const nobody = await postWebhook('http://127.0.0.1:1/hook', {}, '{}', 1000);
     expect(nobody).toEqual({ status: null, error: expect.stringMatching(/ECONNREFUSED/) });
+  });
+
+  it('connects to the pinned address whatever the name, and keeps the name in the Host header', async () => {
+    const port = (server.address() as AddressInfo).port;
+    expect(await postWebhook(`http://receiver.test:${port}/ok`, {}, '{}', 2000)).toEqual({ status: 204, error: null });
+    expect(seen.at(-1)).toMatchObject({ path: '/ok', headers: { host: `receiver.test:${port}` } });
+  });
+
+  it('sends the name (not the address) for TLS, and checks the certificate against it', async () => {
+    const names: string[] = [];
+    const keys = generateRsaKeyPair();
+    const tls = createTlsServer({ key: keys.privateKeyPem, cert: selfSignedCertificate(keys, 'hooks.test'), SNICallback: (name, cb) => (names.push(name), cb(null, undefined)) });
+    await new Promise<void>((resolve) => tls.listen(0, '127.0.0.1', resolve));
+    try {
+      const outcome = await postWebhook(`https://hooks.test:${(tls.address() as AddressInfo).port}/hook`, {}, '{}', 2000);
+      expect(outcome).toEqual({ status: null, error: expect.stringMatching(/self[- ]signed/) });
+      expect(names).toEqual(['hooks.test']);
+    } finally {
+      await new Promise<void>((resolve) => tls.close(() => resolve()));
+    }
   });
 });

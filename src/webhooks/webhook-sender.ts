@@ -1,5 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { OutboundTarget, pinnedLookup } from '../common/outbound-url';
 
 export interface SendOutcome {
   /** The receiver's HTTP status, or null when it did not answer. */
@@ -9,12 +10,13 @@ export interface SendOutcome {
 }
 
 /**
- * One POST to a receiver. Redirects are not followed (a 3xx is a failed attempt: following it would
- * send the signed body somewhere the admin did not configure); only a 2xx counts as delivered.
+ * One POST to a receiver, connected to the address the outbound check passed (the name stays in the
+ * Host header and TLS), on a connection of its own (no pooled socket from an earlier address).
+ * Redirects are not followed (a 3xx is a failed attempt: following it would send the signed body
+ * somewhere the admin did not configure, unchecked); only a 2xx counts as delivered.
  */
-export function postWebhook(url: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<SendOutcome> {
-  const target = new URL(url);
-  const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+export function postWebhook(target: OutboundTarget, headers: Record<string, string>, body: string, timeoutMs: number): Promise<SendOutcome> {
+  const send = target.url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve) => {
     let settled = false;
     // `timeout` below fires on an idle socket; this bounds the whole exchange (a receiver that trickles).
@@ -25,7 +27,14 @@ export function postWebhook(url: string, headers: Record<string, string>, body: 
       clearTimeout(deadline);
       resolve(outcome);
     };
-    const req = send(target, { method: 'POST', headers: { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) }, timeout: timeoutMs }, (res) => {
+    const options = {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) },
+      timeout: timeoutMs,
+      lookup: pinnedLookup(target),
+      agent: false,
+    };
+    const req = send(target.url, options, (res) => {
       const status = res.statusCode ?? 0;
       const chunks: Buffer[] = [];
       let size = 0;

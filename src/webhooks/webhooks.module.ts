@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { HostResolver } from '../common/outbound-url';
 import { HealthModule } from '../health/health.module';
 import { TenantsModule } from '../tenants/tenants.module';
 import { TenantWebhookEntity, WebhookDeliveryEntity } from './webhook.entity';
@@ -16,7 +17,7 @@ import { WebhooksService } from './webhooks.service';
 @Module({
   imports: [TypeOrmModule.forFeature([TenantWebhookEntity, WebhookDeliveryEntity]), TenantsModule, HealthModule],
   controllers: [WebhooksController],
-  providers: [WebhooksRepository, WebhooksService, WebhookSecrets, WebhookMetrics],
+  providers: [WebhooksRepository, WebhooksService, WebhookSecrets, WebhookMetrics, HostResolver],
   exports: [WebhooksService],
 })
 export class WebhooksModule {}

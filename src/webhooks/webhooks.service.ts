@@ -5,6 +5,7 @@ import type { AuditContext } from '../audit-log/audit-entry';
 import { AuditLogService } from '../audit-log/audit-log.service';
 import { describeActor } from '../auth/api-keys.service';
 import type { Principal } from '../auth/principal';
+import { checkOutboundUrl, HostResolver, OutboundUrlRefused } from '../common/outbound-url';
 import { decodeCursor, Page, toPage } from '../common/paging';
 import { problems } from '../common/problem';
 import type { AppConfig } from '../config/config';
@@ -15,8 +16,7 @@ import { DeliveryQueryDto, DeliveryResponse, PutWebhookDto, WebhookResponse } fr
 import { WebhookMetrics } from './webhook.metrics';
 import { DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, signPayload, TIMESTAMP_HEADER } from './webhook-signature';
 import { WebhookSecrets } from './webhook-secrets';
-import { postWebhook } from './webhook-sender';
-import { webhookUrlProblem } from './webhook-url';
+import { postWebhook, SendOutcome } from './webhook-sender';
 import type { TenantWebhookEntity, WebhookDeliveryEntity } from './webhook.entity';
 import { meetsSeverity, WEBHOOK_EVENTS, type MinSeverity, type WebhookNotification } from './webhook-notification';
 import { WebhooksRepository } from './webhooks.repository';
@@ -46,6 +46,7 @@ export class WebhooksService implements OnModuleInit {
     private readonly auditLog: AuditLogService,
     private readonly jobs: JobsService,
     private readonly metrics: WebhookMetrics,
+    private readonly resolver: HostResolver,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -78,8 +79,9 @@ export class WebhooksService implements OnModuleInit {
 
   async put(principal: Principal, tenantId: string, input: PutWebhookDto, context: AuditContext): Promise<WebhookResponse> {
     await this.tenants.findVisible(principal, tenantId);
-    const urlProblem = webhookUrlProblem(input.url);
-    if (urlProblem) throw problems.validation([{ field: 'url', message: urlProblem }]);
+    await this.checkUrl(input.url).catch((error: unknown) => {
+      throw error instanceof OutboundUrlRefused ? problems.validation([{ field: 'url', message: error.message }]) : error;
+    });
     const minSeverity = input.minSeverity ?? 'informational';
     const sealed = this.secrets.seal(tenantId, input.secret);
     await this.repository.transaction(async (manager) => {
@@ -154,19 +156,7 @@ export class WebhooksService implements OnModuleInit {
     if (!config) return this.give(delivery, 'the webhook was removed before this was delivered');
     const secret = this.secrets.openOrNull(delivery.tenantId, config);
     if (secret === null) return this.give(delivery, 'the webhook secret cannot be decrypted with the configured keys (rotated away?); set the webhook again');
-    const timestamp = Math.floor(Date.now() / 1000);
-    const outcome = await postWebhook(
-      config.url,
-      {
-        [DELIVERY_HEADER]: delivery.id,
-        [EVENT_HEADER]: delivery.event,
-        [TIMESTAMP_HEADER]: String(timestamp),
-        [SIGNATURE_HEADER]: signPayload(secret, timestamp, delivery.payload),
-        'user-agent': 'Cordon-Webhook/1',
-      },
-      delivery.payload,
-      this.config.webhooks.timeoutSeconds * 1000,
-    );
+    const outcome = await this.send(config.url, delivery, secret);
     const attempts = delivery.attempts + 1;
     if (outcome.error === null) {
       await this.repository.recordAttempt(delivery.id, { status: 'delivered', statusCode: outcome.status, error: null, url: config.url });
@@ -178,6 +168,31 @@ export class WebhooksService implements OnModuleInit {
     this.metrics.attempts.inc({ tenant: delivery.tenantId, outcome: final ? 'failed' : 'retry' });
     this.logger.warn({ tenantId: delivery.tenantId, deliveryId, attempts, status: outcome.status }, `webhook delivery ${final ? 'failed for good' : 'failed; retried later'}: ${outcome.error.slice(0, 300)}`);
     if (!final) throw new Error(`webhook delivery ${deliveryId} attempt ${attempts} failed: ${outcome.error.slice(0, 300)}`);
+  }
+
+  /** The outbound rule (common/outbound-url.ts) with this deployment's allow-list. */
+  private checkUrl(url: string) {
+    return checkOutboundUrl(url, this.config.webhooks.allowedHosts, this.resolver);
+  }
+
+  /** Checks the URL again (its host may resolve elsewhere now) and POSTs to the address checked. */
+  private async send(url: string, delivery: WebhookDeliveryEntity, secret: string): Promise<SendOutcome> {
+    let target;
+    try {
+      target = await this.checkUrl(url);
+    } catch (error) {
+      if (error instanceof OutboundUrlRefused) return { status: null, error: `not sent: ${error.message}` };
+      throw error;
+    }
+    const timestamp = Math.floor(Date.now() / 1000);
+    const headers = {
+      [DELIVERY_HEADER]: delivery.id,
+      [EVENT_HEADER]: delivery.event,
+      [TIMESTAMP_HEADER]: String(timestamp),
+      [SIGNATURE_HEADER]: signPayload(secret, timestamp, delivery.payload),
+      'user-agent': 'Cordon-Webhook/1',
+    };
+    return postWebhook(target, headers, delivery.payload, this.config.webhooks.timeoutSeconds * 1000);
   }
 
   private async give(delivery: WebhookDeliveryEntity, why: string): Promise<void> {

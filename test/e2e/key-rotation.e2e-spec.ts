@@ -27,7 +27,8 @@ describe('encryption key rotation', () => {
   const apps: TestApp[] = [];
 
   const start = async (env: Record<string, string>) => {
-    const t = await startTestApp({ CORDON_DATA_DIR: dataDir, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...env });
+    // The webhook below points at a discard port on loopback, which only the allow-list permits.
+    const t = await startTestApp({ CORDON_DATA_DIR: dataDir, CORDON_WEBHOOK_ALLOWED_HOSTS: '127.0.0.1:9', ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...env });
     apps.push(t);
     return t;
   };
@@ -63,7 +64,7 @@ describe('encryption key rotation', () => {
       .send({ displayName: 'Rotation Co', tenantId: '7d2c3b4a-5e6f-4a1b-8c9d-0e1f2a3b4c5d', cloud: 'global', clientId: '1f2e3d4c-5b6a-4978-8695-a4b3c2d1e0f9', credential: { type: 'secret', secret: CLIENT_SECRET } })
       .expect(201);
     const tenantId: string = created.body.id;
-    await before.http.put(`/v1/tenants/${tenantId}/webhook`).set(bearer(before.adminKey)).send({ url: 'https://soar.example/hooks/cordon', secret: HOOK_SECRET }).expect(200);
+    await before.http.put(`/v1/tenants/${tenantId}/webhook`).set(bearer(before.adminKey)).send({ url: 'http://127.0.0.1:9/hooks/cordon', secret: HOOK_SECRET }).expect(200);
     await before.close();
 
     const rotating = await start({ CORDON_ENCRYPTION_KEY: NEW_KEY, CORDON_ENCRYPTION_PREVIOUS_KEYS: OLD_KEY, CORDON_WORKERS: 'false' });

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, IncomingHttpHeaders, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { HostResolver, ResolvedAddress } from '../../src/common/outbound-url';
 import { verifySignature } from '../../src/webhooks/webhook-signature';
 import { WebhooksService } from '../../src/webhooks/webhooks.service';
 import { RunningSimulator, startSimulator } from '../m365-simulator/src';
@@ -29,7 +30,7 @@ interface Received {
   at: number;
 }
 
-/** A receiver on loopback: records every request and answers from a script (default 200). */
+/** A receiver on loopback (reachable only because the suite lists it in CORDON_WEBHOOK_ALLOWED_HOSTS): records every request and answers from a script (default 200). */
 class Receiver {
   readonly requests: Received[] = [];
   script: number[] = [];
@@ -111,6 +112,8 @@ describe('outbound webhook for new and changed alerts and incidents', () => {
         CORDON_WEBHOOK_RETRY_DELAY_S: '1',
         CORDON_WEBHOOK_MAX_ATTEMPTS: '3',
         CORDON_LOG_LEVEL: 'debug',
+        // The one exception to the outbound rule: this receiver's host and port, nothing else on loopback.
+        CORDON_WEBHOOK_ALLOWED_HOSTS: new URL(receiverUrl).host,
       },
       [],
       { logLines },
@@ -134,10 +137,33 @@ describe('outbound webhook for new and changed alerts and incidents', () => {
       expectProblem(res, 400, 'validation-failed');
       expect(res.body.errors.map((e: { field: string }) => e.field)).toContain(field);
     };
-    await invalid({ url: 'http://example.com/hook', secret: HOOK_SECRET }, 'url'); // http only for loopback
+    await invalid({ url: 'http://example.com/hook', secret: HOOK_SECRET }, 'url'); // http only for an allowed host
     await invalid({ url: 'ftp://127.0.0.1/hook', secret: HOOK_SECRET }, 'url');
     await invalid({ url: 'https://user:pw@example.com/hook', secret: HOOK_SECRET }, 'url');
     await invalid({ url: 'not a url', secret: HOOK_SECRET }, 'url');
+    // Nothing inside the network, however it is spelled, unless the allow-list names that host and port.
+    const port = Number(new URL(receiverUrl).port);
+    for (const [url, reason] of [
+      [`http://127.0.0.1:${port + 1}/hook`, /must be https/],
+      [`https://127.0.0.1:${port + 1}/hook`, /loopback/],
+      ['https://0x7f000001/hook', /127\.0\.0\.1 is a loopback/],
+      ['https://2130706433/hook', /loopback/],
+      ['https://localhost/hook', /localhost resolves to .*loopback/],
+      ['https://10.0.0.5/hook', /private/],
+      ['https://192.168.1.10/hook', /private/],
+      ['https://169.254.169.254/latest/meta-data', /link-local/],
+      ['https://100.64.0.1/hook', /CGNAT/],
+      ['https://[::1]/hook', /loopback/],
+      ['https://[::ffff:127.0.0.1]/hook', /loopback \(IPv4 embedded in IPv6\)/],
+      ['https://[fd12:3456::1]/hook', /private/],
+      ['https://[fe80::1]/hook', /link-local/],
+      ['https://224.0.0.1/hook', /multicast/],
+      ['https://0.0.0.0/hook', /unspecified/],
+    ] as const) {
+      const res = await put({ url, secret: HOOK_SECRET });
+      expectProblem(res, 400, 'validation-failed');
+      expect(res.body.errors).toEqual([{ field: 'url', message: expect.stringMatching(reason) }]);
+    }
     await invalid({ url: `${receiverUrl}/hook`, secret: 'short' }, 'secret');
     await invalid({ url: `${receiverUrl}/hook`, secret: HOOK_SECRET, minSeverity: 'critical' }, 'minSeverity');
     await invalid({ url: `${receiverUrl}/hook`, secret: HOOK_SECRET, extra: true }, 'extra');
@@ -240,6 +266,42 @@ describe('outbound webhook for new and changed alerts and incidents', () => {
     const auditor = await createKey(t, ['auditor']);
     expectProblem(await t.http.get(`${hook()}/deliveries`).set(bearer(auditor.key)), 403, 'forbidden');
     expectProblem(await t.http.get(`${hook()}/deliveries?status=lost`).set(bearer(t.adminKey)), 400, 'validation-failed');
+  });
+
+  it('checks the host again at each delivery: a name that was public when set and is loopback now is not sent to', async () => {
+    const resolver = t.app.get(HostResolver);
+    const port = new URL(receiverUrl).port;
+    // The resolver seam stands in for DNS: rebind.test answers a public address, then loopback.
+    const answers: Record<string, string> = { 'rebind.test': '93.184.216.34', 'internal.test': '10.20.30.40' };
+    const lookup = jest.spyOn(resolver, 'lookup').mockImplementation(async (host: string): Promise<ResolvedAddress[]> => {
+      if (!answers[host]) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
+      return [{ address: answers[host], family: 4 }];
+    });
+    const before = receiver.requests.length;
+    try {
+      const internal = await t.http.put(hook()).set(bearer(t.adminKey)).send({ url: `https://internal.test:${port}/hook`, secret: HOOK_SECRET });
+      expectProblem(internal, 400, 'validation-failed');
+      expect(internal.body.errors[0].message).toMatch(/internal\.test resolves to 10\.20\.30\.40, which is a private address/);
+      expectProblem(await t.http.put(hook()).set(bearer(t.adminKey)).send({ url: `https://nowhere.test/hook`, secret: HOOK_SECRET }), 400, 'validation-failed');
+
+      await t.http.put(hook()).set(bearer(t.adminKey)).send({ url: `https://rebind.test:${port}/hook`, secret: HOOK_SECRET, minSeverity: 'medium' }).expect(200);
+      answers['rebind.test'] = '127.0.0.1'; // before anything could be delivered
+      const tenant = sim.context.findTenant(TENANT)!;
+      Object.assign(tenant.alerts.find((a) => a.id === alerts[6].id)!, { status: 'inProgress', lastUpdateDateTime: new Date(Date.now() + 15 * MIN).toISOString() });
+      await runAndWait('alerts');
+      const failed = await waitFor(() => deliveries('&status=failed'), (items) => items.some((d) => d.objectId === alerts[6].id), 60000);
+      expect(failed.find((d) => d.objectId === alerts[6].id)).toMatchObject({
+        attempts: 3,
+        lastStatusCode: null,
+        url: `https://rebind.test:${port}/hook`,
+        lastError: expect.stringMatching(/^not sent: url host rebind\.test resolves to 127\.0\.0\.1, which is a loopback address/),
+      });
+      expect(lookup.mock.calls.filter(([host]) => host === 'rebind.test').length).toBe(4); // when set, then at each of the 3 attempts
+      expect(receiver.requests.length).toBe(before); // nothing reached the receiver on loopback
+    } finally {
+      lookup.mockRestore();
+    }
+    await t.http.put(hook()).set(bearer(t.adminKey)).send({ url: `${receiverUrl}/hook`, secret: HOOK_SECRET, minSeverity: 'medium' }).expect(200);
   });
 
   it('removes the webhook (audited): later changes are not sent', async () => {

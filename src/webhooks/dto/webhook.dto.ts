@@ -4,7 +4,7 @@ import { PageQueryDto } from '../../common/paging';
 import { MIN_SEVERITIES, WEBHOOK_EVENTS, type MinSeverity } from '../webhook-notification';
 
 export class PutWebhookDto {
-  @ApiProperty({ example: 'https://soar.example.com/hooks/cordon', maxLength: 2048, description: 'https only (http only for loopback hosts); redirects are not followed.' })
+  @ApiProperty({ example: 'https://soar.example.com/hooks/cordon', maxLength: 2048, description: 'https only, to a host whose every address is public (not loopback, private, link-local, CGNAT, multicast or unspecified, nor an IPv6 form of those); checked when set and before every delivery, and each delivery connects to the address checked. Hosts in CORDON_WEBHOOK_ALLOWED_HOSTS are exempt (and may use http). Redirects are not followed.' })
   @IsString()
   @MaxLength(2048)
   url: string;
