@@ -1,8 +1,10 @@
-import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { AuditContext } from '../audit-log/audit-entry';
 import { AuditLogService } from '../audit-log/audit-log.service';
 import type { Principal } from '../auth/principal';
+import type { AppConfig } from '../config/config';
+import { APP_CONFIG } from '../config/config.module';
 import { JobsService } from '../jobs/jobs.service';
 import type { CapabilityResult } from './capability';
 import { CapabilityProbe } from './capability-probe';
@@ -12,6 +14,13 @@ import { TenantsRepository } from './tenants.repository';
 import { PROBE_QUEUE, TenantsService } from './tenants.service';
 
 const PROBE_ALL_QUEUE = 'tenants.probe-all';
+
+interface ProbeJob {
+  tenantId: string;
+  requestId?: string;
+  /** Queued at start for a tenant still `pending`: a probe cut off by a crash. Skipped once it is not. */
+  recovery?: boolean;
+}
 const SYSTEM = { type: 'system' as const, id: 'capability-probe', name: 'capability probe' };
 
 /** Capability rows as statuses by name. */
@@ -27,10 +36,14 @@ export function statusNames(statuses: Record<string, { status: string }>): Recor
 /**
  * Capabilities per tenant: probed on registration, on request and daily; stored; audited when they
  * change. Other modules read them to skip what a tenant's licences or permissions do not allow.
+ * A probe cut off by a crash leaves its tenant `pending` and its job active until pg-boss expires it
+ * (15 minutes); so each worker process, when it starts, queues a probe for every tenant still pending.
  */
 @Injectable()
-export class TenantCapabilitiesService implements OnModuleInit {
+export class TenantCapabilitiesService implements OnModuleInit, OnApplicationBootstrap {
   private readonly logger = new Logger(TenantCapabilitiesService.name);
+  /** The probe in progress per tenant in this process: a second one waits for it (never two at once). */
+  private readonly probing = new Map<string, Promise<void>>();
 
   constructor(
     private readonly tenants: TenantsService,
@@ -38,15 +51,16 @@ export class TenantCapabilitiesService implements OnModuleInit {
     private readonly probe: CapabilityProbe,
     private readonly auditLog: AuditLogService,
     private readonly jobs: JobsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   onModuleInit(): void {
-    this.jobs.register<{ tenantId: string; requestId?: string }>({
+    this.jobs.register<ProbeJob>({
       name: PROBE_QUEUE,
       options: { retryLimit: 3, retryDelay: 30, retryBackoff: true },
       concurrency: 2,
-      handle: async ({ tenantId, requestId }) => {
-        await this.refreshById(tenantId, { actor: SYSTEM, requestId: requestId ?? randomUUID() });
+      handle: async ({ tenantId, requestId, recovery }) => {
+        await this.refreshById(tenantId, { actor: SYSTEM, requestId: requestId ?? randomUUID() }, recovery);
       },
     });
     // Daily re-probe of every enabled tenant (pg-boss cron: one run across all replicas).
@@ -57,6 +71,23 @@ export class TenantCapabilitiesService implements OnModuleInit {
         for (const tenantId of await this.repository.listEnabledIds()) await this.jobs.send(PROBE_QUEUE, { tenantId }, { singletonKey: tenantId });
       },
     });
+  }
+
+  /**
+   * Re-queues the probe of every tenant left `pending` (in worker processes, as they start). Replicas
+   * starting together queue one job per tenant between them (a pg-boss singleton per tenant and
+   * minute), and the job does nothing for a tenant another probe has settled meanwhile.
+   */
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.config.workers) return;
+    try {
+      for (const tenantId of await this.repository.listPendingIds()) {
+        this.logger.warn({ tenantId }, 'probing again a tenant whose probe never finished');
+        await this.jobs.send<ProbeJob>(PROBE_QUEUE, { tenantId, recovery: true }, { singletonKey: `recover:${tenantId}`, singletonSeconds: 60 });
+      }
+    } catch (error) {
+      this.logger.error({ err: error }, 'queueing the probes of pending tenants failed');
+    }
   }
 
   async get(principal: Principal, tenantId: string): Promise<CapabilitiesResponse> {
@@ -88,9 +119,22 @@ export class TenantCapabilitiesService implements OnModuleInit {
     return this.get(principal, tenantId);
   }
 
-  private async refreshById(tenantId: string, context: AuditContext): Promise<void> {
+  /** Probes the tenant once the probe this process may be running for it has finished. */
+  private async refreshById(tenantId: string, context: AuditContext, onlyIfPending = false): Promise<void> {
+    const previous = this.probing.get(tenantId) ?? Promise.resolve();
+    const current = previous.catch(() => undefined).then(() => this.probeAndStore(tenantId, context, onlyIfPending));
+    this.probing.set(tenantId, current);
+    try {
+      await current;
+    } finally {
+      if (this.probing.get(tenantId) === current) this.probing.delete(tenantId);
+    }
+  }
+
+  private async probeAndStore(tenantId: string, context: AuditContext, onlyIfPending: boolean): Promise<void> {
     const tenant = await this.repository.findLive(tenantId);
     if (!tenant) return; // deleted since the job was queued
+    if (onlyIfPending && tenant.connectionStatus !== 'pending') return; // another probe settled it
     const outcome = await this.probe.probe(this.tenants.credentialsOf(tenant));
     const checkedAt = new Date();
     await this.repository.transaction(async (manager) => {

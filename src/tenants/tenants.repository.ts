@@ -82,6 +82,11 @@ export class TenantsRepository {
     return this.dataSource.getRepository(TenantEntity).find({ select: { id: true }, where: { enabled: true, deletedAt: IsNull() } }).then((rows) => rows.map((r) => r.id));
   }
 
+  /** Enabled live tenants whose connection has not been probed since they were registered or their credential changed. */
+  listPendingIds(): Promise<string[]> {
+    return this.dataSource.getRepository(TenantEntity).find({ select: { id: true }, where: { enabled: true, deletedAt: IsNull(), connectionStatus: 'pending' } }).then((rows) => rows.map((r) => r.id));
+  }
+
   async update(manager: EntityManager, id: string, changes: Partial<TenantEntity>): Promise<void> {
     await manager.getRepository(TenantEntity).update({ id }, { ...changes, updatedAt: () => 'now()' });
   }

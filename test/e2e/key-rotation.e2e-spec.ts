@@ -1,12 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { KeyRotationService } from '../../src/tenants/key-rotation.service';
 import { TenantsService } from '../../src/tenants/tenants.service';
 import { WebhookSecrets } from '../../src/webhooks/webhook-secrets';
 import { WebhooksRepository } from '../../src/webhooks/webhooks.repository';
+import { createOwnDatabase, OwnDatabase } from './support/own-database';
 import { bearer, startTestApp, TestApp } from './support/test-app';
 
 const OLD_KEY = Buffer.alloc(32, 1).toString('base64');
@@ -22,37 +22,22 @@ const HOOK_SECRET = 'rotation-webhook-secret-1234567890';
  */
 describe('encryption key rotation', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'cordon-rotation-'));
-  let databaseUrl: string | undefined;
-  let dropDatabase = async () => undefined as void;
+  let database: OwnDatabase | undefined;
   const apps: TestApp[] = [];
 
   const start = async (env: Record<string, string>) => {
     // The webhook below points at a discard port on loopback, which only the allow-list permits.
-    const t = await startTestApp({ CORDON_DATA_DIR: dataDir, CORDON_WEBHOOK_ALLOWED_HOSTS: '127.0.0.1:9', ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...env });
+    const t = await startTestApp({ CORDON_DATA_DIR: dataDir, CORDON_WEBHOOK_ALLOWED_HOSTS: '127.0.0.1:9', ...(database?.url ? { DATABASE_URL: database.url } : {}), ...env });
     apps.push(t);
     return t;
   };
 
   beforeAll(async () => {
-    if (!process.env.DATABASE_URL) return;
-    const name = `cordon_rotation_${Date.now()}`;
-    const admin = new Client({ connectionString: process.env.DATABASE_URL });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    const url = new URL(process.env.DATABASE_URL);
-    url.pathname = `/${name}`;
-    databaseUrl = url.toString();
-    dropDatabase = async () => {
-      const c = new Client({ connectionString: process.env.DATABASE_URL });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    };
+    database = await createOwnDatabase('cordon_rotation');
   });
   afterAll(async () => {
     for (const t of apps) await t.close().catch(() => undefined);
-    await dropDatabase();
+    await database?.drop();
     rmSync(dataDir, { recursive: true, force: true });
   });
 
