@@ -3,6 +3,7 @@ import type { SimClockImpl } from './clock';
 import type { FaultInjector } from './faults';
 import { settleMachineActions } from './defender';
 import type { Journal } from './journal';
+import { addPersistence, PERSISTENCE_KINDS, type PersistenceKind } from './persistence';
 import { parseRecordsText } from './raw-records';
 import { deviceWithDefaults, userWithDefaults } from './scenario';
 import type { TokenService, UserTokenRequest } from './tokens';
@@ -117,7 +118,7 @@ export function controlModule(ctx: SimContext, deps: ControlDeps): SimRoute[] {
     ['DELETE', '/_sim/journal', () => (deps.journal.clear(), { status: 204 })],
     ['GET', '/_sim/state/tenants/:tenant', (req) => {
       const t = tenantOf(req);
-      const counts = Object.fromEntries(RECORD_KINDS.map((k) => [k, t[k].length]));
+      const counts = Object.fromEntries([...RECORD_KINDS, ...PERSISTENCE_KINDS].map((k) => [k, t[k].length]));
       return ok({ tenantId: t.tenantId, displayName: t.displayName, domains: t.domains, licences: t.licences, users: t.users.length, devices: t.devices.length, ...counts, contentTypes: deps.contentCounts(t) });
     }],
     ['PATCH', '/_sim/state/tenants/:tenant', (req) => {
@@ -140,8 +141,15 @@ export function controlModule(ctx: SimContext, deps: ControlDeps): SimRoute[] {
         if (k === 'users') t.users.push(...v.map((u) => userWithDefaults(t, u, now)));
         else if (k === 'devices') t.devices.push(...v.map((d) => deviceWithDefaults(t, d, now)));
         else if (k === 'groups') t.groups.push(...v);
+        else if ((PERSISTENCE_KINDS as readonly string[]).includes(k)) {
+          try {
+            addPersistence(t, k as PersistenceKind, v, now.toISOString());
+          } catch (e) {
+            throw fail(400, (e as Error).message);
+          }
+        }
         else if ((RECORD_KINDS as readonly string[]).includes(k)) t[k as (typeof RECORD_KINDS)[number]].push(...v);
-        else throw fail(400, `unknown record kind ${k}; use one of ${[...RECORD_KINDS, 'users', 'devices', 'groups'].join(', ')}`);
+        else throw fail(400, `unknown record kind ${k}; use one of ${[...RECORD_KINDS, 'users', 'devices', 'groups', ...PERSISTENCE_KINDS].join(', ')}`);
         added[k] = v.length;
       }
       return ok({ added }, 201);

@@ -1,7 +1,8 @@
 import { AuditGenerator } from './audit-generator';
 import { demoTelemetry } from './demo-telemetry';
+import { MICROSOFT_GRAPH_APP_ID, PASSWORD_METHOD_ID } from './persistence';
 import { CORDON_PERMISSIONS } from './scenario';
-import type { Scenario, SimDevice, SimUser } from './types';
+import type { Scenario, SimApp, SimTenant, SimAppRoleAssignment, SimDevice, SimPermissionGrant, SimServicePrincipal, SimUser } from './types';
 
 /**
  * The built-in demo: "Contoso Demo" (every licence, an app with a secret and a generated certificate
@@ -26,6 +27,37 @@ export const DEMO = {
 } as const;
 
 export const DEMO_GROUP_FINANCE = 'f1a2b3c4-d5e6-4f70-8a9b-0c1d2e3f4a5b';
+/** The group a Conditional Access policy blocks: Cordon's containment group in the demo. */
+export const DEMO_GROUP_CONTAINMENT = 'c0a1b2c3-d4e5-4f60-8a7b-8c9d0e1f2a3b';
+
+/**
+ * The demo's business-email-compromise victim (Alice, the high-risk user who consented to an app from
+ * the attacker's IP, demo-telemetry.ts): what the attacker left behind, by id.
+ */
+export const DEMO_BEC = {
+  userId: '0b7c1e2d-0003-4a00-8000-000000000003',
+  userPrincipalName: `alice@${DEMO.contoso.vanityDomain}`,
+  forwardingRuleId: 'AQAAAJ5dZqA=',
+  newslettersRuleId: 'AQAAAJ5dZqB=',
+  hiddenRuleId: 'AQAAAJ5dZqC=',
+  externalAddress: 'alice.archive@proton.example',
+  maliciousAppId: '9e8d7c6b-5a49-4382-9170-6f5e4d3c2b1a',
+  maliciousServicePrincipalId: '5d4c3b2a-1908-4f7e-8d6c-5b4a39281706',
+  /** A long-standing, verified app assigned to Alice: not persistence, it must survive containment. */
+  trustedAppId: '4b3a2918-0716-4f5e-9d4c-3b2a19080706',
+  phoneMethodId: '3179e48a-750b-4051-897c-87b9720928f7',
+  authenticatorMethodId: 'a6f2c1d0-3b4e-4f5a-8b6c-7d8e9f0a1b2c',
+} as const;
+
+/** Graph permissions the BEC containment actions need (microsoft-notes §9), granted only in Contoso Demo. */
+export const BEC_PERMISSIONS = [
+  'MailboxSettings.ReadWrite',
+  'DelegatedPermissionGrant.ReadWrite.All',
+  'AppRoleAssignment.ReadWrite.All',
+  'UserAuthenticationMethod.ReadWrite.All',
+  'GroupMember.ReadWrite.All',
+  'Application.ReadWrite.All',
+];
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -36,7 +68,7 @@ function contosoUsers(now: number): Array<Partial<SimUser>> {
   return [
     { id: '0b7c1e2d-0001-4a00-8000-000000000001', userPrincipalName: `breakglass@${DEMO.contoso.domain}`, displayName: 'Break Glass (emergency access)', directoryRoles: ['Global Administrator'] },
     { id: '0b7c1e2d-0002-4a00-8000-000000000002', userPrincipalName: `adele.vance@${d}`, displayName: 'Adele Vance', directoryRoles: ['Security Administrator', 'User Administrator'] },
-    { id: '0b7c1e2d-0003-4a00-8000-000000000003', userPrincipalName: `alice@${d}`, displayName: 'Alice Example', memberOf: [DEMO_GROUP_FINANCE], riskLevel: 'high', riskState: 'atRisk', riskDetail: 'none', riskLastUpdatedDateTime: iso(now - 2 * HOUR) },
+    { id: DEMO_BEC.userId, userPrincipalName: DEMO_BEC.userPrincipalName, displayName: 'Alice Example', memberOf: [DEMO_GROUP_FINANCE], riskLevel: 'high', riskState: 'atRisk', riskDetail: 'none', riskLastUpdatedDateTime: iso(now - 2 * HOUR), ...becPersistence(now) },
     { id: '0b7c1e2d-0004-4a00-8000-000000000004', userPrincipalName: `bob@${d}`, displayName: 'Bob Builder', memberOf: [DEMO_GROUP_FINANCE], riskLevel: 'medium', riskState: 'atRisk', riskDetail: 'none', riskLastUpdatedDateTime: iso(now - DAY) },
     { id: '0b7c1e2d-0005-4a00-8000-000000000005', userPrincipalName: `carol@${d}`, displayName: 'Carol Danvers' },
     { id: '0b7c1e2d-0006-4a00-8000-000000000006', userPrincipalName: `dan@${d}`, displayName: 'Dan Jump', riskLevel: 'low', riskState: 'remediated', riskDetail: 'userPerformedSecuredPasswordReset', riskLastUpdatedDateTime: iso(now - 3 * DAY) },
@@ -45,6 +77,55 @@ function contosoUsers(now: number): Array<Partial<SimUser>> {
     { id: '0b7c1e2d-0009-4a00-8000-000000000009', userPrincipalName: `partner_fabrikam.example#EXT#@${DEMO.contoso.domain}`, displayName: 'Pat Partner (Fabrikam)', userType: 'Guest', mail: 'partner@fabrikam.example' },
     { id: '0b7c1e2d-0010-4a00-8000-000000000010', userPrincipalName: `auditor_auditfirm.example#EXT#@${DEMO.contoso.domain}`, displayName: 'Ann Auditor (guest)', userType: 'Guest', mail: 'ann@auditfirm.example' },
   ];
+}
+
+/** Alice's mailbox rules and sign-in methods: the attacker's forwarding rule, a hidden rule, a phone added yesterday. */
+function becPersistence(now: number): Partial<SimUser> {
+  const iso = (ms: number) => new Date(ms).toISOString();
+  return {
+    inboxRules: [
+      {
+        id: DEMO_BEC.forwardingRuleId, displayName: '.', sequence: 1, isEnabled: true,
+        conditions: { bodyOrSubjectContains: ['invoice', 'payment', 'wire transfer'] },
+        actions: { forwardTo: [{ emailAddress: { name: 'Alice', address: DEMO_BEC.externalAddress } }], markAsRead: true, stopProcessingRules: true },
+      },
+      {
+        id: DEMO_BEC.newslettersRuleId, displayName: 'Newsletters', sequence: 2, isEnabled: true,
+        conditions: { senderContains: ['newsletter@'] }, actions: { markAsRead: true },
+      },
+      // Graph does not serve it: Cordon must say that hidden rules are out of its sight.
+      { id: DEMO_BEC.hiddenRuleId, displayName: '', sequence: 3, isEnabled: true, hidden: true, conditions: { subjectContains: ['security alert'] }, actions: { delete: true } },
+    ],
+    authMethods: [
+      { id: PASSWORD_METHOD_ID, type: 'password', createdDateTime: iso(now - 200 * DAY) },
+      { id: DEMO_BEC.authenticatorMethodId, type: 'microsoftAuthenticator', createdDateTime: iso(now - 200 * DAY), properties: { displayName: 'iPhone 14', deviceTag: 'SoftwareTokenActivated', phoneAppVersion: '6.8.7' } },
+      { id: DEMO_BEC.phoneMethodId, type: 'phone', createdDateTime: iso(now - DAY), properties: { phoneNumber: '+234 8015550143', phoneType: 'mobile', smsSignInState: 'notAllowedByPolicy' } },
+    ],
+    defaultAuthMethodId: DEMO_BEC.authenticatorMethodId,
+  };
+}
+
+/** The unverified app Alice consented to (demo-telemetry.ts records the consent, 20 h ago) and a trusted app. */
+function contosoApps(now: number): { servicePrincipals: Array<Partial<SimServicePrincipal>>; oauth2PermissionGrants: Array<Partial<SimPermissionGrant>>; appRoleAssignments: Array<Partial<SimAppRoleAssignment>> } {
+  const iso = (ms: number) => new Date(ms).toISOString();
+  return {
+    servicePrincipals: [
+      { id: DEMO_BEC.maliciousServicePrincipalId, appId: DEMO_BEC.maliciousAppId, displayName: 'Mail Helper Pro', publisherName: 'Mail Helper Pro', verifiedPublisher: null, appOwnerOrganizationId: 'e1d2c3b4-a596-4877-8695-a4b3c2d1e0f9' },
+      {
+        appId: DEMO_BEC.trustedAppId, displayName: 'Fabrikam Docs', publisherName: 'Fabrikam, Inc.', appOwnerOrganizationId: '2d3e4f50-6172-4839-9a0b-1c2d3e4f5061',
+        verifiedPublisher: { displayName: 'Fabrikam, Inc.', verifiedPublisherId: '5123456', addedDateTime: iso(now - 700 * DAY) },
+        appRoles: [{ id: '7a8b9c0d-1e2f-4a3b-9c4d-5e6f7a8b9c0d', value: 'Docs.Editor', displayName: 'Editor' }],
+      },
+    ],
+    oauth2PermissionGrants: [
+      { clientId: DEMO_BEC.maliciousAppId, consentType: 'Principal', principalId: DEMO_BEC.userId, resourceId: MICROSOFT_GRAPH_APP_ID, scope: 'Mail.ReadWrite offline_access User.Read', grantedDateTime: iso(now - 20 * HOUR) },
+      // Tenant-wide: GET /users/{id}/oauth2PermissionGrants does not list it (microsoft-notes §8.1).
+      { clientId: DEMO_BEC.trustedAppId, consentType: 'AllPrincipals', resourceId: MICROSOFT_GRAPH_APP_ID, scope: 'User.Read', grantedDateTime: iso(now - 700 * DAY) },
+    ],
+    appRoleAssignments: [
+      { principalId: DEMO_BEC.userId, resourceId: DEMO_BEC.trustedAppId, appRoleId: '7a8b9c0d-1e2f-4a3b-9c4d-5e6f7a8b9c0d', createdDateTime: iso(now - 300 * DAY) },
+    ],
+  };
 }
 
 function contosoDevices(now: number): Array<Partial<SimDevice>> {
@@ -68,6 +149,13 @@ function demoAudit(tenantId: string, domain: string, users: string[], seed: numb
   return Array.from({ length: count }, (_, i) => gen.record(i));
 }
 
+/** Contoso's app also holds the BEC permissions; Fabrikam's keeps Cordon's defaults (the 403 cases). */
+function contosoPermissions(): SimApp['permissions'] {
+  const permissions = structuredClone(CORDON_PERMISSIONS);
+  permissions.graph.push(...BEC_PERMISSIONS);
+  return permissions;
+}
+
 export function demoScenario(nowMs: number = Date.now()): Scenario {
   const now = Math.floor(nowMs / 60_000) * 60_000;
   const cUsers = contosoUsers(now);
@@ -87,9 +175,10 @@ export function demoScenario(nowMs: number = Date.now()): Scenario {
         tenantId: DEMO.contoso.tenantId,
         displayName: 'Contoso Demo',
         domains: [DEMO.contoso.domain, DEMO.contoso.vanityDomain],
-        apps: [{ clientId: DEMO.contoso.clientId, displayName: 'Cordon (demo)', clientSecrets: [DEMO.contoso.clientSecret], certificates: [], generateCertificate: true, permissions: structuredClone(CORDON_PERMISSIONS), directoryRoles: [] }],
+        apps: [{ clientId: DEMO.contoso.clientId, displayName: 'Cordon (demo)', clientSecrets: [DEMO.contoso.clientSecret], certificates: [], generateCertificate: true, permissions: contosoPermissions(), directoryRoles: [] }],
         users: cUsers as SimUser[],
-        groups: [{ id: DEMO_GROUP_FINANCE, displayName: 'Finance' }],
+        groups: [{ id: DEMO_GROUP_FINANCE, displayName: 'Finance' }, { id: DEMO_GROUP_CONTAINMENT, displayName: 'BEC Containment (CA: block sign-in)' }],
+        ...(contosoApps(now) as Partial<SimTenant>),
         devices: cDevices as SimDevice[],
         ...tel,
         auditRecords: [...tel.auditRecords, ...demoAudit(DEMO.contoso.tenantId, DEMO.contoso.vanityDomain, upns, 4711, 320, now)],

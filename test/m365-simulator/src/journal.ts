@@ -65,10 +65,20 @@ export function journalHeaders(h: IncomingHttpHeaders): Record<string, string> {
  */
 const SECRET_FIELDS = /(^|&)(client_secret|password|access_token|refresh_token)=[^&]*/gi;
 
+/** JSON members whose string values never reach the journal (a `passwordProfile.password`, a TAP…). */
+const SECRET_MEMBERS = /("(?:password|newPassword|currentPassword|temporaryAccessPass|secretKey)"\s*:\s*)"(?:[^"\\]|\\.)*"/gi;
+
 export function truncateBody(raw: Buffer, contentType?: string): string | undefined {
   if (!raw.length) return undefined;
-  let text = raw.subarray(0, BODY_LIMIT).toString('utf8');
-  if ((contentType ?? '').toLowerCase().includes('x-www-form-urlencoded')) text = text.replace(SECRET_FIELDS, '$1$2=(redacted)');
+  const type = (contentType ?? '').toLowerCase();
+  let text: string;
+  if (type.includes('x-www-form-urlencoded')) {
+    text = raw.subarray(0, BODY_LIMIT).toString('utf8').replace(SECRET_FIELDS, '$1$2=(redacted)');
+  } else {
+    // Any other body may be JSON whatever its content type says. Redact before truncating, so that a
+    // secret cut by the limit cannot survive half-quoted.
+    text = raw.toString('utf8').replace(SECRET_MEMBERS, '$1"(redacted)"').slice(0, BODY_LIMIT);
+  }
   return raw.length > BODY_LIMIT ? `${text}…(${raw.length} bytes)` : text;
 }
 

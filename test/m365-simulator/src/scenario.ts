@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { guidFrom, hex40From, isGuid } from './ids';
-import type { Scenario, SimApp, SimDevice, SimTenant, SimUser, TenantLicences } from './types';
+import { PASSWORD_METHOD_ID, PHONE_METHOD_IDS, fillPersistence, validatePersistence, type PersistenceInput } from './persistence';
+import type { Scenario, SimApp, SimAuthMethod, SimDevice, SimMessageRule, SimTenant, SimUser, TenantLicences } from './types';
 
 /**
  * Scenario loading: parse, fill every missing field with a default, validate, and build the
@@ -43,12 +44,17 @@ export const DEFAULT_LICENCES: TenantLicences = {
 };
 
 /** What a scenario file or test may write: every nested object is partial too (defaults fill the rest). */
-export type TenantInput = Omit<Partial<SimTenant>, 'apps' | 'users' | 'devices' | 'licences'> & {
+export type TenantInput = Omit<Partial<SimTenant>, 'apps' | 'users' | 'devices' | 'licences' | keyof PersistenceInput> & {
   tenantId: string;
   apps?: Array<Partial<SimApp>>;
-  users?: Array<Partial<SimUser>>;
+  users?: UserInput[];
   devices?: Array<Partial<SimDevice>>;
   licences?: Partial<TenantLicences>;
+} & PersistenceInput;
+/** A user as a scenario writes it: rules and methods may leave out what has a default. */
+export type UserInput = Omit<Partial<SimUser>, 'inboxRules' | 'authMethods'> & {
+  inboxRules?: Array<Partial<SimMessageRule>>;
+  authMethods?: Array<Partial<SimAuthMethod> & Pick<SimAuthMethod, 'type'>>;
 };
 export type ScenarioInput = Omit<Scenario, 'tenants'> & { tenants: TenantInput[] };
 
@@ -87,7 +93,7 @@ function fillApp(tenantId: string, raw: Partial<SimApp>, index: number): SimApp 
   };
 }
 
-function fillUser(tenantId: string, domain: string, raw: Partial<SimUser>, index: number, nowIso: string): SimUser {
+function fillUser(tenantId: string, domain: string, raw: UserInput, index: number, nowIso: string): SimUser {
   const upn = raw.userPrincipalName ?? `user${index + 1}@${domain}`;
   const guest = raw.userType === 'Guest' || upn.includes('#EXT#');
   return {
@@ -104,7 +110,35 @@ function fillUser(tenantId: string, domain: string, raw: Partial<SimUser>, index
     signInSessionsValidFromDateTime: raw.signInSessionsValidFromDateTime ?? nowIso.replace(/\.\d+Z$/, 'Z'),
     riskLevel: raw.riskLevel ?? 'none',
     riskState: raw.riskState ?? 'none',
+    mailboxEnabled: raw.mailboxEnabled ?? (!guest && (raw.mail !== undefined ? raw.mail !== null : true)),
+    inboxRules: (raw.inboxRules ?? []).map((r, i) => ({
+      ...r,
+      id: r.id ?? `AQAAA${Buffer.from(guidFrom('rule', tenantId, upn.toLowerCase(), i).replace(/-/g, ''), 'hex').toString('base64url')}=`,
+      displayName: r.displayName ?? `Rule ${i + 1}`,
+      sequence: r.sequence ?? i + 1,
+      isEnabled: r.isEnabled ?? true,
+    })),
+    authMethods: withPasswordMethod(raw, nowIso, tenantId, upn),
   };
+}
+
+function defaultMethodId(m: Partial<SimAuthMethod>, tenantId: string, upn: string, index: number): string {
+  if (m.type === 'password') return PASSWORD_METHOD_ID;
+  const phoneId = m.type === 'phone' ? PHONE_METHOD_IDS[String(m.properties?.phoneType ?? 'mobile')] : undefined;
+  return phoneId ?? guidFrom('auth-method', tenantId, upn.toLowerCase(), index);
+}
+
+/** Every cloud user has the password method (fixed id, microsoft-notes §4.4); other ids are derived when missing. */
+function withPasswordMethod(raw: UserInput, nowIso: string, tenantId: string, upn: string): SimAuthMethod[] {
+  const methods = (raw.authMethods ?? []).map((m, i) => ({
+    ...m,
+    id: m.id ?? defaultMethodId(m, tenantId, upn, i),
+    createdDateTime: m.createdDateTime ?? nowIso,
+  }));
+  if (!methods.some((m) => m.type === 'password')) {
+    methods.unshift({ id: PASSWORD_METHOD_ID, type: 'password', createdDateTime: raw.lastPasswordChangeDateTime ?? nowIso });
+  }
+  return methods;
 }
 
 function fillDevice(tenantId: string, raw: Partial<SimDevice>, index: number, nowIso: string): SimDevice {
@@ -170,6 +204,7 @@ export function normaliseScenario(raw: unknown, source = 'scenario'): Scenario {
     for (const d of duplicates(deviceIds.map((x) => x.toLowerCase()))) problems.push(`${at}.devices: duplicate id ${d}`);
     const groupIds = (t.groups ?? []).map((g) => g.id);
     for (const d of duplicates(groupIds)) problems.push(`${at}.groups: duplicate id ${d}`);
+    problems.push(...validatePersistence(t as PersistenceInput & { users?: UserInput[] }, at));
   });
   const tenantIds = s.tenants.map((t) => String(t?.tenantId).toLowerCase());
   for (const d of duplicates(tenantIds)) problems.push(`tenants: duplicate tenantId ${d}`);
@@ -204,6 +239,9 @@ export function buildTenants(scenario: Scenario, now: Date): SimTenant[] {
       users: (t.users ?? []).map((u, i) => fillUser(tenantId, domains[0], u, i, nowIso)),
       groups: (t.groups ?? []).map((g) => ({ ...g })),
       devices: (t.devices ?? []).map((d, i) => fillDevice(tenantId, d, i, nowIso)),
+      servicePrincipals: [],
+      oauth2PermissionGrants: [],
+      appRoleAssignments: [],
       alerts: [...(t.alerts ?? [])],
       incidents: [...(t.incidents ?? [])],
       signIns: [...(t.signIns ?? [])],
@@ -213,12 +251,13 @@ export function buildTenants(scenario: Scenario, now: Date): SimTenant[] {
       secureScoreControlProfiles: [...(t.secureScoreControlProfiles ?? [])],
       auditRecords: [...(t.auditRecords ?? [])],
     };
+    fillPersistence(tenant, t as PersistenceInput, nowIso);
     return tenant;
   });
 }
 
 /** Fills defaults for one user added at runtime (control routes, loaders). */
-export function userWithDefaults(tenant: SimTenant, raw: Partial<SimUser>, now: Date): SimUser {
+export function userWithDefaults(tenant: SimTenant, raw: UserInput, now: Date): SimUser {
   return fillUser(tenant.tenantId, tenant.domains[0], raw, tenant.users.length, now.toISOString());
 }
 

@@ -116,6 +116,103 @@ export interface SimUser {
   riskState: 'none' | 'confirmedSafe' | 'remediated' | 'dismissed' | 'atRisk' | 'confirmedCompromised';
   riskDetail?: string;
   riskLastUpdatedDateTime?: string;
+  /** Whether the user has an Exchange Online mailbox (default: Members with a mail address). */
+  mailboxEnabled?: boolean;
+  /** Inbox rules (Graph `messageRules`); `hidden` ones exist in the mailbox but Graph never serves them. */
+  inboxRules?: SimMessageRule[];
+  /** Registered authentication methods; the password method is always there (scenario.ts adds it). */
+  authMethods?: SimAuthMethod[];
+  /** The user's default MFA method: it cannot be deleted while other methods remain (microsoft-notes M34). */
+  defaultAuthMethodId?: string;
+}
+
+/** An Outlook inbox rule as Graph's `messageRule` has it (microsoft-notes §9.1). */
+export interface SimMessageRule {
+  id: string;
+  displayName: string;
+  sequence: number;
+  isEnabled: boolean;
+  hasError?: boolean;
+  isReadOnly?: boolean;
+  conditions?: Record<string, unknown>;
+  exceptions?: Record<string, unknown>;
+  actions?: Record<string, unknown>;
+  /** A hidden (MAPI) rule: it acts on mail but Graph neither lists it nor finds it by id (microsoft-notes M27). */
+  hidden?: boolean;
+}
+
+/** The authentication method types Graph v1.0 serves under `/users/{id}/authentication/{type}Methods`. */
+export type SimAuthMethodType =
+  | 'password'
+  | 'phone'
+  | 'microsoftAuthenticator'
+  | 'fido2'
+  | 'softwareOath'
+  | 'email'
+  | 'temporaryAccessPass'
+  | 'windowsHelloForBusiness'
+  | 'platformCredential';
+
+export interface SimAuthMethod {
+  id: string;
+  type: SimAuthMethodType;
+  /** When it was registered. Graph serves it only for the types whose resource has `createdDateTime`. */
+  createdDateTime: string;
+  /** Type-specific properties served as given (`phoneNumber`, `phoneType`, `displayName`, `emailAddress`…). */
+  properties?: Record<string, unknown>;
+}
+
+/** An enterprise application (service principal) in the tenant (microsoft-notes §9.2). */
+export interface SimServicePrincipal {
+  id: string;
+  appId: string;
+  displayName: string;
+  accountEnabled: boolean;
+  publisherName: string | null;
+  /** `null` ⇒ an unverified publisher (Graph then serves every field of verifiedPublisher as null). */
+  verifiedPublisher: { displayName: string; verifiedPublisherId: string; addedDateTime: string } | null;
+  /** The tenant that registered the app (a foreign tenant for multi-tenant apps). */
+  appOwnerOrganizationId: string | null;
+  servicePrincipalType: string;
+  appRoles: Array<{ id: string; value: string | null; displayName: string }>;
+}
+
+/** A delegated permission grant (Graph `oAuth2PermissionGrant`). */
+export interface SimPermissionGrant {
+  id: string;
+  /** Object id of the client service principal. */
+  clientId: string;
+  consentType: 'Principal' | 'AllPrincipals';
+  /** The user, for `Principal` grants; null for `AllPrincipals`. */
+  principalId: string | null;
+  /** Object id of the resource service principal (Microsoft Graph's for Graph scopes). */
+  resourceId: string;
+  /** Space-separated scopes. */
+  scope: string;
+  /** When consent was given. Graph v1.0 does not serve it: the directory audit "Consent to application" has it. */
+  grantedDateTime?: string;
+}
+
+/** An app role assigned to a user (Graph `appRoleAssignment`). */
+export interface SimAppRoleAssignment {
+  id: string;
+  appRoleId: string;
+  createdDateTime: string;
+  principalId: string;
+  principalDisplayName: string | null;
+  principalType: 'User' | 'Group' | 'ServicePrincipal';
+  resourceId: string;
+  resourceDisplayName: string | null;
+}
+
+/** A security group. Membership lives on the user (`SimUser.memberOf`). */
+export interface SimGroup {
+  id: string;
+  displayName: string;
+  /** `["DynamicMembership"]` ⇒ members cannot be added or removed by hand. */
+  groupTypes?: string[];
+  /** A role-assignable group: changing members also needs RoleManagement.ReadWrite.Directory. */
+  isAssignableToRole?: boolean;
 }
 
 export interface SimDevice {
@@ -152,8 +249,12 @@ export interface SimTenant {
   licences: TenantLicences;
   apps: SimApp[];
   users: SimUser[];
-  groups: Array<{ id: string; displayName: string }>;
+  groups: SimGroup[];
   devices: SimDevice[];
+  /** Enterprise apps: Microsoft Graph's and the tenant's own apps' are added when not declared. */
+  servicePrincipals: SimServicePrincipal[];
+  oauth2PermissionGrants: SimPermissionGrant[];
+  appRoleAssignments: SimAppRoleAssignment[];
   alerts: RawRecord[];
   incidents: RawRecord[];
   signIns: RawRecord[];
@@ -224,6 +325,10 @@ export interface GraphScenarioOptions {
     reportsPer10Seconds?: number;
     /** Security (/security/*): requests per minute per app per tenant (default 150). */
     securityPerMinute?: number;
+    /** Outlook (inbox rules): requests per 10 minutes per app and mailbox (default 10,000; microsoft-notes §8.10). */
+    outlookPer10Minutes?: number;
+    /** Identity and access writes (grants, apps, groups, methods): per 2.5 minutes per app and tenant (default 3,000). */
+    directoryWritesPer150Seconds?: number;
   };
 }
 

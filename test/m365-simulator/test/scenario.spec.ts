@@ -2,9 +2,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AuditGenerator } from '../src/audit-generator';
-import { demoScenario, DEMO } from '../src/demo-scenario';
+import { BEC_PERMISSIONS, demoScenario, DEMO, DEMO_BEC } from '../src/demo-scenario';
 import { loadInto } from '../src/loaders';
 import { contentTypeOfRecord, manageOptions } from '../src/manage-options';
+import { PASSWORD_METHOD_ID } from '../src/persistence';
 import { TenantAuditIndex } from '../src/manage-store';
 import { buildTenants, CORDON_PERMISSIONS, loadScenarioFile, normaliseScenario, ScenarioError } from '../src/scenario';
 
@@ -63,7 +64,7 @@ describe('scenario', () => {
     expect(loadScenarioFile(file).tenants[0].tenantId).toBe(T);
     writeFileSync(file, '{not json');
     expect(() => loadScenarioFile(file)).toThrow(ScenarioError);
-    for (const f of ['basic-tenant.json', 'audit-log-off.json']) expect(() => loadScenarioFile(join(__dirname, '..', 'scenarios', f))).not.toThrow();
+    for (const f of ['basic-tenant.json', 'audit-log-off.json', 'bec-victim.json']) expect(() => loadScenarioFile(join(__dirname, '..', 'scenarios', f))).not.toThrow();
   });
 
   it('the demo scenario is valid and has what Cordon needs', () => {
@@ -78,6 +79,73 @@ describe('scenario', () => {
     expect(contoso.auditRecords.length).toBeGreaterThan(300);
     expect(new Set(contoso.auditRecords.map(contentTypeOfRecord)).size).toBe(5);
     expect(fabrikam.licences).toMatchObject({ entraP1: false, entraP2: false });
+  });
+});
+
+describe('scenario: BEC persistence', () => {
+  const U = 'u@t.example';
+
+  it('derives ids, adds the password method and the built-in service principals, resolves appIds and UPNs', () => {
+    const [t] = buildTenants(loadScenarioFile(join(__dirname, '..', 'scenarios', 'bec-victim.json')), new Date('2025-03-04T10:00:00Z'));
+    const kim = t.users[0];
+    expect(kim.mailboxEnabled).toBe(true);
+    expect(kim.inboxRules!.map((r) => [r.sequence, r.isEnabled, r.hidden ?? false])).toEqual([[1, true, false], [2, true, true]]);
+    expect(kim.inboxRules![0].id).toMatch(/^AQAAA/);
+    expect(kim.authMethods!.map((m) => [m.type, m.id])).toEqual([
+      ['password', PASSWORD_METHOD_ID],
+      ['microsoftAuthenticator', expect.stringMatching(/^[0-9a-f-]{36}$/)],
+      ['phone', '3179e48a-750b-4051-897c-87b9720928f7'],
+    ]);
+    expect(t.servicePrincipals.map((sp) => sp.displayName)).toEqual(['Microsoft Graph', 'Cordon', 'PDF Sign Online']);
+    const evil = t.servicePrincipals[2];
+    expect(evil).toMatchObject({ verifiedPublisher: null, accountEnabled: true, publisherName: 'PDF Sign Online' });
+    expect(t.oauth2PermissionGrants).toEqual([expect.objectContaining({ clientId: evil.id, principalId: kim.id, resourceId: t.servicePrincipals[0].id, consentType: 'Principal' })]);
+    const guest = buildTenants(normaliseScenario({ tenants: [{ tenantId: T, users: [{ userPrincipalName: 'g_x.example#EXT#@t.example', mail: 'g@x.example' }] }] }), new Date())[0].users[0];
+    expect(guest.mailboxEnabled).toBe(false);
+  });
+
+  it('reports every persistence problem with its location', () => {
+    const bad = {
+      tenants: [{
+        tenantId: T,
+        users: [{ userPrincipalName: U, inboxRules: [{ sequence: 0, actions: [] }], authMethods: [{ type: 'sms' }, { type: 'password' }, { type: 'password', createdDateTime: 'yesterday' }], defaultAuthMethodId: 'nope' }],
+        servicePrincipals: [{ appId: 'not-a-guid' }],
+        oauth2PermissionGrants: [{ consentType: 'Everyone' }, { clientId: 'x' }],
+        appRoleAssignments: [{}],
+      }],
+    };
+    let problems: string[] = [];
+    try {
+      normaliseScenario(bad);
+    } catch (e) {
+      problems = (e as ScenarioError).problems;
+    }
+    expect(problems).toEqual(expect.arrayContaining([
+      'tenants[0].users[0].inboxRules[0].sequence: must be a positive integer',
+      'tenants[0].users[0].inboxRules[0].actions: must be an object',
+      expect.stringMatching(/^tenants\[0\]\.users\[0\]\.authMethods\[0\]\.type: "sms" is not one of password, phone/),
+      'tenants[0].users[0].authMethods[2].createdDateTime: "yesterday" is not a date',
+      'tenants[0].users[0].authMethods: more than one password method',
+      'tenants[0].users[0].defaultAuthMethodId: "nope" is none of the user\'s authMethods ids',
+      'tenants[0].servicePrincipals[0].appId: "not-a-guid" is not a GUID',
+      'tenants[0].oauth2PermissionGrants[0].clientId: required (a service principal id or appId)',
+      'tenants[0].oauth2PermissionGrants[0].consentType: must be Principal or AllPrincipals',
+      'tenants[0].oauth2PermissionGrants[1].principalId: required for a Principal grant (a user id or UPN)',
+      'tenants[0].appRoleAssignments[0].principalId: required (a user id or UPN)',
+      'tenants[0].appRoleAssignments[0].resourceId: required (a service principal id or appId)',
+    ]));
+    expect(problems).toHaveLength(12);
+  });
+
+  it('seeds the demo BEC victim in Contoso only', () => {
+    const [contoso, fabrikam] = buildTenants(normaliseScenario(demoScenario()), new Date());
+    const alice = contoso.users.find((u) => u.id === DEMO_BEC.userId)!;
+    expect(alice.inboxRules!.filter((r) => !r.hidden)).toHaveLength(2);
+    expect(alice.authMethods!.map((m) => m.type)).toEqual(['password', 'microsoftAuthenticator', 'phone']);
+    expect(contoso.oauth2PermissionGrants.filter((g) => g.principalId === alice.id)).toHaveLength(1);
+    expect(contoso.apps[0].permissions.graph).toEqual(expect.arrayContaining(BEC_PERMISSIONS));
+    expect(fabrikam.apps[0].permissions.graph).not.toContain('MailboxSettings.ReadWrite');
+    expect(fabrikam.users.every((u) => (u.inboxRules ?? []).length === 0)).toBe(true);
   });
 });
 

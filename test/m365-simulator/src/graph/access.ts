@@ -56,23 +56,28 @@ export function authorize(env: GraphEnv, req: SimRequest, family: ErrorFamily, a
   return token;
 }
 
-type Bucket = 'identityProtection' | 'reports' | 'security';
+type Bucket = 'identityProtection' | 'reports' | 'security' | 'outlook' | 'directoryWrites';
 
 /**
  * Graph throttling per microsoft-notes §3.5:
  * - Identity Protection: 1 req/s per tenant across all apps; the 429 has no Retry-After (microsoft-notes M12).
  * - Reports (auditLogs/*): 5 req/10 s per app per tenant; 429 with Retry-After (microsoft-notes M11).
  * - Security: 150 req/min per app per tenant; 429 with Retry-After.
+ * - Outlook (inbox rules): 10,000 req/10 min per app and mailbox (`scope` = the mailbox); microsoft-notes §8.10.
+ * - Identity and access writes: 3,000 per 2.5 min per app and tenant; microsoft-notes §8.10.
  */
-export function throttle(env: GraphEnv, req: SimRequest, token: VerifiedToken, bucket: Bucket): void {
+export function throttle(env: GraphEnv, req: SimRequest, token: VerifiedToken, bucket: Bucket, scope = ''): void {
   const limits = env.options().throttling;
   const appKey = token.app?.clientId ?? String(token.claims.oid ?? 'user');
-  const [key, limit, windowMs] =
-    bucket === 'identityProtection'
-      ? [`ip:${token.tenant.tenantId}`, limits.identityProtectionPerSecond, 1000]
-      : bucket === 'reports'
-        ? [`reports:${token.tenant.tenantId}:${appKey}`, limits.reportsPer10Seconds, 10_000]
-        : [`security:${token.tenant.tenantId}:${appKey}`, limits.securityPerMinute, 60_000];
+  const tenantApp = `${token.tenant.tenantId}:${appKey}`;
+  const buckets: Record<Bucket, [string, number, number]> = {
+    identityProtection: [`ip:${token.tenant.tenantId}`, limits.identityProtectionPerSecond, 1000],
+    reports: [`reports:${tenantApp}`, limits.reportsPer10Seconds, 10_000],
+    security: [`security:${tenantApp}`, limits.securityPerMinute, 60_000],
+    outlook: [`outlook:${tenantApp}:${scope}`, limits.outlookPer10Minutes, 600_000],
+    directoryWrites: [`writes:${tenantApp}`, limits.directoryWritesPer150Seconds, 150_000],
+  };
+  const [key, limit, windowMs] = buckets[bucket];
   const verdict = env.limiter.take(key, limit, windowMs, env.ctx.clock.nowMs());
   if (verdict.ok) return;
   const retryAfter = bucket === 'identityProtection' ? undefined : Math.max(1, Math.ceil(verdict.retryAfterMs / 1000));

@@ -56,6 +56,11 @@ export function graphError(
   return new SimError(graphErrorResponse(clock, req, status, code, message, headers));
 }
 
+/** 404 for a directory object (user, group, grant, app, assignment) in Entra's words. */
+export function resourceNotFound(clock: SimClock, req: SimRequest, id: string): SimError {
+  return graphError(clock, req, 404, 'Request_ResourceNotFound', `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`);
+}
+
 /**
  * 429 as Graph sends it (microsoft-notes §6.2). `retryAfterSeconds` undefined ⇒ no `Retry-After` header, which is
  * what Identity Protection does (microsoft-notes §3.5, M12).

@@ -2,15 +2,20 @@
  * Microsoft Graph v1.0 surface of the simulator (microsoft-notes §3, §4, §6, §7).
  *
  * Users (get, disable/enable, password reset, revoke sessions), Identity Protection, Defender XDR
- * alerts and incidents, Entra reports, Purview audit search and Secure Score. Handlers return
+ * alerts and incidents, Entra reports, Purview audit search, Secure Score, and the persistence an
+ * attacker leaves (inbox rules, consent grants and apps, authentication methods, group membership). Handlers return
  * Graph-shaped bodies and throw SimError with Graph's error body; the core server adds the
  * `request-id`, `client-request-id` and `Date` headers.
  */
 import type { SimModule } from '../types';
 import { createGraphEnv } from './access';
+import { appConsentRoutes } from './app-consents';
 import { auditLogRoutes } from './audit-logs';
 import { auditQueryRoutes } from './audit-queries';
+import { authMethodRoutes } from './auth-methods';
+import { groupRoutes } from './groups';
 import { identityProtectionRoutes } from './identity-protection';
+import { mailRuleRoutes } from './mail-rules';
 import { secureScoreRoutes } from './secure-score';
 import { securityRoutes } from './security';
 import { userListRoutes } from './user-list';
@@ -28,5 +33,10 @@ export const graphModule: SimModule = (ctx) => {
     ...auditLogRoutes(env),
     ...auditQueryRoutes(env),
     ...secureScoreRoutes(env),
+    ...mailRuleRoutes(env),
+    ...authMethodRoutes(env),
+    ...groupRoutes(env),
+    // last: it serves the single-segment `servicePrincipals(appId='…')` form
+    ...appConsentRoutes(env),
   ];
 };

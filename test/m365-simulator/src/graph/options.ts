@@ -5,7 +5,13 @@ export interface GraphOptions {
   revokeSignInSessionsStatus: 200 | 204;
   incidentsExpandFailureThreshold: number;
   auditQuery: { notStartedMs: number; runningMs: number };
-  throttling: { identityProtectionPerSecond: number; reportsPer10Seconds: number; securityPerMinute: number };
+  throttling: {
+    identityProtectionPerSecond: number;
+    reportsPer10Seconds: number;
+    securityPerMinute: number;
+    outlookPer10Minutes: number;
+    directoryWritesPer150Seconds: number;
+  };
 }
 
 export function graphOptions(scenario: Scenario): GraphOptions {
@@ -24,6 +30,9 @@ export function graphOptions(scenario: Scenario): GraphOptions {
       identityProtectionPerSecond: o.throttling?.identityProtectionPerSecond ?? 1,
       reportsPer10Seconds: o.throttling?.reportsPer10Seconds ?? 5,
       securityPerMinute: o.throttling?.securityPerMinute ?? 150,
+      // microsoft-notes §8.10: Outlook per app and mailbox; identity and access writes per app and tenant.
+      outlookPer10Minutes: o.throttling?.outlookPer10Minutes ?? 10_000,
+      directoryWritesPer150Seconds: o.throttling?.directoryWritesPer150Seconds ?? 3000,
     },
   };
 }

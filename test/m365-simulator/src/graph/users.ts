@@ -5,7 +5,7 @@
 import type { RawRecord, SimRequest, SimResponse, SimRoute, SimTenant, SimUser, VerifiedToken } from '../types';
 import { authenticate, authorize, hasAnyRole, permissionDenied, type GraphEnv } from './access';
 import { auditValue, recordDirectoryAudit, type ModifiedProperty } from './directory-audit';
-import { graphError } from './errors';
+import { graphError, resourceNotFound } from './errors';
 import { queryOption } from './paging';
 
 export const READ_ROLES = ['User.Read.All', 'User.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'];
@@ -93,13 +93,7 @@ export function findUser(tenant: SimTenant, idOrUpn: string): SimUser | undefine
 }
 
 export function userNotFound(env: GraphEnv, req: SimRequest, idOrUpn: string): Error {
-  return graphError(
-    env.ctx.clock,
-    req,
-    404,
-    'Request_ResourceNotFound',
-    `Resource '${idOrUpn}' does not exist or one of its queried reference-property objects are not present.`,
-  );
+  return resourceNotFound(env.ctx.clock, req, idOrUpn);
 }
 
 export function userJson(user: SimUser): RawRecord {
@@ -261,7 +255,10 @@ function patchUser(env: GraphEnv, req: SimRequest): SimResponse {
     }
   }
   if (profile) {
+    // Only when it was set: the password itself is never kept (nor journaled, journal.ts).
     user.lastPasswordChangeDateTime = now;
+    const passwordMethod = user.authMethods?.find((m) => m.type === 'password');
+    if (passwordMethod) passwordMethod.createdDateTime = now;
     user.forceChangePasswordNextSignIn = profile.forceChangePasswordNextSignIn ?? false;
     recordDirectoryAudit(env.ctx, tenant, token, { activity: 'Reset user password', target: user });
     if (user.forceChangePasswordNextSignIn) {
