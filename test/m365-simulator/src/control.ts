@@ -131,6 +131,13 @@ export function controlModule(ctx: SimContext, deps: ControlDeps): SimRoute[] {
     ['PATCH', '/_sim/state/tenants/:tenant/users/:user', (req) => ok(patch(userOf(req), req.body))],
     ['GET', '/_sim/state/tenants/:tenant/devices/:device', (req) => ok(deviceOf(req))],
     ['PATCH', '/_sim/state/tenants/:tenant/devices/:device', (req) => ok(patch(deviceOf(req), req.body))],
+    ['GET', '/_sim/state/tenants/:tenant/records/:kind', (req) => {
+      const t = tenantOf(req);
+      const kinds = [...RECORD_KINDS, ...PERSISTENCE_KINDS, 'groups'] as const;
+      const kind = kinds.find((k) => k.toLowerCase() === req.params.kind.toLowerCase());
+      if (!kind) throw fail(404, `unknown record kind ${req.params.kind}; use one of ${kinds.join(', ')}`);
+      return ok({ [kind]: t[kind] });
+    }],
     ['POST', '/_sim/state/tenants/:tenant/records', (req) => {
       const t = tenantOf(req);
       const b = obj(req.body);

@@ -125,6 +125,10 @@ describe('BEC persistence on the demo tenant, over HTTPS', () => {
       },
     });
     expect(added.status).toBe(201);
+    const listed = (await http.get(`${base}/records/oauth2PermissionGrants`)).json.oauth2PermissionGrants;
+    expect(listed.map((g: Json) => g.scope)).toEqual(['User.Read', 'Mail.Read']); // the victim's grant was deleted above
+    expect((await http.get(`${base}/records/servicePrincipals`)).json.servicePrincipals.map((sp: Json) => sp.displayName)).toContain('Another App');
+    expect((await http.get(`${base}/records/nonsense`)).status).toBe(404);
     const bobGrants = await graph.api('/users/bob@contoso.example/oauth2PermissionGrants').get();
     expect(bobGrants.value).toEqual([expect.objectContaining({ scope: 'Mail.Read', principalId: '0b7c1e2d-0004-4a00-8000-000000000004' })]);
     const bad = await http.post(`${base}/records`, { body: { oauth2PermissionGrants: [{ scope: 'x' }] } });

@@ -86,7 +86,8 @@ function methodNotFound(env: GraphEnv, req: SimRequest): Error {
 
 function list(env: GraphEnv, req: SimRequest, t: MethodType | undefined): SimResponse {
   const { user } = userOf(env, req, [...READ_ROLES, ...(t?.readRoles ?? [])]);
-  const methods = (user.authMethods ?? []).filter((m) => !t || m.type === t.type);
+  // A method of a type Graph does not have (a control-route typo) is not served rather than failing the list.
+  const methods = (user.authMethods ?? []).filter((m) => (t ? m.type === t.type : TYPES.some((x) => x.type === m.type)));
   return listResponse(env.ctx.clock, req, methods.map(methodJson), {
     family: 'directory',
     orderable: [],
