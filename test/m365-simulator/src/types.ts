@@ -122,7 +122,7 @@ export interface SimUser {
   inboxRules?: SimMessageRule[];
   /** Registered authentication methods; the password method is always there (scenario.ts adds it). */
   authMethods?: SimAuthMethod[];
-  /** The user's default MFA method: it cannot be deleted while other methods remain (microsoft-notes M34). */
+  /** The user's default MFA method: it cannot be deleted while other methods remain (microsoft-notes M35). */
   defaultAuthMethodId?: string;
 }
 

@@ -1,4 +1,4 @@
-/** Authentication methods (microsoft-notes §9.3, M34). */
+/** Authentication methods (microsoft-notes §9.3, M35). */
 import { PASSWORD_METHOD_ID } from '../src/persistence';
 import { graphHarness, type Json } from './graph-support/harness';
 import { tokenFor } from './graph-support/fake-context';

@@ -32,7 +32,7 @@ function notFound(env: GraphEnv, req: SimRequest, id: string): Error {
 const json = (body: RawRecord, status = 200): SimResponse => ({ status, headers: { 'content-type': 'application/json' }, body });
 
 function grantJson(g: SimPermissionGrant): RawRecord {
-  // grantedDateTime is the simulator's: v1.0 has no date on a grant (microsoft-notes M35).
+  // grantedDateTime is the simulator's: v1.0 has no date on a grant (microsoft-notes M36).
   return { clientId: g.clientId, consentType: g.consentType, id: g.id, principalId: g.principalId, resourceId: g.resourceId, scope: g.scope };
 }
 

@@ -5,7 +5,7 @@
  * Each type has its own `@odata.type`; `createdDateTime` is served only where the type has it (not on
  * phone, email or software OATH methods). Secrets (password, TAP, OATH key) are always null. The
  * password method is listed but has no DELETE; the default MFA method cannot be deleted while others
- * remain (microsoft-notes M34).
+ * remain (microsoft-notes M35).
  */
 import type { RawRecord, SimAuthMethod, SimAuthMethodType, SimRequest, SimResponse, SimRoute, SimUser } from '../types';
 import { authorize, throttle, type GraphEnv } from './access';
