@@ -3,14 +3,21 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomUUID } from 'node:crypto';
 import { createServer, Server } from 'node:http';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { BODY_LIMIT_BYTES } from './common/http-limits';
 import { createLogger, PinoNestLogger } from './common/logger';
 import { indexRoute } from './common/route-index';
+import { sendProblem } from './common/problem.filter';
+import { problems } from './common/problem';
+import { SafeInputInterceptor } from './common/safe-input';
 import { createValidationPipe } from './common/validation';
 import type { AppConfig } from './config/config';
 import { MetricsService } from './health/metrics.service';
 import { setupOpenApi } from './openapi/openapi';
+
+/** Longest path parameter the router accepts (the longest any DTO allows is a 320-character UPN). */
+const MAX_PATH_PARAM_LENGTH = 512;
 
 /** A caller's X-Request-Id is echoed when it is printable and short; otherwise we mint one. */
 const REQUEST_ID = /^[\x21-\x7e]{1,200}$/;
@@ -24,7 +31,7 @@ export interface CreateHttpAppOptions {
 
 /**
  * Builds the HTTP application exactly as production runs it: Fastify with a 1 MiB body limit,
- * request ids, pino logs, problem+json errors, validation, metrics and OpenAPI at /docs.
+ * request ids, pino logs, problem+json errors, unsafe input refused, validation, metrics and OpenAPI at /docs.
  */
 export async function createHttpApp({ config, module, logger = createLogger(config.logLevel) }: CreateHttpAppOptions): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
@@ -37,6 +44,14 @@ export async function createHttpApp({ config, module, logger = createLogger(conf
     },
     forceCloseConnections: 'idle',
     return503OnClosing: true,
+    routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
+    // A path that is not valid percent-encoded UTF-8 (e.g. an encoded lone surrogate), or a segment
+    // too long for any route, never reaches a route: answered here, as every other error is.
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      const message = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? `has a segment longer than ${MAX_PATH_PARAM_LENGTH} characters` : 'is not valid percent-encoded UTF-8';
+      reply.header('X-Request-Id', request.id);
+      sendProblem(reply, request, problems.validation([{ field: 'path', message }]));
+    },
   });
   const fastify = adapter.getInstance();
   // JSON only: Fastify's own JSON parser (Nest's is switched off below); anything else is 415.
@@ -52,6 +67,7 @@ export async function createHttpApp({ config, module, logger = createLogger(conf
     abortOnError: false,
     bodyParser: false,
   });
+  app.useGlobalInterceptors(new SafeInputInterceptor());
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks([]); // signals are handled by main.ts (graceful shutdown)
 

@@ -66,7 +66,7 @@ export function ActionRoute(path: string, type: string, docs: ActionRouteDocs = 
     Access('analyst', 'responder'),
     SetMetadata(ACTION_TYPE, type),
     // Outside the answer's mapping, so that a replay repeats the status and Location it set.
-    Idempotent(type, 'Same key and body ⇒ the first answer is replayed (Idempotent-Replayed: true).'),
+    Idempotent(type, { description: 'Same key and body ⇒ the first answer is replayed (Idempotent-Replayed: true).' }),
     AnswersAction(),
     ApiAcceptedResponse({ type: ActionResponse, description: `Accepted; \`Location: /v1/actions/{id}\`. ${accepted}` }),
     ApiOkResponse({ type: ActionResponse, description: 'Finished within `Prefer: wait=N`, or a dry run.' }),

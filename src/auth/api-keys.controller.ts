@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ApiProblems } from '../common/api-problems.decorator';
+import { Idempotent } from '../idempotency/idempotent.interceptor';
 import { Page, PageQueryDto } from '../common/paging';
 import { ProblemResponse } from '../common/problem.dto';
 import { Access, CurrentRequest, RequestContext } from './access.decorator';
@@ -15,6 +16,7 @@ export class ApiKeysController {
 
   @Post()
   @Access('admin')
+  @Idempotent('api-keys.create', { secretInAnswer: true })
   @ApiCreatedResponse({ type: CreatedApiKeyResponse, description: 'The key is in `key`, shown this once.' })
   create(@Body() body: CreateApiKeyDto, @CurrentRequest() context: RequestContext): Promise<CreatedApiKeyResponse> {
     return this.apiKeys.create(body, context);

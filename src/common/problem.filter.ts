@@ -37,6 +37,20 @@ function fromHttpException(exception: HttpException, request: FastifyRequest): P
   return new Problem(status, slug, title, Array.isArray(message) ? message.join('; ') : String(message));
 }
 
+/** Answers `problem` as `application/problem+json` (RFC 9457). */
+export function sendProblem(reply: FastifyReply, request: FastifyRequest, problem: Problem): void {
+  const body: Record<string, unknown> = {
+    type: `/problems/${problem.slug}`,
+    title: problem.title,
+    status: problem.status,
+    ...(problem.detail ? { detail: problem.detail } : {}),
+    instance: request.url.split('?')[0],
+    requestId: request.id,
+    ...problem.extras,
+  };
+  reply.status(problem.status).headers(problem.headers).type('application/problem+json').send(body);
+}
+
 /**
  * The one place errors become responses: every error is `application/problem+json` (RFC 9457);
  * unexpected errors are logged with an error id and answered 500 without internals.
@@ -49,17 +63,7 @@ export class ProblemFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
-    const problem = this.toProblem(exception, request);
-    const body: Record<string, unknown> = {
-      type: `/problems/${problem.slug}`,
-      title: problem.title,
-      status: problem.status,
-      ...(problem.detail ? { detail: problem.detail } : {}),
-      instance: request.url.split('?')[0],
-      requestId: request.id,
-      ...problem.extras,
-    };
-    reply.status(problem.status).headers(problem.headers).type('application/problem+json').send(body);
+    sendProblem(reply, request, this.toProblem(exception, request));
   }
 
   private toProblem(exception: unknown, request: FastifyRequest): Problem {

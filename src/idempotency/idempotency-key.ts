@@ -1,19 +1,26 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../audit-log/audit-entry';
-import { Problem } from '../common/problem';
+import { FieldError, Problem, problems } from '../common/problem';
 import type { IdempotencyKeyEntity } from './idempotency-key.entity';
 import type { IdempotencyRepository } from './idempotency.repository';
 
 /** An in-progress key older than this belonged to a request whose process died: it may be taken over. */
 const STALE_SECONDS = 600;
 
+/** ARCHITECTURE.md §4.4: 1–255 printable ASCII characters (so never empty, NUL or a surrogate). */
 const KEY = /^[\x20-\x7e]{1,255}$/;
+const KEY_RULE = 'must be 1–255 printable characters';
 
-/** ARCHITECTURE.md §4.4: 1–255 printable characters. */
+/** What is wrong with an `Idempotency-Key` header, if anything (absent is fine: the request is simply not idempotent). */
+export function idempotencyKeyError(header: string | string[] | undefined): FieldError | undefined {
+  if (header === undefined) return undefined;
+  const key = Array.isArray(header) ? header.join(', ') : header;
+  return KEY.test(key) ? undefined : { field: 'Idempotency-Key', message: KEY_RULE };
+}
+
 function assertIdempotencyKey(key: string): void {
-  if (!KEY.test(key)) {
-    throw new Problem(400, 'validation-failed', 'Validation failed', 'Idempotency-Key must be 1–255 printable characters.', { errors: [{ field: 'Idempotency-Key', message: 'must be 1–255 printable characters' }] });
-  }
+  const error = idempotencyKeyError(key);
+  if (error) throw problems.validation([error], `Idempotency-Key ${KEY_RULE}.`);
 }
 
 const idempotencyProblems = {

@@ -3,12 +3,14 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { IdempotencyKeyEntity } from './idempotency-key.entity';
 import { IdempotencyInterceptor } from './idempotent.interceptor';
 import { IdempotencyRepository } from './idempotency.repository';
+import { SealedResponses } from './sealed-responses';
+import { TenantsModule } from '../tenants/tenants.module';
 
-/** Global: any create route can use `@Idempotent(operation)`. */
+/** Global: any create route can use `@Idempotent(operation)`. Tenants lends the vault that seals answers holding a secret. */
 @Global()
 @Module({
-  imports: [TypeOrmModule.forFeature([IdempotencyKeyEntity])],
-  providers: [IdempotencyRepository, IdempotencyInterceptor],
-  exports: [IdempotencyRepository, IdempotencyInterceptor],
+  imports: [TypeOrmModule.forFeature([IdempotencyKeyEntity]), TenantsModule],
+  providers: [IdempotencyRepository, IdempotencyInterceptor, SealedResponses],
+  exports: [IdempotencyRepository, IdempotencyInterceptor, SealedResponses],
 })
 export class IdempotencyModule {}

@@ -39,6 +39,20 @@ export class IdempotencyRepository {
       .update({ principalId, key }, { state: 'completed', responseStatus: status, responseBody: body as never, responseHeaders: headers });
   }
 
+  /** Completed rows whose answer is sealed under another encryption key than `keyId`. */
+  findSealedWithOtherKey(keyId: string, limit: number): Promise<IdempotencyKeyEntity[]> {
+    return this.dataSource
+      .getRepository(IdempotencyKeyEntity)
+      .createQueryBuilder('k')
+      .where("k.response_body->'sealed'->>'keyId' <> :keyId", { keyId })
+      .limit(limit)
+      .getMany();
+  }
+
+  async replaceResponseBody(principalId: string, key: string, body: unknown): Promise<void> {
+    await this.dataSource.getRepository(IdempotencyKeyEntity).update({ principalId, key }, { responseBody: body as never });
+  }
+
   /** Keys are kept at least 24 hours (ARCHITECTURE.md §4.4); older ones go. */
   async deleteExpired(olderThanHours: number): Promise<void> {
     await this.dataSource.query(`DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => $1)`, [olderThanHours]);

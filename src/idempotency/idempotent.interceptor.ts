@@ -7,6 +7,7 @@ import type { Principal } from '../auth/principal';
 import { Problem } from '../common/problem';
 import { claimIdempotencyKey } from './idempotency-key';
 import { IdempotencyRepository } from './idempotency.repository';
+import { SealedResponse, SealedResponses } from './sealed-responses';
 
 const OPERATION = 'cordon:idempotent-operation';
 /** Response headers a replay repeats (the body and status are always repeated). */
@@ -17,6 +18,13 @@ interface StoredProblem {
   problem: { status: number; slug: string; title: string; detail?: string; extras: Record<string, unknown>; headers: Record<string, string> };
 }
 
+export interface IdempotentOptions {
+  /** The answer holds a secret shown once: its replay copy is kept only encrypted (`SealedResponses`). */
+  secretInAnswer?: boolean;
+  /** What a replay answers, for the header's OpenAPI description (the default suits most create routes). */
+  description?: string;
+}
+
 /**
  * Makes a create route honour `Idempotency-Key` (ARCHITECTURE.md §4.4): same principal + key + request ⇒ the first
  * answer again with `Idempotent-Replayed: true`, and nothing done twice; the same key with another
@@ -24,8 +32,20 @@ interface StoredProblem {
  * failures (5xx) and invalid requests free the key. `operation` names the route, so a key reused on
  * another route is a different request; `description` documents the header in OpenAPI.
  */
-export function Idempotent(operation: string, description = 'Same key and request ⇒ the first answer is replayed (Idempotent-Replayed: true); another request with the key ⇒ 409 idempotency-key-reused.') {
-  return applyDecorators(SetMetadata(OPERATION, operation), UseInterceptors(IdempotencyInterceptor), ApiHeader({ name: 'Idempotency-Key', required: false, description }));
+export function Idempotent(operation: string, options: IdempotentOptions = {}) {
+  return applyDecorators(
+    SetMetadata(OPERATION, { operation, secretInAnswer: options.secretInAnswer ?? false }),
+    UseInterceptors(IdempotencyInterceptor),
+    ApiHeader({
+      name: 'Idempotency-Key',
+      required: false,
+      schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x20-\\x7e]+$' },
+      description: `1–255 printable characters. ${
+        options.description ??
+        `Same key and request ⇒ the first answer is replayed (Idempotent-Replayed: true)${options.secretInAnswer ? ', its secret included (kept encrypted until the replay window ends)' : ''}; another request with the key ⇒ 409 idempotency-key-reused.`
+      }`,
+    }),
+  );
 }
 
 @Injectable()
@@ -33,21 +53,29 @@ export class IdempotencyInterceptor implements NestInterceptor {
   constructor(
     private readonly reflector: Reflector,
     private readonly repository: IdempotencyRepository,
+    private readonly sealed: SealedResponses,
   ) {}
 
   async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
-    const operation = this.reflector.get<string | undefined>(OPERATION, context.getHandler());
+    const route = this.reflector.get<{ operation: string; secretInAnswer: boolean } | undefined>(OPERATION, context.getHandler());
     const http = context.switchToHttp();
     const request = http.getRequest<FastifyRequest & { principal: Principal }>();
     const reply = http.getResponse<FastifyReply>();
     const header = request.headers['idempotency-key'];
     const key = Array.isArray(header) ? header[0] : header;
-    if (!operation || key === undefined) return next.handle();
+    if (!route || key === undefined) return next.handle();
     const principalId = `${request.principal.type}:${request.principal.id}`;
-    const existing = await claimIdempotencyKey(this.repository, principalId, key, { operation, params: request.params ?? {}, body: request.body ?? null });
-    if (existing) return this.replay(reply, existing.responseStatus!, existing.responseBody, existing.responseHeaders ?? {});
+    const existing = await claimIdempotencyKey(this.repository, principalId, key, { operation: route.operation, params: request.params ?? {}, body: request.body ?? null });
+    if (existing) {
+      const status = existing.responseStatus!;
+      const body = route.secretInAnswer && status < 400 ? this.sealed.open(principalId, key, existing.responseBody as SealedResponse) : existing.responseBody;
+      return this.replay(reply, status, body, existing.responseHeaders ?? {});
+    }
     return next.handle().pipe(
-      mergeMap((body) => from(this.repository.complete(principalId, key, reply.statusCode, body ?? null, replayedHeaders(reply)).then(() => body))),
+      mergeMap((body) => {
+        const kept = route.secretInAnswer ? this.sealed.seal(principalId, key, body ?? null) : (body ?? null);
+        return from(this.repository.complete(principalId, key, reply.statusCode, kept, replayedHeaders(reply)).then(() => body));
+      }),
       catchError((error: unknown) => from(this.onError(principalId, key, error)).pipe(mergeMap(() => throwError(() => error)))),
     );
   }

@@ -52,3 +52,49 @@ describe('Idempotency-Key on create routes', () => {
     expect(await rows(tenant(4).tenantId)).toBe(0);
   });
 });
+
+describe('Idempotency-Key on POST /v1/api-keys', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ CORDON_WORKERS: 'false' });
+  });
+  afterAll(() => t.close());
+
+  const create = (key: string, body: object) => t.http.post('/v1/api-keys').set(bearer(t.adminKey)).set('Idempotency-Key', key).send(body);
+  const keyRows = async (name: string) => Number((await t.app.get(DataSource).query('SELECT count(*)::int AS n FROM api_keys WHERE name = $1', [name]))[0].n);
+  const stored = async (key: string) => (await t.app.get(DataSource).query('SELECT response_body::text AS body, response_headers::text AS headers FROM idempotency_keys WHERE key = $1', [key]))[0];
+
+  it('creates one key for a retried request and replays it, secret included', async () => {
+    const first = await create('key-create-1', { name: 'soar-retried', roles: ['responder'] }).expect(201);
+    expect(first.body.key).toMatch(/^cdn_/);
+    const again = await create('key-create-1', { name: 'soar-retried', roles: ['responder'] }).expect(201);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.body).toEqual(first.body);
+    expect(await keyRows('soar-retried')).toBe(1);
+    // The replayed key works: it is the one that was created.
+    await t.http.get('/v1/actions').set(bearer(again.body.key)).expect(200);
+  });
+
+  it('keeps the shown-once key only encrypted in the idempotency table', async () => {
+    const created = await create('key-create-2', { name: 'soar-sealed', roles: ['analyst'] }).expect(201);
+    const row = await stored('key-create-2');
+    expect(row.body).toContain('"sealed"');
+    for (const part of [created.body.key, created.body.key.slice(4), created.body.id, 'soar-sealed']) expect(row.body).not.toContain(part);
+    expect(row.headers).not.toContain(created.body.key);
+  });
+
+  it('refuses the same key with another request, an empty key and an over-long one', async () => {
+    expectProblem(await create('key-create-1', { name: 'soar-other', roles: ['analyst'] }), 409, 'idempotency-key-reused');
+    const empty = await create('', { name: 'soar-empty', roles: ['analyst'] });
+    expectProblem(empty, 400, 'validation-failed');
+    expect(empty.body.errors).toEqual([{ field: 'Idempotency-Key', message: 'must be 1–255 printable characters' }]);
+    expectProblem(await create('k'.repeat(256), { name: 'soar-long', roles: ['analyst'] }), 400, 'validation-failed');
+    await create('k'.repeat(255), { name: 'soar-longest', roles: ['analyst'] }).expect(201);
+    for (const name of ['soar-other', 'soar-empty', 'soar-long']) expect(await keyRows(name)).toBe(0);
+  });
+
+  it('refuses a malformed key on every route, not only on creates', async () => {
+    const res = await t.http.get('/v1/api-keys').set(bearer(t.adminKey)).set('Idempotency-Key', '');
+    expectProblem(res, 400, 'validation-failed');
+  });
+});
