@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { Text } from './dto-decorators';
 import { problems } from './problem';
 
 /** `?limit&cursor` for keyset paging (ARCHITECTURE.md §4.2). */
@@ -13,10 +14,7 @@ export class PageQueryDto {
   @Max(1000)
   limit: number = 50;
 
-  @ApiPropertyOptional({ description: 'Opaque cursor from the previous page\'s `nextCursor`.' })
-  @IsOptional()
-  @IsString()
-  @Matches(/^[A-Za-z0-9_-]{1,512}$/, { message: 'cursor is not a cursor this server issued' })
+  @Text(512, { optional: true, pattern: /^[A-Za-z0-9_-]+$/, message: 'cursor is not a cursor this server issued', description: 'Opaque cursor from the previous page\'s `nextCursor`.' })
   cursor?: string;
 }
 

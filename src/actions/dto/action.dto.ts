@@ -1,18 +1,14 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsBoolean, IsDate, IsIn, IsOptional, IsString, IsUUID, Length, Matches } from 'class-validator';
+
+import { IsBoolean, IsIn, IsOptional } from 'class-validator';
+import { DateTimeQuery, Text, UuidParam } from '../../common/dto-decorators';
 import { PageQueryDto } from '../../common/paging';
 
 export class ActionRequestDto {
-  @ApiProperty({ minLength: 1, maxLength: 1000, description: 'Why: shown to approvers and kept in the audit log.', example: 'INC-4711: impossible travel and MFA fatigue' })
-  @IsString()
-  @Length(1, 1000)
+  @Text(1000, { description: 'Why: shown to approvers and kept in the audit log.', example: 'INC-4711: impossible travel and MFA fatigue' })
   reason: string;
 
-  @ApiPropertyOptional({ maxLength: 200, example: 'INC-4711' })
-  @IsOptional()
-  @IsString()
-  @Length(1, 200)
+  @Text(200, { optional: true, example: 'INC-4711' })
   ticket?: string;
 
   @ApiPropertyOptional({ description: 'Resolve, check policy and capability, read the current state and return the plan; change nothing.' })
@@ -22,41 +18,33 @@ export class ActionRequestDto {
 }
 
 export class TenantUserParams {
-  @ApiProperty({ format: 'uuid', description: 'Cordon tenant id.' })
-  @IsUUID('all', { message: 'id must be a UUID' })
+  @UuidParam({ description: 'Cordon tenant id.' })
   id: string;
 
-  @ApiProperty({ description: 'A user object id or user principal name.', example: 'alice@contoso.com' })
-  @IsString()
-  @Length(1, 320)
-  @Matches(/^[^/\\?#\s]+$/, { message: 'user must be an object id or a user principal name' })
+  @Text(320, { pattern: /^[^/\\?#\s]+$/, message: 'user must be an object id or a user principal name', description: 'A user object id or user principal name.', example: 'alice@contoso.com' })
   user: string;
 }
 
 export class ActionIdParam {
-  @ApiProperty({ format: 'uuid' })
-  @IsUUID('all', { message: 'id must be a UUID' })
+  @UuidParam()
   id: string;
 }
 
 export class DecisionDto {
-  @ApiPropertyOptional({ maxLength: 1000 })
-  @IsOptional()
-  @IsString()
-  @Length(1, 1000)
+  @Text(1000, { optional: true })
   reason?: string;
 }
 
 export const ACTION_STATUSES = ['awaiting_approval', 'queued', 'running', 'succeeded', 'partially_succeeded', 'failed', 'rejected', 'cancelled'] as const;
 
 export class ActionQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID('all') tenantId?: string;
-  @ApiPropertyOptional({ example: 'user.isolate' }) @IsOptional() @IsString() @Length(1, 100) type?: string;
+  @UuidParam({ optional: true }) tenantId?: string;
+  @Text(100, { optional: true, example: 'user.isolate' }) type?: string;
   @ApiPropertyOptional({ enum: ACTION_STATUSES }) @IsOptional() @IsIn(ACTION_STATUSES) status?: string;
-  @ApiPropertyOptional({ description: 'Object id, UPN or device name as requested or resolved.' }) @IsOptional() @IsString() @Length(1, 320) target?: string;
-  @ApiPropertyOptional({ description: 'Principal id (API key id or Entra object id).' }) @IsOptional() @IsString() @Length(1, 200) requestedBy?: string;
-  @ApiPropertyOptional({ type: String, format: 'date-time' }) @IsOptional() @Type(() => Date) @IsDate({ message: 'since must be an RFC 3339 date-time' }) since?: Date;
-  @ApiPropertyOptional({ type: String, format: 'date-time' }) @IsOptional() @Type(() => Date) @IsDate({ message: 'until must be an RFC 3339 date-time' }) until?: Date;
+  @Text(320, { optional: true, description: 'Object id, UPN or device name as requested or resolved.' }) target?: string;
+  @Text(200, { optional: true, description: 'Principal id (API key id or Entra object id).' }) requestedBy?: string;
+  @DateTimeQuery() since?: Date;
+  @DateTimeQuery() until?: Date;
 }
 
 class StepResponse {

@@ -1,42 +1,27 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDate, IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, Min } from 'class-validator';
+import { DateTimeQuery, Text, UuidParam } from '../../common/dto-decorators';
 import { PageQueryDto } from '../../common/paging';
 import type { AuditEntry } from '../audit-entry';
 
 export class AuditLogQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({ type: String, format: 'date-time', description: 'Entries at or after this time.' })
-  @IsOptional()
-  @Type(() => Date)
-  @IsDate({ message: 'since must be an RFC 3339 date-time' })
+  @DateTimeQuery({ description: 'Entries at or after this time.' })
   since?: Date;
 
-  @ApiPropertyOptional({ type: String, format: 'date-time', description: 'Entries before this time.' })
-  @IsOptional()
-  @Type(() => Date)
-  @IsDate({ message: 'until must be an RFC 3339 date-time' })
+  @DateTimeQuery({ description: 'Entries before this time.' })
   until?: Date;
 
-  @ApiPropertyOptional({ description: 'Actor id (API key id, Entra object id, or a system component).' })
-  @IsOptional()
-  @IsString()
-  @Length(1, 200)
+  @Text(200, { optional: true, description: 'Actor id (API key id, Entra object id, or a system component).' })
   actor?: string;
 
-  @ApiPropertyOptional({ format: 'uuid' })
-  @IsOptional()
-  @IsUUID('all')
+  @UuidParam({ optional: true })
   tenantId?: string;
 
-  @ApiPropertyOptional({ example: 'api-key.created' })
-  @IsOptional()
-  @IsString()
-  @Length(1, 100)
+  @Text(100, { optional: true, example: 'api-key.created' })
   event?: string;
 
-  @ApiPropertyOptional({ format: 'uuid' })
-  @IsOptional()
-  @IsUUID('all')
+  @UuidParam({ optional: true })
   actionId?: string;
 }
 
@@ -62,16 +47,10 @@ export class ExportQueryDto {
   @IsIn(['ndjson', 'csv'])
   format: 'ndjson' | 'csv' = 'ndjson';
 
-  @ApiPropertyOptional({ type: String, format: 'date-time' })
-  @IsOptional()
-  @Type(() => Date)
-  @IsDate({ message: 'since must be an RFC 3339 date-time' })
+  @DateTimeQuery()
   since?: Date;
 
-  @ApiPropertyOptional({ type: String, format: 'date-time' })
-  @IsOptional()
-  @Type(() => Date)
-  @IsDate({ message: 'until must be an RFC 3339 date-time' })
+  @DateTimeQuery()
   until?: Date;
 }
 

@@ -1,12 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsDate, IsIn, IsOptional, IsString, IsUUID, Length, MinDate } from 'class-validator';
+
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsOptional, IsUUID, MinDate } from 'class-validator';
+import { DateTime, Text, UuidParam } from '../../common/dto-decorators';
 import { ROLES, type Role } from '../roles';
 
 export class CreateApiKeyDto {
-  @ApiProperty({ minLength: 1, maxLength: 200, example: 'xsoar-prod' })
-  @IsString()
-  @Length(1, 200)
+  @Text(200, { example: 'xsoar-prod' })
   name: string;
 
   @ApiProperty({ enum: ROLES, isArray: true, example: ['responder'] })
@@ -25,10 +24,7 @@ export class CreateApiKeyDto {
   @IsUUID('all', { each: true })
   tenantIds?: string[];
 
-  @ApiPropertyOptional({ type: String, format: 'date-time', description: 'When the key stops working (RFC 3339).' })
-  @IsOptional()
-  @Type(() => Date)
-  @IsDate({ message: 'expiresAt must be an RFC 3339 date-time' })
+  @DateTime({ optional: true, description: 'When the key stops working (RFC 3339).' })
   @MinDate(() => new Date(), { message: 'expiresAt must be in the future' })
   expiresAt?: Date;
 }
@@ -57,7 +53,6 @@ export class ApiKeyPage {
 }
 
 export class ApiKeyIdParam {
-  @ApiProperty({ format: 'uuid' })
-  @IsUUID('all', { message: 'id must be a UUID' })
+  @UuidParam()
   id: string;
 }

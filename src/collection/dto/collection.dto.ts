@@ -1,16 +1,23 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsBoolean, IsInt, IsOptional, IsUUID, Matches, Max, Min } from 'class-validator';
+import { IsBoolean, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { Text, UuidParam } from '../../common/dto-decorators';
+
+/** A collection stream's name, as routes take it (`Audit.Exchange`, `DLP.All`). */
+export const STREAM_NAME = /^[A-Za-z0-9.:_-]+$/;
 
 export class CollectionParams {
-  @ApiProperty({ format: 'uuid', description: 'Cordon tenant id.' })
-  @IsUUID()
+  @UuidParam({ description: 'Cordon tenant id.' })
   id: string;
 }
 
 export class CollectionStreamParams extends CollectionParams {
-  @ApiProperty({ example: 'Audit.Exchange', description: 'The stream: for the Management Activity API, a content type (Audit.AzureActiveDirectory, Audit.Exchange, Audit.SharePoint, Audit.General, DLP.All).' })
-  @Matches(/^[A-Za-z0-9.:_-]{1,100}$/, { message: 'source is not a collection stream name' })
+  @Text(100, {
+    pattern: STREAM_NAME,
+    message: 'source is not a collection stream name',
+    example: 'Audit.Exchange',
+    description: 'The stream: for the Management Activity API, a content type (Audit.AzureActiveDirectory, Audit.Exchange, Audit.SharePoint, Audit.General, DLP.All).',
+  })
   source: string;
 }
 

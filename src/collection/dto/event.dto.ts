@@ -1,50 +1,34 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIP, IsISO8601, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+import { IsIP, IsOptional, MaxLength } from 'class-validator';
+import { DateTimeQuery, Text, UuidParam } from '../../common/dto-decorators';
 import { PageQueryDto } from '../../common/paging';
 
 export class EventQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({ format: 'uuid', description: 'Only this tenant\'s events.' })
-  @IsOptional()
-  @IsUUID()
+  @UuidParam({ optional: true, description: 'Only this tenant\'s events.' })
   tenantId?: string;
 
-  @ApiPropertyOptional({ example: 'management-activity', description: 'Only events of this source.' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(100)
+  @Text(100, { optional: true, min: 0, example: 'management-activity', description: 'Only events of this source.' })
   source?: string;
 
-  @ApiPropertyOptional({ example: 'Exchange', description: 'Workload (exact, as Microsoft names it).' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
+  @Text(200, { optional: true, min: 0, example: 'Exchange', description: 'Workload (exact, as Microsoft names it).' })
   workload?: string;
 
-  @ApiPropertyOptional({ example: 'New-InboxRule', description: 'Operation (exact).' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
+  @Text(200, { optional: true, min: 0, example: 'New-InboxRule', description: 'Operation (exact).' })
   operation?: string;
 
-  @ApiPropertyOptional({ example: 'alice@contoso.com', description: 'Acting user id or UPN (case-insensitive).' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(500)
+  @Text(500, { optional: true, min: 0, example: 'alice@contoso.com', description: 'Acting user id or UPN (case-insensitive).' })
   user?: string;
 
-  @ApiPropertyOptional({ example: '203.0.113.45', description: 'Client IP address (IPv4 or IPv6, no port).' })
+  @ApiPropertyOptional({ maxLength: 100, example: '203.0.113.45', description: 'Client IP address (IPv4 or IPv6, no port).' })
   @IsOptional()
   @IsIP()
+  @MaxLength(100)
   ip?: string;
 
-  @ApiPropertyOptional({ format: 'date-time', description: 'Occurred at or after (inclusive).' })
-  @IsOptional()
-  @IsISO8601({ strict: true })
+  @DateTimeQuery({ as: 'text', description: 'Occurred at or after (inclusive).' })
   since?: string;
 
-  @ApiPropertyOptional({ format: 'date-time', description: 'Occurred before (exclusive).' })
-  @IsOptional()
-  @IsISO8601({ strict: true })
+  @DateTimeQuery({ as: 'text', description: 'Occurred before (exclusive).' })
   until?: string;
 }
 

@@ -1,5 +1,6 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayUnique, IsArray, IsIn, IsObject, IsOptional, IsString, Length, Validate, ValidatorConstraint, ValidatorConstraintInterface } from 'class-validator';
+import { ApiProperty } from '@nestjs/swagger';
+import { Text } from '../../common/dto-decorators';
+import { ArrayMaxSize, ArrayUnique, IsArray, IsIn, IsObject, Validate, ValidatorConstraint, ValidatorConstraintInterface } from 'class-validator';
 
 /** Action types a policy can name (README "Response actions"). */
 export const ACTION_TYPES = [
@@ -29,38 +30,33 @@ class HourlyLimitsConstraint implements ValidatorConstraintInterface {
 }
 
 export class PolicyDto {
-  @ApiProperty({ type: [String], description: 'Users never acted on: object ids or user principal names.', example: ['breakglass@contoso.com'] })
+  @Text(320, { each: true, description: 'Users never acted on: object ids or user principal names.', example: ['breakglass@contoso.com'] })
   @IsArray()
   @ArrayMaxSize(10000)
   @ArrayUnique()
-  @IsString({ each: true })
-  @Length(1, 320, { each: true })
   protectedUsers: string[];
 
-  @ApiProperty({ type: [String], description: 'Groups (object ids) whose members are never acted on.' })
+  @Text(320, { each: true, description: 'Groups (object ids) whose members are never acted on.' })
   @IsArray()
   @ArrayMaxSize(1000)
   @ArrayUnique()
-  @IsString({ each: true })
-  @Length(1, 320, { each: true })
   protectedGroups: string[];
 
-  @ApiPropertyOptional({ type: [String], description: 'Devices never acted on: Defender machine ids, Entra device ids or computer DNS names (a short name protects every DNS name with that first label).', example: ['dc-01.contoso.com'] })
-  @IsOptional()
+  @Text(320, {
+    each: true,
+    optional: true,
+    description: 'Devices never acted on: Defender machine ids, Entra device ids or computer DNS names (a short name protects every DNS name with that first label).',
+    example: ['dc-01.contoso.com'],
+  })
   @IsArray()
   @ArrayMaxSize(10000)
   @ArrayUnique()
-  @IsString({ each: true })
-  @Length(1, 320, { each: true })
   protectedDevices?: string[];
 
-  @ApiPropertyOptional({ type: [String], description: 'Defender machine tags whose devices are never acted on (e.g. domain controllers).', example: ['DomainController'] })
-  @IsOptional()
+  @Text(200, { each: true, optional: true, description: 'Defender machine tags whose devices are never acted on (e.g. domain controllers).', example: ['DomainController'] })
   @IsArray()
   @ArrayMaxSize(1000)
   @ArrayUnique()
-  @IsString({ each: true })
-  @Length(1, 200, { each: true })
   protectedDeviceTags?: string[];
 
   @ApiProperty({ enum: ACTION_TYPES, isArray: true, description: 'Action types that wait for a second responder\'s approval.' })

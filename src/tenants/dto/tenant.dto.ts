@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { Equals, IsBoolean, IsDefined, IsIn, IsObject, IsOptional, IsString, IsUUID, Length, Matches, ValidateIf, ValidateNested } from 'class-validator';
+import { Text, UuidParam } from '../../common/dto-decorators';
 import { CLOUD_NAMES, type CloudName } from '../../microsoft';
 
 export class CredentialDto {
@@ -8,20 +9,20 @@ export class CredentialDto {
   @IsIn(['secret', 'certificate'])
   type: 'secret' | 'certificate';
 
-  @ApiPropertyOptional({ description: 'The client secret (type secret). Write-only: never returned.', writeOnly: true })
+  @ApiPropertyOptional({ minLength: 1, maxLength: 1024, description: 'The client secret (type secret). Write-only: never returned.', writeOnly: true })
   @ValidateIf((o: CredentialDto) => o.type === 'secret')
   @IsString()
   @Length(1, 1024)
   secret?: string;
 
-  @ApiPropertyOptional({ description: 'The certificate registered on the app, PEM (type certificate).' })
+  @ApiPropertyOptional({ minLength: 1, maxLength: 20000, description: 'The certificate registered on the app, PEM (type certificate).' })
   @ValidateIf((o: CredentialDto) => o.type === 'certificate')
   @IsString()
   @Matches(/-----BEGIN CERTIFICATE-----/, { message: 'certificatePem must be a PEM certificate' })
   @Length(1, 20000)
   certificatePem?: string;
 
-  @ApiPropertyOptional({ description: 'Its private key, PEM, unencrypted (type certificate). Write-only: never returned.', writeOnly: true })
+  @ApiPropertyOptional({ minLength: 1, maxLength: 20000, description: 'Its private key, PEM, unencrypted (type certificate). Write-only: never returned.', writeOnly: true })
   @ValidateIf((o: CredentialDto) => o.type === 'certificate')
   @IsString()
   @Matches(/-----BEGIN (RSA |EC )?PRIVATE KEY-----/, { message: 'privateKeyPem must be an unencrypted PEM private key' })
@@ -34,9 +35,7 @@ export class CredentialDto {
 }
 
 export class CreateTenantDto {
-  @ApiProperty({ minLength: 1, maxLength: 200, example: 'Contoso Ltd' })
-  @IsString()
-  @Length(1, 200)
+  @Text(200, { example: 'Contoso Ltd' })
   displayName: string;
 
   @ApiProperty({ format: 'uuid', description: 'The Microsoft Entra tenant id (GUID).' })
@@ -60,10 +59,7 @@ export class CreateTenantDto {
 }
 
 export class UpdateTenantDto {
-  @ApiPropertyOptional({ minLength: 1, maxLength: 200 })
-  @IsOptional()
-  @IsString()
-  @Length(1, 200)
+  @Text(200, { optional: true })
   displayName?: string;
 
   @ApiPropertyOptional({ description: 'false stops collection and actions for the tenant.' })
@@ -80,8 +76,7 @@ export class UpdateTenantDto {
 }
 
 export class TenantIdParam {
-  @ApiProperty({ format: 'uuid' })
-  @IsUUID('all', { message: 'id must be a UUID' })
+  @UuidParam()
   id: string;
 }
 

@@ -1,23 +1,24 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, IsUUID, Length, Matches } from 'class-validator';
+import { IsIn, IsOptional } from 'class-validator';
 import { ActionRequestDto } from '../../../actions/dto/action.dto';
+import { Text, UuidParam } from '../../../common/dto-decorators';
 import { PageQueryDto } from '../../../common/paging';
 
 export class TenantDeviceParams {
-  @ApiProperty({ format: 'uuid', description: 'Cordon tenant id.' })
-  @IsUUID('all', { message: 'id must be a UUID' })
+  @UuidParam({ description: 'Cordon tenant id.' })
   id: string;
 
-  @ApiProperty({ description: 'A Defender machine id, an Entra device id, or a computer DNS name (a short name matches the first label).', example: 'ws-042.contoso.com' })
-  @IsString()
-  @Length(1, 255)
-  @Matches(/^[^/\\?#\s']+$/, { message: 'device must be a machine id, an Entra device id or a DNS name' })
+  @Text(255, {
+    pattern: /^[^/\\?#\s']+$/,
+    message: 'device must be a machine id, an Entra device id or a DNS name',
+    example: 'ws-042.contoso.com',
+    description: 'A Defender machine id, an Entra device id, or a computer DNS name (a short name matches the first label).',
+  })
   device: string;
 }
 
 export class TenantIdParam {
-  @ApiProperty({ format: 'uuid', description: 'Cordon tenant id.' })
-  @IsUUID('all', { message: 'id must be a UUID' })
+  @UuidParam({ description: 'Cordon tenant id.' })
   id: string;
 }
 
@@ -36,10 +37,7 @@ export class ScanDeviceDto extends ActionRequestDto {
 }
 
 export class DeviceQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({ description: 'DNS name or its beginning (case-insensitive).', example: 'ws-0' })
-  @IsOptional()
-  @IsString()
-  @Length(1, 255)
+  @Text(255, { optional: true, description: 'DNS name or its beginning (case-insensitive).', example: 'ws-0' })
   name?: string;
 }
 

@@ -1,47 +1,39 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsISO8601, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
+import { ApiProperty } from '@nestjs/swagger';
+
+import { DateTimeQuery, Text, UuidParam } from '../../../common/dto-decorators';
 import { PageQueryDto } from '../../../common/paging';
 
 /** Enum filters are open (any member Microsoft may add), compared case-insensitively. */
-const ENUM_MEMBER = /^[A-Za-z][A-Za-z0-9]{0,99}$/;
+const ENUM_MEMBER = /^[A-Za-z][A-Za-z0-9]*$/;
 
 class SecurityQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({ format: 'uuid', description: 'Only this tenant\'s objects.' })
-  @IsOptional()
-  @IsUUID()
+  @UuidParam({ optional: true, description: 'Only this tenant\'s objects.' })
   tenantId?: string;
 
-  @ApiPropertyOptional({ example: 'high', description: 'Severity (informational, low, medium, high, or any newer member).' })
-  @IsOptional()
-  @Matches(ENUM_MEMBER, { message: 'severity must be an enum member name' })
+  @Text(100, { optional: true, pattern: ENUM_MEMBER, message: 'severity must be an enum member name', example: 'high', description: 'Severity (informational, low, medium, high, or any newer member).' })
   severity?: string;
 
-  @ApiPropertyOptional({ example: 'new', description: 'Status as Microsoft names it.' })
-  @IsOptional()
-  @Matches(ENUM_MEMBER, { message: 'status must be an enum member name' })
+  @Text(100, { optional: true, pattern: ENUM_MEMBER, message: 'status must be an enum member name', example: 'new', description: 'Status as Microsoft names it.' })
   status?: string;
 
-  @ApiPropertyOptional({ format: 'date-time', description: 'Created at or after (inclusive).' })
-  @IsOptional()
-  @IsISO8601({ strict: true })
+  @DateTimeQuery({ as: 'text', description: 'Created at or after (inclusive).' })
   since?: string;
 
-  @ApiPropertyOptional({ format: 'date-time', description: 'Created before (exclusive).' })
-  @IsOptional()
-  @IsISO8601({ strict: true })
+  @DateTimeQuery({ as: 'text', description: 'Created before (exclusive).' })
   until?: string;
 }
 
 export class AlertQueryDto extends SecurityQueryDto {
-  @ApiPropertyOptional({ example: 'microsoftDefenderForEndpoint', description: 'The product that raised it (open enum: values newer than Cordon are served too).' })
-  @IsOptional()
-  @Matches(ENUM_MEMBER, { message: 'serviceSource must be an enum member name' })
+  @Text(100, {
+    optional: true,
+    pattern: ENUM_MEMBER,
+    message: 'serviceSource must be an enum member name',
+    example: 'microsoftDefenderForEndpoint',
+    description: 'The product that raised it (open enum: values newer than Cordon are served too).',
+  })
   serviceSource?: string;
 
-  @ApiPropertyOptional({ example: '4711', description: 'Only the alerts of this incident (Microsoft\'s incident id).' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
+  @Text(200, { optional: true, min: 0, example: '4711', description: 'Only the alerts of this incident (Microsoft\'s incident id).' })
   incidentId?: string;
 }
 

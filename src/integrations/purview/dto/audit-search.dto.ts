@@ -1,64 +1,66 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsISO8601, IsOptional, IsUUID, Matches } from 'class-validator';
+import { ApiProperty } from '@nestjs/swagger';
+import { ArrayMaxSize, IsArray } from 'class-validator';
+import { DateTime, Text, UuidParam } from '../../../common/dto-decorators';
 import { PageQueryDto } from '../../../common/paging';
+import { STREAM_NAME } from '../../../collection/dto/collection.dto';
 
 export class TenantAuditSearchesParams {
-  @ApiProperty({ format: 'uuid', description: 'Cordon tenant id.' })
-  @IsUUID()
+  @UuidParam({ description: 'Cordon tenant id.' })
   id: string;
 }
 
 export class AuditSearchParams extends TenantAuditSearchesParams {
-  @ApiProperty({ format: 'uuid', description: 'The audit search id.' })
-  @IsUUID()
+  @UuidParam({ description: 'The audit search id.' })
   searchId: string;
 }
 
 export class BackfillParams extends TenantAuditSearchesParams {
-  @ApiProperty({ example: 'Audit.Exchange', description: 'The collection stream whose gap is backfilled (a Management Activity content type).' })
-  @Matches(/^[A-Za-z0-9.:_-]{1,100}$/, { message: 'source is not a collection stream name' })
+  @Text(100, { pattern: STREAM_NAME, message: 'source is not a collection stream name', example: 'Audit.Exchange', description: 'The collection stream whose gap is backfilled (a Management Activity content type).' })
   source: string;
 }
 
 export class CreateAuditSearchDto {
-  @ApiProperty({ format: 'date-time', example: '2025-01-01T00:00:00Z', description: 'Records created at or after this instant. Up to 180 days back (beyond the Management Activity API\'s 7).' })
-  @IsISO8601({ strict: true })
+  @DateTime({ as: 'text', example: '2025-01-01T00:00:00Z', description: 'Records created at or after this instant. Up to 180 days back (beyond the Management Activity API\'s 7).' })
   since: string;
 
-  @ApiProperty({ format: 'date-time', example: '2025-03-01T00:00:00Z', description: 'Records created before this instant; after `since`.' })
-  @IsISO8601({ strict: true })
+  @DateTime({ as: 'text', example: '2025-03-01T00:00:00Z', description: 'Records created before this instant; after `since`.' })
   until: string;
 
-  @ApiPropertyOptional({ type: [String], example: ['exchangeAdmin', 'azureActiveDirectoryStsLogon'], description: 'Purview record types (camelCase `auditLogRecordType` values); any when empty. At most 50.' })
-  @IsOptional()
+  @Text(100, {
+    each: true,
+    optional: true,
+    pattern: /^[A-Za-z][A-Za-z0-9]*$/,
+    message: 'each record type is a camelCase auditLogRecordType name',
+    example: ['exchangeAdmin', 'azureActiveDirectoryStsLogon'],
+    description: 'Purview record types (camelCase `auditLogRecordType` values); any when empty. At most 50.',
+  })
   @IsArray()
   @ArrayMaxSize(50)
-  @Matches(/^[A-Za-z][A-Za-z0-9]{0,99}$/, { each: true, message: 'each record type is a camelCase auditLogRecordType name' })
   recordTypes?: string[];
 
-  @ApiPropertyOptional({ type: [String], example: ['alice@contoso.com'], description: 'User principal names; any when empty. At most 50.' })
-  @IsOptional()
+  @Text(401, { each: true, optional: true, pattern: /^[^\s@]{1,200}@[^\s@]{1,200}$/, message: 'each user is a user principal name (name@domain)', example: ['alice@contoso.com'], description: 'User principal names; any when empty. At most 50.' })
   @IsArray()
   @ArrayMaxSize(50)
-  @Matches(/^[^\s@]{1,200}@[^\s@]{1,200}$/, { each: true, message: 'each user is a user principal name (name@domain)' })
   users?: string[];
 
-  @ApiPropertyOptional({ type: [String], example: ['New-InboxRule', 'FileDownloaded'], description: 'Operations (as the workloads name them); any when empty. At most 50.' })
-  @IsOptional()
+  @Text(200, {
+    each: true,
+    optional: true,
+    pattern: /^[\x20-\x7e]+$/,
+    message: 'each operation is 1–200 printable characters',
+    example: ['New-InboxRule', 'FileDownloaded'],
+    description: 'Operations (as the workloads name them); any when empty. At most 50.',
+  })
   @IsArray()
   @ArrayMaxSize(50)
-  @Matches(/^[\x20-\x7e]{1,200}$/, { each: true, message: 'each operation is 1–200 printable characters' })
   operations?: string[];
 
-  @ApiPropertyOptional({ example: 'Exchange', description: 'Only this workload (Purview `serviceFilter`).' })
-  @IsOptional()
-  @Matches(/^[A-Za-z0-9]{1,100}$/, { message: 'service is a workload name such as Exchange' })
+  @Text(100, { optional: true, pattern: /^[A-Za-z0-9]+$/, message: 'service is a workload name such as Exchange', example: 'Exchange', description: 'Only this workload (Purview `serviceFilter`).' })
   service?: string;
 }
 
 export class BackfillDto {
-  @ApiProperty({ format: 'uuid', description: 'The gap to backfill, as listed in GET /v1/tenants/{id}/collection (`gaps[].id`).' })
-  @IsUUID()
+  @UuidParam({ description: 'The gap to backfill, as listed in GET /v1/tenants/{id}/collection (`gaps[].id`).' })
   gapId: string;
 }
 

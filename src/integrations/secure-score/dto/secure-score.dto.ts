@@ -1,9 +1,8 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsUUID } from 'class-validator';
+import { UuidParam } from '../../../common/dto-decorators';
 
 export class SecureScoreParams {
-  @ApiProperty({ format: 'uuid', description: 'Cordon tenant id.' })
-  @IsUUID()
+  @UuidParam({ description: 'Cordon tenant id.' })
   id: string;
 }
 
