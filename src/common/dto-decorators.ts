@@ -5,7 +5,7 @@ import { IsDate, IsISO8601, IsOptional, IsString, IsUUID, Length, Matches, MaxLe
 
 /**
  * Composite field decorators: each applies the class-validator rules and the OpenAPI description of
- * one kind of field, so the two cannot drift apart (STYLE.md habit 3).
+ * one kind of field, so the two cannot drift apart.
  */
 export interface FieldOptions {
   /** May be left out (`IsOptional`, and not `required` in OpenAPI). */
