@@ -6,6 +6,7 @@ import { KeyRotationService } from '../../src/tenants/key-rotation.service';
 import { TenantsService } from '../../src/tenants/tenants.service';
 import { WebhookSecrets } from '../../src/webhooks/webhook-secrets';
 import { WebhooksRepository } from '../../src/webhooks/webhooks.repository';
+import { generateApiKey } from '../../src/auth/api-key-secret';
 import { createOwnDatabase, OwnDatabase } from './support/own-database';
 import { bearer, startTestApp, TestApp } from './support/test-app';
 
@@ -13,6 +14,7 @@ const OLD_KEY = Buffer.alloc(32, 1).toString('base64');
 const NEW_KEY = Buffer.alloc(32, 2).toString('base64');
 const CLIENT_SECRET = 'rotation-client-secret~1234567890';
 const HOOK_SECRET = 'rotation-webhook-secret-1234567890';
+const ADMIN_KEY = generateApiKey();
 
 /**
  * `rotate-encryption-key` with CORDON_ENCRYPTION_KEY: the operator sets the new key, lists the old one in
@@ -27,7 +29,7 @@ describe('encryption key rotation', () => {
 
   const start = async (env: Record<string, string>) => {
     // The webhook below points at a discard port on loopback, which only the allow-list permits.
-    const t = await startTestApp({ CORDON_DATA_DIR: dataDir, CORDON_WEBHOOK_ALLOWED_HOSTS: '127.0.0.1:9', ...(database?.url ? { DATABASE_URL: database.url } : {}), ...env });
+    const t = await startTestApp({ CORDON_DATA_DIR: dataDir, CORDON_BOOTSTRAP_ADMIN_KEY: ADMIN_KEY, CORDON_WEBHOOK_ALLOWED_HOSTS: '127.0.0.1:9', ...(database?.url ? { DATABASE_URL: database.url } : {}), ...env });
     apps.push(t);
     return t;
   };
@@ -41,7 +43,7 @@ describe('encryption key rotation', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('re-encrypts tenant credentials and webhook secrets under the new key', async () => {
+  it('re-encrypts tenant credentials, webhook secrets and sealed idempotent answers under the new key', async () => {
     const before = await start({ CORDON_ENCRYPTION_KEY: OLD_KEY, CORDON_WORKERS: 'false' });
     const created = await before.http
       .post('/v1/tenants')
@@ -50,12 +52,14 @@ describe('encryption key rotation', () => {
       .expect(201);
     const tenantId: string = created.body.id;
     await before.http.put(`/v1/tenants/${tenantId}/webhook`).set(bearer(before.adminKey)).send({ url: 'http://127.0.0.1:9/hooks/cordon', secret: HOOK_SECRET }).expect(200);
+    const createKey = (t: TestApp) => t.http.post('/v1/api-keys').set(bearer(t.adminKey)).set('Idempotency-Key', 'rotation-key-1').send({ name: 'rotation playbook', roles: ['analyst'] });
+    const newKey = (await createKey(before).expect(201)).body;
     await before.close();
 
     const rotating = await start({ CORDON_ENCRYPTION_KEY: NEW_KEY, CORDON_ENCRYPTION_PREVIOUS_KEYS: OLD_KEY, CORDON_WORKERS: 'false' });
     const result = await rotating.app.get(KeyRotationService).rotate();
     expect(result.reencrypted).toBeGreaterThanOrEqual(1);
-    expect(result.others).toEqual({ 'webhook secret(s)': 1 });
+    expect(result.others).toEqual({ 'webhook secret(s)': 1, 'idempotent replay(s)': 1 });
     const db = rotating.app.get(DataSource);
     expect(await db.query('SELECT 1 FROM tenants WHERE credential_key_id <> $1', [result.keyId])).toEqual([]);
     expect(await db.query('SELECT 1 FROM tenant_webhooks WHERE secret_key_id <> $1', [result.keyId])).toEqual([]);
@@ -73,5 +77,8 @@ describe('encryption key rotation', () => {
     expect(tenants.credentialsOf(tenant)).toMatchObject({ credential: { type: 'secret', secret: CLIENT_SECRET } });
     const webhook = (await after.app.get(WebhooksRepository).findConfig(tenantId))!;
     expect(after.app.get(WebhookSecrets).openOrNull(tenantId, webhook)).toBe(HOOK_SECRET);
+    const replayed = await createKey(after).expect(201);
+    expect(replayed.headers['idempotent-replayed']).toBe('true');
+    expect(replayed.body).toEqual(newKey);
   });
 });
