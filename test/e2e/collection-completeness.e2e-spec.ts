@@ -23,6 +23,9 @@ const DAY = 24 * HOUR;
 const CONTENT_TYPES = ['Audit.AzureActiveDirectory', 'Audit.Exchange', 'Audit.SharePoint', 'Audit.General', 'DLP.All'];
 const TENANT = randomUUID();
 
+// Five content types over a week of blobs, twice, on embedded PGlite too: more than the default minute on a busy machine.
+jest.setTimeout(240_000);
+
 type Counts = Record<string, { records: number; available: number; pending: { total: number }; expired: number; blobs: { available: number; duplicates: number; duplicateRecords: number } }>;
 
 function simRequest(sim: RunningSimulator, method: string, path: string, body?: string, contentType = 'application/json'): Promise<{ status: number; json: any }> {
@@ -48,7 +51,7 @@ describe('every record accounted for (Management Activity completeness)', () => 
   let odd: OddRecord[];
 
   const simCounts = async (): Promise<Counts> => (await simRequest(sim, 'GET', `/_sim/state/tenants/${TENANT}`)).json.contentTypes;
-  const runAll = () => requestRuns(t, tenantId, CONTENT_TYPES, 120_000);
+  const runAll = () => requestRuns(t, tenantId, CONTENT_TYPES, 200_000);
   const stored = async (stream: string): Promise<number> =>
     Number((await db.query(`SELECT count(*) AS n FROM events WHERE tenant_id = $1 AND source = 'management-activity' AND stream = $2`, [tenantId, stream]))[0].n);
 
@@ -75,7 +78,7 @@ describe('every record accounted for (Management Activity completeness)', () => 
     // (suites may share a database); small pages, so listings have many.
     const scenario = demoScenario() as Scenario;
     scenario.tenants[0] = { ...scenario.tenants[0], tenantId: TENANT };
-    scenario.manage = { ...scenario.manage, pageSize: 5 };
+    scenario.manage = { ...scenario.manage, pageSize: 10 };
     scenario.graph = { ...(scenario.graph ?? {}), ...UNTHROTTLED_GRAPH };
     sim = await startSimulator({ quiet: true, scenario, generateAudit: 600, seed: 26 });
     odd = oddAuditRecords(sim.clock.nowMs(), TENANT);
