@@ -1,6 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import type { EntityManager } from 'typeorm';
 import { AuditLogService } from '../audit-log/audit-log.service';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
@@ -10,9 +9,9 @@ import type { CollectionRunEntity, CollectionStreamEntity, RunStatus } from './c
 import type { TenantEntity } from '../tenants/tenant.entity';
 import { CollectionMetrics } from './collection.metrics';
 import { CollectionRepository, StreamKey } from './collection.repository';
-import type { CollectSink, Collector, NormalizedEvent } from './collector';
+import type { CollectSink, Collector } from './collector';
 import { CollectorRegistry } from './collector-registry';
-import { EventsRepository } from './events.repository';
+import { EventStore } from './event-store';
 
 /** Collection runs as the system, never as the caller who asked for it. */
 export const COLLECTION_ACTOR = { type: 'system' as const, id: 'collection', name: 'telemetry collection' };
@@ -30,8 +29,8 @@ interface RunTotals {
 
 /**
  * One run of one (tenant, source, stream): the collector reads its provider and hands results to the
- * sink built here, which stores each unit with its ledger entry in one transaction and moves the cursor
- * only when the collector says everything before it is stored. A run that dies mid-way leaves the
+ * sink built here, which stores records through the EventStore (a unit with its ledger entry, in one
+ * transaction) and moves the cursor only when the collector says everything before it is stored. A run that dies mid-way leaves the
  * cursor where it was; the next run re-lists, skips handled units and dedupes records.
  */
 @Injectable()
@@ -40,7 +39,7 @@ export class CollectionRunnerService {
 
   constructor(
     private readonly repository: CollectionRepository,
-    private readonly events: EventsRepository,
+    private readonly events: EventStore,
     private readonly registry: CollectorRegistry,
     private readonly tenants: TenantsService,
     private readonly auditLog: AuditLogService,
@@ -104,11 +103,6 @@ export class CollectionRunnerService {
     return status;
   }
 
-  /** COPY on PostgreSQL (faster there; bench/RESULTS.md, ingest), the multi-row insert on PGlite. */
-  private async insertEvents(manager: EntityManager, key: StreamKey, records: NormalizedEvent[]) {
-    return (await this.events.copyEvents(manager, key, records)) ?? (await this.repository.insertEvents(manager, key, records));
-  }
-
   private sinkFor(key: StreamKey, collector: Collector, totals: RunTotals): CollectSink {
     const labels = { tenant: key.tenantId, source: key.source, stream: key.stream };
     const maxAttempts = this.config.collection.maxBlobAttempts;
@@ -130,36 +124,20 @@ export class CollectionRunnerService {
     };
     return {
       handled: (unitIds) => this.repository.handled(key.tenantId, collector.source, unitIds),
-      storeUnit: async ({ unitId, createdAt, records, earlier }) => {
-        const outcome = await this.repository.transaction(async (manager) => {
-          const stored = await this.insertEvents(manager, key, records);
-          if (stored.newest) await this.repository.raiseNewest(manager, key, stored.newest);
-          // The blob's own count, batches stored before its last one included.
-          const total = { inserted: stored.inserted + (earlier?.inserted ?? 0), duplicates: stored.duplicates + (earlier?.duplicates ?? 0) };
-          await this.repository.markLedger(manager, key, unitId, 'done', createdAt, total);
-          return stored;
-        });
+      storeUnit: async (unit) => {
+        const outcome = await this.events.storeUnit(key, unit);
         totals.blobs += 1;
-        totals.fetched += records.length;
+        totals.fetched += unit.records.length;
         totals.inserted += outcome.inserted;
         totals.duplicates += outcome.duplicates;
-        this.metrics.blobs.inc(labels);
-        this.metrics.records.inc({ ...labels, outcome: 'new' }, outcome.inserted);
-        this.metrics.records.inc({ ...labels, outcome: 'duplicate' }, outcome.duplicates);
-        return { inserted: outcome.inserted, duplicates: outcome.duplicates };
+        return outcome;
       },
       storeRecords: async (records) => {
-        const outcome = await this.repository.transaction(async (manager) => {
-          const stored = await this.insertEvents(manager, key, records);
-          if (stored.newest) await this.repository.raiseNewest(manager, key, stored.newest);
-          return stored;
-        });
+        const outcome = await this.events.storeRecords(key, records);
         totals.fetched += records.length;
         totals.inserted += outcome.inserted;
         totals.duplicates += outcome.duplicates;
-        this.metrics.records.inc({ ...labels, outcome: 'new' }, outcome.inserted);
-        this.metrics.records.inc({ ...labels, outcome: 'duplicate' }, outcome.duplicates);
-        return { inserted: outcome.inserted, duplicates: outcome.duplicates };
+        return outcome;
       },
       storeObjects: async ({ write, newest }) => {
         const outcome = await this.repository.transaction(async (manager) => {

@@ -9,7 +9,7 @@ import { CollectionMetrics } from './collection.metrics';
 import { CollectionRepository } from './collection.repository';
 import { CollectionService } from './collection.service';
 import { CollectorRegistry } from './collector-registry';
-import { EventStore } from './event-store.service';
+import { EventStore } from './event-store';
 import { EventsRetentionService } from './events-retention.service';
 import { EventsController } from './events.controller';
 import { EventsRepository } from './events.repository';

@@ -1,11 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, MoreThanOrEqual } from 'typeorm';
-import type { NormalizedEvent, StoreOutcome } from './collector';
+import { countRows } from '../database/written-rows';
+import type { StoreOutcome } from './collector';
 import { CollectionGapEntity, CollectionRunEntity, CollectionStreamEntity, LedgerStatus, SubscriptionStatus } from './collection.entity';
-
-/** Rows per INSERT: large enough to amortize round trips, small enough to bound a statement's memory. */
-const INSERT_BATCH = 1000;
 
 export interface StreamKey {
   tenantId: string;
@@ -13,7 +11,7 @@ export interface StreamKey {
   stream: string;
 }
 
-/** SQL of the collection engine: streams, runs, gaps, the content ledger and event inserts. */
+/** SQL of the collection engine: streams, runs, gaps and the content ledger (the events table is EventsRepository's). */
 @Injectable()
 export class CollectionRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
@@ -73,6 +71,14 @@ export class CollectionRepository {
       `UPDATE collection_streams SET cursor = $4, updated_at = now()
         WHERE tenant_id = $1 AND source = $2 AND stream = $3 AND (cursor IS NULL OR cursor < $4)`,
       [key.tenantId, key.source, key.stream, to],
+    );
+  }
+
+  /** Raises the stream's newest record time (for lag), never lowers it. */
+  async raiseNewest(manager: EntityManager, key: StreamKey, newest: Date): Promise<void> {
+    await manager.query(
+      `UPDATE collection_streams SET newest_record_at = $4 WHERE tenant_id = $1 AND source = $2 AND stream = $3 AND (newest_record_at IS NULL OR newest_record_at < $4)`,
+      [key.tenantId, key.source, key.stream, newest],
     );
   }
 
@@ -248,77 +254,10 @@ export class CollectionRepository {
     return { records: Number(rows[0]?.records ?? 0), duplicates: Number(rows[0]?.duplicates ?? 0) };
   }
 
-  // --- events
-
-  /**
-   * Inserts events in multi-row statements (unnest of column arrays), skipping records already
-   * stored (Microsoft delivers duplicates; the key is tenant, source, record id).
-   */
-  async insertEvents(manager: EntityManager, key: StreamKey, events: NormalizedEvent[]): Promise<StoreOutcome & { newest: Date | null }> {
-    let inserted = 0;
-    let newest: Date | null = null;
-    for (let i = 0; i < events.length; i += INSERT_BATCH) {
-      const batch = events.slice(i, i + INSERT_BATCH);
-      const cols = {
-        recordId: [] as string[], occurredAt: [] as string[], workload: [] as Array<string | null>, recordType: [] as Array<number | null>,
-        operation: [] as Array<string | null>, resultStatus: [] as Array<string | null>, userId: [] as Array<string | null>,
-        userType: [] as Array<number | null>, clientIp: [] as Array<string | null>, objectId: [] as Array<string | null>, raw: [] as string[],
-      };
-      for (const e of batch) {
-        cols.recordId.push(e.recordId);
-        cols.occurredAt.push(e.occurredAt.toISOString());
-        cols.workload.push(e.workload);
-        cols.recordType.push(e.recordType);
-        cols.operation.push(e.operation);
-        cols.resultStatus.push(e.resultStatus);
-        cols.userId.push(e.userId);
-        cols.userType.push(e.userType);
-        cols.clientIp.push(e.clientIp);
-        cols.objectId.push(e.objectId);
-        cols.raw.push(e.raw);
-        if (!newest || e.occurredAt > newest) newest = e.occurredAt;
-      }
-      const result: unknown = await manager.query(
-        `INSERT INTO events (tenant_id, source, stream, record_id, occurred_at, workload, record_type, operation, result_status, user_id, user_type, client_ip, object_id, raw)
-         SELECT $1, $2, $3, r.record_id, r.occurred_at, r.workload, r.record_type, r.operation, r.result_status, r.user_id, r.user_type, r.client_ip::inet, r.object_id, r.raw::jsonb
-           FROM unnest($4::text[], $5::timestamptz[], $6::text[], $7::int[], $8::text[], $9::text[], $10::text[], $11::int[], $12::text[], $13::text[], $14::text[])
-             AS r (record_id, occurred_at, workload, record_type, operation, result_status, user_id, user_type, client_ip, object_id, raw)
-         ON CONFLICT (tenant_id, source, record_id) DO NOTHING
-         RETURNING 1`,
-        [key.tenantId, key.source, key.stream, cols.recordId, cols.occurredAt, cols.workload, cols.recordType, cols.operation, cols.resultStatus, cols.userId, cols.userType, cols.clientIp, cols.objectId, cols.raw],
-      );
-      inserted += countRows(result);
-    }
-    return { inserted, duplicates: events.length - inserted, newest };
-  }
-
-  async raiseNewest(manager: EntityManager, key: StreamKey, newest: Date): Promise<void> {
-    await manager.query(
-      `UPDATE collection_streams SET newest_record_at = $4 WHERE tenant_id = $1 AND source = $2 AND stream = $3 AND (newest_record_at IS NULL OR newest_record_at < $4)`,
-      [key.tenantId, key.source, key.stream, newest],
-    );
-  }
-
   // --- retention
-
-  /** Deletes up to `limit` events older than `before`; answers how many. */
-  async deleteEventsBefore(before: Date, limit: number): Promise<number> {
-    const rows: unknown = await this.dataSource.query(
-      `DELETE FROM events WHERE id IN (SELECT id FROM events WHERE occurred_at < $1 ORDER BY occurred_at LIMIT $2) RETURNING 1`,
-      [before, limit],
-    );
-    return countRows(rows);
-  }
 
   async pruneLedgerAndRuns(ledgerBefore: Date, runsBefore: Date): Promise<void> {
     await this.dataSource.query(`DELETE FROM collection_ledger WHERE updated_at < $1 AND status <> 'failed'`, [ledgerBefore]);
     await this.dataSource.query(`DELETE FROM collection_runs WHERE started_at < $1 AND status <> 'running'`, [runsBefore]);
   }
-}
-
-/** `RETURNING` rows of a write: TypeORM answers `[rows, count]` on PostgreSQL and rows on PGlite. */
-function countRows(result: unknown): number {
-  if (!Array.isArray(result)) return 0;
-  if (result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[1];
-  return result.length;
 }

@@ -3,6 +3,7 @@ import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
 import { JobsService } from '../jobs/jobs.service';
 import { CollectionRepository } from './collection.repository';
+import { EventsRepository } from './events.repository';
 
 const RETENTION_QUEUE = 'collection.retention';
 const DELETE_BATCH = 5000;
@@ -16,6 +17,7 @@ export class EventsRetentionService implements OnModuleInit {
 
   constructor(
     private readonly repository: CollectionRepository,
+    private readonly events: EventsRepository,
     private readonly jobs: JobsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -28,7 +30,7 @@ export class EventsRetentionService implements OnModuleInit {
     const before = new Date(now.getTime() - this.config.eventsRetentionDays * 86_400_000);
     let total = 0;
     for (;;) {
-      const deleted = await this.repository.deleteEventsBefore(before, DELETE_BATCH);
+      const deleted = await this.events.deleteBefore(before, DELETE_BATCH);
       total += deleted;
       if (deleted < DELETE_BATCH) break;
     }

@@ -6,6 +6,7 @@ import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
+import { countRows } from '../database/written-rows';
 import { EventEntity } from './collection.entity';
 import type { StreamKey } from './collection.repository';
 import type { NormalizedEvent, StoreOutcome } from './collector';
@@ -23,10 +24,16 @@ export interface EventFilter {
 
 /** Rows per COPY chunk handed to the socket (the COPY itself carries the whole batch). */
 const COPY_ROWS_PER_CHUNK = 200;
+/** Rows per multi-row INSERT: large enough to amortize round trips, small enough to bound a statement's memory. */
+const INSERT_BATCH = 1000;
+
+/** What an insert stored, and the newest record time of the batch (null for an empty one). */
+export type InsertOutcome = StoreOutcome & { newest: Date | null };
 
 /**
- * The events store: keyset reads, newest first on (occurred_at, id) so a page is an index range, and
- * the COPY path for inserting collected batches on PostgreSQL.
+ * The SQL of the events table: keyset reads, newest first on (occurred_at, id) so a page is an index
+ * range; the insert of collected batches, deduplicated on (tenant, source, record id); retention.
+ * Only EventStore writes through it.
  */
 @Injectable()
 export class EventsRepository {
@@ -48,18 +55,34 @@ export class EventsRepository {
   }
 
   /**
-   * Inserts a batch in the manager's transaction through COPY, skipping records already stored
-   * (tenant, source, record id): COPY cannot skip conflicts, so the rows go to a session-local
-   * staging table first (emptied at every commit), then into `events` with ON CONFLICT DO NOTHING.
-   * Answers null when the connection is not node-postgres (embedded PGlite): the caller then uses
-   * the multi-row insert. Faster than that insert on PostgreSQL: see bench/RESULTS.md (ingest).
+   * Inserts a batch in the manager's transaction, skipping records already stored (Microsoft delivers
+   * duplicates; the key is tenant, source, record id). On PostgreSQL (a node-postgres connection) the
+   * rows go through COPY, which is faster there (bench/RESULTS.md, ingest); on embedded PGlite, which
+   * offers no node-postgres connection to stream COPY through, in multi-row INSERTs.
    */
-  async copyEvents(manager: EntityManager, key: StreamKey, events: NormalizedEvent[]): Promise<(StoreOutcome & { newest: Date | null }) | null> {
-    const client = await postgresClientOf(manager);
-    if (!client) return null;
+  async insert(manager: EntityManager, key: StreamKey, events: NormalizedEvent[]): Promise<InsertOutcome> {
     let newest: Date | null = null;
     for (const e of events) if (!newest || e.occurredAt > newest) newest = e.occurredAt;
     if (events.length === 0) return { inserted: 0, duplicates: 0, newest };
+    const client = await postgresClientOf(manager);
+    const inserted = client ? await this.copyRows(client, key, events) : await this.insertRows(manager, key, events);
+    return { inserted, duplicates: events.length - inserted, newest };
+  }
+
+  /** Deletes up to `limit` events older than `before`; answers how many. */
+  async deleteBefore(before: Date, limit: number): Promise<number> {
+    const rows: unknown = await this.dataSource.query(
+      `DELETE FROM events WHERE id IN (SELECT id FROM events WHERE occurred_at < $1 ORDER BY occurred_at LIMIT $2) RETURNING 1`,
+      [before, limit],
+    );
+    return countRows(rows);
+  }
+
+  /**
+   * COPY cannot skip conflicts, so the rows go to a session-local staging table first (emptied at
+   * every commit), then into `events` with ON CONFLICT DO NOTHING.
+   */
+  private async copyRows(client: Client, key: StreamKey, events: NormalizedEvent[]): Promise<number> {
     await client.query(
       `CREATE TEMP TABLE IF NOT EXISTS events_staging (
          record_id text, occurred_at timestamptz, workload text, record_type integer, operation text, result_status text,
@@ -78,8 +101,44 @@ export class EventsRepository {
        ON CONFLICT (tenant_id, source, record_id) DO NOTHING`,
       [key.tenantId, key.source, key.stream],
     );
-    const inserted = result.rowCount ?? 0;
-    return { inserted, duplicates: events.length - inserted, newest };
+    return result.rowCount ?? 0;
+  }
+
+  /** Multi-row statements (unnest of column arrays), INSERT_BATCH rows each. */
+  private async insertRows(manager: EntityManager, key: StreamKey, events: NormalizedEvent[]): Promise<number> {
+    let inserted = 0;
+    for (let i = 0; i < events.length; i += INSERT_BATCH) {
+      const batch = events.slice(i, i + INSERT_BATCH);
+      const cols = {
+        recordId: [] as string[], occurredAt: [] as string[], workload: [] as Array<string | null>, recordType: [] as Array<number | null>,
+        operation: [] as Array<string | null>, resultStatus: [] as Array<string | null>, userId: [] as Array<string | null>,
+        userType: [] as Array<number | null>, clientIp: [] as Array<string | null>, objectId: [] as Array<string | null>, raw: [] as string[],
+      };
+      for (const e of batch) {
+        cols.recordId.push(e.recordId);
+        cols.occurredAt.push(e.occurredAt.toISOString());
+        cols.workload.push(e.workload);
+        cols.recordType.push(e.recordType);
+        cols.operation.push(e.operation);
+        cols.resultStatus.push(e.resultStatus);
+        cols.userId.push(e.userId);
+        cols.userType.push(e.userType);
+        cols.clientIp.push(e.clientIp);
+        cols.objectId.push(e.objectId);
+        cols.raw.push(e.raw);
+      }
+      const result: unknown = await manager.query(
+        `INSERT INTO events (tenant_id, source, stream, record_id, occurred_at, workload, record_type, operation, result_status, user_id, user_type, client_ip, object_id, raw)
+         SELECT $1, $2, $3, r.record_id, r.occurred_at, r.workload, r.record_type, r.operation, r.result_status, r.user_id, r.user_type, r.client_ip::inet, r.object_id, r.raw::jsonb
+           FROM unnest($4::text[], $5::timestamptz[], $6::text[], $7::int[], $8::text[], $9::text[], $10::text[], $11::int[], $12::text[], $13::text[], $14::text[])
+             AS r (record_id, occurred_at, workload, record_type, operation, result_status, user_id, user_type, client_ip, object_id, raw)
+         ON CONFLICT (tenant_id, source, record_id) DO NOTHING
+         RETURNING 1`,
+        [key.tenantId, key.source, key.stream, cols.recordId, cols.occurredAt, cols.workload, cols.recordType, cols.operation, cols.resultStatus, cols.userId, cols.userType, cols.clientIp, cols.objectId, cols.raw],
+      );
+      inserted += countRows(result);
+    }
+    return inserted;
   }
 }
 

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import { EventStore } from '../../collection/event-store.service';
+import { EventStore } from '../../collection/event-store';
 import type { NormalizedEvent } from '../../collection/collector';
 import type { AppConfig } from '../../config/config';
 import { APP_CONFIG } from '../../config/config.module';
@@ -182,7 +182,7 @@ export class PurviewSearchProcessor implements OnModuleInit {
       const unusable = items.length - records.length;
       const next = page['@odata.nextLink'] ?? null;
       await this.repository.transaction(async (manager) => {
-        const stored = await this.events.insert(manager, key, records);
+        const stored = await this.events.storeRecords(key, records, manager);
         await this.repository.recordPage(manager, searchId, { fetched: items.length, ...stored, nextLink: next });
         // Never dropped silently: the search says how many records could not be stored.
         if (unusable > 0) await this.repository.update(searchId, { error: `${unusable} record(s) without an id or a valid createdDateTime were not stored` }, manager);
