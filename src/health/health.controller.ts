@@ -1,14 +1,10 @@
 import { Controller, Get, Header } from '@nestjs/common';
-import { ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiProperty, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import { Public } from '../auth/access.decorator';
+import { ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { Public } from '../access/access.decorator';
 import { ProblemResponse } from '../common/problem.dto';
+import { HealthResponse } from './dto/health.dto';
 import { HealthService } from './health.service';
 import { MetricsService } from './metrics.service';
-
-export class HealthResponse {
-  @ApiProperty({ example: 'ok' }) status: 'ok';
-  @ApiProperty({ example: { database: 'ok', jobs: 'ok' }, required: false }) checks?: Record<string, 'ok'>;
-}
 
 @ApiTags('operations')
 @Controller()

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { problems } from '../common/problem';
 import { JobsService } from '../jobs/jobs.service';
-import type { HealthResponse } from './health.controller';
+import type { HealthResponse } from './dto/health.dto';
 
 const CHECK_TIMEOUT_MS = 3000;
 

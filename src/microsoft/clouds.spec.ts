@@ -1,5 +1,4 @@
-import { CLOUD_NAMES, Clouds, UnsupportedInCloudError } from './clouds';
-import { ForeignHostError } from './microsoft-errors';
+import { CLOUD_NAMES, Clouds, ForeignHostError, UnsupportedInCloudError } from './clouds';
 
 /** The host matrix of microsoft-notes §0.1 and the scopes of §1.1, row by row. */
 

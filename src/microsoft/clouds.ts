@@ -1,5 +1,4 @@
 import type { MicrosoftEndpoints } from '../config/config';
-import { ForeignHostError } from './microsoft-errors';
 
 /**
  * The national-cloud host matrix (microsoft-notes §0.1, §1.1): one row per cloud, and every Microsoft call of
@@ -188,5 +187,18 @@ export class UnsupportedInCloudError extends Error {
   ) {
     super(`the ${cloud} cloud has no ${resource === 'defender' ? 'Defender for Endpoint' : resource} API`);
     this.name = 'UnsupportedInCloudError';
+  }
+}
+
+/** A URL from a response pointed outside the tenant's cloud; nothing was sent to it. */
+export class ForeignHostError extends Error {
+  constructor(
+    readonly cloud: CloudName,
+    /** `host:port` of the refused URL (never the whole URL: it may carry tokens of its own). */
+    readonly host: string,
+    reason: string,
+  ) {
+    super(`refused to send a request to ${host}: ${reason}`);
+    this.name = 'ForeignHostError';
   }
 }

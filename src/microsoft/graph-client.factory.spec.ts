@@ -1,10 +1,10 @@
 import { CapturingLogger } from '../../test/support/capturing-logger';
 import { startSimulator, type RunningSimulator } from '../../test/m365-simulator/src';
-import { Clouds } from './clouds';
+import { Clouds, ForeignHostError } from './clouds';
 import { ConcurrencyLimiter } from './concurrency-limiter';
 import { GraphClientFactory, type TenantGraphClient } from './graph-client.factory';
 import { HttpsTransport } from './https-transport';
-import { ForeignHostError, MicrosoftApiError, MicrosoftAuthError } from './microsoft-errors';
+import { MicrosoftApiError, MicrosoftAuthError } from './microsoft-errors';
 import type { TenantCredentials } from './tenant-credentials';
 import { TokenProvider } from './token-provider';
 

@@ -1,4 +1,4 @@
-import type { CloudName, MicrosoftResource } from './clouds';
+import type { MicrosoftResource } from './clouds';
 
 /**
  * Typed failures of the Microsoft connectivity layer. Callers branch on `kind` and on Microsoft's own
@@ -95,18 +95,5 @@ export class MicrosoftAuthError extends Error {
   /** Entra ID did not answer (or answered 5xx): worth trying again later; a wrong secret is not. */
   get transient(): boolean {
     return this.error === 'network' || this.error === 'timeout' || (this.details.status ?? 0) >= 500 || this.error === 'temporarily_unavailable';
-  }
-}
-
-/** A URL from a response pointed outside the tenant's cloud; nothing was sent to it. */
-export class ForeignHostError extends Error {
-  constructor(
-    readonly cloud: CloudName,
-    /** `host:port` of the refused URL (never the whole URL: it may carry tokens of its own). */
-    readonly host: string,
-    reason: string,
-  ) {
-    super(`refused to send a request to ${host}: ${reason}`);
-    this.name = 'ForeignHostError';
   }
 }

@@ -2,11 +2,11 @@ import { PassThrough } from 'node:stream';
 import { demoScenario, startSimulator, type RunningSimulator } from '../../test/m365-simulator/src';
 import { CapturingLogger } from '../../test/support/capturing-logger';
 import type { JournalEntry } from '../../test/m365-simulator/src/journal';
-import { Clouds } from './clouds';
+import { Clouds, ForeignHostError } from './clouds';
 import { ConcurrencyLimiter } from './concurrency-limiter';
 import { HttpsTransport } from './https-transport';
 import { MicrosoftHttp, type MicrosoftHttpOptions } from './microsoft-http';
-import { ForeignHostError, MicrosoftApiError } from './microsoft-errors';
+import { MicrosoftApiError } from './microsoft-errors';
 import type { TenantCredentials } from './tenant-credentials';
 import { TokenProvider } from './token-provider';
 

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { Logger, type LoggerService } from '@nestjs/common';
-import type { Clouds, MicrosoftResource } from './clouds';
+import { ForeignHostError, type Clouds, type MicrosoftResource } from './clouds';
 import type { ConcurrencyLimiter } from './concurrency-limiter';
 import { TransportError, type HttpsTransport, type TransportRequest, type TransportResponse, type TransportStreamResponse } from './https-transport';
 import { errorFromResponse, withoutQuery } from './microsoft-error.mapper';
-import { ForeignHostError, MicrosoftApiError } from './microsoft-errors';
+import { MicrosoftApiError } from './microsoft-errors';
 import { DEFAULT_BACKOFF, backoffDelayMs, shouldRetry, type BackoffSettings } from './retry-policy';
 import { tenantKey, type TenantCredentials } from './tenant-credentials';
 import type { TokenProvider } from './token-provider';
