@@ -1,5 +1,5 @@
 import { PATH_METADATA, METHOD_METADATA, MODULE_METADATA } from '@nestjs/common/constants';
-import { ACCESS_KEY } from './auth/access.decorator';
+import { ACCESS_KEY } from './access/access.decorator';
 import { FEATURE_MODULES } from './app.module';
 
 /** Default deny, checked statically: every route of every feature module declares who may call it. */

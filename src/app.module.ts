@@ -20,7 +20,7 @@ import { HealthModule } from './health/health.module';
 import { JobsModule } from './jobs/jobs.module';
 import { TenantsModule } from './tenants/tenants.module';
 
-/** The feature modules; later modules (audit log, tenants, actions, collection) join this list. */
+/** Every feature module: the app imports them all, and the route spec checks every controller they declare. */
 export const FEATURE_MODULES = [AuditLogModule, IdempotencyModule, AuthModule, HealthModule, TenantsModule, ActionsModule, EntraIdModule, DefenderEndpointModule, CollectionModule, ManagementActivityModule, WebhooksModule, GraphSecurityModule, PurviewModule, SecureScoreModule];
 
 @Module({})

@@ -5,7 +5,7 @@ import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { AppModule } from './app.module';
 import { ApiKeysService } from './auth/api-keys.service';
-import { ROLES, Role } from './auth/roles';
+import { ROLES, Role } from './access/roles';
 import { createLogger, PinoNestLogger } from './common/logger';
 import { loadConfigOrExit } from './config/load-or-exit';
 import { KeyRotationService } from './tenants/key-rotation.service';

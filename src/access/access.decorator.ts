@@ -1,8 +1,7 @@
 import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
 import { ApiBearerAuth, ApiForbiddenResponse, ApiOperation, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { ProblemResponse } from '../common/problem.dto';
-import type { AuditContext } from '../audit-log/audit-entry';
-import { actorOf, type Principal } from './principal';
+import { actorOf, type Principal, type PrincipalActor } from './principal';
 import type { Role } from './roles';
 
 export const ACCESS_KEY = 'cordon:access';
@@ -26,9 +25,14 @@ export function Public() {
   return SetMetadata(ACCESS_KEY, { public: true } satisfies AccessRule);
 }
 
-/** Who asked, and the request id that ties logs, audit entries and the response together. */
-export interface RequestContext extends AuditContext {
+/**
+ * Who asked, and the request id that ties logs, audit entries and the response together: what a
+ * service needs to write its audit entries (an audit-log `AuditContext`) plus the principal.
+ */
+export interface RequestContext {
   principal: Principal;
+  actor: PrincipalActor;
+  requestId: string;
 }
 
 /** The principal, its actor and the request id of an authenticated request. */

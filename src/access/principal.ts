@@ -15,7 +15,10 @@ export function hasAnyRole(principal: Principal, roles: readonly Role[]): boolea
   return roles.some((role) => principal.roles.includes(role));
 }
 
+/** A principal as the audit log names its actor. */
+export type PrincipalActor = Pick<Principal, 'type' | 'id' | 'name'>;
+
 /** The audit log's actor for a principal. */
-export function actorOf(principal: Principal): { type: 'apiKey' | 'user'; id: string; name: string } {
+export function actorOf(principal: Principal): PrincipalActor {
   return { type: principal.type, id: principal.id, name: principal.name };
 }

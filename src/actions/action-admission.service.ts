@@ -4,7 +4,7 @@ import type { EntityManager } from 'typeorm';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
 import { AuditLogService } from '../audit-log/audit-log.service';
-import type { RequestContext } from '../auth/access.decorator';
+import type { RequestContext } from '../access/access.decorator';
 import { Problem } from '../common/problem';
 import { TenantCapabilitiesService, capabilityStatuses, statusNames } from '../tenants/tenant-capabilities.service';
 import { PolicyDto } from '../tenants/dto/policy.dto';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { RequestContext } from '../auth/access.decorator';
-import { canAccessTenant } from '../auth/tenant-scope';
+import type { RequestContext } from '../access/access.decorator';
+import { canAccessTenant } from '../access/tenant-scope';
 import { decodeCursor, Page, toPage } from '../common/paging';
 import { problems } from '../common/problem';
 import { toActionResponse } from './action-view';

@@ -2,8 +2,8 @@ import { applyDecorators, CallHandler, createParamDecorator, ExecutionContext, I
 import { ApiAcceptedResponse, ApiConflictResponse, ApiHeader, ApiOkResponse, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { map, Observable } from 'rxjs';
-import { Access, requestContextOf } from '../auth/access.decorator';
-import type { Principal } from '../auth/principal';
+import { Access, requestContextOf } from '../access/access.decorator';
+import type { Principal } from '../access/principal';
 import { ProblemResponse } from '../common/problem.dto';
 import { Idempotent } from '../idempotency/idempotent.interceptor';
 import type { ActionCall } from './action-admission.service';

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { Access, CurrentRequest, RequestContext } from '../auth/access.decorator';
+import { Access, CurrentRequest, RequestContext } from '../access/access.decorator';
 import { ApiProblems } from '../common/api-problems.decorator';
 import { Page } from '../common/paging';
 import { ProblemResponse } from '../common/problem.dto';

@@ -1,6 +1,6 @@
 import { Controller, Get, Query, StreamableFile } from '@nestjs/common';
 import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
-import { Access } from '../auth/access.decorator';
+import { Access } from '../access/access.decorator';
 import { ApiProblems } from '../common/api-problems.decorator';
 import { AuditLogExporter } from './audit-log-exporter';
 import { AuditLogService } from './audit-log.service';

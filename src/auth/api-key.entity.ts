@@ -1,5 +1,5 @@
 import { Check, Column, Entity, Index, PrimaryGeneratedColumn, Unique } from 'typeorm';
-import type { Role } from './roles';
+import type { Role } from '../access/roles';
 
 /** Mirrors migrations/0001_api_keys.sql; the boot e2e test fails when the two drift apart. */
 @Entity({ name: 'api_keys' })

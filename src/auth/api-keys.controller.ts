@@ -4,7 +4,7 @@ import { ApiProblems } from '../common/api-problems.decorator';
 import { Idempotent } from '../idempotency/idempotent.interceptor';
 import { Page, PageQueryDto } from '../common/paging';
 import { ProblemResponse } from '../common/problem.dto';
-import { Access, CurrentRequest, RequestContext } from './access.decorator';
+import { Access, CurrentRequest, RequestContext } from '../access/access.decorator';
 import { ApiKeysService } from './api-keys.service';
 import { ApiKeyIdParam, ApiKeyPage, ApiKeyResponse, CreateApiKeyDto, CreatedApiKeyResponse } from './dto/api-key.dto';
 

@@ -8,8 +8,8 @@ import { ApiKeyEntity } from './api-key.entity';
 import { displayPrefix, generateApiKey, hashApiKey, sameHash } from './api-key-secret';
 import { ApiKeysRepository } from './api-keys.repository';
 import { ApiKeyResponse, CreateApiKeyDto, CreatedApiKeyResponse } from './dto/api-key.dto';
-import type { Principal } from './principal';
-import type { Role } from './roles';
+import type { Principal } from '../access/principal';
+import type { Role } from '../access/roles';
 
 /** `lastUsedAt` is written at most this often per key, so authentication is not a write per request. */
 const LAST_USED_RESOLUTION_MS = 60_000;

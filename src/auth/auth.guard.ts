@@ -4,11 +4,11 @@ import type { FastifyRequest } from 'fastify';
 import { AuditHmac } from '../audit-log/audit-hmac';
 import { RefusalRecorder } from '../audit-log/refusal-recorder';
 import { Problem, problems } from '../common/problem';
-import { ACCESS_KEY, AccessRule } from './access.decorator';
+import { ACCESS_KEY, AccessRule } from '../access/access.decorator';
 import { displayPrefix, looksLikeApiKey } from './api-key-secret';
 import { ApiKeysService } from './api-keys.service';
 import { EntraTokenVerifier } from './entra-token.verifier';
-import { actorOf, hasAnyRole, Principal } from './principal';
+import { actorOf, hasAnyRole, Principal } from '../access/principal';
 
 type Request = FastifyRequest & { principal?: Principal };
 

@@ -5,8 +5,8 @@ import { createRemoteJWKSet, errors, jwtVerify } from 'jose';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
 import { problems } from '../common/problem';
-import type { Principal } from './principal';
-import { rolesFromAppRoles } from './roles';
+import type { Principal } from '../access/principal';
+import { rolesFromAppRoles } from '../access/roles';
 
 /**
  * Entra ID access tokens for analysts' tools: RS256 JWTs checked against the configured issuer,

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { Access, CurrentRequest, RequestContext } from '../auth/access.decorator';
+import { Access, CurrentRequest, RequestContext } from '../access/access.decorator';
 import { ApiProblems } from '../common/api-problems.decorator';
 import { ProblemResponse } from '../common/problem.dto';
 import { CollectionService } from './collection.service';

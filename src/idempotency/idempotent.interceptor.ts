@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { ApiHeader } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { catchError, from, mergeMap, Observable, of, throwError } from 'rxjs';
-import type { Principal } from '../auth/principal';
+import type { Principal } from '../access/principal';
 import { Problem } from '../common/problem';
 import { claimIdempotencyKey } from './idempotency-key';
 import { IdempotencyRepository } from './idempotency.repository';

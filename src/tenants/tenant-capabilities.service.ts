@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleInit } from
 import { randomUUID } from 'node:crypto';
 import type { AuditContext } from '../audit-log/audit-entry';
 import { AuditLogService } from '../audit-log/audit-log.service';
-import type { Principal } from '../auth/principal';
+import type { Principal } from '../access/principal';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
 import { JobsService } from '../jobs/jobs.service';

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { AuditContext } from '../audit-log/audit-entry';
 import { AuditLogService } from '../audit-log/audit-log.service';
 import { describeActor } from '../auth/api-keys.service';
-import type { Principal } from '../auth/principal';
+import type { Principal } from '../access/principal';
 import { PolicyDto, PolicyResponse } from './dto/policy.dto';
 import { TenantPolicyEntity } from './tenant.entity';
 import { TenantsRepository } from './tenants.repository';

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query } from '@nestjs/common';
 import { ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { Access, CurrentRequest, RequestContext } from '../auth/access.decorator';
+import { Access, CurrentRequest, RequestContext } from '../access/access.decorator';
 import { ApiProblems } from '../common/api-problems.decorator';
 import { Idempotent } from '../idempotency/idempotent.interceptor';
 import { Page, PageQueryDto } from '../common/paging';

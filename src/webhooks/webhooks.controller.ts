@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Put, Query } from '@nestjs/common';
 import { ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { Access, CurrentRequest, RequestContext } from '../auth/access.decorator';
+import { Access, CurrentRequest, RequestContext } from '../access/access.decorator';
 import { ApiProblems } from '../common/api-problems.decorator';
 import type { Page } from '../common/paging';
 import { ProblemResponse } from '../common/problem.dto';

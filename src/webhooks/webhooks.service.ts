@@ -4,7 +4,7 @@ import type { EntityManager } from 'typeorm';
 import type { AuditContext } from '../audit-log/audit-entry';
 import { AuditLogService } from '../audit-log/audit-log.service';
 import { describeActor } from '../auth/api-keys.service';
-import type { Principal } from '../auth/principal';
+import type { Principal } from '../access/principal';
 import { checkOutboundUrl, HostResolver, OutboundUrlRefused } from '../common/outbound-url';
 import { decodeCursor, Page, toPage } from '../common/paging';
 import { problems } from '../common/problem';

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
 import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsOptional, IsUUID, MinDate } from 'class-validator';
 import { DateTime, Text, UuidParam } from '../../common/dto-decorators';
-import { ROLES, type Role } from '../roles';
+import { ROLES, type Role } from '../../access/roles';
 
 export class CreateApiKeyDto {
   @Text(200, { example: 'xsoar-prod' })

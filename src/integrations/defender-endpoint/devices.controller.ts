@@ -3,7 +3,7 @@ import { ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ActionAdmissionService, ActionCall } from '../../actions/action-admission.service';
 import { ActionRoute, ActionRouteDocs, CurrentActionCall } from '../../actions/action-route.decorator';
 import { ActionRequestDto } from '../../actions/dto/action.dto';
-import { Access, CurrentRequest, RequestContext } from '../../auth/access.decorator';
+import { Access, CurrentRequest, RequestContext } from '../../access/access.decorator';
 import { ApiProblems } from '../../common/api-problems.decorator';
 import { Page } from '../../common/paging';
 import { ProblemResponse } from '../../common/problem.dto';

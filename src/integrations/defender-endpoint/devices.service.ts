@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Principal } from '../../auth/principal';
+import type { Principal } from '../../access/principal';
 import { decodeCursor, Page, toPage } from '../../common/paging';
 import { TenantsService } from '../../tenants/tenants.service';
 import type { DeviceEntity } from './device.entity';

@@ -1,6 +1,6 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { Access, CurrentRequest, RequestContext } from '../../auth/access.decorator';
+import { Access, CurrentRequest, RequestContext } from '../../access/access.decorator';
 import { ApiProblems } from '../../common/api-problems.decorator';
 import type { Page } from '../../common/paging';
 import { AlertPage, AlertQueryDto, AlertResponse } from './dto/security.dto';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { Principal } from '../../auth/principal';
-import { canAccessTenant } from '../../auth/tenant-scope';
+import type { Principal } from '../../access/principal';
+import { canAccessTenant } from '../../access/tenant-scope';
 import { decodeCursor, Page, toPage } from '../../common/paging';
 import { problems } from '../../common/problem';
 import { AlertQueryDto, AlertResponse, IncidentQueryDto, IncidentResponse } from './dto/security.dto';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { AuditContext } from '../../audit-log/audit-entry';
 import { AuditLogService } from '../../audit-log/audit-log.service';
-import type { Principal } from '../../auth/principal';
+import type { Principal } from '../../access/principal';
 import { decodeCursor, Page, toPage } from '../../common/paging';
 import { Problem, problems } from '../../common/problem';
 import { TenantCapabilitiesService } from '../../tenants/tenant-capabilities.service';

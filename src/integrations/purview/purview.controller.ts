@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { Access, CurrentRequest, RequestContext } from '../../auth/access.decorator';
+import { Access, CurrentRequest, RequestContext } from '../../access/access.decorator';
 import { ApiProblems } from '../../common/api-problems.decorator';
 import type { Page } from '../../common/paging';
 import { ProblemResponse } from '../../common/problem.dto';

@@ -1,6 +1,6 @@
 import { Controller, Get, Param } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { Access, CurrentRequest, RequestContext } from '../../auth/access.decorator';
+import { Access, CurrentRequest, RequestContext } from '../../access/access.decorator';
 import { ApiProblems } from '../../common/api-problems.decorator';
 import { ProblemResponse } from '../../common/problem.dto';
 import { SecureScoreParams, SecureScoreResponse } from './dto/secure-score.dto';

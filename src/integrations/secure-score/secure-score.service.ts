@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Principal } from '../../auth/principal';
+import type { Principal } from '../../access/principal';
 import { problems } from '../../common/problem';
 import { TenantsService } from '../../tenants/tenants.service';
 import type { SecureScoreChange, SecureScoreResponse, SecureScoreSnapshot } from './dto/secure-score.dto';
