@@ -53,6 +53,14 @@ export interface ObjectBatch {
 }
 
 /** What the engine offers a collector during one run of one (tenant, stream). */
+/** A content unit's records: all of them, or its last batch with `earlier` counting the batches stored before it. */
+export interface UnitRecords {
+  unitId: string;
+  createdAt: Date | null;
+  records: NormalizedEvent[];
+  earlier?: StoreOutcome;
+}
+
 export interface CollectSink {
   /** Content units (blobs) of this source already handled: stored or reported as a gap. */
   handled(unitIds: string[]): Promise<Set<string>>;
@@ -60,7 +68,7 @@ export interface CollectSink {
    * Stores a unit's records (deduplicated on the record id) and marks the unit handled, in one
    * transaction: a crash before it commits leaves the unit to be fetched again.
    */
-  storeUnit(unit: { unitId: string; createdAt: Date | null; records: NormalizedEvent[]; earlier?: StoreOutcome }): Promise<StoreOutcome>;
+  storeUnit(unit: UnitRecords): Promise<StoreOutcome>;
   /** Units the provider listed: in the ledger as listed (not handled) until stored or reported. */
   listed(units: Array<{ unitId: string; createdAt: Date | null }>): Promise<void>;
   /** The ledger's status of each unit, read back from the database (`missing`: no entry at all). */

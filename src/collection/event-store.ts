@@ -2,16 +2,8 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { CollectionMetrics } from './collection.metrics';
 import { CollectionRepository, type StreamKey } from './collection.repository';
-import type { NormalizedEvent, StoreOutcome } from './collector';
+import type { NormalizedEvent, StoreOutcome, UnitRecords } from './collector';
 import { EventsRepository, type InsertOutcome } from './events.repository';
-
-/** A content unit's records (or its last batch, `earlier` counting the batches stored before it). */
-export interface StoredUnit {
-  unitId: string;
-  createdAt: Date | null;
-  records: NormalizedEvent[];
-  earlier?: StoreOutcome;
-}
 
 /**
  * The one writer of the events table, for collection runs and for records that arrive outside one
@@ -27,7 +19,7 @@ export class EventStore {
   ) {}
 
   /** A unit's records and its ledger entry (`done`, with the records and duplicates the whole unit held), together. */
-  async storeUnit(key: StreamKey, unit: StoredUnit): Promise<StoreOutcome> {
+  async storeUnit(key: StreamKey, unit: UnitRecords): Promise<StoreOutcome> {
     const stored = await this.collection.transaction(async (manager) => {
       const outcome = await this.insert(manager, key, unit.records);
       const total = { inserted: outcome.inserted + (unit.earlier?.inserted ?? 0), duplicates: outcome.duplicates + (unit.earlier?.duplicates ?? 0) };

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { countRows } from '../../database/written-rows';
 import { PurviewSearchEntity } from './purview-search.entity';
 
 /** A collection gap as a backfill needs it: its stream, its window, or the lost unit's creation time. */
@@ -123,11 +124,4 @@ export class PurviewSearchRepository {
       detectedAt: date(r.detected_at)!,
     };
   }
-}
-
-/** `RETURNING` rows of a write: TypeORM answers `[rows, count]` on PostgreSQL and rows on PGlite. */
-function countRows(result: unknown): number {
-  if (!Array.isArray(result)) return 0;
-  if (result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[1];
-  return result.length;
 }

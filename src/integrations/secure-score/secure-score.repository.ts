@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { countRows } from '../../database/written-rows';
 import { SecureScoreSnapshotEntity } from './secure-score-snapshot.entity';
 
 /** SQL of Secure Score snapshots. */
@@ -23,11 +24,4 @@ export class SecureScoreRepository {
   latestTwo(tenantId: string): Promise<SecureScoreSnapshotEntity[]> {
     return this.dataSource.getRepository(SecureScoreSnapshotEntity).find({ where: { tenantId }, order: { scoredAt: 'DESC' }, take: 2 });
   }
-}
-
-/** `RETURNING` rows of a write: TypeORM answers `[rows, count]` on PostgreSQL and rows on PGlite. */
-function countRows(result: unknown): number {
-  if (!Array.isArray(result)) return 0;
-  if (result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[1];
-  return result.length;
 }
