@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import type { SimClockImpl } from './clock';
 import type { FaultInjector } from './faults';
 import { settleMachineActions } from './defender';
+import { huntingState } from './graph/hunting';
 import type { Journal } from './journal';
 import { addPersistence, PERSISTENCE_KINDS, type PersistenceKind } from './persistence';
 import { parseRecordsText } from './raw-records';
@@ -119,13 +120,25 @@ export function controlModule(ctx: SimContext, deps: ControlDeps): SimRoute[] {
     ['GET', '/_sim/state/tenants/:tenant', (req) => {
       const t = tenantOf(req);
       const counts = Object.fromEntries([...RECORD_KINDS, ...PERSISTENCE_KINDS].map((k) => [k, t[k].length]));
-      return ok({ tenantId: t.tenantId, displayName: t.displayName, domains: t.domains, licences: t.licences, users: t.users.length, devices: t.devices.length, ...counts, contentTypes: deps.contentCounts(t) });
+      return ok({ tenantId: t.tenantId, displayName: t.displayName, domains: t.domains, licences: t.licences, users: t.users.length, devices: t.devices.length, ...counts, contentTypes: deps.contentCounts(t), hunting: huntingState({ ctx }, t, ctx.clock.nowMs() - 86_400_000, ctx.clock.nowMs()) });
     }],
     ['PATCH', '/_sim/state/tenants/:tenant', (req) => {
       const t = tenantOf(req);
       const b = obj(req.body);
       if (b.licences) Object.assign(t.licences, obj(b.licences));
       return ok({ tenantId: t.tenantId, licences: t.licences });
+    }],
+    ['GET', '/_sim/state/tenants/:tenant/hunting', (req) => {
+      // Advanced Hunting counters and the rows each table holds in [from, to) (default: the last 24 h).
+      const t = tenantOf(req);
+      const at = (name: string, fallback: number) => {
+        const v = req.query.get(name);
+        const ms = v === null ? fallback : Date.parse(v);
+        if (Number.isNaN(ms)) throw fail(400, `${name} must be an ISO date`);
+        return ms;
+      };
+      const now = ctx.clock.nowMs();
+      return ok(huntingState({ ctx }, t, at('from', now - 86_400_000), at('to', now)));
     }],
     ['GET', '/_sim/state/tenants/:tenant/users/:user', (req) => ok(userOf(req))],
     ['PATCH', '/_sim/state/tenants/:tenant/users/:user', (req) => ok(patch(userOf(req), req.body))],

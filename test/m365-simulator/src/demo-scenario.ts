@@ -149,10 +149,10 @@ function demoAudit(tenantId: string, domain: string, users: string[], seed: numb
   return Array.from({ length: count }, (_, i) => gen.record(i));
 }
 
-/** Contoso's app also holds the BEC permissions; Fabrikam's keeps Cordon's defaults (the 403 cases). */
+/** Contoso's app also holds the BEC permissions and ThreatHunting.Read.All; Fabrikam's keeps Cordon's defaults (the 403 cases). */
 function contosoPermissions(): SimApp['permissions'] {
   const permissions = structuredClone(CORDON_PERMISSIONS);
-  permissions.graph.push(...BEC_PERMISSIONS);
+  permissions.graph.push(...BEC_PERMISSIONS, 'ThreatHunting.Read.All');
   return permissions;
 }
 

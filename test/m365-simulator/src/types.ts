@@ -317,6 +317,24 @@ export interface GraphScenarioOptions {
   incidentsExpandFailureThreshold?: number;
   /** Purview audit search progression, in simulated milliseconds. */
   auditQuery?: { notStartedMs?: number; runningMs?: number };
+  /** Advanced Hunting (`security/runHuntingQuery`, microsoft-notes §10); defaults in graph/hunting.ts. */
+  hunting?: {
+    /** Seed of the generated rows (default: a hash of the tenant id). */
+    seed?: number;
+    /** Rows per hour per table for the whole tenant (AlertEvidence comes from the tenant's alerts). */
+    rowsPerHour?: Record<string, number>;
+    /** Days of data before the simulator started (default 30). */
+    historyDays?: number;
+    /** Share of rows that arrive late (default 0.05), and how late at most in minutes (default 20). */
+    lateFraction?: number;
+    lateMinutes?: number;
+    /** Rows a result holds at most (default 100,000). */
+    maxRows?: number;
+    /** Calls per minute per tenant (default 45; 0 = off). */
+    callsPerMinute?: number;
+    /** The tenant's CPU quota per 15-minute cycle, counted in rows scanned (default 5,000,000; 0 = off). */
+    cpuRowsPer15Minutes?: number;
+  };
   /** Throttling limits; 0 turns one off. */
   throttling?: {
     /** Identity Protection: requests per second per tenant, all apps combined (default 1). */

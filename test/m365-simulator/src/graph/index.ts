@@ -2,7 +2,7 @@
  * Microsoft Graph v1.0 surface of the simulator (microsoft-notes §3, §4, §6, §7).
  *
  * Users (get, disable/enable, password reset, revoke sessions), Identity Protection, Defender XDR
- * alerts and incidents, Entra reports, Purview audit search, Secure Score, and the persistence an
+ * alerts and incidents, Advanced Hunting, Entra reports, Purview audit search, Secure Score, and the persistence an
  * attacker leaves (inbox rules, consent grants and apps, authentication methods, group membership). Handlers return
  * Graph-shaped bodies and throw SimError with Graph's error body; the core server adds the
  * `request-id`, `client-request-id` and `Date` headers.
@@ -14,6 +14,7 @@ import { auditLogRoutes } from './audit-logs';
 import { auditQueryRoutes } from './audit-queries';
 import { authMethodRoutes } from './auth-methods';
 import { groupRoutes } from './groups';
+import { huntingRoutes } from './hunting';
 import { identityProtectionRoutes } from './identity-protection';
 import { mailRuleRoutes } from './mail-rules';
 import { secureScoreRoutes } from './secure-score';
@@ -30,6 +31,7 @@ export const graphModule: SimModule = (ctx) => {
     ...userListRoutes(env),
     ...identityProtectionRoutes(env),
     ...securityRoutes(env),
+    ...huntingRoutes(env),
     ...auditLogRoutes(env),
     ...auditQueryRoutes(env),
     ...secureScoreRoutes(env),
