@@ -16,6 +16,8 @@ export interface FaultSpec {
   pathPattern: string | RegExp;
   /** How many matching requests it applies to (default 1; 0 or negative ⇒ until removed). */
   times?: number;
+  /** Matching requests let through untouched before it applies (default 0): a failure part-way through a run. */
+  skip?: number;
   /** Answer with this status (and headers/body) instead of routing. */
   status?: number;
   headers?: Record<string, string>;
@@ -30,6 +32,8 @@ export interface ActiveFault extends FaultSpec {
   id: number;
   /** Remaining uses; Infinity when unlimited. */
   remaining: number;
+  /** Matching requests still to let through before it applies. */
+  skipping: number;
   matched: number;
 }
 
@@ -78,6 +82,7 @@ export class FaultInjector {
       ...spec,
       id: this.nextId++,
       remaining: times > 0 ? times : Infinity,
+      skipping: Math.max(0, Math.floor(spec.skip ?? 0)),
       matched: 0,
       regex: patternToRegExp(spec.pathPattern),
     };
@@ -108,6 +113,10 @@ export class FaultInjector {
         x.regex.test(path),
     );
     if (!f) return undefined;
+    if (f.skipping > 0) {
+      f.skipping -= 1;
+      return undefined;
+    }
     f.remaining -= 1;
     f.matched += 1;
     if (f.remaining <= 0) this.faults = this.faults.filter((x) => x !== f);

@@ -2,8 +2,8 @@
  * Advanced Hunting through Graph: `POST /v1.0/security/runHuntingQuery` `{Query, Timespan?}`
  * (microsoft-notes §10). Answers `{schema, results}` over generated tables (hunting-tables.ts) with a
  * KQL subset (hunting-kql.ts); data reaches back 30 days at most, a result holds 100,000 rows at most
- * (M39), and a tenant may make 45 calls a minute and spend a CPU quota per 15-minute cycle, both
- * answered with 429 and a body saying which limit was hit (M41). Needs ThreatHunting.Read.All and a
+ * (microsoft-notes M39), and a tenant may make 45 calls a minute and spend a CPU quota per 15-minute cycle, both
+ * answered with 429 and a body saying which limit was hit (microsoft-notes M41). Needs ThreatHunting.Read.All and a
  * Defender XDR licence.
  */
 import { hash32 } from '../ids';
@@ -170,7 +170,7 @@ function runHuntingQuery(env: GraphEnv, req: SimRequest): SimResponse {
   const schema = HUNTING_SCHEMAS[query.table];
   if (!schema) throw bad(`Failed to resolve table or column expression named '${query.table}'`);
   const bounds = timestampBounds(query);
-  // Nothing older than 30 days, whatever the Timespan asks (M39).
+  // Nothing older than 30 days, whatever the Timespan asks (microsoft-notes M39).
   const fromMs = Math.max(span.fromMs, bounds.fromMs, nowMs - RETENTION_MS);
   const toMs = Math.min(span.toMs, bounds.toMs);
   const rows = state.data.rows(query.table, fromMs, toMs, nowMs);
