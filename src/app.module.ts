@@ -8,6 +8,7 @@ import { EntraIdModule } from './integrations/entra-id/entra-id.module';
 import { ManagementActivityModule } from './integrations/management-activity/management-activity.module';
 import { PurviewModule } from './integrations/purview/purview.module';
 import { SecureScoreModule } from './integrations/secure-score/secure-score.module';
+import { DefenderHuntingModule } from './integrations/defender-hunting/defender-hunting.module';
 import { GraphSecurityModule } from './integrations/graph-security/graph-security.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 import { CollectionModule } from './collection/collection.module';
@@ -21,7 +22,7 @@ import { JobsModule } from './jobs/jobs.module';
 import { TenantsModule } from './tenants/tenants.module';
 
 /** Every feature module: the app imports them all, and the route spec checks every controller they declare. */
-export const FEATURE_MODULES = [AuditLogModule, IdempotencyModule, AuthModule, HealthModule, TenantsModule, ActionsModule, EntraIdModule, DefenderEndpointModule, CollectionModule, ManagementActivityModule, WebhooksModule, GraphSecurityModule, PurviewModule, SecureScoreModule];
+export const FEATURE_MODULES = [AuditLogModule, IdempotencyModule, AuthModule, HealthModule, TenantsModule, ActionsModule, EntraIdModule, DefenderEndpointModule, CollectionModule, ManagementActivityModule, WebhooksModule, GraphSecurityModule, PurviewModule, SecureScoreModule, DefenderHuntingModule];
 
 @Module({})
 export class AppModule {

@@ -21,13 +21,14 @@ export class CollectionRepository {
   }
 
   /** Creates the rows of streams a tenant lacks (defaults: enabled, the configured interval). */
-  async ensureStreams(tenantId: string, source: string, streams: string[], intervalMinutes: number): Promise<void> {
+  /** Creates the streams a tenant does not have yet, enabled or not; existing ones keep their settings. */
+  async ensureStreams(tenantId: string, source: string, streams: string[], intervalMinutes: number, enabled = true): Promise<void> {
     if (streams.length === 0) return;
     await this.dataSource.query(
-      `INSERT INTO collection_streams (tenant_id, source, stream, interval_minutes)
-       SELECT $1, $2, s, $4 FROM unnest($3::text[]) AS s
+      `INSERT INTO collection_streams (tenant_id, source, stream, interval_minutes, enabled)
+       SELECT $1, $2, s, $4, $5 FROM unnest($3::text[]) AS s
        ON CONFLICT (tenant_id, source, stream) DO NOTHING`,
-      [tenantId, source, streams, intervalMinutes],
+      [tenantId, source, streams, intervalMinutes, enabled],
     );
   }
 

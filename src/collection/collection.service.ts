@@ -168,7 +168,9 @@ export class CollectionService implements OnModuleInit {
 
   private async ensureStreams(tenantId: string): Promise<void> {
     for (const collector of this.registry.all()) {
-      await this.repository.ensureStreams(tenantId, collector.source, collector.streams.map((s) => s.name), this.config.collection.intervalMinutes);
+      const [on, off] = [collector.streams.filter((s) => s.enabledByDefault !== false), collector.streams.filter((s) => s.enabledByDefault === false)];
+      await this.repository.ensureStreams(tenantId, collector.source, on.map((s) => s.name), this.config.collection.intervalMinutes);
+      await this.repository.ensureStreams(tenantId, collector.source, off.map((s) => s.name), this.config.collection.intervalMinutes, false);
     }
   }
 

@@ -118,7 +118,10 @@ export interface Collector {
   readonly source: string;
   /** True when it collects content units (blobs) kept in the ledger: the status accounts for them. */
   readonly units?: boolean;
-  /** The streams each tenant can have (content types), with the tenant capability that gates each. */
-  readonly streams: ReadonlyArray<{ name: string; capability: string }>;
+  /**
+   * The streams each tenant can have (content types), with the tenant capability that gates each.
+   * A stream with `enabledByDefault: false` is created disabled for each tenant (an admin enables it).
+   */
+  readonly streams: ReadonlyArray<{ name: string; capability: string; enabledByDefault?: boolean }>;
   run(ctx: CollectContext, sink: CollectSink): Promise<void>;
 }

@@ -73,6 +73,11 @@ describe('loadConfig', () => {
       CORDON_GRAPH_SECURITY_OVERLAP_MINUTES: '15',
       CORDON_GRAPH_SECURITY_ALERTS_PAGE_SIZE: '1000',
       CORDON_GRAPH_SECURITY_INCIDENTS_PAGE_SIZE: '25',
+      CORDON_HUNTING_OVERLAP_MINUTES: '20',
+      CORDON_HUNTING_SLICE_MINUTES: '30',
+      CORDON_HUNTING_ROWS_PER_QUERY: '5000',
+      CORDON_HUNTING_MAX_ROWS: '200',
+      CORDON_HUNTING_CALLS_PER_MINUTE: '30',
       CORDON_WEBHOOK_MAX_ATTEMPTS: '4',
       CORDON_WEBHOOK_RETRY_DELAY_S: '2',
       CORDON_WEBHOOK_TIMEOUT_S: '5',
@@ -110,6 +115,7 @@ describe('loadConfig', () => {
       entraTelemetry: { overlapMinutes: 45, identityProtectionIntervalMs: 1500 },
       purviewSearch: { pollSeconds: 20, maxPollSeconds: 120, timeoutHours: 12 },
       graphSecurity: { overlapMinutes: 15, alertsPageSize: 1000, incidentsPageSize: 25 },
+      hunting: { overlapMinutes: 20, sliceMinutes: 30, rowsPerQuery: 5000, onDemandMaxRows: 200, callsPerMinute: 30 },
       webhooks: { maxAttempts: 4, retryDelaySeconds: 2, timeoutSeconds: 5, allowedHosts: [{ hostname: 'soar.internal' }, { hostname: '10.0.0.5', port: '8443' }] },
     });
   });

@@ -53,6 +53,8 @@ export interface AppConfig {
   purviewSearch: PurviewSearchConfig;
   /** Defender XDR alerts and incidents through Graph (README "Alerts, incidents and the webhook"). */
   graphSecurity: GraphSecurityConfig;
+  /** Defender XDR Advanced Hunting: collection and on-demand queries (README "Advanced Hunting"). */
+  hunting: HuntingConfig;
   /** The per-tenant outbound webhook (README "Alerts, incidents and the webhook"). */
   webhooks: WebhooksConfig;
 }
@@ -64,6 +66,19 @@ export interface GraphSecurityConfig {
   alertsPageSize: number;
   /** `$top` for incidents (peers use 50). */
   incidentsPageSize: number;
+}
+
+export interface HuntingConfig {
+  /** How far behind its watermark each run queries again, for rows that arrive late (microsoft-notes M40). */
+  overlapMinutes: number;
+  /** The longest time slice one collection query covers (microsoft-notes M39). */
+  sliceMinutes: number;
+  /** `take` of a collection query; a full answer is continued from its last Timestamp (Microsoft's cap is 100,000). */
+  rowsPerQuery: number;
+  /** Rows an on-demand query returns at most. */
+  onDemandMaxRows: number;
+  /** Calls per minute Cordon makes per tenant, all streams and on-demand queries together (Microsoft allows at least 45). */
+  callsPerMinute: number;
 }
 
 export interface WebhooksConfig {
@@ -264,6 +279,13 @@ export function loadConfig(env: Env = process.env): AppConfig {
       overlapMinutes: integer('CORDON_GRAPH_SECURITY_OVERLAP_MINUTES', 30, 0, 1440),
       alertsPageSize: integer('CORDON_GRAPH_SECURITY_ALERTS_PAGE_SIZE', 500, 1, 1000),
       incidentsPageSize: integer('CORDON_GRAPH_SECURITY_INCIDENTS_PAGE_SIZE', 50, 1, 1000),
+    },
+    hunting: {
+      overlapMinutes: integer('CORDON_HUNTING_OVERLAP_MINUTES', 30, 0, 1440),
+      sliceMinutes: integer('CORDON_HUNTING_SLICE_MINUTES', 60, 1, 1440),
+      rowsPerQuery: integer('CORDON_HUNTING_ROWS_PER_QUERY', 10_000, 1, 100_000),
+      onDemandMaxRows: integer('CORDON_HUNTING_MAX_ROWS', 1000, 1, 100_000),
+      callsPerMinute: integer('CORDON_HUNTING_CALLS_PER_MINUTE', 40, 1, 45),
     },
     webhooks: {
       maxAttempts: integer('CORDON_WEBHOOK_MAX_ATTEMPTS', 8, 1, 50),
