@@ -37,7 +37,7 @@ function startIngestSimulator(dir: string) {
  * (indexes included) with one COPY — `COPY (SELECT …) TO STDOUT` from one connection piped into
  * `COPY bench_events FROM STDIN` on another, so the rows cross the client as Cordon's do.
  */
-async function baselineRate(db: DataSource): Promise<{ rows: number; perSecond: number }> {
+export async function baselineRate(db: DataSource): Promise<{ rows: number; perSecond: number }> {
   await db.query('DROP TABLE IF EXISTS bench_events');
   await db.query('CREATE TABLE bench_events (LIKE events INCLUDING ALL)');
   const reader = db.createQueryRunner();
@@ -59,8 +59,8 @@ async function baselineRate(db: DataSource): Promise<{ rows: number; perSecond: 
 
 const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
 
-/** What the simulator holds per content type (`/_sim/state`), summed: records, available now, still to come, expired. */
-async function simulatorCounts(url: string, ca: Buffer): Promise<{ records: number; available: number; pending: number; expired: number }> {
+/** A simulator control route's JSON, over HTTPS with the simulator's CA. */
+export async function simulatorJson(url: string, ca: Buffer): Promise<unknown> {
   const body = await new Promise<string>((resolve, reject) => {
     httpsGet(url, { ca }, (res) => {
       let text = '';
@@ -68,9 +68,22 @@ async function simulatorCounts(url: string, ca: Buffer): Promise<{ records: numb
       res.on('end', () => resolve(text));
     }).on('error', reject);
   });
-  const types = Object.values((JSON.parse(body) as { contentTypes: Record<string, { records: number; available: number; pending: { total: number }; expired: number }> }).contentTypes);
+  return JSON.parse(body);
+}
+
+/** What the simulator holds per content type (`/_sim/state`), summed: records, available now, still to come, expired. */
+async function simulatorCounts(url: string, ca: Buffer): Promise<{ records: number; available: number; pending: number; expired: number }> {
+  const types = Object.values((await simulatorJson(url, ca) as { contentTypes: Record<string, { records: number; available: number; pending: { total: number }; expired: number }> }).contentTypes);
   const sum = (f: (c: (typeof types)[number]) => number) => types.reduce((n, c) => n + f(c), 0);
   return { records: sum((c) => c.records), available: sum((c) => c.available), pending: sum((c) => c.pending.total), expired: sum((c) => c.expired) };
+}
+
+/** Registers the simulator's first tenant with the bench app; answers its Cordon id and the admin headers. */
+export async function registerBenchTenant(bench: { base: string; adminKey: string }, tenant: { tenantId: string; clientId: string; clientSecret?: string }) {
+  const headers = { authorization: `Bearer ${bench.adminKey}`, 'content-type': 'application/json' };
+  const created = await fetch(`${bench.base}/v1/tenants`, { method: 'POST', headers, body: JSON.stringify({ displayName: 'Bench', tenantId: tenant.tenantId, cloud: 'global', clientId: tenant.clientId, credential: { type: 'secret', secret: tenant.clientSecret } }) });
+  if (created.status !== 201) throw new Error(`registering the tenant failed: ${created.status} ${await created.text()}`);
+  return { tenantId: ((await created.json()) as { id: string }).id, headers };
 }
 
 export async function ingestBench(): Promise<Record<string, unknown>> {
@@ -80,10 +93,7 @@ export async function ingestBench(): Promise<Record<string, unknown>> {
   const bench = await startBenchApp({ CORDON_MICROSOFT_ENDPOINTS: JSON.stringify(info.baseUrls), CORDON_MICROSOFT_CA_FILE: info.caCertPath, CORDON_COLLECTION_INTERVAL_MINUTES: '1440', ...(process.env.CORDON_COLLECTION_CONCURRENCY ? { CORDON_COLLECTION_CONCURRENCY: process.env.CORDON_COLLECTION_CONCURRENCY } : {}) });
   try {
     const tenant = info.tenants[0];
-    const headers = { authorization: `Bearer ${bench.adminKey}`, 'content-type': 'application/json' };
-    const created = await fetch(`${bench.base}/v1/tenants`, { method: 'POST', headers, body: JSON.stringify({ displayName: 'Bench', tenantId: tenant.tenantId, cloud: 'global', clientId: tenant.clientId, credential: { type: 'secret', secret: tenant.clientSecret } }) });
-    if (created.status !== 201) throw new Error(`registering the tenant failed: ${created.status} ${await created.text()}`);
-    const tenantId = ((await created.json()) as { id: string }).id;
+    const { tenantId, headers } = await registerBenchTenant(bench, tenant);
     await fetch(`${bench.base}/v1/tenants/${tenantId}/collection`, { headers }); // creates the stream rows
 
     const runner = bench.app.get(CollectionRunnerService);

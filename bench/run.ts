@@ -7,6 +7,7 @@
 import { actionsBench } from './actions.bench';
 import { auditLogBench } from './audit-log.bench';
 import { authOverhead } from './auth-overhead.bench';
+import { ingestHuntingBench } from './ingest-hunting.bench';
 import { ingestBench } from './ingest.bench';
 import { massIsolationBench } from './mass-isolation.bench';
 
@@ -14,6 +15,7 @@ const BENCHMARKS: Record<string, () => Promise<Record<string, unknown>>> = {
   'auth-overhead': authOverhead,
   'audit-log': auditLogBench,
   ingest: ingestBench,
+  'ingest-hunting': ingestHuntingBench,
   actions: actionsBench,
   'mass-isolation': massIsolationBench,
 };
