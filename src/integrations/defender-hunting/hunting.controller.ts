@@ -1,6 +1,6 @@
 import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiBadGatewayResponse, ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
-import { Access, CurrentRequest, RequestContext } from '../../auth/access.decorator';
+import { Access, CurrentRequest, RequestContext } from '../../access/access.decorator';
 import { ApiProblems } from '../../common/api-problems.decorator';
 import { ProblemResponse } from '../../common/problem.dto';
 import { HuntingParams, HuntingQueryDto, HuntingResponse } from './dto/hunting.dto';

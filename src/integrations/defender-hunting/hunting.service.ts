@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { AuditContext } from '../../audit-log/audit-entry';
 import { AuditLogService } from '../../audit-log/audit-log.service';
-import type { Principal } from '../../auth/principal';
+import type { Principal } from '../../access/principal';
 import { Problem } from '../../common/problem';
 import type { AppConfig } from '../../config/config';
 import { APP_CONFIG } from '../../config/config.module';
