@@ -4,6 +4,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { randomUUID } from 'node:crypto';
 import { createServer, Server } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { BODY_LIMIT_BYTES } from './common/http-limits';
 import { createLogger, PinoNestLogger } from './common/logger';
@@ -45,6 +46,7 @@ export async function createHttpApp({ config, module, logger = createLogger(conf
     forceCloseConnections: 'idle',
     return503OnClosing: true,
     routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
+    clientErrorHandler: answerClientError,
     // A path that is not valid percent-encoded UTF-8 (e.g. an encoded lone surrogate), or a segment
     // too long for any route, never reaches a route: answered here, as every other error is.
     frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
@@ -78,6 +80,22 @@ export async function createHttpApp({ config, module, logger = createLogger(conf
   });
   setupOpenApi(app);
   return app;
+}
+
+/**
+ * A request Node cannot parse (its head over the 16 KiB limit, a timeout, bad framing) never reaches a
+ * route; it is answered as a problem too, with a request id of its own, and the connection closed.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, slug, title] =
+    error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'request-header-too-large', 'Request header fields too large'] : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'request-timeout', 'Request timeout'] : [400, 'malformed-request', 'Malformed request'];
+  const requestId = randomUUID();
+  const body = JSON.stringify({ type: `/problems/${slug}`, title, status, detail: 'The request could not be read as HTTP/1.1 within the limits.', requestId });
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy(error);
 }
 
 /** With `CORDON_METRICS_PORT`, /metrics is served on its own port (for a scraper on a private network). */

@@ -112,7 +112,8 @@ export class AuditLogService {
     await this.sealed();
     const head = await this.repository.head();
     const last = Math.min(to ?? head.seq, head.seq);
-    let prev = from <= 1 ? GENESIS_HASH_HEX : await this.repository.hashAt(from - 1);
+    // A range starting past the head has no entry before it (and `from` may be beyond what a bigint holds).
+    let prev = from <= 1 ? GENESIS_HASH_HEX : from - 1 > head.seq ? undefined : await this.repository.hashAt(from - 1);
     let expected = Math.max(from, 1);
     let checked = 0;
     const bad = (seq: number, reason: string): VerifyResult => ({ ok: false, checked, firstBadSeq: seq, reason, lastSeq: head.seq, lastHash: head.hash });

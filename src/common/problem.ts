@@ -39,6 +39,8 @@ export const problems = {
     }),
   payloadTooLarge: (limit: number) =>
     new Problem(413, 'payload-too-large', 'Payload too large', `The request body exceeds ${limit} bytes.`),
+  malformedUrl: () => new Problem(400, 'malformed-url', 'Malformed URL', 'The path is not valid percent-encoded UTF-8.'),
+  uriTooLong: () => new Problem(414, 'uri-too-long', 'URI too long', 'A path segment is longer than 1024 characters.'),
   unsupportedMediaType: (detail: string) => new Problem(415, 'unsupported-media-type', 'Unsupported media type', detail),
   unavailable: (detail: string) => new Problem(503, 'service-unavailable', 'Service unavailable', detail),
 };

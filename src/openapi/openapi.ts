@@ -20,7 +20,24 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addTag('webhooks', 'The per-tenant outbound webhook for new and changed alerts and incidents, and its delivery log.')
     .addTag('operations', 'Health and metrics (no authentication).')
     .build();
-  return SwaggerModule.createDocument(app, config, { autoTagControllers: false, operationIdFactory: (controller, method) => `${controller.replace(/Controller$/, '')}_${method}` });
+  const document = SwaggerModule.createDocument(app, config, { autoTagControllers: false, operationIdFactory: (controller, method) => `${controller.replace(/Controller$/, '')}_${method}` });
+  documentBodyProblems(document);
+  return document;
+}
+
+/**
+ * Every /v1 route that can be sent a body (any method but GET) answers 413 to one over the limit and
+ * 415 to one that is not JSON, before its own code runs (src/http.ts); each operation says so.
+ */
+function documentBodyProblems(document: OpenAPIObject): void {
+  for (const methods of Object.values(document.paths)) {
+    for (const [method, operation] of Object.entries(methods) as Array<[string, { responses?: Record<string, { description?: string; content?: unknown }> }]>) {
+      const problem = operation.responses?.['400']?.content;
+      if (method === 'get' || !problem) continue;
+      operation.responses!['413'] ??= { description: 'The body exceeds 1 MiB (`payload-too-large`).', content: problem };
+      operation.responses!['415'] ??= { description: 'The body is not `application/json` (`unsupported-media-type`).', content: problem };
+    }
+  }
 }
 
 /** Swagger UI at /docs and the document at /docs-json. */

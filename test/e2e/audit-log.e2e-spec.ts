@@ -57,6 +57,12 @@ describe('the action log', () => {
     expect(await log.verify()).toMatchObject({ ok: true, checked: before + 120, lastSeq: before + 120 });
   });
 
+  it('verify from past the head (even past what a bigint holds) reports the missing entry before it', async () => {
+    const head = await headSeq();
+    expect(await log.verify(head + 5)).toMatchObject({ ok: false, firstBadSeq: head + 4, reason: 'the entry before the range is missing' });
+    expect(await log.verify(2 ** 64)).toMatchObject({ ok: false, reason: 'the entry before the range is missing' });
+  });
+
   it('verifies entries whose text needs escaping in every field', async () => {
     const tricky = 'q"uote \\ back\\slash \n\r\t\b\f \u0001\u001f \u007f é 漢 😀 \u2028\u2029 </script>';
     await log.record({

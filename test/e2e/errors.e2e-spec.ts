@@ -33,6 +33,24 @@ describe('every error is application/problem+json', () => {
     expectProblem(res, 415, 'unsupported-media-type');
   });
 
+  it('400 malformed-url for a path that is not percent-encoded UTF-8', async () => {
+    expectProblem(await t.http.get('/v1/tenants/%ED%A0%80').set(bearer(t.adminKey)), 400, 'malformed-url');
+    expectProblem(await t.http.get('/v1/tenants/a%ZZ/policy').set(bearer(t.adminKey)), 400, 'malformed-url');
+  });
+
+  it('a path parameter as long as a user principal name reaches its route; past 1024 characters, 414', async () => {
+    const upn = `${'a'.repeat(64)}@${'b'.repeat(44)}.com`;
+    expectProblem(await t.http.post(`/v1/tenants/00000000-0000-4000-8000-000000000000/users/${upn}/disable`).set(bearer(t.adminKey)).send({ reason: 'x' }), 403, 'forbidden');
+    expectProblem(await t.http.get(`/v1/tenants/${'a'.repeat(1025)}`).set(bearer(t.adminKey)), 414, 'uri-too-long');
+  });
+
+  it('431 problem for a request head Node will not read', async () => {
+    const res = await t.http.get(`/v1/tenants/${'a'.repeat(20_000)}`).set(bearer(t.adminKey));
+    expect(res.status).toBe(431);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.body).toMatchObject({ type: '/problems/request-header-too-large', status: 431, requestId: res.headers['x-request-id'] });
+  });
+
   it('400 for malformed JSON', async () => {
     const res = await t.http.post('/v1/api-keys').set(bearer(t.adminKey)).set('Content-Type', 'application/json').send('{"name": ');
     expectProblem(res, 400, 'malformed-body');
