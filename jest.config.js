@@ -1,6 +1,7 @@
 /**
- * Three projects: unit specs next to the code, the simulator's contract tests, and the e2e suite
- * (the whole app over HTTP against a real database and the simulator).
+ * Four projects: unit specs next to the code, the simulator's contract tests, the e2e suite (the whole
+ * app over HTTP against a real database and the simulator) and the OpenAPI-driven fuzz suite (a bounded,
+ * seeded sample; `npm run fuzz -- --runs N` runs more).
  * SWC transpiles TypeScript with decorator metadata, which Nest's dependency injection needs.
  */
 const swc = [
@@ -33,6 +34,13 @@ module.exports = {
       ...common,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'],
+      globalSetup: '<rootDir>/test/e2e/global-setup.ts',
+      globalTeardown: '<rootDir>/test/e2e/global-teardown.ts',
+    },
+    {
+      ...common,
+      displayName: 'fuzz',
+      testMatch: ['<rootDir>/test/fuzz/**/*.fuzz-spec.ts'],
       globalSetup: '<rootDir>/test/e2e/global-setup.ts',
       globalTeardown: '<rootDir>/test/e2e/global-teardown.ts',
     },
