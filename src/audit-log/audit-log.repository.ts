@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { crashPoint } from '../common/crash-points';
 import { AuditEntry, AuditEntryInput, chainHashHex, normalizeData } from './audit-entry';
 
 interface Row {
@@ -186,6 +187,7 @@ export class AuditLogRepository {
         params,
       );
       await manager.query('DELETE FROM audit_pending WHERE id = ANY($1::bigint[])', [pendingIds]);
+      crashPoint('audit.sealing', rows.map((r) => r.tenant_id));
       return rows.length;
     });
   }

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import { crashPoint } from '../common/crash-points';
 import { decodeCursor, Page, PageQueryDto, toPage } from '../common/paging';
 import { Problem } from '../common/problem';
 import { AuditEntry, AuditEntryInput, chainHashOfParts, GENESIS_HASH_HEX } from './audit-entry';
@@ -43,6 +44,7 @@ export class AuditLogService {
     try {
       await this.repository.appendPendingMany(manager, entries);
       this.sealer.appended(manager.queryRunner);
+      crashPoint('audit.appended', entries.map((e) => e.tenantId));
     } catch (error) {
       this.logger.error({ err: error, events: entries.map((e) => e.event), requestId: entries[0]?.requestId }, 'audit entry could not be written');
       throw auditUnavailable();
@@ -63,6 +65,7 @@ export class AuditLogService {
       this.logger.error({ err: error, events: entries.map((e) => e.entry.event), requestId: entries[0]?.entry.requestId }, 'audit entry could not be written');
       throw auditUnavailable();
     }
+    crashPoint('audit.committed', entries.map((e) => e.entry.tenantId));
     this.sealer.wake();
     return answer;
   }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
 import { createSecureContext, rootCertificates } from 'node:tls';
+import { crashPoint } from '../common/crash-points';
 
 /**
  * The one HTTPS client every Microsoft call goes through (MSAL's network client, the Graph client's
@@ -65,8 +66,10 @@ export class HttpsTransport {
   send(request: TransportRequest): Promise<TransportResponse> {
     const { url } = request;
     if (url.protocol !== 'https:') return Promise.reject(new TransportError('network', `refused a non-https URL (${url.protocol})`));
+    crashPoint('microsoft.request', [url.href]);
     return new Promise((resolve, reject) => {
       const req = https.request(url, { method: request.method, headers: request.headers, agent: this.agent }, (res) => {
+        crashPoint('microsoft.response', [url.href]);
         const chunks: Buffer[] = [];
         let size = 0;
         res.on('data', (chunk: Buffer) => {
@@ -106,8 +109,10 @@ export class HttpsTransport {
   open(request: TransportRequest): Promise<TransportStreamResponse> {
     const { url } = request;
     if (url.protocol !== 'https:') return Promise.reject(new TransportError('network', `refused a non-https URL (${url.protocol})`));
+    crashPoint('microsoft.request', [url.href]);
     return new Promise((resolve, reject) => {
       const req = https.request(url, { method: request.method, headers: request.headers, agent: this.agent }, (res) => {
+        crashPoint('microsoft.response', [url.href]);
         clearTimeout(timer);
         const headers: Record<string, string> = {};
         for (const [name, value] of Object.entries(res.headers)) {
