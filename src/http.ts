@@ -18,7 +18,7 @@ import { MetricsService } from './health/metrics.service';
 import { setupOpenApi } from './openapi/openapi';
 
 /** Longest path parameter the router accepts (the longest any DTO allows is a 320-character UPN). */
-const MAX_PATH_PARAM_LENGTH = 512;
+const MAX_PATH_PARAM_LENGTH = 1024;
 
 /** A caller's X-Request-Id is echoed when it is printable and short; otherwise we mint one. */
 const REQUEST_ID = /^[\x21-\x7e]{1,200}$/;
@@ -47,12 +47,12 @@ export async function createHttpApp({ config, module, logger = createLogger(conf
     return503OnClosing: true,
     routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
     clientErrorHandler: answerClientError,
-    // A path that is not valid percent-encoded UTF-8 (e.g. an encoded lone surrogate), or a segment
-    // too long for any route, never reaches a route: answered here, as every other error is.
+    // A path that is not valid percent-encoded UTF-8 (e.g. an encoded lone surrogate), or a segment too
+    // long for any route (a path parameter may be a UPN, up to 113 characters, or a device's DNS name),
+    // never reaches a route: answered here, as every other error is.
     frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-      const message = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? `has a segment longer than ${MAX_PATH_PARAM_LENGTH} characters` : 'is not valid percent-encoded UTF-8';
       reply.header('X-Request-Id', request.id);
-      sendProblem(reply, request, problems.validation([{ field: 'path', message }]));
+      sendProblem(reply, request, error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? problems.uriTooLong() : problems.malformedUrl());
     },
   });
   const fastify = adapter.getInstance();
