@@ -1,3 +1,4 @@
+import { prng } from '../m365-simulator/src/ids';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,17 +39,6 @@ const REACHED_AT_LEAST: Record<CrashPoint, number> = {
   'microsoft.response': 12,
 };
 
-/** mulberry32: a small seeded generator, so a failing point can be run again. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Target {
   tenantId: string;
@@ -76,7 +66,7 @@ function targets(count: number): Target[] {
 const suite = process.env.CORDON_CRASH_POINTS ? describe : describe.skip;
 
 suite('crash points: SIGKILL anywhere, restart, nothing lost, nothing done twice', () => {
-  const next = random(SEED);
+  const next = prng(SEED);
   const plan = Array.from({ length: POINTS }, () => {
     const point = CRASH_POINTS[Math.floor(next() * CRASH_POINTS.length)];
     return { point, n: 1 + Math.floor(next() * REACHED_AT_LEAST[point]) };
