@@ -105,7 +105,13 @@ async function cordonIsolate(cordon: LoadParams['cordon'], agent: HttpAgent, id:
   const auth = { authorization: `Bearer ${cordon.responderKey}` };
   const sentAt = Date.now();
   const started = performance.now();
-  const r = await send(agent, `${cordon.base}/v1/tenants/${cordon.tenantId}/users/${id}/isolate`, 'POST', { ...auth, prefer: 'wait=60', 'content-type': 'application/json' }, JSON.stringify({ reason: 'bench: isolate' }));
+  const r = await send(
+    agent,
+    `${cordon.base}/v1/tenants/${cordon.tenantId}/users/${id}/isolate`,
+    'POST',
+    { ...auth, prefer: 'wait=60', 'content-type': 'application/json' },
+    JSON.stringify({ reason: 'bench: isolate' }),
+  );
   let body = JSON.parse(r.body) as { id?: string; status?: string };
   const late = r.status === 202 && Boolean(body.id);
   if (late) {
@@ -122,8 +128,16 @@ async function cordonIsolate(cordon: LoadParams['cordon'], agent: HttpAgent, id:
 }
 
 async function baselineToken(sim: LoadParams['simulator'], agent: HttpsAgent): Promise<string> {
-  const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: sim.clientId, client_secret: sim.clientSecret, scope: `${sim.baseUrls.graph}/.default` });
-  const reply = await expectOk(send(agent, `${sim.baseUrls.login}/${sim.tenantId}/oauth2/v2.0/token`, 'POST', { 'content-type': 'application/x-www-form-urlencoded' }, form.toString()), 'token');
+  const form = new URLSearchParams({
+    grant_type: 'client_credentials',
+    client_id: sim.clientId,
+    client_secret: sim.clientSecret,
+    scope: `${sim.baseUrls.graph}/.default`,
+  });
+  const reply = await expectOk(
+    send(agent, `${sim.baseUrls.login}/${sim.tenantId}/oauth2/v2.0/token`, 'POST', { 'content-type': 'application/x-www-form-urlencoded' }, form.toString()),
+    'token',
+  );
   return (JSON.parse(reply.body) as { access_token: string }).access_token;
 }
 
@@ -147,7 +161,10 @@ async function baselineIsolate(graph: string, agent: HttpsAgent, token: string, 
   await expectOk(send(agent, `${graph}/v1.0/users/${id}/revokeSignInSessions`, 'POST', h(cid), '{}'), 'revokeSignInSessions');
   await get(`/users/${id}?$select=id,signInSessionsValidFromDateTime`);
   // confirm-compromised
-  await expectOk(send(agent, `${graph}/v1.0/identityProtection/riskyUsers/confirmCompromised`, 'POST', h(cid), JSON.stringify({ userIds: [id] })), 'confirmCompromised');
+  await expectOk(
+    send(agent, `${graph}/v1.0/identityProtection/riskyUsers/confirmCompromised`, 'POST', h(cid), JSON.stringify({ userIds: [id] })),
+    'confirmCompromised',
+  );
   await get(`/identityProtection/riskyUsers/${id}`);
 }
 
@@ -168,7 +185,8 @@ class JournalCopy {
   async read(): Promise<void> {
     const reply = await expectOk(send(this.agent, `${this.base}/_sim/journal?since=${this.lastSeq}`, 'GET', {}), 'journal');
     const { lastSeq, entries } = JSON.parse(reply.body) as { lastSeq: number; entries: JournalEntry[] };
-    if (entries.length && entries[0].seq !== this.lastSeq + 1) throw new Error(`the simulator's journal lost ${entries[0].seq - this.lastSeq - 1} requests between two reads`);
+    if (entries.length && entries[0].seq !== this.lastSeq + 1)
+      throw new Error(`the simulator's journal lost ${entries[0].seq - this.lastSeq - 1} requests between two reads`);
     for (const { seq, time, host, method, path, query, body } of entries) this.calls.push({ seq, time, host, method, path, query, body });
     this.lastSeq = lastSeq;
   }
@@ -224,7 +242,10 @@ async function runLoad(params: LoadParams, http: HttpAgent, graphAgent: HttpsAge
   await phase('baseline', total, total + warmup, false);
   await phase('cordon', total, total + warmup, false);
   const half = Math.floor(total / 2);
-  for (const [from, to] of [[0, half], [half, total]]) {
+  for (const [from, to] of [
+    [0, half],
+    [half, total],
+  ]) {
     await phase('baseline', from, to, true);
     await phase('cordon', from, to, true);
   }

@@ -53,7 +53,10 @@ function writeScenario(dir: string, users: number): string {
 
 /** The load generator (actions-load.ts) in its own process: answers its phase marks, parses its result. */
 function runLoad(params: LoadParams, onMark: (m: PhaseMark) => void): { child: ChildProcess; result: Promise<LoadResult> } {
-  const child = spawn(process.execPath, ['--experimental-vm-modules', '-r', '@swc-node/register', 'bench/actions-load.ts', JSON.stringify(params)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  const child = spawn(process.execPath, ['--experimental-vm-modules', '-r', '@swc-node/register', 'bench/actions-load.ts', JSON.stringify(params)], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  });
   child.on('message', (m: PhaseMark) => {
     onMark(m);
     child.send('ok');
@@ -62,7 +65,11 @@ function runLoad(params: LoadParams, onMark: (m: PhaseMark) => void): { child: C
   child.stdout!.on('data', (c: Buffer) => chunks.push(c));
   const result = new Promise<LoadResult>((resolve, reject) => {
     child.on('error', reject);
-    child.on('close', (code, signal) => (code === 0 ? resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as LoadResult) : reject(new Error(`the load generator exited with ${code ?? signal}`))));
+    child.on('close', (code, signal) =>
+      code === 0
+        ? resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as LoadResult)
+        : reject(new Error(`the load generator exited with ${code ?? signal}`)),
+    );
   });
   return { child, result };
 }
@@ -77,20 +84,24 @@ const TICK_MS = 10;
 function treeCpuMs(root: number): number {
   let procs: Array<{ pid: number; ppid: number; ticks: number }>;
   try {
-    procs = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).flatMap((pid) => {
-      try {
-        // Fields after the command name, which may hold spaces and parentheses: state ppid … utime(14) stime(15).
-        const f = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
-        return [{ pid: Number(pid), ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) }];
-      } catch {
-        return []; // exited meanwhile
-      }
-    });
+    procs = readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .flatMap((pid) => {
+        try {
+          // Fields after the command name, which may hold spaces and parentheses: state ppid … utime(14) stime(15).
+          const f = readFileSync(`/proc/${pid}/stat`, 'utf8')
+            .replace(/^.*\) /s, '')
+            .split(' ');
+          return [{ pid: Number(pid), ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) }];
+        } catch {
+          return []; // exited meanwhile
+        }
+      });
   } catch {
     return NaN;
   }
   const tree = new Set([root]);
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const p of procs) if (!tree.has(p.pid) && tree.has(p.ppid)) grew = Boolean(tree.add(p.pid));
   }
@@ -100,16 +111,18 @@ function treeCpuMs(root: number): number {
 /** CPU time (user + system, ms) of every PostgreSQL process on this machine (command name `postgres`). */
 function postgresCpuMs(): number {
   try {
-    return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).reduce((sum, pid) => {
-      try {
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        if (!stat.includes(' (postgres) ')) return sum;
-        const f = stat.replace(/^.*\) /s, '').split(' ');
-        return sum + (Number(f[11]) + Number(f[12])) * TICK_MS;
-      } catch {
-        return sum; // exited meanwhile
-      }
-    }, 0);
+    return readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .reduce((sum, pid) => {
+        try {
+          const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+          if (!stat.includes(' (postgres) ')) return sum;
+          const f = stat.replace(/^.*\) /s, '').split(' ');
+          return sum + (Number(f[11]) + Number(f[12])) * TICK_MS;
+        } catch {
+          return sum; // exited meanwhile
+        }
+      }, 0);
   } catch {
     return NaN;
   }
@@ -135,15 +148,28 @@ function machineCpuMs(): number {
  * script's process spends on the same Graph calls (Cordon adding nothing of its own). Lower bounds
  * of the mean.
  */
-function addedLatencyFloors(cordonPhases: { simulator: number; postgres: number; loadGenerator: number }, baselineClientMs: number, actions: number, concurrency: number, baselineMeanMs: number) {
+function addedLatencyFloors(
+  cordonPhases: { simulator: number; postgres: number; loadGenerator: number },
+  baselineClientMs: number,
+  actions: number,
+  concurrency: number,
+  baselineMeanMs: number,
+) {
   const others = (cordonPhases.simulator + cordonPhases.postgres + cordonPhases.loadGenerator) / actions;
-  const floor = (cpuPerAction: number) => (Number.isFinite(cpuPerAction) ? round(Math.max(0, (concurrency * cpuPerAction) / availableParallelism() - baselineMeanMs)) : null);
+  const floor = (cpuPerAction: number) =>
+    Number.isFinite(cpuPerAction) ? round(Math.max(0, (concurrency * cpuPerAction) / availableParallelism() - baselineMeanMs)) : null;
   return { cordonFree: floor(others), cordonAsBaselineClient: floor(others + baselineClientMs / actions) };
 }
 
 const stats = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
-  return { p50: percentile(sorted, 0.5), p90: percentile(sorted, 0.9), p99: percentile(sorted, 0.99), max: Number(sorted[sorted.length - 1].toFixed(2)), mean: Number((sorted.reduce((s, v) => s + v, 0) / sorted.length).toFixed(2)) };
+  return {
+    p50: percentile(sorted, 0.5),
+    p90: percentile(sorted, 0.9),
+    p99: percentile(sorted, 0.99),
+    max: Number(sorted[sorted.length - 1].toFixed(2)),
+    mean: Number((sorted.reduce((s, v) => s + v, 0) / sorted.length).toFixed(2)),
+  };
 };
 const round = (n: number) => Number(n.toFixed(2));
 
@@ -161,13 +187,17 @@ function callsByUser(entries: JournalCall[]): Map<string, JournalCall[]> {
   return byUser;
 }
 
-const callName = (e: JournalCall) => `${e.method} ${e.path.replace(USER_ID, '{id}')}${e.query.includes('select') ? `?${decodeURIComponent(e.query).replace(/^.*\$select=/, '$select=')}` : ''}`;
+const callName = (e: JournalCall) =>
+  `${e.method} ${e.path.replace(USER_ID, '{id}')}${e.query.includes('select') ? `?${decodeURIComponent(e.query).replace(/^.*\$select=/, '$select=')}` : ''}`;
 
 /** Median gap between the arrivals of consecutive Graph calls of one action, per position (where the time goes). */
 function gaps(byUser: Map<string, JournalCall[]>, ids: string[]): Array<{ between: string; p50: number; p99: number }> {
   const first = byUser.get(ids[0]) ?? [];
   return first.slice(1).map((e, i) => {
-    const values = ids.map((id) => byUser.get(id)!).filter((l) => l.length === first.length).map((l) => Date.parse(l[i + 1].time) - Date.parse(l[i].time));
+    const values = ids
+      .map((id) => byUser.get(id)!)
+      .filter((l) => l.length === first.length)
+      .map((l) => Date.parse(l[i + 1].time) - Date.parse(l[i].time));
     const s = stats(values);
     return { between: `${callName(first[i])} → ${callName(e)}`, p50: s.p50, p99: s.p99 };
   });
@@ -186,11 +216,43 @@ async function simClockOffset(info: SimInfo): Promise<number> {
 /** Registers the tenant with an empty policy, probes it, and makes a responder key for the load. */
 async function registerTenant(http: HttpAgent, base: string, adminKey: string, info: SimTenantInfo): Promise<LoadParams['cordon']> {
   const admin = { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' };
-  const tenant = JSON.parse((await expectOk(send(http, `${base}/v1/tenants`, 'POST', admin, JSON.stringify({ displayName: info.displayName, tenantId: info.tenantId, cloud: 'global', clientId: info.clientId, credential: { type: 'secret', secret: info.clientSecret } })), 'register tenant')).body) as { id: string };
-  await expectOk(send(http, `${base}/v1/tenants/${tenant.id}/policy`, 'PUT', admin, JSON.stringify({ protectedUsers: [], protectedGroups: [], approvalRequired: [], hourlyLimits: {} })), 'policy');
-  const caps = JSON.parse((await expectOk(send(http, `${base}/v1/tenants/${tenant.id}/capabilities/refresh`, 'POST', admin, '{}'), 'probe')).body) as { connection: string };
+  const tenant = JSON.parse(
+    (
+      await expectOk(
+        send(
+          http,
+          `${base}/v1/tenants`,
+          'POST',
+          admin,
+          JSON.stringify({
+            displayName: info.displayName,
+            tenantId: info.tenantId,
+            cloud: 'global',
+            clientId: info.clientId,
+            credential: { type: 'secret', secret: info.clientSecret },
+          }),
+        ),
+        'register tenant',
+      )
+    ).body,
+  ) as { id: string };
+  await expectOk(
+    send(
+      http,
+      `${base}/v1/tenants/${tenant.id}/policy`,
+      'PUT',
+      admin,
+      JSON.stringify({ protectedUsers: [], protectedGroups: [], approvalRequired: [], hourlyLimits: {} }),
+    ),
+    'policy',
+  );
+  const caps = JSON.parse((await expectOk(send(http, `${base}/v1/tenants/${tenant.id}/capabilities/refresh`, 'POST', admin, '{}'), 'probe')).body) as {
+    connection: string;
+  };
   if (caps.connection !== 'connected') throw new Error(`tenant did not connect: ${JSON.stringify(caps)}`);
-  const responder = JSON.parse((await expectOk(send(http, `${base}/v1/api-keys`, 'POST', admin, JSON.stringify({ name: 'bench responder', roles: ['responder'] })), 'api key')).body) as { key: string };
+  const responder = JSON.parse(
+    (await expectOk(send(http, `${base}/v1/api-keys`, 'POST', admin, JSON.stringify({ name: 'bench responder', roles: ['responder'] })), 'api key')).body,
+  ) as { key: string };
   return { base, tenantId: tenant.id, responderKey: responder.key };
 }
 
@@ -236,7 +298,13 @@ export async function actionsBench(): Promise<Record<string, unknown>> {
     const load = runLoad(
       {
         cordon: cordonParams,
-        simulator: { baseUrls: sim.info.baseUrls, caCertPath: sim.info.caCertPath, tenantId: info.tenantId, clientId: info.clientId, clientSecret: info.clientSecret! },
+        simulator: {
+          baseUrls: sim.info.baseUrls,
+          caCertPath: sim.info.caCertPath,
+          tenantId: info.tenantId,
+          clientId: info.clientId,
+          clientSecret: info.clientSecret!,
+        },
         prefixes: PREFIXES,
         total,
         warmup,

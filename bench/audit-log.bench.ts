@@ -38,7 +38,9 @@ async function plainInsertRate(db: DataSource, writers: number, seconds: number)
   await Promise.all(
     Array.from({ length: writers }, async (_, w) => {
       while (Date.now() < until) {
-        await db.transaction((m) => m.query(`INSERT INTO bench_plain_log (at, event, data) VALUES (clock_timestamp(), 'bench.append', $1)`, [JSON.stringify({ writer: w })]));
+        await db.transaction((m) =>
+          m.query(`INSERT INTO bench_plain_log (at, event, data) VALUES (clock_timestamp(), 'bench.append', $1)`, [JSON.stringify({ writer: w })]),
+        );
         count++;
       }
     }),
@@ -166,7 +168,13 @@ export async function auditLogBench(): Promise<Record<string, unknown>> {
       bulkFillPerSecond: fillRate,
       rawScanPerSecond: scan,
       verify: { ok: verified.ok, perSecond: verifyRate, ratioToScan: Number((verifyRate / scan).toFixed(3)) },
-      export: { lines: exported.lines, megabytes: Math.round(exported.bytes / 1e6), perSecond: exportRate, ratioToScan: Number((exportRate / scan).toFixed(3)), rssGrowthMb: exported.rssGrowthMb },
+      export: {
+        lines: exported.lines,
+        megabytes: Math.round(exported.bytes / 1e6),
+        perSecond: exportRate,
+        ratioToScan: Number((exportRate / scan).toFixed(3)),
+        rssGrowthMb: exported.rssGrowthMb,
+      },
       // the export's figure includes the in-process client reading the download
       nodeCpuMicrosecondsPerEntry: { scan: Number(scanCpu.toFixed(2)), verify: Number(verifyCpu.toFixed(2)), export: Number(exportCpu.toFixed(2)) },
       loadAverage: loadavg().map((l) => Number(l.toFixed(2))),

@@ -43,7 +43,16 @@ export async function startBenchApp(env: Record<string, string> = {}): Promise<B
     };
   }
   const adminKey = generateApiKey();
-  const config = loadConfig({ DATABASE_URL: databaseUrl, CORDON_DATA_DIR: dataDir, CORDON_BOOTSTRAP_ADMIN_KEY: adminKey, CORDON_LOG_LEVEL: 'silent', CORDON_WORKERS: 'false', CORDON_DATABASE_POOL_MAX: '20', CORDON_ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('base64'), ...env });
+  const config = loadConfig({
+    DATABASE_URL: databaseUrl,
+    CORDON_DATA_DIR: dataDir,
+    CORDON_BOOTSTRAP_ADMIN_KEY: adminKey,
+    CORDON_LOG_LEVEL: 'silent',
+    CORDON_WORKERS: 'false',
+    CORDON_DATABASE_POOL_MAX: '20',
+    CORDON_ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('base64'),
+    ...env,
+  });
   const app = await createHttpApp({ config, module: AppModule.forRoot(config), logger: pino({ level: 'silent' }) });
   await app.get(BootstrapAdminService).ensureAdminKey();
   await app.listen({ port: 0, host: '127.0.0.1' });

@@ -21,8 +21,21 @@ const TABLE = 'DeviceNetworkEvents';
 
 function startHuntingSimulator(dir: string) {
   const scenario = join(dir, 'scenario.json');
-  const devices = Array.from({ length: 8 }, (_, i) => ({ id: String(i).repeat(40).slice(0, 40), computerDnsName: `ws-${i}.bench.example`, osPlatform: 'Windows11', healthStatus: 'Active', lastIpAddress: `10.0.0.${i + 1}` }));
-  const app = { clientId: randomUUID(), displayName: 'Cordon', clientSecrets: ['bench-hunting-secret-1234'], certificates: [], directoryRoles: [], permissions: { graph: ['ThreatHunting.Read.All'], manage: [], defender: [] } };
+  const devices = Array.from({ length: 8 }, (_, i) => ({
+    id: String(i).repeat(40).slice(0, 40),
+    computerDnsName: `ws-${i}.bench.example`,
+    osPlatform: 'Windows11',
+    healthStatus: 'Active',
+    lastIpAddress: `10.0.0.${i + 1}`,
+  }));
+  const app = {
+    clientId: randomUUID(),
+    displayName: 'Cordon',
+    clientSecrets: ['bench-hunting-secret-1234'],
+    certificates: [],
+    directoryRoles: [],
+    permissions: { graph: ['ThreatHunting.Read.All'], manage: [], defender: [] },
+  };
   // No late rows and no quotas: this measures ingest, not Microsoft's limits (tested in e2e).
   const graph = { hunting: { rowsPerHour: { [TABLE]: Math.ceil(ROWS / 24) }, historyDays: 2, lateFraction: 0, callsPerMinute: 0, cpuRowsPer15Minutes: 0 } };
   writeFileSync(scenario, JSON.stringify({ tenants: [{ tenantId: randomUUID(), displayName: 'Bench', apps: [app], devices }], graph }));
@@ -33,11 +46,21 @@ export async function ingestHuntingBench(): Promise<Record<string, unknown>> {
   if (!process.env.DATABASE_URL) throw new Error('the hunting ingest benchmark measures PostgreSQL against a COPY baseline: set DATABASE_URL');
   const dir = mkdtempSync(join(tmpdir(), 'cordon-ingest-hunting-'));
   const { info, child } = await startHuntingSimulator(dir);
-  const bench = await startBenchApp({ CORDON_MICROSOFT_ENDPOINTS: JSON.stringify(info.baseUrls), CORDON_MICROSOFT_CA_FILE: info.caCertPath, CORDON_COLLECTION_INTERVAL_MINUTES: '1440', CORDON_COLLECTION_INITIAL_LOOKBACK_HOURS: '24', CORDON_HUNTING_CALLS_PER_MINUTE: '45' });
+  const bench = await startBenchApp({
+    CORDON_MICROSOFT_ENDPOINTS: JSON.stringify(info.baseUrls),
+    CORDON_MICROSOFT_CA_FILE: info.caCertPath,
+    CORDON_COLLECTION_INTERVAL_MINUTES: '1440',
+    CORDON_COLLECTION_INITIAL_LOOKBACK_HOURS: '24',
+    CORDON_HUNTING_CALLS_PER_MINUTE: '45',
+  });
   try {
     const tenant = info.tenants[0];
     const { tenantId, headers } = await registerBenchTenant(bench, tenant);
-    const enabled = await fetch(`${bench.base}/v1/tenants/${tenantId}/collection/${TABLE}`, { method: 'PATCH', headers, body: JSON.stringify({ enabled: true }) });
+    const enabled = await fetch(`${bench.base}/v1/tenants/${tenantId}/collection/${TABLE}`, {
+      method: 'PATCH',
+      headers,
+      body: JSON.stringify({ enabled: true }),
+    });
     if (enabled.status !== 200) throw new Error(`enabling ${TABLE} failed: ${enabled.status} ${await enabled.text()}`);
 
     const runner = bench.app.get(CollectionRunnerService);
@@ -46,11 +69,20 @@ export async function ingestHuntingBench(): Promise<Record<string, unknown>> {
     const status = await runner.run({ tenantId, source: DEFENDER_HUNTING_SOURCE, stream: TABLE }, 'manual');
     const seconds = (Date.now() - started) / 1000;
     if (status !== 'succeeded') throw new Error(`the collection run ended ${status}`);
-    const [{ count, first }] = (await db.query(`SELECT count(*)::int AS count, min(occurred_at) AS first FROM events WHERE stream = $1`, [TABLE])) as Array<{ count: number; first: Date }>;
-    const [{ cursor, fetched }] = (await db.query(`SELECT s.cursor, r.fetched FROM collection_streams s JOIN collection_runs r USING (tenant_id, source, stream) WHERE s.stream = $1`, [TABLE])) as Array<{ cursor: Date; fetched: number }>;
+    const [{ count, first }] = (await db.query(`SELECT count(*)::int AS count, min(occurred_at) AS first FROM events WHERE stream = $1`, [TABLE])) as Array<{
+      count: number;
+      first: Date;
+    }>;
+    const [{ cursor, fetched }] = (await db.query(
+      `SELECT s.cursor, r.fetched FROM collection_streams s JOIN collection_runs r USING (tenant_id, source, stream) WHERE s.stream = $1`,
+      [TABLE],
+    )) as Array<{ cursor: Date; fetched: number }>;
     // Every row the simulator holds in the collected window is stored, once.
     const from = new Date(new Date(first).getTime() - 1000).toISOString();
-    const sim = (await simulatorJson(`${info.baseUrls.graph}/_sim/state/tenants/${tenant.tenantId}/hunting?from=${from}&to=${new Date(cursor).toISOString()}`, readFileSync(info.caCertPath))) as { rows: Record<string, number>; queries: number };
+    const sim = (await simulatorJson(
+      `${info.baseUrls.graph}/_sim/state/tenants/${tenant.tenantId}/hunting?from=${from}&to=${new Date(cursor).toISOString()}`,
+      readFileSync(info.caCertPath),
+    )) as { rows: Record<string, number>; queries: number };
     if (sim.rows[TABLE] !== count) throw new Error(`stored ${count} rows; the simulator holds ${sim.rows[TABLE]} in the window`);
     const cordonRate = Math.round(count / seconds);
     const baseline = await baselineRate(db);

@@ -23,12 +23,19 @@ import { startSimulatorProcess } from './sim-process';
 
 const RECORDS = Number(process.env.BENCH_INGEST_RECORDS ?? 1_000_000);
 const CONTENT_TYPES = ['Audit.AzureActiveDirectory', 'Audit.Exchange', 'Audit.SharePoint', 'Audit.General', 'DLP.All'];
-const BASELINE_COLUMNS = 'tenant_id, source, stream, record_id, occurred_at, workload, record_type, operation, result_status, user_id, user_type, client_ip, object_id, raw';
+const BASELINE_COLUMNS =
+  'tenant_id, source, stream, record_id, occurred_at, workload, record_type, operation, result_status, user_id, user_type, client_ip, object_id, raw';
 
 /** The simulator with the generated audit log, budgets out of the way: this measures ingest, not Microsoft's throttling (tested in e2e). */
 function startIngestSimulator(dir: string) {
   const scenario = join(dir, 'scenario.json');
-  writeFileSync(scenario, JSON.stringify({ tenants: [{ tenantId: randomUUID(), displayName: 'Bench' }], manage: { throttlePerMinute: 1e9, throttleSharedPerMinute: 1e9, pageSize: 200 } }));
+  writeFileSync(
+    scenario,
+    JSON.stringify({
+      tenants: [{ tenantId: randomUUID(), displayName: 'Bench' }],
+      manage: { throttlePerMinute: 1e9, throttleSharedPerMinute: 1e9, pageSize: 200 },
+    }),
+  );
   return startSimulatorProcess(scenario, dir, ['--generate-audit', String(RECORDS), '--seed', '7']);
 }
 
@@ -73,7 +80,10 @@ export async function simulatorJson(url: string, ca: Buffer): Promise<unknown> {
 
 /** What the simulator holds per content type (`/_sim/state`), summed: records, available now, still to come, expired. */
 async function simulatorCounts(url: string, ca: Buffer): Promise<{ records: number; available: number; pending: number; expired: number }> {
-  const types = Object.values((await simulatorJson(url, ca) as { contentTypes: Record<string, { records: number; available: number; pending: { total: number }; expired: number }> }).contentTypes);
+  const types = Object.values(
+    ((await simulatorJson(url, ca)) as { contentTypes: Record<string, { records: number; available: number; pending: { total: number }; expired: number }> })
+      .contentTypes,
+  );
   const sum = (f: (c: (typeof types)[number]) => number) => types.reduce((n, c) => n + f(c), 0);
   return { records: sum((c) => c.records), available: sum((c) => c.available), pending: sum((c) => c.pending.total), expired: sum((c) => c.expired) };
 }
@@ -81,7 +91,17 @@ async function simulatorCounts(url: string, ca: Buffer): Promise<{ records: numb
 /** Registers the simulator's first tenant with the bench app; answers its Cordon id and the admin headers. */
 export async function registerBenchTenant(bench: { base: string; adminKey: string }, tenant: { tenantId: string; clientId: string; clientSecret?: string }) {
   const headers = { authorization: `Bearer ${bench.adminKey}`, 'content-type': 'application/json' };
-  const created = await fetch(`${bench.base}/v1/tenants`, { method: 'POST', headers, body: JSON.stringify({ displayName: 'Bench', tenantId: tenant.tenantId, cloud: 'global', clientId: tenant.clientId, credential: { type: 'secret', secret: tenant.clientSecret } }) });
+  const created = await fetch(`${bench.base}/v1/tenants`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({
+      displayName: 'Bench',
+      tenantId: tenant.tenantId,
+      cloud: 'global',
+      clientId: tenant.clientId,
+      credential: { type: 'secret', secret: tenant.clientSecret },
+    }),
+  });
   if (created.status !== 201) throw new Error(`registering the tenant failed: ${created.status} ${await created.text()}`);
   return { tenantId: ((await created.json()) as { id: string }).id, headers };
 }
@@ -90,7 +110,12 @@ export async function ingestBench(): Promise<Record<string, unknown>> {
   if (!process.env.DATABASE_URL) throw new Error('the ingest benchmark measures PostgreSQL against a COPY baseline: set DATABASE_URL');
   const dir = mkdtempSync(join(tmpdir(), 'cordon-ingest-'));
   const { info, child } = await startIngestSimulator(dir);
-  const bench = await startBenchApp({ CORDON_MICROSOFT_ENDPOINTS: JSON.stringify(info.baseUrls), CORDON_MICROSOFT_CA_FILE: info.caCertPath, CORDON_COLLECTION_INTERVAL_MINUTES: '1440', ...(process.env.CORDON_COLLECTION_CONCURRENCY ? { CORDON_COLLECTION_CONCURRENCY: process.env.CORDON_COLLECTION_CONCURRENCY } : {}) });
+  const bench = await startBenchApp({
+    CORDON_MICROSOFT_ENDPOINTS: JSON.stringify(info.baseUrls),
+    CORDON_MICROSOFT_CA_FILE: info.caCertPath,
+    CORDON_COLLECTION_INTERVAL_MINUTES: '1440',
+    ...(process.env.CORDON_COLLECTION_CONCURRENCY ? { CORDON_COLLECTION_CONCURRENCY: process.env.CORDON_COLLECTION_CONCURRENCY } : {}),
+  });
   try {
     const tenant = info.tenants[0];
     const { tenantId, headers } = await registerBenchTenant(bench, tenant);
@@ -115,7 +140,10 @@ export async function ingestBench(): Promise<Record<string, unknown>> {
     clearInterval(sampler);
     const loadAtEnd = loadavg()[0];
     const [{ count }] = (await db.query('SELECT count(*)::int AS count FROM events')) as Array<{ count: number }>;
-    const [{ fetched, blobs }] = (await db.query('SELECT sum(fetched)::int AS fetched, sum(blobs)::int AS blobs FROM collection_runs')) as Array<{ fetched: number; blobs: number }>;
+    const [{ fetched, blobs }] = (await db.query('SELECT sum(fetched)::int AS fetched, sum(blobs)::int AS blobs FROM collection_runs')) as Array<{
+      fetched: number;
+      blobs: number;
+    }>;
     if (statuses.some((s) => s !== 'succeeded')) throw new Error(`collection runs ended ${statuses.join(', ')}`);
     // Every record accounted for: what was available when the runs began is stored; the rest is still to
     // come (the last ~45 minutes: latency plus the blob window) and is not Cordon's to collect yet.

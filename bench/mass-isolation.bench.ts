@@ -41,7 +41,11 @@ function benchDevices(now: number): SimDevice[] {
 }
 
 async function call(base: string, key: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
-  const res = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }
@@ -78,7 +82,16 @@ export async function massIsolationBench(): Promise<Record<string, unknown>> {
   try {
     const { base, adminKey } = bench;
     const info = sim.tenants.find((t) => t.tenantId === DEMO.contoso.tenantId)!;
-    const tenant = await ok<{ id: string }>(call(base, adminKey, 'POST', '/v1/tenants', { displayName: info.displayName, tenantId: info.tenantId, cloud: 'global', clientId: info.clientId, credential: { type: 'secret', secret: info.clientSecret } }), 'register tenant');
+    const tenant = await ok<{ id: string }>(
+      call(base, adminKey, 'POST', '/v1/tenants', {
+        displayName: info.displayName,
+        tenantId: info.tenantId,
+        cloud: 'global',
+        clientId: info.clientId,
+        credential: { type: 'secret', secret: info.clientSecret },
+      }),
+      'register tenant',
+    );
     const caps = await ok<{ connection: string }>(call(base, adminKey, 'POST', `/v1/tenants/${tenant.id}/capabilities/refresh`, {}), 'probe');
     if (caps.connection !== 'connected') throw new Error(`tenant did not connect: ${JSON.stringify(caps)}`);
     const responder = await ok<{ key: string }>(call(base, adminKey, 'POST', '/v1/api-keys', { name: 'bench responder', roles: ['responder'] }), 'api key');
@@ -95,7 +108,10 @@ export async function massIsolationBench(): Promise<Record<string, unknown>> {
       Array.from({ length: CONCURRENCY }, async () => {
         while (next < COUNT) {
           const n = next++;
-          const action = await ok<{ id: string }>(call(base, responder.key, 'POST', `/v1/tenants/${tenant.id}/devices/${machineId(n)}/isolate`, { reason: `bench: mass isolation ${n}` }), `isolate ${n}`);
+          const action = await ok<{ id: string }>(
+            call(base, responder.key, 'POST', `/v1/tenants/${tenant.id}/devices/${machineId(n)}/isolate`, { reason: `bench: mass isolation ${n}` }),
+            `isolate ${n}`,
+          );
           ids.push(action.id);
         }
         admittedAt = Date.now();
@@ -127,7 +143,10 @@ export async function massIsolationBench(): Promise<Record<string, unknown>> {
     const calls = sim.journal.list({ host: 'defender', since: journalSince });
     const isolates = calls.filter((e) => e.method === 'POST' && e.path.endsWith('/isolate'));
     const throttled = calls.filter((e) => e.status === 429).length;
-    const accepted = isolates.filter((e) => e.status === 201).map((e) => Date.parse(e.time)).sort((a, b) => a - b);
+    const accepted = isolates
+      .filter((e) => e.status === 201)
+      .map((e) => Date.parse(e.time))
+      .sort((a, b) => a - b);
     // Busiest simulated minute of accepted isolate calls (must be ≤ 100).
     let busiestMinute = 0;
     for (let i = 0, j = 0; i < accepted.length; i++) {

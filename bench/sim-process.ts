@@ -17,7 +17,11 @@ export interface SimInfo {
  * its info; killed if it exits first.
  */
 export async function startSimulatorProcess(scenario: string, dir: string, args: string[] = []): Promise<{ info: SimInfo; child: ChildProcess }> {
-  const child = spawn(join(ROOT, 'node_modules/.bin/tsx'), ['test/m365-simulator/src/cli.ts', '--port', '0', '--scenario', scenario, '--data-dir', dir, '--quiet', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    join(ROOT, 'node_modules/.bin/tsx'),
+    ['test/m365-simulator/src/cli.ts', '--port', '0', '--scenario', scenario, '--data-dir', dir, '--quiet', ...args],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   try {
     const info = await new Promise<SimInfo>((resolve, reject) => {
       let out = '';

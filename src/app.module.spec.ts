@@ -4,7 +4,9 @@ import { FEATURE_MODULES } from './app.module';
 
 /** Default deny, checked statically: every route of every feature module declares who may call it. */
 describe('every route declares its access', () => {
-  const controllers = FEATURE_MODULES.flatMap((module) => (Reflect.getMetadata(MODULE_METADATA.CONTROLLERS, module) ?? []) as Array<new (...args: never[]) => unknown>);
+  const controllers = FEATURE_MODULES.flatMap(
+    (module) => (Reflect.getMetadata(MODULE_METADATA.CONTROLLERS, module) ?? []) as Array<new (...args: never[]) => unknown>,
+  );
 
   it('finds the controllers', () => {
     expect(controllers.length).toBeGreaterThan(0);

@@ -22,7 +22,23 @@ import { JobsModule } from './jobs/jobs.module';
 import { TenantsModule } from './tenants/tenants.module';
 
 /** Every feature module: the app imports them all, and the route spec checks every controller they declare. */
-export const FEATURE_MODULES = [AuditLogModule, IdempotencyModule, AuthModule, HealthModule, TenantsModule, ActionsModule, EntraIdModule, DefenderEndpointModule, CollectionModule, ManagementActivityModule, WebhooksModule, GraphSecurityModule, PurviewModule, SecureScoreModule, DefenderHuntingModule];
+export const FEATURE_MODULES = [
+  AuditLogModule,
+  IdempotencyModule,
+  AuthModule,
+  HealthModule,
+  TenantsModule,
+  ActionsModule,
+  EntraIdModule,
+  DefenderEndpointModule,
+  CollectionModule,
+  ManagementActivityModule,
+  WebhooksModule,
+  GraphSecurityModule,
+  PurviewModule,
+  SecureScoreModule,
+  DefenderHuntingModule,
+];
 
 @Module({})
 export class AppModule {

@@ -33,13 +33,19 @@ function parseCreate(args: string[]) {
     options: { name: { type: 'string' }, roles: { type: 'string' }, tenants: { type: 'string' }, 'expires-at': { type: 'string' } },
   });
   if (!values.name) fail('--name is required');
-  const roles = (values.roles ?? '').split(',').map((r) => r.trim()).filter(Boolean);
+  const roles = (values.roles ?? '')
+    .split(',')
+    .map((r) => r.trim())
+    .filter(Boolean);
   if (roles.length === 0) fail('--roles is required');
   const unknown = roles.filter((r) => !(ROLES as readonly string[]).includes(r));
   if (unknown.length) fail(`unknown role(s): ${unknown.join(', ')}`);
   const expiresAt = values['expires-at'] ? new Date(values['expires-at']) : undefined;
   if (expiresAt && (Number.isNaN(expiresAt.getTime()) || expiresAt.getTime() <= Date.now())) fail('--expires-at must be a future RFC 3339 date-time');
-  const tenantIds = values.tenants?.split(',').map((t) => t.trim().toLowerCase()).filter(Boolean);
+  const tenantIds = values.tenants
+    ?.split(',')
+    .map((t) => t.trim().toLowerCase())
+    .filter(Boolean);
   return { name: values.name, roles: roles as Role[], tenantIds, expiresAt };
 }
 
@@ -84,7 +90,9 @@ async function rotateEncryptionKey(): Promise<void> {
   const app = await NestFactory.createApplicationContext(AppModule.forRoot(config), { logger: new PinoNestLogger(createLogger('warn')) });
   try {
     const { keyId, reencrypted, others } = await app.get(KeyRotationService).rotate();
-    const more = Object.entries(others).map(([name, count]) => `, ${count} ${name}`).join('');
+    const more = Object.entries(others)
+      .map(([name, count]) => `, ${count} ${name}`)
+      .join('');
     process.stdout.write(`re-encrypted ${reencrypted} tenant credential(s)${more} under key ${keyId}\n`);
   } finally {
     await app.close();

@@ -89,11 +89,17 @@ export async function createHttpApp({ config, module, logger = createLogger(conf
 function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
   const [status, slug, title] =
-    error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'request-header-too-large', 'Request header fields too large'] : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'request-timeout', 'Request timeout'] : [400, 'malformed-request', 'Malformed request'];
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'request-header-too-large', 'Request header fields too large']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'request-timeout', 'Request timeout']
+        : [400, 'malformed-request', 'Malformed request'];
   const requestId = randomUUID();
   const body = JSON.stringify({ type: `/problems/${slug}`, title, status, detail: 'The request could not be read as HTTP/1.1 within the limits.', requestId });
   if (socket.writable) {
-    socket.write(`HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`);
+    socket.write(
+      `HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
+    );
   }
   socket.destroy(error);
 }

@@ -81,8 +81,23 @@ export class ActionAdmissionService {
     const handler = this.catalogue.get(input.type);
     const { reason, ticket, dryRun, ...params } = input.body as ActionRequestDto & Record<string, unknown>;
 
-    const record = { id: randomUUID(), tenantId: tenant.id, type: input.type, target: { requested: input.requested }, targetKey: input.requested.toLowerCase(), status: 'queued' as const, reason, ticket: ticket ?? null, dryRun: dryRun ?? false, params, requestedBy: context.actor, requestedById: context.actor.id };
-    const action = await this.auditLog.appendWith([{ entry: actionAudit.requested(record, context) }], (insert) => this.repository.insertRequest(record, insert));
+    const record = {
+      id: randomUUID(),
+      tenantId: tenant.id,
+      type: input.type,
+      target: { requested: input.requested },
+      targetKey: input.requested.toLowerCase(),
+      status: 'queued' as const,
+      reason,
+      ticket: ticket ?? null,
+      dryRun: dryRun ?? false,
+      params,
+      requestedBy: context.actor,
+      requestedById: context.actor.id,
+    };
+    const action = await this.auditLog.appendWith([{ entry: actionAudit.requested(record, context) }], (insert) =>
+      this.repository.insertRequest(record, insert),
+    );
     const statuses = capabilityStatuses(guardrails.capabilities);
     const policy = policyInForce(guardrails.policy);
 
@@ -92,14 +107,26 @@ export class ActionAdmissionService {
       target = await handler.resolve(tenant.id, input.requested);
     } catch (error) {
       // A refusal the handler words itself (an ambiguous device name ⇒ 409 with the candidates).
-      if (error instanceof Problem) await this.refuse(action, context.requestId, new Problem(error.status, error.slug, error.title, error.detail, { actionId: action.id, ...error.extras }, error.headers));
+      if (error instanceof Problem)
+        await this.refuse(
+          action,
+          context.requestId,
+          new Problem(error.status, error.slug, error.title, error.detail, { actionId: action.id, ...error.extras }, error.headers),
+        );
       const stepError = error instanceof StepError ? error : new StepError('target-resolution-failed', error instanceof Error ? error.message : String(error));
       await this.failResolution(action, stepError, context.requestId);
       return this.answer(action.id, 'accepted');
     }
     const why = protectionOf(handler.targetKind, target, policy);
     if (why) {
-      await this.refuse(action, context.requestId, new Problem(409, 'protected-target', 'Protected target', `${target.display} is protected by the tenant policy (${why}); Cordon will not act on it.`, { actionId: action.id, target: target.display }));
+      await this.refuse(
+        action,
+        context.requestId,
+        new Problem(409, 'protected-target', 'Protected target', `${target.display} is protected by the tenant policy (${why}); Cordon will not act on it.`, {
+          actionId: action.id,
+          target: target.display,
+        }),
+      );
     }
     const approvalWhy = approvalNeeded(input.type, context, policy);
     const needsApproval = approvalWhy !== null;
@@ -119,45 +146,78 @@ export class ActionAdmissionService {
       const firstRequestId = randomUUID();
       const admitted: AdmittedAction = {
         action: Object.assign(action, changes, { status: 'running' as const, leaseOwner: this.executor.owner }),
-        steps: steps.map((name, position) => Object.assign(new ActionStepEntity(), { actionId: action.id, position, name, status: 'pending', attempts: 0, startedAt: null, finishedAt: null, microsoftRequestId: null, detail: null, error: null, state: null, nextPollAt: null })),
+        steps: steps.map((name, position) =>
+          Object.assign(new ActionStepEntity(), {
+            actionId: action.id,
+            position,
+            name,
+            status: 'pending',
+            attempts: 0,
+            startedAt: null,
+            finishedAt: null,
+            microsoftRequestId: null,
+            detail: null,
+            error: null,
+            state: null,
+            nextPollAt: null,
+          }),
+        ),
         capabilities: statusNames(statuses),
         firstRequestId,
       };
-      const entries = [{ entry: accepted, onlyIf: ACCEPTED }, { entry: actionAudit.stepStarted(action, admitted.steps[0], firstRequestId), onlyIf: ACCEPTED }];
+      const entries = [
+        { entry: accepted, onlyIf: ACCEPTED },
+        { entry: actionAudit.stepStarted(action, admitted.steps[0], firstRequestId), onlyIf: ACCEPTED },
+      ];
       const lease = { owner: this.executor.owner, seconds: this.config.actionLeaseSeconds };
-      const { accepted: admittedNow, at } = await this.auditLog.appendWith(entries, (insert) => this.repository.acceptAndStart(action.id, steps, changes, lease, firstRequestId, insert));
+      const { accepted: admittedNow, at } = await this.auditLog.appendWith(entries, (insert) =>
+        this.repository.acceptAndStart(action.id, steps, changes, lease, firstRequestId, insert),
+      );
       if (!admittedNow) return this.answer(action.id, 'accepted'); // cancelled before it was admitted
       action.updatedAt = at;
       Object.assign(admitted.steps[0], { status: 'running', attempts: 1, microsoftRequestId: firstRequestId, startedAt: at });
       const [answer] = await Promise.all([
         this.start(action.id, input.waitSeconds, admitted),
-        this.executor.enqueueSafetyNet(undefined, action.id).catch((error) => this.logger.warn({ err: error, actionId: action.id }, 'safety-net job not queued; the recovery sweep covers the action')),
+        this.executor
+          .enqueueSafetyNet(undefined, action.id)
+          .catch((error) => this.logger.warn({ err: error, actionId: action.id }, 'safety-net job not queued; the recovery sweep covers the action')),
       ]);
       return answer;
     }
     if (limit === undefined) {
       // Waits for approval (or has no steps): admitted in one statement (steps, status, audit entry).
-      const admittedNow = await this.auditLog.appendWith([{ entry: accepted, onlyIf: ACCEPTED }], (insert) => this.repository.accept(undefined, action.id, steps, changes, insert));
+      const admittedNow = await this.auditLog.appendWith([{ entry: accepted, onlyIf: ACCEPTED }], (insert) =>
+        this.repository.accept(undefined, action.id, steps, changes, insert),
+      );
       if (!admittedNow || needsApproval) return this.answer(action.id, 'accepted');
       await this.executor.enqueueSafetyNet(undefined, action.id);
       return this.start(action.id, input.waitSeconds);
     }
     // A capped type queues its admissions (per tenant and type), so that counting and admitting are one step.
-    const admittedNow = await this.repository.transaction(async (manager) => {
-      await this.repository.lockAdmission(manager, tenant.id, input.type);
-      const recent = await this.repository.recentForCap(manager, tenant.id, input.type, action.id);
-      if (recent.length >= limit) {
-        const retryAfter = Math.max(1, Math.ceil((recent[0].getTime() + 3600_000 - Date.now()) / 1000));
-        throw new Problem(429, 'action-rate-limited', 'Action rate limit reached', `The tenant policy allows ${limit} ${input.type} action(s) per hour; try again in ${retryAfter} s.`, { actionId: action.id, limit, retryAfterSeconds: retryAfter }, { 'Retry-After': String(retryAfter) });
-      }
-      if (!(await this.repository.accept(manager, action.id, steps, changes))) return false; // cancelled meanwhile
-      await this.auditLog.append(manager, accepted);
-      if (!needsApproval) await this.executor.enqueueSafetyNet(manager, action.id);
-      return true;
-    }).catch(async (error) => {
-      if (error instanceof Problem && error.slug === 'action-rate-limited') await this.refuse(action, context.requestId, error);
-      throw error;
-    });
+    const admittedNow = await this.repository
+      .transaction(async (manager) => {
+        await this.repository.lockAdmission(manager, tenant.id, input.type);
+        const recent = await this.repository.recentForCap(manager, tenant.id, input.type, action.id);
+        if (recent.length >= limit) {
+          const retryAfter = Math.max(1, Math.ceil((recent[0].getTime() + 3600_000 - Date.now()) / 1000));
+          throw new Problem(
+            429,
+            'action-rate-limited',
+            'Action rate limit reached',
+            `The tenant policy allows ${limit} ${input.type} action(s) per hour; try again in ${retryAfter} s.`,
+            { actionId: action.id, limit, retryAfterSeconds: retryAfter },
+            { 'Retry-After': String(retryAfter) },
+          );
+        }
+        if (!(await this.repository.accept(manager, action.id, steps, changes))) return false; // cancelled meanwhile
+        await this.auditLog.append(manager, accepted);
+        if (!needsApproval) await this.executor.enqueueSafetyNet(manager, action.id);
+        return true;
+      })
+      .catch(async (error) => {
+        if (error instanceof Problem && error.slug === 'action-rate-limited') await this.refuse(action, context.requestId, error);
+        throw error;
+      });
     if (!admittedNow || needsApproval) return this.answer(action.id, 'accepted');
     return this.start(action.id, input.waitSeconds);
   }
@@ -179,11 +239,26 @@ export class ActionAdmissionService {
 
   // --- internals --------------------------------------------------------------------------------
 
-  private async checkCapabilities(action: ActionEntity, handler: ActionHandler, statuses: Record<string, { status: string; detail: string | null }>, context: RequestContext): Promise<void> {
+  private async checkCapabilities(
+    action: ActionEntity,
+    handler: ActionHandler,
+    statuses: Record<string, { status: string; detail: string | null }>,
+    context: RequestContext,
+  ): Promise<void> {
     for (const capability of handler.requiredCapabilities) {
       const status = statuses[capability];
       if (status?.status !== 'available') {
-        await this.refuse(action, context.requestId, new Problem(409, 'capability-unavailable', 'Capability unavailable', `${action.type} needs ${capability}, which is ${status ? `${status.status}${status.detail ? `: ${status.detail}` : ''}` : 'not probed yet'} for this tenant.`, { actionId: action.id, capability, capabilityStatus: status?.status ?? 'unknown' }));
+        await this.refuse(
+          action,
+          context.requestId,
+          new Problem(
+            409,
+            'capability-unavailable',
+            'Capability unavailable',
+            `${action.type} needs ${capability}, which is ${status ? `${status.status}${status.detail ? `: ${status.detail}` : ''}` : 'not probed yet'} for this tenant.`,
+            { actionId: action.id, capability, capabilityStatus: status?.status ?? 'unknown' },
+          ),
+        );
       }
     }
   }
@@ -192,7 +267,12 @@ export class ActionAdmissionService {
   private async refuse(action: ActionEntity, requestId: string, problem: Problem): Promise<never> {
     await this.repository.transaction(async (manager) => {
       if (!(await this.stillQueued(manager, action.id))) return; // cancelled while its target was resolved: that record stands
-      await this.repository.update(manager, action.id, { status: 'rejected', error: { code: problem.slug, message: problem.detail ?? problem.title }, decidedBy: POLICY, completedAt: new Date() });
+      await this.repository.update(manager, action.id, {
+        status: 'rejected',
+        error: { code: problem.slug, message: problem.detail ?? problem.title },
+        decidedBy: POLICY,
+        completedAt: new Date(),
+      });
       await this.auditLog.append(manager, actionAudit.refused(action, requestId, problem));
     });
     throw problem;
@@ -202,24 +282,61 @@ export class ActionAdmissionService {
     await this.repository.transaction(async (manager) => {
       if (!(await this.stillQueued(manager, action.id))) return;
       await this.repository.insertSteps(manager, action.id, ['resolve-target']);
-      await this.repository.updateStep(manager, action.id, 0, { status: 'failed', attempts: 1, startedAt: action.createdAt, finishedAt: new Date(), error: error.toJSON(), microsoftRequestId: error.extra.microsoftRequestId ?? null });
+      await this.repository.updateStep(manager, action.id, 0, {
+        status: 'failed',
+        attempts: 1,
+        startedAt: action.createdAt,
+        finishedAt: new Date(),
+        error: error.toJSON(),
+        microsoftRequestId: error.extra.microsoftRequestId ?? null,
+      });
       await this.repository.update(manager, action.id, { status: 'failed', error: error.toJSON(), completedAt: new Date() });
       await this.auditLog.append(manager, actionAudit.resolutionFailed(action, requestId, error));
     });
   }
 
-  private async dryRun(action: ActionEntity, handler: ActionHandler, target: ActionTarget, params: Record<string, unknown>, requestId: string, needsApproval: boolean): Promise<ActionAnswer> {
+  private async dryRun(
+    action: ActionEntity,
+    handler: ActionHandler,
+    target: ActionTarget,
+    params: Record<string, unknown>,
+    requestId: string,
+    needsApproval: boolean,
+  ): Promise<ActionAnswer> {
     const capabilities = statusNames(await this.capabilities.statusesOf(action.tenantId));
-    const ctx: StepContext = { actionId: action.id, tenantId: action.tenantId, target, params, reason: action.reason, requestedBy: action.requestedBy, clientRequestId: action.id, capabilities };
+    const ctx: StepContext = {
+      actionId: action.id,
+      tenantId: action.tenantId,
+      target,
+      params,
+      reason: action.reason,
+      requestedBy: action.requestedBy,
+      clientRequestId: action.id,
+      capabilities,
+    };
     const definitions = handler.steps(params);
     const plan: Array<{ step: string; wouldChange: string; changes: boolean }> = [];
     for (const d of definitions) plan.push({ step: d.name, ...(await d.preview(ctx)) });
     await this.repository.transaction(async (manager) => {
       if (!(await this.stillQueued(manager, action.id))) return;
-      await this.repository.insertSteps(manager, action.id, definitions.map((d) => d.name));
-      for (const [position, p] of plan.entries()) await this.repository.updateStep(manager, action.id, position, { status: 'skipped', detail: { dryRun: true, wouldChange: p.wouldChange, changes: p.changes } });
+      await this.repository.insertSteps(
+        manager,
+        action.id,
+        definitions.map((d) => d.name),
+      );
+      for (const [position, p] of plan.entries())
+        await this.repository.updateStep(manager, action.id, position, {
+          status: 'skipped',
+          detail: { dryRun: true, wouldChange: p.wouldChange, changes: p.changes },
+        });
       const result = { dryRun: true, plan, wouldNeedApproval: needsApproval, ...(handler.notes?.length ? { notes: handler.notes } : {}) };
-      await this.repository.update(manager, action.id, { status: 'succeeded', target: target as never, targetKey: target.id.toLowerCase(), result, completedAt: new Date() });
+      await this.repository.update(manager, action.id, {
+        status: 'succeeded',
+        target: target as never,
+        targetKey: target.id.toLowerCase(),
+        result,
+        completedAt: new Date(),
+      });
       await this.auditLog.append(manager, actionAudit.dryRun(action, target, requestId, result));
     });
     return this.answer(action.id, 'planned');

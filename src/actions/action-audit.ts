@@ -28,7 +28,14 @@ export const actionAudit = {
   /** The request, before anything is asked of Microsoft. */
   requested(action: NewAction & { target: { requested: string } }, context: AuditContext): AuditEntryInput {
     const { requested } = action.target;
-    return entry(action, 'action.requested', context.actor, requested, context.requestId, { type: action.type, target: requested, reason: action.reason, ticket: action.ticket, dryRun: action.dryRun, params: action.params });
+    return entry(action, 'action.requested', context.actor, requested, context.requestId, {
+      type: action.type,
+      target: requested,
+      reason: action.reason,
+      ticket: action.ticket,
+      dryRun: action.dryRun,
+      params: action.params,
+    });
   },
 
   /** Admitted to run now, or to wait for approval (with why). */
@@ -49,15 +56,27 @@ export const actionAudit = {
     return entry(action, 'action.dry-run', action.requestedBy, target.display, requestId, result);
   },
 
-  decided(action: Audited & Pick<ActionEntity, 'targetKey'>, decision: 'approve' | 'reject', context: AuditContext, reason: string | undefined): AuditEntryInput {
-    return entry(action, decision === 'approve' ? 'action.approved' : 'action.rejected', context.actor, action.targetKey, context.requestId, { reason: reason ?? null });
+  decided(
+    action: Audited & Pick<ActionEntity, 'targetKey'>,
+    decision: 'approve' | 'reject',
+    context: AuditContext,
+    reason: string | undefined,
+  ): AuditEntryInput {
+    return entry(action, decision === 'approve' ? 'action.approved' : 'action.rejected', context.actor, action.targetKey, context.requestId, {
+      reason: reason ?? null,
+    });
   },
 
   cancelRequested(action: Audited & Pick<ActionEntity, 'targetKey'>, step: string, context: AuditContext, reason: string | undefined): AuditEntryInput {
     return entry(action, 'action.cancel-requested', context.actor, action.targetKey, context.requestId, { step, reason: reason ?? null });
   },
 
-  cancelled(action: Audited & Pick<ActionEntity, 'targetKey' | 'status'>, context: AuditContext, reason: string | undefined, data: Record<string, unknown>): AuditEntryInput {
+  cancelled(
+    action: Audited & Pick<ActionEntity, 'targetKey' | 'status'>,
+    context: AuditContext,
+    reason: string | undefined,
+    data: Record<string, unknown>,
+  ): AuditEntryInput {
     return entry(action, 'action.cancelled', context.actor, action.targetKey, context.requestId, { from: action.status, reason: reason ?? null, ...data });
   },
 
@@ -67,11 +86,26 @@ export const actionAudit = {
 
   /** A step's start, committed before its Microsoft call (the write-ahead rule, ARCHITECTURE.md §5.4). */
   stepStarted(action: ActionEntity, step: ActionStepEntity, clientRequestId: string): AuditEntryInput {
-    return entry(action, 'action.step.started', ENGINE, displayed(action), clientRequestId, { step: step.name, position: step.position, attempt: step.attempts + 1, clientRequestId });
+    return entry(action, 'action.step.started', ENGINE, displayed(action), clientRequestId, {
+      step: step.name,
+      position: step.position,
+      attempt: step.attempts + 1,
+      clientRequestId,
+    });
   },
 
-  stepFinished(action: ActionEntity, step: ActionStepEntity, outcome: { status: string; microsoftRequestId: string; detail: Record<string, unknown> | null; error: Record<string, unknown> | null }): AuditEntryInput {
-    const data = { step: step.name, position: step.position, microsoftRequestId: outcome.microsoftRequestId, ...(outcome.detail ? { detail: outcome.detail } : {}), ...(outcome.error ? { error: outcome.error } : {}) };
+  stepFinished(
+    action: ActionEntity,
+    step: ActionStepEntity,
+    outcome: { status: string; microsoftRequestId: string; detail: Record<string, unknown> | null; error: Record<string, unknown> | null },
+  ): AuditEntryInput {
+    const data = {
+      step: step.name,
+      position: step.position,
+      microsoftRequestId: outcome.microsoftRequestId,
+      ...(outcome.detail ? { detail: outcome.detail } : {}),
+      ...(outcome.error ? { error: outcome.error } : {}),
+    };
     return entry(action, `action.step.${outcome.status}`, ENGINE, displayed(action), outcome.microsoftRequestId, data);
   },
 
@@ -81,11 +115,19 @@ export const actionAudit = {
   },
 
   /** Work a step had started at Microsoft, stopped (or not) because the action was cancelled meanwhile. */
-  stepCancelled(action: ActionEntity, requestId: string, outcome: { event: 'action.step.cancelled' | 'action.step.cancel-failed'; data: Record<string, unknown> }): AuditEntryInput {
+  stepCancelled(
+    action: ActionEntity,
+    requestId: string,
+    outcome: { event: 'action.step.cancelled' | 'action.step.cancel-failed'; data: Record<string, unknown> },
+  ): AuditEntryInput {
     return entry(action, outcome.event, ENGINE, displayed(action), requestId, outcome.data);
   },
 
   finished(action: ActionEntity, final: ActionFinal): AuditEntryInput {
-    return entry(action, `action.${final.status}`, ENGINE, displayed(action), action.id, { status: final.status, result: final.result, ...(final.error ? { error: final.error } : {}) });
+    return entry(action, `action.${final.status}`, ENGINE, displayed(action), action.id, {
+      status: final.status,
+      result: final.result,
+      ...(final.error ? { error: final.error } : {}),
+    });
   },
 };

@@ -55,12 +55,17 @@ export class ActionDecisionsService {
   async cancel(actionId: string, context: RequestContext, reason?: string): Promise<ActionResponse> {
     const remote = await this.repository.transaction(async (manager) => {
       const action = await this.lockVisible(manager, actionId, context);
-      if (FINAL_STATUSES.includes(action.status)) throw new Problem(409, 'action-finished', 'Action already finished', `Action ${actionId} is ${action.status}; there is nothing to cancel.`);
-      const tracked = action.status === 'running' ? (await this.repository.steps(actionId, manager)).find((s) => s.status === 'running' && s.state !== null) : undefined;
+      if (FINAL_STATUSES.includes(action.status))
+        throw new Problem(409, 'action-finished', 'Action already finished', `Action ${actionId} is ${action.status}; there is nothing to cancel.`);
+      const tracked =
+        action.status === 'running' ? (await this.repository.steps(actionId, manager)).find((s) => s.status === 'running' && s.state !== null) : undefined;
       const definition = tracked ? this.catalogue.get(action.type).steps(action.params)[tracked.position] : undefined;
       if (tracked && definition?.cancel) {
         // Hold the action while Microsoft is asked, so a wake-up does not poll it meanwhile.
-        await this.repository.update(manager, actionId, { leaseOwner: `cancel:${context.requestId}`, leaseUntil: new Date(Date.now() + this.config.actionLeaseSeconds * 1000) });
+        await this.repository.update(manager, actionId, {
+          leaseOwner: `cancel:${context.requestId}`,
+          leaseUntil: new Date(Date.now() + this.config.actionLeaseSeconds * 1000),
+        });
         await this.auditLog.append(manager, actionAudit.cancelRequested(action, tracked.name, context, reason));
         return { action, step: tracked, definition };
       }
@@ -76,24 +81,60 @@ export class ActionDecisionsService {
   private async decide(actionId: string, context: RequestContext, decision: 'approve' | 'reject', reason?: string): Promise<void> {
     await this.repository.transaction(async (manager) => {
       const action = await this.lockVisible(manager, actionId, context);
-      if (action.status !== 'awaiting_approval') throw new Problem(409, 'action-not-awaiting-approval', 'Not awaiting approval', `Action ${actionId} is ${action.status}.`);
+      if (action.status !== 'awaiting_approval')
+        throw new Problem(409, 'action-not-awaiting-approval', 'Not awaiting approval', `Action ${actionId} is ${action.status}.`);
       if (action.requestedById === context.actor.id && action.requestedBy.type === context.actor.type) {
         throw new Problem(403, 'self-approval', 'Own request', 'A request must be approved or rejected by a different responder than the one who made it.');
       }
       const approved = decision === 'approve';
-      await this.repository.update(manager, actionId, approved ? { status: 'queued', approvedBy: context.actor } : { status: 'rejected', decidedBy: context.actor, decisionReason: reason ?? null, completedAt: new Date() });
+      await this.repository.update(
+        manager,
+        actionId,
+        approved
+          ? { status: 'queued', approvedBy: context.actor }
+          : { status: 'rejected', decidedBy: context.actor, decisionReason: reason ?? null, completedAt: new Date() },
+      );
       await this.auditLog.append(manager, actionAudit.decided(action, decision, context, reason));
       if (approved) await this.executor.enqueueSafetyNet(manager, actionId);
     });
   }
 
-  private async markCancelled(manager: EntityManager, action: ActionEntity, context: RequestContext, reason: string | undefined, data: Record<string, unknown> = {}): Promise<void> {
-    await this.repository.update(manager, action.id, { status: 'cancelled', decidedBy: context.actor, decisionReason: reason ?? null, completedAt: new Date(), leaseOwner: null, leaseUntil: null });
+  private async markCancelled(
+    manager: EntityManager,
+    action: ActionEntity,
+    context: RequestContext,
+    reason: string | undefined,
+    data: Record<string, unknown> = {},
+  ): Promise<void> {
+    await this.repository.update(manager, action.id, {
+      status: 'cancelled',
+      decidedBy: context.actor,
+      decisionReason: reason ?? null,
+      completedAt: new Date(),
+      leaseOwner: null,
+      leaseUntil: null,
+    });
     await this.auditLog.append(manager, actionAudit.cancelled(action, context, reason, data));
   }
 
-  private async cancelAtMicrosoft(action: ActionEntity, step: ActionStepEntity, definition: StepDefinition, context: RequestContext, reason: string | undefined): Promise<void> {
-    const ctx: StepContext = { actionId: action.id, tenantId: action.tenantId, target: action.target as unknown as ActionTarget, params: action.params, reason: action.reason, requestedBy: action.requestedBy, clientRequestId: context.requestId, capabilities: {}, state: step.state ?? {} };
+  private async cancelAtMicrosoft(
+    action: ActionEntity,
+    step: ActionStepEntity,
+    definition: StepDefinition,
+    context: RequestContext,
+    reason: string | undefined,
+  ): Promise<void> {
+    const ctx: StepContext = {
+      actionId: action.id,
+      tenantId: action.tenantId,
+      target: action.target as unknown as ActionTarget,
+      params: action.params,
+      reason: action.reason,
+      requestedBy: action.requestedBy,
+      clientRequestId: context.requestId,
+      capabilities: {},
+      state: step.state ?? {},
+    };
     let outcome: { summary: string; detail?: Record<string, unknown> };
     try {
       outcome = await definition.cancel!(ctx, reason ?? 'cancelled in Cordon', context.actor);
@@ -107,12 +148,21 @@ export class ActionDecisionsService {
         await this.jobs.send(POLL_QUEUE, { actionId: action.id, dueAt: dueAt.toISOString() }, { retryLimit: 5 }, manager);
         await this.auditLog.append(manager, actionAudit.cancelFailed(action, step.name, context, stepError));
       });
-      throw new Problem(409, 'action-not-cancellable', 'Action cannot be cancelled', `Microsoft did not cancel step ${step.name}: ${stepError.message}`, { actionId: action.id, error: stepError.toJSON() });
+      throw new Problem(409, 'action-not-cancellable', 'Action cannot be cancelled', `Microsoft did not cancel step ${step.name}: ${stepError.message}`, {
+        actionId: action.id,
+        error: stepError.toJSON(),
+      });
     }
     await this.repository.transaction(async (manager) => {
       const current = await this.repository.lock(manager, action.id);
       if (!current || FINAL_STATUSES.includes(current.status)) return;
-      await this.repository.updateStep(manager, action.id, step.position, { status: 'failed', finishedAt: new Date(), nextPollAt: null, detail: { ...(step.detail ?? {}), summary: outcome.summary, ...(outcome.detail ?? {}) }, error: { code: 'cancelled', message: outcome.summary } });
+      await this.repository.updateStep(manager, action.id, step.position, {
+        status: 'failed',
+        finishedAt: new Date(),
+        nextPollAt: null,
+        detail: { ...(step.detail ?? {}), summary: outcome.summary, ...(outcome.detail ?? {}) },
+        error: { code: 'cancelled', message: outcome.summary },
+      });
       await this.markCancelled(manager, current, context, reason, { step: step.name, microsoft: outcome.summary });
     });
   }

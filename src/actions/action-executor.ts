@@ -70,7 +70,12 @@ export class ActionExecutor {
 
   /** Durable fallback: if this process dies before running the action, the job (on any replica) does. */
   async enqueueSafetyNet(manager: EntityManager | undefined, actionId: string): Promise<void> {
-    await this.jobs.send(EXECUTE_QUEUE, { actionId }, { startAfter: this.config.actionLeaseSeconds, singletonKey: actionId, retryLimit: 5, retryDelay: this.config.actionLeaseSeconds }, manager);
+    await this.jobs.send(
+      EXECUTE_QUEUE,
+      { actionId },
+      { startAfter: this.config.actionLeaseSeconds, singletonKey: actionId, retryLimit: 5, retryDelay: this.config.actionLeaseSeconds },
+      manager,
+    );
   }
 
   /**
@@ -104,10 +109,13 @@ export class ActionExecutor {
    */
   private wakeAt(actionId: string, dueAt: Date): void {
     if (this.stopping) return;
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      void this.execute(actionId, dueAt);
-    }, Math.max(0, dueAt.getTime() - Date.now()));
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(timer);
+        void this.execute(actionId, dueAt);
+      },
+      Math.max(0, dueAt.getTime() - Date.now()),
+    );
     timer.unref();
     this.timers.add(timer);
   }
@@ -128,7 +136,9 @@ export class ActionExecutor {
       if (todo.length === 0) {
         // every outcome is recorded (a runner died before the final state): finish from the steps read
         const final = this.finalOf(action, steps);
-        const recorded = await this.auditLog.appendWith([{ entry: actionAudit.finished(action, final), onlyIf: ACTION_FINISHED }], (insert) => this.repository.recordFinish(action.id, this.owner, null, final, insert));
+        const recorded = await this.auditLog.appendWith([{ entry: actionAudit.finished(action, final), onlyIf: ACTION_FINISHED }], (insert) =>
+          this.repository.recordFinish(action.id, this.owner, null, final, insert),
+        );
         return this.finished(action, steps, final, recorded);
       }
       const contextOf = (step: ActionStepEntity, clientRequestId: string): StepContext => ({
@@ -171,7 +181,11 @@ export class ActionExecutor {
   private async claim(actionId: string, dueAt?: Date): Promise<Omit<AdmittedAction, 'firstRequestId'> | null> {
     if (!(await this.repository.claim(actionId, this.owner, this.config.actionLeaseSeconds, dueAt))) return null;
     const found = this.repository.findById(actionId);
-    const [action, steps, capabilities] = await Promise.all([found.then((a) => a!), this.repository.steps(actionId), found.then((a) => this.capabilityMap(a!.tenantId))]);
+    const [action, steps, capabilities] = await Promise.all([
+      found.then((a) => a!),
+      this.repository.steps(actionId),
+      found.then((a) => this.capabilityMap(a!.tenantId)),
+    ]);
     return { action, steps, capabilities };
   }
 
@@ -183,7 +197,12 @@ export class ActionExecutor {
       return {
         status: result.status,
         microsoftRequestId: result.microsoftRequestId ?? ctx.clientRequestId,
-        detail: { summary: result.summary, ...(result.verified === undefined ? {} : { verified: result.verified }), ...(result.detail ?? {}), ...(result.result ? { result: result.result } : {}) },
+        detail: {
+          summary: result.summary,
+          ...(result.verified === undefined ? {} : { verified: result.verified }),
+          ...(result.detail ?? {}),
+          ...(result.result ? { result: result.result } : {}),
+        },
         error: null,
       };
     } catch (error) {
@@ -200,13 +219,29 @@ export class ActionExecutor {
   private async recordInProgress(action: ActionEntity, step: ActionStepEntity, outcome: StepInProgress, definition: StepDefinition): Promise<void> {
     const dueAt = new Date(Date.now() + Math.max(0, outcome.pollAfterMs));
     const microsoftRequestId = outcome.microsoftRequestId ?? step.microsoftRequestId ?? undefined;
-    const detail = { summary: outcome.summary, ...(outcome.waitingFor ? { waitingFor: outcome.waitingFor, until: dueAt.toISOString() } : {}), ...(outcome.detail ?? {}) };
+    const detail = {
+      summary: outcome.summary,
+      ...(outcome.waitingFor ? { waitingFor: outcome.waitingFor, until: dueAt.toISOString() } : {}),
+      ...(outcome.detail ?? {}),
+    };
     const answer = await this.repository.transaction(async (manager): Promise<'recorded' | 'cancelled' | 'lost'> => {
-      if (!(await this.stillOurs(manager, action.id))) return (await this.repository.findById(action.id, manager))?.status === 'cancelled' ? 'cancelled' : 'lost';
+      if (!(await this.stillOurs(manager, action.id)))
+        return (await this.repository.findById(action.id, manager))?.status === 'cancelled' ? 'cancelled' : 'lost';
       const before = (await this.repository.steps(action.id, manager)).find((s) => s.position === step.position);
-      await this.repository.updateStep(manager, action.id, step.position, { status: 'running', ...(microsoftRequestId ? { microsoftRequestId } : {}), detail, state: outcome.state, nextPollAt: dueAt });
+      await this.repository.updateStep(manager, action.id, step.position, {
+        status: 'running',
+        ...(microsoftRequestId ? { microsoftRequestId } : {}),
+        detail,
+        state: outcome.state,
+        nextPollAt: dueAt,
+      });
       await this.repository.update(manager, action.id, { ...(outcome.waitingFor ? { status: 'queued' as const } : {}), leaseOwner: null, leaseUntil: null });
-      await this.jobs.send(POLL_QUEUE, { actionId: action.id, dueAt: dueAt.toISOString() }, { startAfter: dueAt, retryLimit: 5, retryDelay: this.config.actionLeaseSeconds }, manager);
+      await this.jobs.send(
+        POLL_QUEUE,
+        { actionId: action.id, dueAt: dueAt.toISOString() },
+        { startAfter: dueAt, retryLimit: 5, retryDelay: this.config.actionLeaseSeconds },
+        manager,
+      );
       // Waiting for capacity changes nothing anywhere (the action shows it); what the step did at Microsoft is audited.
       if (!outcome.waitingFor && (before?.detail as { summary?: string } | null)?.summary !== outcome.summary) {
         await this.auditLog.append(manager, actionAudit.stepProgress(action, step, microsoftRequestId ?? action.id, detail));
@@ -220,7 +255,17 @@ export class ActionExecutor {
 
   private async cancelStartedWork(action: ActionEntity, step: ActionStepEntity, state: Record<string, unknown>, definition: StepDefinition): Promise<void> {
     const current = await this.repository.findById(action.id);
-    const ctx: StepContext = { actionId: action.id, tenantId: action.tenantId, target: action.target as unknown as ActionTarget, params: action.params, reason: action.reason, requestedBy: action.requestedBy, clientRequestId: randomUUID(), capabilities: {}, state };
+    const ctx: StepContext = {
+      actionId: action.id,
+      tenantId: action.tenantId,
+      target: action.target as unknown as ActionTarget,
+      params: action.params,
+      reason: action.reason,
+      requestedBy: action.requestedBy,
+      clientRequestId: randomUUID(),
+      capabilities: {},
+      state,
+    };
     const by = current?.decidedBy ?? ENGINE;
     const outcome = await definition.cancel!(ctx, current?.decisionReason ?? 'action cancelled', by).then(
       (r) => ({ event: 'action.step.cancelled' as const, data: { step: step.name, summary: r.summary, ...(r.detail ?? {}) } }),
@@ -245,17 +290,31 @@ export class ActionExecutor {
    * entry, committed before the next Microsoft call. Keeps `steps` (the executor's view) up to date.
    * Answers whether the next step may run.
    */
-  private async recordBoundary(action: ActionEntity, finished: { step: ActionStepEntity; outcome: StepOutcome } | null, next: { step: ActionStepEntity; clientRequestId: string }): Promise<boolean> {
-    const entries = [...(finished ? [{ entry: actionAudit.stepFinished(action, finished.step, finished.outcome) }] : []), { entry: actionAudit.stepStarted(action, next.step, next.clientRequestId), onlyIf: STEP_STARTED }];
+  private async recordBoundary(
+    action: ActionEntity,
+    finished: { step: ActionStepEntity; outcome: StepOutcome } | null,
+    next: { step: ActionStepEntity; clientRequestId: string },
+  ): Promise<boolean> {
+    const entries = [
+      ...(finished ? [{ entry: actionAudit.stepFinished(action, finished.step, finished.outcome) }] : []),
+      { entry: actionAudit.stepStarted(action, next.step, next.clientRequestId), onlyIf: STEP_STARTED },
+    ];
     const start = { position: next.step.position, attempts: next.step.attempts + 1, clientRequestId: next.clientRequestId };
-    const { started, at } = await this.auditLog.appendWith(entries, (insert) => this.repository.recordBoundary(action.id, this.owner, finished && this.finishOf(finished.step, finished.outcome), start, insert));
+    const { started, at } = await this.auditLog.appendWith(entries, (insert) =>
+      this.repository.recordBoundary(action.id, this.owner, finished && this.finishOf(finished.step, finished.outcome), start, insert),
+    );
     if (finished) this.apply(finished.step, finished.outcome, at);
     if (started) Object.assign(next.step, { status: 'running', attempts: start.attempts, microsoftRequestId: next.clientRequestId, startedAt: at });
     return started;
   }
 
   /** The last step's outcome and, if the action is still ours, its final state worked out from `steps`, in one statement. */
-  private async recordFinish(action: ActionEntity, steps: ActionStepEntity[], step: ActionStepEntity, outcome: StepOutcome): Promise<FinishedAction | undefined> {
+  private async recordFinish(
+    action: ActionEntity,
+    steps: ActionStepEntity[],
+    step: ActionStepEntity,
+    outcome: StepOutcome,
+  ): Promise<FinishedAction | undefined> {
     const finish = this.finishOf(step, outcome);
     this.apply(step, outcome);
     const final = this.finalOf(action, steps);
@@ -277,7 +336,14 @@ export class ActionExecutor {
   }
 
   private apply(step: ActionStepEntity, outcome: StepOutcome, finishedAt?: Date): void {
-    Object.assign(step, { status: outcome.status, microsoftRequestId: outcome.microsoftRequestId, detail: outcome.detail, error: outcome.error, nextPollAt: null, ...(finishedAt ? { finishedAt } : {}) });
+    Object.assign(step, {
+      status: outcome.status,
+      microsoftRequestId: outcome.microsoftRequestId,
+      detail: outcome.detail,
+      error: outcome.error,
+      nextPollAt: null,
+      ...(finishedAt ? { finishedAt } : {}),
+    });
   }
 
   /** succeeded: every step succeeded or was skipped, effects verified; failed: nothing succeeded; else partially. */
@@ -288,12 +354,19 @@ export class ActionExecutor {
     const status = failed.length === 0 && unverified.length === 0 ? 'succeeded' : done.length === 0 ? 'failed' : 'partially_succeeded';
     const handler = this.catalogue.get(action.type);
     const result = {
-      summary: steps.map((s) => `${s.name}: ${s.status}${(s.detail as { summary?: string } | null)?.summary ? ` (${(s.detail as { summary: string }).summary})` : ''}`).join('; '),
+      summary: steps
+        .map((s) => `${s.name}: ${s.status}${(s.detail as { summary?: string } | null)?.summary ? ` (${(s.detail as { summary: string }).summary})` : ''}`)
+        .join('; '),
       ...(unverified.length ? { unverified: unverified.map((s) => s.name) } : {}),
       ...(handler.notes?.length ? { notes: handler.notes } : {}),
       ...Object.assign({}, ...done.map((s) => (s.detail as { result?: Record<string, unknown> } | null)?.result ?? {})),
     };
-    const error = failed.length ? { code: (failed[0].error as { code?: string } | null)?.code ?? 'step-failed', message: `step ${failed[0].name} failed: ${(failed[0].error as { message?: string } | null)?.message ?? ''}`.trim() } : null;
+    const error = failed.length
+      ? {
+          code: (failed[0].error as { code?: string } | null)?.code ?? 'step-failed',
+          message: `step ${failed[0].name} failed: ${(failed[0].error as { message?: string } | null)?.message ?? ''}`.trim(),
+        }
+      : null;
     return { status, result, error };
   }
 }

@@ -78,7 +78,11 @@ export interface StepDefinition {
   run(ctx: StepContext): Promise<StepOutcome | StepInProgress>;
   preview(ctx: StepContext): Promise<StepPreview>;
   /** Stops the work a running step started at Microsoft (POST /v1/actions/{id}/cancel); throws StepError when it cannot. */
-  cancel?(ctx: StepContext, reason: string, cancelledBy: { type: string; id: string; name: string }): Promise<{ summary: string; detail?: Record<string, unknown> }>;
+  cancel?(
+    ctx: StepContext,
+    reason: string,
+    cancelledBy: { type: string; id: string; name: string },
+  ): Promise<{ summary: string; detail?: Record<string, unknown> }>;
 }
 
 export interface ActionHandler {

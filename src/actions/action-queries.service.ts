@@ -20,8 +20,17 @@ export class ActionQueriesService {
 
   async list(query: ActionQueryDto, context: RequestContext): Promise<Page<ActionResponse>> {
     const after = decodeCursor(query.cursor, 2) as [string, string] | undefined;
-    const rows = await this.repository.listPage({ ...query, tenantIds: context.principal.tenantIds }, query.limit, after && { createdAt: after[0], id: after[1] });
+    const rows = await this.repository.listPage(
+      { ...query, tenantIds: context.principal.tenantIds },
+      query.limit,
+      after && { createdAt: after[0], id: after[1] },
+    );
     const steps = await this.repository.stepsOf(rows.slice(0, query.limit).map((r) => r.id));
-    return toPage(rows, query.limit, (a) => [a.createdAt.toISOString(), a.id], (a) => toActionResponse(a, steps.get(a.id) ?? []));
+    return toPage(
+      rows,
+      query.limit,
+      (a) => [a.createdAt.toISOString(), a.id],
+      (a) => toActionResponse(a, steps.get(a.id) ?? []),
+    );
   }
 }

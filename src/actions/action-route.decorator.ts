@@ -1,4 +1,14 @@
-import { applyDecorators, CallHandler, createParamDecorator, ExecutionContext, Injectable, NestInterceptor, Post, SetMetadata, UseInterceptors } from '@nestjs/common';
+import {
+  applyDecorators,
+  CallHandler,
+  createParamDecorator,
+  ExecutionContext,
+  Injectable,
+  NestInterceptor,
+  Post,
+  SetMetadata,
+  UseInterceptors,
+} from '@nestjs/common';
 import { ApiAcceptedResponse, ApiConflictResponse, ApiHeader, ApiOkResponse, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { map, Observable } from 'rxjs';
@@ -37,12 +47,18 @@ export class ActionAnswerInterceptor implements NestInterceptor {
 export const AnswersAction = () => UseInterceptors(ActionAnswerInterceptor);
 
 /** `Prefer: wait=N` of the current request, in seconds (at most 60). */
-export const PreferWait = createParamDecorator((_: unknown, ctx: ExecutionContext): number | undefined => waitSeconds(ctx.switchToHttp().getRequest<FastifyRequest>().headers.prefer));
+export const PreferWait = createParamDecorator((_: unknown, ctx: ExecutionContext): number | undefined =>
+  waitSeconds(ctx.switchToHttp().getRequest<FastifyRequest>().headers.prefer),
+);
 
 /** The call of an `@ActionRoute`: the action type it creates, who asks, and `Prefer: wait`. */
 export const CurrentActionCall = createParamDecorator((_: unknown, ctx: ExecutionContext): ActionCall => {
   const request = ctx.switchToHttp().getRequest<FastifyRequest & { principal: Principal }>();
-  return { type: Reflect.getMetadata(ACTION_TYPE, ctx.getHandler()) as string, context: requestContextOf(request), waitSeconds: waitSeconds(request.headers.prefer) };
+  return {
+    type: Reflect.getMetadata(ACTION_TYPE, ctx.getHandler()) as string,
+    context: requestContextOf(request),
+    waitSeconds: waitSeconds(request.headers.prefer),
+  };
 });
 
 export interface ActionRouteDocs {
@@ -59,7 +75,9 @@ export interface ActionRouteDocs {
  */
 export function ActionRoute(path: string, type: string, docs: ActionRouteDocs = {}) {
   const accepted = docs.accepted ?? '200 with the final state when `Prefer: wait=N` saw it finish, or for a dry run.';
-  const conflicts = [docs.conflicts, '`protected-target`, `capability-unavailable`, `tenant-disabled`, `idempotency-key-reused`, `request-in-progress`.'].filter(Boolean).join(', ');
+  const conflicts = [docs.conflicts, '`protected-target`, `capability-unavailable`, `tenant-disabled`, `idempotency-key-reused`, `request-in-progress`.']
+    .filter(Boolean)
+    .join(', ');
   return applyDecorators(
     Post(path),
     ApiTags('actions'),

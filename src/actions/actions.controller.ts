@@ -11,7 +11,7 @@ import { ActionRoute, AnswersAction, CurrentActionCall, PreferWait } from './act
 import { ActionIdParam, ActionPage, ActionQueryDto, ActionRequestDto, ActionResponse, DecisionDto, TenantUserParams } from './dto/action.dto';
 
 @ApiProblems()
-@ApiNotFoundResponse({ type: ProblemResponse, description: 'No such tenant or action (or outside the caller\'s tenant list).' })
+@ApiNotFoundResponse({ type: ProblemResponse, description: "No such tenant or action (or outside the caller's tenant list)." })
 @Controller()
 export class ActionsController {
   constructor(

@@ -41,7 +41,10 @@ export const ACTION_FINISHED = 'EXISTS (SELECT 1 FROM finished)';
 export const ACCEPTED = 'EXISTS (SELECT 1 FROM accepted)';
 
 /** The request as admission writes it ahead. */
-export type NewAction = Pick<ActionEntity, 'id' | 'tenantId' | 'type' | 'target' | 'targetKey' | 'status' | 'reason' | 'ticket' | 'dryRun' | 'params' | 'requestedBy' | 'requestedById'>;
+export type NewAction = Pick<
+  ActionEntity,
+  'id' | 'tenantId' | 'type' | 'target' | 'targetKey' | 'status' | 'reason' | 'ticket' | 'dryRun' | 'params' | 'requestedBy' | 'requestedById'
+>;
 
 const json = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
 const finishSql = (p: (value: unknown) => string, finished: StepFinish) =>
@@ -85,7 +88,20 @@ export class ActionsRepository {
    */
   async insertRequest(action: NewAction, insert: AuditInsert): Promise<ActionEntity> {
     const { params, p } = parameters();
-    const values = [action.id, action.tenantId, action.type, json(action.target), action.targetKey, action.status, action.reason, action.ticket, action.dryRun, json(action.params), json(action.requestedBy), action.requestedById].map(p);
+    const values = [
+      action.id,
+      action.tenantId,
+      action.type,
+      json(action.target),
+      action.targetKey,
+      action.status,
+      action.reason,
+      action.ticket,
+      action.dryRun,
+      json(action.params),
+      json(action.requestedBy),
+      action.requestedById,
+    ].map(p);
     const [row]: Array<{ created_at: Date; updated_at: Date }> = await this.dataSource.query(
       `WITH inserted AS (
          INSERT INTO actions (id, tenant_id, type, target, target_key, status, reason, ticket, dry_run, params, requested_by, requested_by_id)
@@ -95,7 +111,18 @@ export class ActionsRepository {
        SELECT created_at, updated_at FROM inserted`,
       params,
     );
-    return Object.assign(new ActionEntity(), action, { approvedBy: null, decidedBy: null, decisionReason: null, result: null, error: null, leaseOwner: null, leaseUntil: null, completedAt: null, createdAt: row.created_at, updatedAt: row.updated_at });
+    return Object.assign(new ActionEntity(), action, {
+      approvedBy: null,
+      decidedBy: null,
+      decisionReason: null,
+      result: null,
+      error: null,
+      leaseOwner: null,
+      leaseUntil: null,
+      completedAt: null,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+    });
   }
 
   /**
@@ -114,7 +141,10 @@ export class ActionsRepository {
          WHERE action_id = $1 AND position = ${p(start.position)} AND EXISTS (SELECT 1 FROM ours) RETURNING position)`,
     );
     parts.push(`audit AS (${insert(params)})`);
-    const [row]: Array<Recorded<'started'>> = await this.dataSource.query(`WITH ${parts.join(',\n')} SELECT EXISTS (SELECT 1 FROM started) AS started, now() AS at`, params);
+    const [row]: Array<Recorded<'started'>> = await this.dataSource.query(
+      `WITH ${parts.join(',\n')} SELECT EXISTS (SELECT 1 FROM started) AS started, now() AS at`,
+      params,
+    );
     return row;
   }
 
@@ -133,7 +163,10 @@ export class ActionsRepository {
          WHERE id IN (SELECT id FROM ours) RETURNING id)`,
       `audit AS (${insert(params)})`,
     );
-    const [row]: Array<Recorded<'finished'>> = await this.dataSource.query(`WITH ${parts.join(',\n')} SELECT EXISTS (SELECT 1 FROM finished) AS finished, now() AS at`, params);
+    const [row]: Array<Recorded<'finished'>> = await this.dataSource.query(
+      `WITH ${parts.join(',\n')} SELECT EXISTS (SELECT 1 FROM finished) AS finished, now() AS at`,
+      params,
+    );
     return row;
   }
 
@@ -143,7 +176,13 @@ export class ActionsRepository {
    * may have landed while its target was resolved). Runs on its own, or inside the caller's transaction
    * when `manager` is given. Answers whether it was admitted.
    */
-  async accept(manager: EntityManager | undefined, actionId: string, steps: string[], changes: Pick<ActionEntity, 'status' | 'target' | 'targetKey'>, insert?: AuditInsert): Promise<boolean> {
+  async accept(
+    manager: EntityManager | undefined,
+    actionId: string,
+    steps: string[],
+    changes: Pick<ActionEntity, 'status' | 'target' | 'targetKey'>,
+    insert?: AuditInsert,
+  ): Promise<boolean> {
     const { params, p } = parameters(actionId);
     const parts = [
       `accepted AS (UPDATE actions SET status = ${p(changes.status)}, target = ${p(json(changes.target))}::jsonb, target_key = ${p(changes.targetKey)}, updated_at = now()
@@ -152,7 +191,10 @@ export class ActionsRepository {
          SELECT $1, ord - 1, name, 'pending', 0 FROM unnest(${p(steps)}::text[]) WITH ORDINALITY AS s(name, ord) WHERE EXISTS (SELECT 1 FROM accepted))`,
     ];
     if (insert) parts.push(`audit AS (${insert(params)})`);
-    const [row]: Array<{ accepted: boolean }> = await (manager ?? this.dataSource.manager).query(`WITH ${parts.join(',\n')} SELECT EXISTS (SELECT 1 FROM accepted) AS accepted`, params);
+    const [row]: Array<{ accepted: boolean }> = await (manager ?? this.dataSource.manager).query(
+      `WITH ${parts.join(',\n')} SELECT EXISTS (SELECT 1 FROM accepted) AS accepted`,
+      params,
+    );
     return row.accepted;
   }
 
@@ -172,14 +214,21 @@ export class ActionsRepository {
   async stepsOf(actionIds: string[]): Promise<Map<string, ActionStepEntity[]>> {
     const map = new Map<string, ActionStepEntity[]>(actionIds.map((id) => [id, []]));
     if (actionIds.length === 0) return map;
-    const rows = await this.dataSource.getRepository(ActionStepEntity).createQueryBuilder('s').where('s.action_id IN (:...ids)', { ids: actionIds }).orderBy('s.position').getMany();
+    const rows = await this.dataSource
+      .getRepository(ActionStepEntity)
+      .createQueryBuilder('s')
+      .where('s.action_id IN (:...ids)', { ids: actionIds })
+      .orderBy('s.position')
+      .getMany();
     for (const row of rows) map.get(row.actionId)!.push(row);
     return map;
   }
 
   async insertSteps(manager: EntityManager, actionId: string, names: string[]): Promise<void> {
     if (names.length === 0) return;
-    await manager.getRepository(ActionStepEntity).insert(names.map((name, position) => ({ actionId, position, name, status: 'pending' as const, attempts: 0 })));
+    await manager
+      .getRepository(ActionStepEntity)
+      .insert(names.map((name, position) => ({ actionId, position, name, status: 'pending' as const, attempts: 0 })));
   }
 
   async update(manager: EntityManager, id: string, changes: Partial<ActionEntity>): Promise<void> {
@@ -215,7 +264,14 @@ export class ActionsRepository {
    * ACCEPTED) — only if the action is still queued as its request left it (not cancelled meanwhile).
    * Answers whether it was admitted, and when.
    */
-  async acceptAndStart(actionId: string, steps: string[], changes: Pick<ActionEntity, 'target' | 'targetKey'>, lease: { owner: string; seconds: number }, firstRequestId: string, insert: AuditInsert): Promise<Recorded<'accepted'>> {
+  async acceptAndStart(
+    actionId: string,
+    steps: string[],
+    changes: Pick<ActionEntity, 'target' | 'targetKey'>,
+    lease: { owner: string; seconds: number },
+    firstRequestId: string,
+    insert: AuditInsert,
+  ): Promise<Recorded<'accepted'>> {
     const { params, p } = parameters(actionId);
     const [row]: Array<Recorded<'accepted'>> = await this.dataSource.query(
       `WITH accepted AS (
@@ -279,12 +335,21 @@ export class ActionsRepository {
   }
 
   async listPage(filter: ActionFilter, limit: number, after?: { createdAt: string; id: string }): Promise<ActionEntity[]> {
-    const q = this.dataSource.getRepository(ActionEntity).createQueryBuilder('a').orderBy('a.created_at', 'DESC').addOrderBy('a.id', 'DESC').limit(limit + 1);
-    if (filter.tenantIds) q.andWhere('a.tenant_id IN (:...scope)', { scope: filter.tenantIds.length ? filter.tenantIds : ['00000000-0000-0000-0000-000000000000'] });
+    const q = this.dataSource
+      .getRepository(ActionEntity)
+      .createQueryBuilder('a')
+      .orderBy('a.created_at', 'DESC')
+      .addOrderBy('a.id', 'DESC')
+      .limit(limit + 1);
+    if (filter.tenantIds)
+      q.andWhere('a.tenant_id IN (:...scope)', { scope: filter.tenantIds.length ? filter.tenantIds : ['00000000-0000-0000-0000-000000000000'] });
     if (filter.tenantId) q.andWhere('a.tenant_id = :tenantId', { tenantId: filter.tenantId });
     if (filter.type) q.andWhere('a.type = :type', { type: filter.type });
     if (filter.status) q.andWhere('a.status = :status', { status: filter.status });
-    if (filter.target) q.andWhere('(a.target_key = :target OR lower(a.target->>\'requested\') = :target OR lower(a.target->>\'display\') = :target)', { target: filter.target.toLowerCase() });
+    if (filter.target)
+      q.andWhere("(a.target_key = :target OR lower(a.target->>'requested') = :target OR lower(a.target->>'display') = :target)", {
+        target: filter.target.toLowerCase(),
+      });
     if (filter.requestedBy) q.andWhere('a.requested_by_id = :requestedBy', { requestedBy: filter.requestedBy });
     if (filter.since) q.andWhere('a.created_at >= :since', { since: filter.since });
     if (filter.until) q.andWhere('a.created_at < :until', { until: filter.until });

@@ -36,7 +36,11 @@ describe('chainHash', () => {
     const variants = [
       entry,
       { ...entry, tenantId: 'a5c1e2b3-1111-4222-8333-944455566677', actionId: 'b5c1e2b3-1111-4222-8333-944455566677', subject: null },
-      { ...entry, actor: { type: 'apiKey' as const, id: 'cdn_AB"C', name: 'ünïcode \u2028 "quoted"\n' }, data: { z: [1, { b: null, a: 'x' }], a: 1.5, 'é': true } },
+      {
+        ...entry,
+        actor: { type: 'apiKey' as const, id: 'cdn_AB"C', name: 'ünïcode \u2028 "quoted"\n' },
+        data: { z: [1, { b: null, a: 'x' }], a: 1.5, é: true },
+      },
       { ...entry, seq: 9_007_199_254_740_991, data: {} },
     ];
     for (const variant of variants) {

@@ -106,7 +106,10 @@ export function chainHash(prevHash: Buffer, entry: Omit<AuditEntry, 'hash' | 'pr
 
 /** chainHashHex from the canonical JSON in parts: the text before `data`, `data`, and the text after. */
 export function chainHashOfParts(prevHash: string, before: string, data: Record<string, unknown>, after: string): string {
-  return createHash('sha256').update(prevHash, 'hex').update(before + canonicalJson(data) + after, 'utf8').digest('hex');
+  return createHash('sha256')
+    .update(prevHash, 'hex')
+    .update(before + canonicalJson(data) + after, 'utf8')
+    .digest('hex');
 }
 
 /** chainHash with the hashes as hex, as the log is read and written. */

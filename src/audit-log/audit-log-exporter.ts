@@ -3,7 +3,21 @@ import { Readable } from 'node:stream';
 import type { AuditEntry } from './audit-entry';
 import { AuditLogService } from './audit-log.service';
 
-const CSV_COLUMNS = ['seq', 'at', 'event', 'actor_type', 'actor_id', 'actor_name', 'tenant_id', 'action_id', 'subject', 'request_id', 'data', 'prev_hash', 'hash'];
+const CSV_COLUMNS = [
+  'seq',
+  'at',
+  'event',
+  'actor_type',
+  'actor_id',
+  'actor_name',
+  'tenant_id',
+  'action_id',
+  'subject',
+  'request_id',
+  'data',
+  'prev_hash',
+  'hash',
+];
 
 /**
  * RFC 4180 quoting. A cell that a spreadsheet would run as a formula (leading = + - @, tab, CR) gets a
@@ -16,7 +30,21 @@ export function csvCell(value: unknown): string {
 }
 
 function csvLine(entry: AuditEntry): string {
-  const cells = [entry.seq, entry.at, entry.event, entry.actor.type, entry.actor.id, entry.actor.name, entry.tenantId, entry.actionId, entry.subject, entry.requestId, entry.data, entry.prevHash, entry.hash];
+  const cells = [
+    entry.seq,
+    entry.at,
+    entry.event,
+    entry.actor.type,
+    entry.actor.id,
+    entry.actor.name,
+    entry.tenantId,
+    entry.actionId,
+    entry.subject,
+    entry.requestId,
+    entry.data,
+    entry.prevHash,
+    entry.hash,
+  ];
   return cells.map(csvCell).join(',') + '\r\n';
 }
 

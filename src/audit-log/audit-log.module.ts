@@ -14,7 +14,14 @@ import { RefusalRecorder } from './refusal-recorder';
 @Module({
   imports: [TypeOrmModule.forFeature([AuditLogEntity, AuditPendingEntity, AuditChainHeadEntity])],
   controllers: [AuditLogController],
-  providers: [AuditLogRepository, AuditSealer, AuditLogService, AuditLogExporter, AuditHmac, { provide: RefusalRecorder, useFactory: (log: AuditLogService) => new RefusalRecorder(log), inject: [AuditLogService] }],
+  providers: [
+    AuditLogRepository,
+    AuditSealer,
+    AuditLogService,
+    AuditLogExporter,
+    AuditHmac,
+    { provide: RefusalRecorder, useFactory: (log: AuditLogService) => new RefusalRecorder(log), inject: [AuditLogService] },
+  ],
   exports: [AuditLogService, AuditHmac, RefusalRecorder],
 })
 export class AuditLogModule {}

@@ -38,7 +38,10 @@ const COLUMNS = 'seq, at, event, actor_type, actor_id, actor_name, tenant_id, ac
  */
 const utcText = (expr: string) => `to_char(${expr} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 const AT_TEXT = utcText('at');
-const SELECT_COLUMNS = COLUMNS.replace('at,', `${AT_TEXT} AS at,`).replace('prev_hash, hash', `encode(prev_hash, 'hex') AS prev_hash, encode(hash, 'hex') AS hash`);
+const SELECT_COLUMNS = COLUMNS.replace('at,', `${AT_TEXT} AS at,`).replace(
+  'prev_hash, hash',
+  `encode(prev_hash, 'hex') AS prev_hash, encode(hash, 'hex') AS hash`,
+);
 /** What verify needs of an entry (see AuditLogRepository.chainLinks). */
 export interface ChainLink {
   seq: number;
@@ -126,7 +129,17 @@ export interface StatementEntry {
  */
 export function pendingInsert(entries: StatementEntry[], params: unknown[]): string {
   const rows = entries.map(({ entry, onlyIf }, ord) => {
-    params.push(entry.event, entry.actor.type, entry.actor.id, entry.actor.name, entry.tenantId ?? null, entry.actionId ?? null, entry.subject ?? null, entry.requestId, JSON.stringify(normalizeData(entry.data)));
+    params.push(
+      entry.event,
+      entry.actor.type,
+      entry.actor.id,
+      entry.actor.name,
+      entry.tenantId ?? null,
+      entry.actionId ?? null,
+      entry.subject ?? null,
+      entry.requestId,
+      JSON.stringify(normalizeData(entry.data)),
+    );
     const base = params.length - 9;
     const values = Array.from({ length: 9 }, (_, n) => `$${base + n + 1}${n === 8 ? '::jsonb' : n >= 4 && n <= 5 ? '::uuid' : '::text'}`);
     return `(${values.join(', ')}, ${ord}, ${onlyIf ?? 'true'})`;
@@ -155,7 +168,13 @@ export class AuditLogRepository {
     if (!manager.queryRunner?.isTransactionActive) throw new Error('audit entries are appended inside a transaction');
     if (inputs.length === 0) return [];
     const params: unknown[] = [];
-    const inserted: Array<{ id: string | number }> = await manager.query(`${pendingInsert(inputs.map((entry) => ({ entry })), params)} RETURNING id`, params);
+    const inserted: Array<{ id: string | number }> = await manager.query(
+      `${pendingInsert(
+        inputs.map((entry) => ({ entry })),
+        params,
+      )} RETURNING id`,
+      params,
+    );
     return inserted.map((r) => String(r.id));
   }
 
@@ -187,7 +206,10 @@ export class AuditLogRepository {
         params,
       );
       await manager.query('DELETE FROM audit_pending WHERE id = ANY($1::bigint[])', [pendingIds]);
-      crashPoint('audit.sealing', rows.map((r) => r.tenant_id));
+      crashPoint(
+        'audit.sealing',
+        rows.map((r) => r.tenant_id),
+      );
       return rows.length;
     });
   }
@@ -212,7 +234,10 @@ export class AuditLogRepository {
     if (!manager.queryRunner?.isTransactionActive) throw new Error('audit entries are appended inside a transaction');
     const head = await this.lockHead(manager);
     const at = head.now;
-    const entries = this.chain(head, inputs.map((input) => ({ ...fromInput(input), at })));
+    const entries = this.chain(
+      head,
+      inputs.map((input) => ({ ...fromInput(input), at })),
+    );
     await this.insertChained(manager, entries);
     await this.moveHead(manager, entries);
     return entries;
@@ -249,7 +274,22 @@ export class AuditLogRepository {
   private chainedValues(entries: AuditEntry[], pendingIds: string[], params: unknown[]): string {
     return entries
       .map((e, k) => {
-        params.push(e.seq, e.at, e.event, e.actor.type, e.actor.id, e.actor.name, e.tenantId, e.actionId, e.subject, e.requestId, JSON.stringify(e.data), Buffer.from(e.prevHash, 'hex'), Buffer.from(e.hash, 'hex'), pendingIds[k] ?? null);
+        params.push(
+          e.seq,
+          e.at,
+          e.event,
+          e.actor.type,
+          e.actor.id,
+          e.actor.name,
+          e.tenantId,
+          e.actionId,
+          e.subject,
+          e.requestId,
+          JSON.stringify(e.data),
+          Buffer.from(e.prevHash, 'hex'),
+          Buffer.from(e.hash, 'hex'),
+          pendingIds[k] ?? null,
+        );
         const base = params.length - 14;
         return `(${Array.from({ length: 14 }, (_, n) => `$${base + n + 1}`).join(', ')})`;
       })
@@ -278,7 +318,15 @@ export class AuditLogRepository {
    * is fetched while the caller works on the current one.
    */
   range(from: number, to: number, batchSize = 5000, filter: AuditFilter = {}): AsyncGenerator<AuditEntry[]> {
-    return this.walk(from, to, batchSize, filter, SELECT_COLUMNS, (rows: Row[]) => rows.map(toEntry), (e) => e.seq);
+    return this.walk(
+      from,
+      to,
+      batchSize,
+      filter,
+      SELECT_COLUMNS,
+      (rows: Row[]) => rows.map(toEntry),
+      (e) => e.seq,
+    );
   }
 
   /**
@@ -287,7 +335,15 @@ export class AuditLogRepository {
    * `"`, `\\` and control characters), and `data` itself, which Node puts in canonical form.
    */
   chainLinks(from: number, to: number, batchSize = 5000): AsyncGenerator<ChainLink[]> {
-    return this.walk(from, to, batchSize, {}, CHAIN_LINK_COLUMNS, (rows: ChainLink[]) => rows.map((r) => ({ ...r, seq: Number(r.seq) })), (l) => l.seq);
+    return this.walk(
+      from,
+      to,
+      batchSize,
+      {},
+      CHAIN_LINK_COLUMNS,
+      (rows: ChainLink[]) => rows.map((r) => ({ ...r, seq: Number(r.seq) })),
+      (l) => l.seq,
+    );
   }
 
   /** The same walk, each entry as one NDJSON line (with its newline) formatted by the database. */

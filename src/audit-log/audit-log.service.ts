@@ -20,7 +20,12 @@ export interface VerifyResult {
 }
 
 export const auditUnavailable = () =>
-  new Problem(503, 'audit-log-unavailable', 'Audit log unavailable', 'The action could not be recorded in the audit log, so it was not carried out. Try again.');
+  new Problem(
+    503,
+    'audit-log-unavailable',
+    'Audit log unavailable',
+    'The action could not be recorded in the audit log, so it was not carried out. Try again.',
+  );
 
 /**
  * The action log. Modules call `append(manager, entry)` inside the transaction that makes the change,
@@ -44,7 +49,10 @@ export class AuditLogService {
     try {
       await this.repository.appendPendingMany(manager, entries);
       this.sealer.appended(manager.queryRunner);
-      crashPoint('audit.appended', entries.map((e) => e.tenantId));
+      crashPoint(
+        'audit.appended',
+        entries.map((e) => e.tenantId),
+      );
     } catch (error) {
       this.logger.error({ err: error, events: entries.map((e) => e.event), requestId: entries[0]?.requestId }, 'audit entry could not be written');
       throw auditUnavailable();
@@ -65,16 +73,21 @@ export class AuditLogService {
       this.logger.error({ err: error, events: entries.map((e) => e.entry.event), requestId: entries[0]?.entry.requestId }, 'audit entry could not be written');
       throw auditUnavailable();
     }
-    crashPoint('audit.committed', entries.map((e) => e.entry.tenantId));
+    crashPoint(
+      'audit.committed',
+      entries.map((e) => e.entry.tenantId),
+    );
     this.sealer.wake();
     return answer;
   }
 
   /** Records something that is not part of another change (its own transaction), and answers it chained. */
   async record(entry: AuditEntryInput): Promise<AuditEntry> {
-    const pendingId = await this.repository.transaction((manager) => this.appendPending(manager, entry)).catch((error) => {
-      throw error instanceof Problem ? error : auditUnavailable();
-    });
+    const pendingId = await this.repository
+      .transaction((manager) => this.appendPending(manager, entry))
+      .catch((error) => {
+        throw error instanceof Problem ? error : auditUnavailable();
+      });
     await this.sealed();
     const chained = await this.repository.sealedFrom(pendingId);
     if (!chained) throw auditUnavailable();

@@ -23,7 +23,11 @@ export class ApiKeysRepository {
 
   /** Newest first, keyset on (created_at, id). */
   listPage(limit: number, after?: { createdAt: string; id: string }): Promise<ApiKeyEntity[]> {
-    const query = this.keys.createQueryBuilder('k').orderBy('k.created_at', 'DESC').addOrderBy('k.id', 'DESC').limit(limit + 1);
+    const query = this.keys
+      .createQueryBuilder('k')
+      .orderBy('k.created_at', 'DESC')
+      .addOrderBy('k.id', 'DESC')
+      .limit(limit + 1);
     if (after) {
       query.where(
         new Brackets((q) =>

@@ -49,7 +49,12 @@ export class ApiKeysService {
 
   async create(input: CreateApiKeyDto, context: AuditContext): Promise<CreatedApiKeyResponse> {
     const key = generateApiKey();
-    const fields = { name: input.name, roles: input.roles, tenantIds: input.tenantIds?.map((t) => t.toLowerCase()) ?? null, expiresAt: input.expiresAt ?? null };
+    const fields = {
+      name: input.name,
+      roles: input.roles,
+      tenantIds: input.tenantIds?.map((t) => t.toLowerCase()) ?? null,
+      expiresAt: input.expiresAt ?? null,
+    };
     const saved = await this.repository.transaction((manager) => this.store(key, fields, context.actor, context.requestId, manager));
     return { ...toApiKeyResponse(saved), key };
   }

@@ -71,9 +71,17 @@ export class AuthGuard implements CanActivate {
     return this.refusals.record({
       event: 'auth.refused',
       key: prefix ?? `ip:${request.ip}`,
-      actor: isKey ? { type: 'apiKey', id: prefix!, name: 'presented API key' } : { type: 'system', id: 'anonymous', name: credential ? 'presented bearer token' : 'no credential' },
+      actor: isKey
+        ? { type: 'apiKey', id: prefix!, name: 'presented API key' }
+        : { type: 'system', id: 'anonymous', name: credential ? 'presented bearer token' : 'no credential' },
       requestId: request.id,
-      data: { reason, method: request.method, route: request.routeOptions.url, sourceIp: request.ip, ...(credential ? { credentialHmac: this.hmac.of(credential) } : {}) },
+      data: {
+        reason,
+        method: request.method,
+        route: request.routeOptions.url,
+        sourceIp: request.ip,
+        ...(credential ? { credentialHmac: this.hmac.of(credential) } : {}),
+      },
     });
   }
 }

@@ -56,9 +56,12 @@ export class CollectionRunnerService {
     const owner = randomUUID();
     const leaseSeconds = this.config.collection.leaseSeconds;
     if (!(await this.repository.claimLease(key, owner, leaseSeconds))) return 'skipped'; // another runner has it
-    const heartbeat = setInterval(() => {
-      this.repository.renewLease(key, owner, leaseSeconds).catch((error) => this.logger.warn({ ...key, err: error }, 'collection lease renewal failed'));
-    }, (leaseSeconds * 1000) / 3);
+    const heartbeat = setInterval(
+      () => {
+        this.repository.renewLease(key, owner, leaseSeconds).catch((error) => this.logger.warn({ ...key, err: error }, 'collection lease renewal failed'));
+      },
+      (leaseSeconds * 1000) / 3,
+    );
     try {
       return await this.runHoldingLease(key, trigger, collector, tenant, stream);
     } finally {
@@ -83,7 +86,14 @@ export class CollectionRunnerService {
     let error: string | null = null;
     try {
       await collector.run(
-        { tenant, credentials: this.tenants.credentialsOf(tenant), stream: key.stream, cursor: stream.cursor, listing: stream.listing, concurrency: this.config.collection.concurrency },
+        {
+          tenant,
+          credentials: this.tenants.credentialsOf(tenant),
+          stream: key.stream,
+          cursor: stream.cursor,
+          listing: stream.listing,
+          concurrency: this.config.collection.concurrency,
+        },
         this.sinkFor(key, collector, totals),
       );
     } catch (failure) {
@@ -108,7 +118,14 @@ export class CollectionRunnerService {
     const maxAttempts = this.config.collection.maxBlobAttempts;
     const reportGap: CollectSink['gap'] = async (gap) => {
       await this.repository.transaction(async (manager) => {
-        await this.repository.insertGap(manager, { ...key, reason: gap.reason, contentId: gap.unitId ?? null, windowStart: gap.windowStart ?? null, windowEnd: gap.windowEnd ?? null, detail: gap.detail });
+        await this.repository.insertGap(manager, {
+          ...key,
+          reason: gap.reason,
+          contentId: gap.unitId ?? null,
+          windowStart: gap.windowStart ?? null,
+          windowEnd: gap.windowEnd ?? null,
+          detail: gap.detail,
+        });
         if (gap.unitId) await this.repository.markLedger(manager, key, gap.unitId, 'gap', null);
         await this.auditLog.append(manager, {
           event: 'collection.gap',
@@ -116,7 +133,15 @@ export class CollectionRunnerService {
           tenantId: key.tenantId,
           subject: `collection:${key.source}:${key.stream}`,
           requestId: randomUUID(),
-          data: { source: key.source, stream: key.stream, reason: gap.reason, contentId: gap.unitId ?? null, windowStart: gap.windowStart?.toISOString() ?? null, windowEnd: gap.windowEnd?.toISOString() ?? null, detail: gap.detail },
+          data: {
+            source: key.source,
+            stream: key.stream,
+            reason: gap.reason,
+            contentId: gap.unitId ?? null,
+            windowStart: gap.windowStart?.toISOString() ?? null,
+            windowEnd: gap.windowEnd?.toISOString() ?? null,
+            detail: gap.detail,
+          },
         });
       });
       totals.gaps += 1;

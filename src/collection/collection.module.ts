@@ -20,9 +20,23 @@ import { EventsService } from './events.service';
  * import it and register a Collector with the CollectorRegistry; they never touch its tables.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([CollectionStreamEntity, CollectionRunEntity, CollectionGapEntity, CollectionLedgerEntity, EventEntity]), TenantsModule, HealthModule],
+  imports: [
+    TypeOrmModule.forFeature([CollectionStreamEntity, CollectionRunEntity, CollectionGapEntity, CollectionLedgerEntity, EventEntity]),
+    TenantsModule,
+    HealthModule,
+  ],
   controllers: [CollectionController, EventsController],
-  providers: [CollectorRegistry, CollectionRepository, CollectionRunnerService, CollectionService, CollectionMetrics, EventsRepository, EventsService, EventsRetentionService, EventStore],
+  providers: [
+    CollectorRegistry,
+    CollectionRepository,
+    CollectionRunnerService,
+    CollectionService,
+    CollectionMetrics,
+    EventsRepository,
+    EventsService,
+    EventsRetentionService,
+    EventStore,
+  ],
   exports: [CollectorRegistry, CollectionService, CollectionRunnerService, EventsRetentionService, EventStore],
 })
 export class CollectionModule {}

@@ -37,7 +37,9 @@ export class CollectionRepository {
   }
 
   findStream(key: StreamKey, manager?: EntityManager): Promise<CollectionStreamEntity | null> {
-    return (manager ?? this.dataSource.manager).getRepository(CollectionStreamEntity).findOne({ where: { ...key }, ...(manager ? { lock: { mode: 'pessimistic_write' as const } } : {}) });
+    return (manager ?? this.dataSource.manager)
+      .getRepository(CollectionStreamEntity)
+      .findOne({ where: { ...key }, ...(manager ? { lock: { mode: 'pessimistic_write' as const } } : {}) });
   }
 
   async updateStream(key: StreamKey, changes: Partial<CollectionStreamEntity>, manager?: EntityManager): Promise<void> {
@@ -229,11 +231,12 @@ export class CollectionRepository {
 
   /** The ledger's count of a stream since `since`: blobs per status, and the records the stored ones held. */
   async ledgerSummary(key: StreamKey, since: Date): Promise<{ byStatus: Record<LedgerStatus, number>; records: number; duplicates: number }> {
-    const rows: Array<{ status: LedgerStatus; blobs: string | number; records: string | number | null; duplicates: string | number | null }> = await this.dataSource.query(
-      `SELECT status, count(*) AS blobs, sum(records) AS records, sum(duplicates) AS duplicates FROM collection_ledger
+    const rows: Array<{ status: LedgerStatus; blobs: string | number; records: string | number | null; duplicates: string | number | null }> =
+      await this.dataSource.query(
+        `SELECT status, count(*) AS blobs, sum(records) AS records, sum(duplicates) AS duplicates FROM collection_ledger
         WHERE tenant_id = $1 AND source = $2 AND stream = $3 AND listed_at >= $4 GROUP BY status`,
-      [key.tenantId, key.source, key.stream, since],
-    );
+        [key.tenantId, key.source, key.stream, since],
+      );
     const byStatus: Record<LedgerStatus, number> = { listed: 0, done: 0, failed: 0, gap: 0 };
     let records = 0;
     let duplicates = 0;

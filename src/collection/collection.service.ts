@@ -12,7 +12,15 @@ import { CollectionRunnerService } from './collection-runner.service';
 import type { CollectionGapEntity, CollectionRunEntity, CollectionStreamEntity, ListingState } from './collection.entity';
 import { CollectionRepository, StreamKey } from './collection.repository';
 import { CollectorRegistry } from './collector-registry';
-import { CollectionAccountingResponse, CollectionListingResponse, CollectionResponse, CollectionRunQueuedResponse, CollectionRunSummary, CollectionStreamResponse, UpdateCollectionStreamDto } from './dto/collection.dto';
+import {
+  CollectionAccountingResponse,
+  CollectionListingResponse,
+  CollectionResponse,
+  CollectionRunQueuedResponse,
+  CollectionRunSummary,
+  CollectionStreamResponse,
+  UpdateCollectionStreamDto,
+} from './dto/collection.dto';
 
 export const COLLECTION_TICK_QUEUE = 'collection.tick';
 export const COLLECTION_RUN_QUEUE = 'collection.run';
@@ -84,17 +92,30 @@ export class CollectionService implements OnModuleInit {
     for (const row of await this.repository.streamsOf(tenantId)) {
       const key = { tenantId, source: row.source, stream: row.stream };
       const capability = this.registry.get(row.source)?.streams.find((s) => s.name === row.stream)?.capability;
-      const [lastRun, gapCount, gaps, last7Days] = await Promise.all([this.repository.lastRun(key), this.repository.countGaps(key), this.repository.recentGaps(key, 10), this.accounting(key)]);
+      const [lastRun, gapCount, gaps, last7Days] = await Promise.all([
+        this.repository.lastRun(key),
+        this.repository.countGaps(key),
+        this.repository.recentGaps(key, 10),
+        this.accounting(key),
+      ]);
       runs.push({ key: `${row.source}/${row.stream}`, lastRun, gapCount, gaps, last7Days, capability: capability ? (capabilities[capability] ?? null) : null });
     }
     // The rows (cursor, last error) are read again after the runs: a run moves its cursor and records its
     // error before it is marked finished, so a finished run is never shown with the state from before it.
     const rows = new Map((await this.repository.streamsOf(tenantId)).map((r) => [`${r.source}/${r.stream}`, r]));
-    const sources = runs.filter((r) => rows.has(r.key)).map((r) => toStreamResponse(rows.get(r.key)!, r.lastRun, r.gapCount, r.gaps, r.capability, r.last7Days));
+    const sources = runs
+      .filter((r) => rows.has(r.key))
+      .map((r) => toStreamResponse(rows.get(r.key)!, r.lastRun, r.gapCount, r.gaps, r.capability, r.last7Days));
     return { tenantId, sources };
   }
 
-  async update(principal: Principal, tenantId: string, streamName: string, input: UpdateCollectionStreamDto, context: AuditContext): Promise<CollectionStreamResponse> {
+  async update(
+    principal: Principal,
+    tenantId: string,
+    streamName: string,
+    input: UpdateCollectionStreamDto,
+    context: AuditContext,
+  ): Promise<CollectionStreamResponse> {
     await this.tenants.findVisible(principal, tenantId);
     const key = await this.keyOf(tenantId, streamName);
     await this.repository.transaction(async (manager) => {
@@ -129,10 +150,22 @@ export class CollectionService implements OnModuleInit {
     const tenant = await this.tenants.findVisible(principal, tenantId);
     const key = await this.keyOf(tenantId, streamName);
     const row = await this.repository.findStream(key);
-    if (!tenant.enabled || !row?.enabled) throw new Problem(409, 'collection-disabled', 'Collection disabled', `Collection of ${key.stream} is disabled for tenant ${tenantId} (or the tenant is disabled); enable it first.`);
+    if (!tenant.enabled || !row?.enabled)
+      throw new Problem(
+        409,
+        'collection-disabled',
+        'Collection disabled',
+        `Collection of ${key.stream} is disabled for tenant ${tenantId} (or the tenant is disabled); enable it first.`,
+      );
     const skipped = await this.unusable(key);
     if (skipped) {
-      throw new Problem(409, 'capability-unavailable', 'Capability unavailable', `Collection of ${key.stream} needs ${skipped.capability}, which is ${skipped.status}${skipped.detail ? `: ${skipped.detail}` : ''} for this tenant.`, { capability: skipped.capability, capabilityStatus: skipped.status });
+      throw new Problem(
+        409,
+        'capability-unavailable',
+        'Capability unavailable',
+        `Collection of ${key.stream} needs ${skipped.capability}, which is ${skipped.status}${skipped.detail ? `: ${skipped.detail}` : ''} for this tenant.`,
+        { capability: skipped.capability, capabilityStatus: skipped.status },
+      );
     }
     const queued = await this.enqueue(key, 'manual');
     return { tenantId, source: key.source, stream: key.stream, queued };
@@ -151,7 +184,16 @@ export class CollectionService implements OnModuleInit {
     }
     const { byStatus, records, duplicates } = await this.repository.ledgerSummary(key, since);
     const listed = byStatus.listed + byStatus.done + byStatus.gap + byStatus.failed;
-    return { since: since.toISOString(), listed, stored: byStatus.done, gaps: byStatus.gap, pending: byStatus.listed + byStatus.failed, failed: byStatus.failed, records, duplicates };
+    return {
+      since: since.toISOString(),
+      listed,
+      stored: byStatus.done,
+      gaps: byStatus.gap,
+      pending: byStatus.listed + byStatus.failed,
+      failed: byStatus.failed,
+      records,
+      duplicates,
+    };
   }
 
   /** The capability gating a stream, when the last probe found it unlicensed or forbidden (the stream is skipped). */
@@ -169,8 +211,19 @@ export class CollectionService implements OnModuleInit {
   private async ensureStreams(tenantId: string): Promise<void> {
     for (const collector of this.registry.all()) {
       const [on, off] = [collector.streams.filter((s) => s.enabledByDefault !== false), collector.streams.filter((s) => s.enabledByDefault === false)];
-      await this.repository.ensureStreams(tenantId, collector.source, on.map((s) => s.name), this.config.collection.intervalMinutes);
-      await this.repository.ensureStreams(tenantId, collector.source, off.map((s) => s.name), this.config.collection.intervalMinutes, false);
+      await this.repository.ensureStreams(
+        tenantId,
+        collector.source,
+        on.map((s) => s.name),
+        this.config.collection.intervalMinutes,
+      );
+      await this.repository.ensureStreams(
+        tenantId,
+        collector.source,
+        off.map((s) => s.name),
+        this.config.collection.intervalMinutes,
+        false,
+      );
     }
   }
 
@@ -181,7 +234,6 @@ export class CollectionService implements OnModuleInit {
     return { tenantId, source: found.collector.source, stream: found.stream };
   }
 }
-
 
 function iso(date: Date | null): string | null {
   return date ? date.toISOString() : null;
@@ -210,8 +262,14 @@ function toRunSummary(run: CollectionRunEntity): CollectionRunSummary {
 function toListing(state: ListingState | null): CollectionListingResponse | null {
   if (!state) return null;
   return {
-    complete: false, windowStart: state.windowStart, windowEnd: state.windowEnd, pages: state.pages, blobs: state.blobs,
-    resumesAt: state.nextPage ? 'next-page' : 'window-start', error: state.error, at: state.at,
+    complete: false,
+    windowStart: state.windowStart,
+    windowEnd: state.windowEnd,
+    pages: state.pages,
+    blobs: state.blobs,
+    resumesAt: state.nextPage ? 'next-page' : 'window-start',
+    error: state.error,
+    at: state.at,
   };
 }
 
@@ -238,7 +296,15 @@ function toStreamResponse(
     lagSeconds: row.newestRecordAt ? Math.max(0, Math.round((Date.now() - row.newestRecordAt.getTime()) / 1000)) : null,
     lastRun: lastRun ? toRunSummary(lastRun) : null,
     gapCount,
-    gaps: gaps.map((g) => ({ id: g.id, reason: g.reason, contentId: g.contentId, windowStart: iso(g.windowStart), windowEnd: iso(g.windowEnd), detail: g.detail, detectedAt: g.detectedAt.toISOString() })),
+    gaps: gaps.map((g) => ({
+      id: g.id,
+      reason: g.reason,
+      contentId: g.contentId,
+      windowStart: iso(g.windowStart),
+      windowEnd: iso(g.windowEnd),
+      detail: g.detail,
+      detectedAt: g.detectedAt.toISOString(),
+    })),
     lastError: row.lastError ? { message: row.lastError, at: iso(row.lastErrorAt) } : null,
     last7Days,
     listing: toListing(row.listing),

@@ -23,7 +23,12 @@ export class EventsRetentionService implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.jobs.register({ name: RETENTION_QUEUE, cron: '41 2 * * *', options: { expireInSeconds: 4 * 3600 }, handle: async () => void (await this.purge(new Date())) });
+    this.jobs.register({
+      name: RETENTION_QUEUE,
+      cron: '41 2 * * *',
+      options: { expireInSeconds: 4 * 3600 },
+      handle: async () => void (await this.purge(new Date())),
+    });
   }
 
   async purge(now: Date): Promise<number> {

@@ -41,7 +41,8 @@ export class EventsRepository {
 
   page(filter: EventFilter, limit: number, before?: { occurredAt: string; id: string }): Promise<EventEntity[]> {
     const q = this.dataSource.getRepository(EventEntity).createQueryBuilder('e').orderBy('e.occurred_at', 'DESC').addOrderBy('e.id', 'DESC').limit(limit);
-    if (filter.tenantIds) q.andWhere('e.tenant_id IN (:...tenantIds)', { tenantIds: filter.tenantIds.length ? filter.tenantIds : ['00000000-0000-0000-0000-000000000000'] });
+    if (filter.tenantIds)
+      q.andWhere('e.tenant_id IN (:...tenantIds)', { tenantIds: filter.tenantIds.length ? filter.tenantIds : ['00000000-0000-0000-0000-000000000000'] });
     if (filter.source) q.andWhere('e.source = :source', { source: filter.source });
     if (filter.workload) q.andWhere('e.workload = :workload', { workload: filter.workload });
     if (filter.operation) q.andWhere('e.operation = :operation', { operation: filter.operation });
@@ -91,7 +92,11 @@ export class EventsRepository {
     );
     await pipeline(
       Readable.from(copyChunks(events)),
-      client.query(copyFrom('COPY events_staging (record_id, occurred_at, workload, record_type, operation, result_status, user_id, user_type, client_ip, object_id, raw) FROM STDIN')),
+      client.query(
+        copyFrom(
+          'COPY events_staging (record_id, occurred_at, workload, record_type, operation, result_status, user_id, user_type, client_ip, object_id, raw) FROM STDIN',
+        ),
+      ),
     );
     // Taken out of the staging table as they go in, so a second batch in the same transaction starts empty.
     const result = await client.query(
@@ -110,9 +115,17 @@ export class EventsRepository {
     for (let i = 0; i < events.length; i += INSERT_BATCH) {
       const batch = events.slice(i, i + INSERT_BATCH);
       const cols = {
-        recordId: [] as string[], occurredAt: [] as string[], workload: [] as Array<string | null>, recordType: [] as Array<number | null>,
-        operation: [] as Array<string | null>, resultStatus: [] as Array<string | null>, userId: [] as Array<string | null>,
-        userType: [] as Array<number | null>, clientIp: [] as Array<string | null>, objectId: [] as Array<string | null>, raw: [] as string[],
+        recordId: [] as string[],
+        occurredAt: [] as string[],
+        workload: [] as Array<string | null>,
+        recordType: [] as Array<number | null>,
+        operation: [] as Array<string | null>,
+        resultStatus: [] as Array<string | null>,
+        userId: [] as Array<string | null>,
+        userType: [] as Array<number | null>,
+        clientIp: [] as Array<string | null>,
+        objectId: [] as Array<string | null>,
+        raw: [] as string[],
       };
       for (const e of batch) {
         cols.recordId.push(e.recordId);
@@ -134,7 +147,22 @@ export class EventsRepository {
              AS r (record_id, occurred_at, workload, record_type, operation, result_status, user_id, user_type, client_ip, object_id, raw)
          ON CONFLICT (tenant_id, source, record_id) DO NOTHING
          RETURNING 1`,
-        [key.tenantId, key.source, key.stream, cols.recordId, cols.occurredAt, cols.workload, cols.recordType, cols.operation, cols.resultStatus, cols.userId, cols.userType, cols.clientIp, cols.objectId, cols.raw],
+        [
+          key.tenantId,
+          key.source,
+          key.stream,
+          cols.recordId,
+          cols.occurredAt,
+          cols.workload,
+          cols.recordType,
+          cols.operation,
+          cols.resultStatus,
+          cols.userId,
+          cols.userType,
+          cols.clientIp,
+          cols.objectId,
+          cols.raw,
+        ],
       );
       inserted += countRows(result);
     }

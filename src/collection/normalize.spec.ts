@@ -24,6 +24,14 @@ describe('normalizeClientIp', () => {
 
 describe('normalizeResultStatus', () => {
   it('unifies casing and vocabulary, keeping unknown values', () => {
-    expect(['succeeded', 'Success', 'True', 'failed', 'False', 'PartiallySucceeded', 'Weird'].map(normalizeResultStatus)).toEqual(['Succeeded', 'Succeeded', 'Succeeded', 'Failed', 'Failed', 'PartiallySucceeded', 'Weird']);
+    expect(['succeeded', 'Success', 'True', 'failed', 'False', 'PartiallySucceeded', 'Weird'].map(normalizeResultStatus)).toEqual([
+      'Succeeded',
+      'Succeeded',
+      'Succeeded',
+      'Failed',
+      'Failed',
+      'PartiallySucceeded',
+      'Weird',
+    ]);
   });
 });

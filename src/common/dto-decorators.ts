@@ -17,7 +17,11 @@ export interface FieldOptions {
 type Schema = Record<string, unknown>;
 
 function field(options: FieldOptions, schema: Schema, ...rules: PropertyDecorator[]): PropertyDecorator {
-  const documented = { ...schema, ...(options.description ? { description: options.description } : {}), ...(options.example !== undefined ? { example: options.example } : {}) };
+  const documented = {
+    ...schema,
+    ...(options.description ? { description: options.description } : {}),
+    ...(options.example !== undefined ? { example: options.example } : {}),
+  };
   return options.optional ? applyDecorators(ApiPropertyOptional(documented), IsOptional(), ...rules) : applyDecorators(ApiProperty(documented), ...rules);
 }
 

@@ -20,7 +20,11 @@ describe('serializeError', () => {
       cause: {
         type: 'AggregateError',
         message: 'both writes failed',
-        errors: [{ type: 'Error', message: 'first', cause: { type: 'RangeError', message: 'disk full', stack: expect.stringContaining('RangeError: disk full') } }, 'a plain string', 42],
+        errors: [
+          { type: 'Error', message: 'first', cause: { type: 'RangeError', message: 'disk full', stack: expect.stringContaining('RangeError: disk full') } },
+          'a plain string',
+          42,
+        ],
       },
     });
   });
@@ -53,8 +57,17 @@ describe('serializeError', () => {
 
   it('never throws on hostile errors: throwing getters, endless depth, huge messages', () => {
     const hostile = new Error('hostile');
-    Object.defineProperty(hostile, 'trap', { enumerable: true, get: () => { throw new Error('gotcha'); } });
-    Object.defineProperty(hostile, 'stack', { get: () => { throw new Error('no stack'); } });
+    Object.defineProperty(hostile, 'trap', {
+      enumerable: true,
+      get: () => {
+        throw new Error('gotcha');
+      },
+    });
+    Object.defineProperty(hostile, 'stack', {
+      get: () => {
+        throw new Error('no stack');
+      },
+    });
     expect(serializeError(hostile)).toEqual({ type: 'Error', message: 'hostile', trap: '[Unreadable]' });
 
     let deep: Error = new Error('bottom');
@@ -71,13 +84,16 @@ describe('serializeError', () => {
     expect(serializeError(new Error('x'.repeat(100_000))).message.length).toBeLessThan(5000);
   });
 
-  it('is the logger\'s err serializer, and redaction still applies to the fields it keeps', () => {
+  it("is the logger's err serializer, and redaction still applies to the fields it keeps", () => {
     const lines: Array<Record<string, unknown>> = [];
     const logger = createLogger('info', { write: (line: string) => lines.push(JSON.parse(line)) });
     const error = Object.assign(new Error('login failed', { cause: new Error('inner') }), { password: 'hunter2' }) as Error & { loop?: unknown };
     error.loop = error;
     logger.error({ err: error, errorId: 'e1' }, 'unexpected error e1');
-    expect(lines[0]).toMatchObject({ errorId: 'e1', err: { type: 'Error', message: 'login failed', loop: '[Circular]', cause: { type: 'Error', message: 'inner' }, password: '[REDACTED]' } });
+    expect(lines[0]).toMatchObject({
+      errorId: 'e1',
+      err: { type: 'Error', message: 'login failed', loop: '[Circular]', cause: { type: 'Error', message: 'inner' }, password: '[REDACTED]' },
+    });
     expect(JSON.stringify(lines)).not.toContain('hunter2');
   });
 });

@@ -26,7 +26,8 @@ const SKIPPED_FIELDS = new Set(['name', 'message', 'stack', 'cause', 'errors', '
 export function serializeError(thrown: unknown): SerializedError {
   const described = describe(thrown, new WeakSet(), 0);
   if (thrown instanceof Error) return described as SerializedError;
-  if (typeof described !== 'object' || described === null || Array.isArray(described)) return { type: typeOf(thrown), message: describeText(thrown), ...(Array.isArray(described) ? { items: described } : {}) };
+  if (typeof described !== 'object' || described === null || Array.isArray(described))
+    return { type: typeOf(thrown), message: describeText(thrown), ...(Array.isArray(described) ? { items: described } : {}) };
   // A thrown object that is not an Error: its fields, under a type and a message.
   const message = typeof described.message === 'string' ? described.message : describeText(thrown);
   return { ...described, type: typeOf(thrown), message };

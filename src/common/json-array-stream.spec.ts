@@ -12,7 +12,12 @@ function split(text: string | Buffer, size: number): unknown[] {
 }
 
 const SAMPLE = [
-  { Id: 'a', Operation: 'UserLoggedIn', Nested: { list: [1, 2, { deep: ['x', 'y]'] }], empty: {} }, Text: 'brackets ] } [ { and "quotes" and \\ backslashes \\" and commas ,' },
+  {
+    Id: 'a',
+    Operation: 'UserLoggedIn',
+    Nested: { list: [1, 2, { deep: ['x', 'y]'] }], empty: {} },
+    Text: 'brackets ] } [ { and "quotes" and \\ backslashes \\" and commas ,',
+  },
   { Id: 'b', Unicode: 'Zoë — 日本語 — 🔐', Escaped: '\u0001\n\t\\' },
   [],
   {},
@@ -69,7 +74,7 @@ describe('JsonArraySplitter', () => {
     expect(() => split(Buffer.from(text, 'latin1'), 3)).toThrow(message);
   });
 
-  it('leaves an element\'s own syntax to JSON.parse', () => {
+  it("leaves an element's own syntax to JSON.parse", () => {
     const [bad] = new JsonArraySplitter().push(Buffer.from('[{"a":tru}]'));
     expect(bad).toBe('{"a":tru}');
     expect(() => JSON.parse(bad)).toThrow(SyntaxError);
@@ -87,7 +92,7 @@ describe('JsonArraySplitter', () => {
 });
 
 describe('JsonArraySplitter.pushBytes', () => {
-  it('answers each element\'s UTF-8 bytes, a character cut between chunks included', () => {
+  it("answers each element's UTF-8 bytes, a character cut between chunks included", () => {
     const text = JSON.stringify([{ a: 'Zoë 🔐' }, 'x', { b: [1, 2] }]);
     const bytes = Buffer.from(text, 'utf8');
     const splitter = new JsonArraySplitter();

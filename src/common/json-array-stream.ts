@@ -153,7 +153,10 @@ export class JsonArraySplitter {
 
   /** Call at the end of the document: fails unless the array was closed. */
   end(): void {
-    if (this.state !== 'done') throw new JsonArrayStreamError(this.state === 'start' ? 'the document is empty, not a JSON array' : `the JSON array ends early (after ${this.offset} bytes)`);
+    if (this.state !== 'done')
+      throw new JsonArrayStreamError(
+        this.state === 'start' ? 'the document is empty, not a JSON array' : `the JSON array ends early (after ${this.offset} bytes)`,
+      );
   }
 
   private take(bytes: Buffer, start: number, end: number): Buffer {

@@ -9,7 +9,15 @@ function capture() {
 describe('logging', () => {
   it('redacts credentials at any of the first levels', () => {
     const { lines, logger } = capture();
-    logger.info({ req: { headers: { authorization: 'Bearer cdn_x', cookie: 'c' } }, secret: 's1', body: { password: 'p', credential: { privateKey: 'k', clientSecret: 'cs' } }, token: 't' }, 'hello');
+    logger.info(
+      {
+        req: { headers: { authorization: 'Bearer cdn_x', cookie: 'c' } },
+        secret: 's1',
+        body: { password: 'p', credential: { privateKey: 'k', clientSecret: 'cs' } },
+        token: 't',
+      },
+      'hello',
+    );
     const text = JSON.stringify(lines);
     for (const value of ['cdn_x', '"s1"', '"p"', '"k"', '"cs"', '"t"', '"c"']) expect(text).not.toContain(value);
     expect(text).toContain('[REDACTED]');

@@ -6,7 +6,20 @@ import { serializeError } from './error-serializer';
  * Anything that looks like a credential is replaced before a log line is written: headers that
  * carry credentials, and fields named secret/password/token/privateKey at any of the first levels.
  */
-const SENSITIVE = ['secret', 'clientSecret', 'password', 'token', 'accessToken', 'refreshToken', 'privateKey', 'privateKeyPem', 'key', 'apiKey', 'authorization', 'cookie'];
+const SENSITIVE = [
+  'secret',
+  'clientSecret',
+  'password',
+  'token',
+  'accessToken',
+  'refreshToken',
+  'privateKey',
+  'privateKeyPem',
+  'key',
+  'apiKey',
+  'authorization',
+  'cookie',
+];
 export const REDACT_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',

@@ -62,7 +62,30 @@ describe('forbiddenRange', () => {
     expect(forbiddenRange(address)).toBe(range);
   });
 
-  it.each(['1.1.1.1', '8.8.8.8', '9.255.255.255', '11.0.0.0', '100.63.255.255', '100.128.0.0', '126.255.255.255', '128.0.0.0', '169.253.255.255', '169.255.0.0', '172.15.255.255', '172.32.0.0', '192.167.255.255', '192.169.0.0', '223.255.255.255', '2001:4860:4860::8888', '2606:4700::1111', '::ffff:8.8.8.8', '64:ff9b::8.8.8.8', '2002:0808:0808::1', 'fbff::1', 'fe7f::1'])('%s is public', (address) => {
+  it.each([
+    '1.1.1.1',
+    '8.8.8.8',
+    '9.255.255.255',
+    '11.0.0.0',
+    '100.63.255.255',
+    '100.128.0.0',
+    '126.255.255.255',
+    '128.0.0.0',
+    '169.253.255.255',
+    '169.255.0.0',
+    '172.15.255.255',
+    '172.32.0.0',
+    '192.167.255.255',
+    '192.169.0.0',
+    '223.255.255.255',
+    '2001:4860:4860::8888',
+    '2606:4700::1111',
+    '::ffff:8.8.8.8',
+    '64:ff9b::8.8.8.8',
+    '2002:0808:0808::1',
+    'fbff::1',
+    'fe7f::1',
+  ])('%s is public', (address) => {
     expect(forbiddenRange(address)).toBeUndefined();
   });
 });
@@ -108,7 +131,9 @@ describe('checkOutboundUrl', () => {
   });
 
   it('refuses a name when any address it resolves to is forbidden, and a name that does not resolve', async () => {
-    expect(await refusal('https://localhost/hook', { localhost: ['127.0.0.1', '::1'] })).toMatch(/localhost resolves to 127\.0\.0\.1, which is a loopback address/);
+    expect(await refusal('https://localhost/hook', { localhost: ['127.0.0.1', '::1'] })).toMatch(
+      /localhost resolves to 127\.0\.0\.1, which is a loopback address/,
+    );
     expect(await refusal('https://mixed.example.com/', { 'mixed.example.com': ['93.184.216.34', '10.0.0.7'] })).toMatch(/10\.0\.0\.7, which is a private/);
     expect(await refusal('https://v6.example.com/', { 'v6.example.com': ['::ffff:192.168.0.1'] })).toMatch(/private \(IPv4 embedded in IPv6\)/);
     expect(await refusal('https://nowhere.example.com/')).toMatch(/does not resolve \(ENOTFOUND\)/);

@@ -75,7 +75,9 @@ export async function checkOutboundUrl(text: string, allowedHosts: AllowedHost[]
       const range = forbiddenRange(address);
       if (range) {
         const via = literal ? '' : ` resolves to ${address}, which`;
-        throw new OutboundUrlRefused(`url host ${host}${via} is a ${range} address; Cordon calls only public addresses (an operator can allow an internal host with CORDON_WEBHOOK_ALLOWED_HOSTS)`);
+        throw new OutboundUrlRefused(
+          `url host ${host}${via} is a ${range} address; Cordon calls only public addresses (an operator can allow an internal host with CORDON_WEBHOOK_ALLOWED_HOSTS)`,
+        );
       }
     }
   }
@@ -104,7 +106,10 @@ const ENTRY = /^(\[[0-9a-fA-F:.]+\]|[^\s:/?#@[\]\\]+)(?::(\d{1,5}))?$/;
 /** `CORDON_WEBHOOK_ALLOWED_HOSTS`: a comma list of `host` or `host:port` (IPv6 in brackets). */
 export function parseAllowedHosts(raw: string | undefined, name: string, problems: string[]): AllowedHost[] {
   const hosts: AllowedHost[] = [];
-  for (const entry of (raw ?? '').split(',').map((e) => e.trim()).filter(Boolean)) {
+  for (const entry of (raw ?? '')
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)) {
     const match = ENTRY.exec(entry);
     let hostname: string | undefined;
     try {
@@ -147,7 +152,7 @@ const IPV4_RANGES = (
 ).map(([base, bits, name]) => ({ base: parseIpv4(base), mask: (0xffffffff << (32 - bits)) >>> 0, name }));
 
 function ipv4Range(value: number): string | undefined {
-  return IPV4_RANGES.find((r) => ((value & r.mask) >>> 0) === r.base)?.name;
+  return IPV4_RANGES.find((r) => (value & r.mask) >>> 0 === r.base)?.name;
 }
 
 function parseIpv4(address: string): number {

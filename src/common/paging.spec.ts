@@ -13,9 +13,21 @@ describe('keyset paging', () => {
 
   it('builds a page from limit + 1 rows', () => {
     const rows = [1, 2, 3].map((n) => ({ n }));
-    const page = toPage(rows, 2, (r) => [r.n], (r) => r.n * 10);
+    const page = toPage(
+      rows,
+      2,
+      (r) => [r.n],
+      (r) => r.n * 10,
+    );
     expect(page.items).toEqual([10, 20]);
     expect(decodeCursor(page.nextCursor!, 1)).toEqual([2]);
-    expect(toPage(rows, 3, (r) => [r.n], (r) => r.n).nextCursor).toBeNull();
+    expect(
+      toPage(
+        rows,
+        3,
+        (r) => [r.n],
+        (r) => r.n,
+      ).nextCursor,
+    ).toBeNull();
   });
 });

@@ -14,7 +14,12 @@ export class PageQueryDto {
   @Max(1000)
   limit: number = 50;
 
-  @Text(512, { optional: true, pattern: /^[A-Za-z0-9_-]+$/, message: 'cursor is not a cursor this server issued', description: 'Opaque cursor from the previous page\'s `nextCursor`.' })
+  @Text(512, {
+    optional: true,
+    pattern: /^[A-Za-z0-9_-]+$/,
+    message: 'cursor is not a cursor this server issued',
+    description: "Opaque cursor from the previous page's `nextCursor`.",
+  })
   cursor?: string;
 }
 

@@ -75,7 +75,12 @@ export class ProblemFilter implements ExceptionFilter {
       return new Problem(status, slug, title, (exception as Error).message);
     }
     const errorId = randomUUID();
-    this.logger.error({ errorId, requestId: request.id, method: request.method, route: request.routeOptions?.url, err: exception }, `unexpected error ${errorId}`);
-    return new Problem(500, 'internal-error', 'Internal server error', `Something went wrong on our side. Quote error id ${errorId} when reporting it.`, { errorId });
+    this.logger.error(
+      { errorId, requestId: request.id, method: request.method, route: request.routeOptions?.url, err: exception },
+      `unexpected error ${errorId}`,
+    );
+    return new Problem(500, 'internal-error', 'Internal server error', `Something went wrong on our side. Quote error id ${errorId} when reporting it.`, {
+      errorId,
+    });
   }
 }

@@ -28,17 +28,30 @@ export const problems = {
   unauthenticated: (detail = 'A valid bearer credential is required.') =>
     new Problem(401, 'unauthenticated', 'Authentication required', detail, {}, { 'WWW-Authenticate': 'Bearer realm="cordon"' }),
   invalidCredential: (detail: string) =>
-    new Problem(401, 'unauthenticated', 'Authentication required', detail, {}, {
-      'WWW-Authenticate': 'Bearer realm="cordon", error="invalid_token"',
-    }),
+    new Problem(
+      401,
+      'unauthenticated',
+      'Authentication required',
+      detail,
+      {},
+      {
+        'WWW-Authenticate': 'Bearer realm="cordon", error="invalid_token"',
+      },
+    ),
   forbidden: (detail: string) => new Problem(403, 'forbidden', 'Forbidden', detail),
   notFound: (detail: string) => new Problem(404, 'not-found', 'Not found', detail),
   methodNotAllowed: (method: string, allowed: string[]) =>
-    new Problem(405, 'method-not-allowed', 'Method not allowed', `${method} is not allowed here; use ${allowed.join(', ')}.`, {}, {
-      Allow: allowed.join(', '),
-    }),
-  payloadTooLarge: (limit: number) =>
-    new Problem(413, 'payload-too-large', 'Payload too large', `The request body exceeds ${limit} bytes.`),
+    new Problem(
+      405,
+      'method-not-allowed',
+      'Method not allowed',
+      `${method} is not allowed here; use ${allowed.join(', ')}.`,
+      {},
+      {
+        Allow: allowed.join(', '),
+      },
+    ),
+  payloadTooLarge: (limit: number) => new Problem(413, 'payload-too-large', 'Payload too large', `The request body exceeds ${limit} bytes.`),
   malformedUrl: () => new Problem(400, 'malformed-url', 'Malformed URL', 'The path is not valid percent-encoded UTF-8.'),
   uriTooLong: () => new Problem(414, 'uri-too-long', 'URI too long', 'A path segment is longer than 1024 characters.'),
   unsupportedMediaType: (detail: string) => new Problem(415, 'unsupported-media-type', 'Unsupported media type', detail),

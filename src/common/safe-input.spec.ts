@@ -9,7 +9,8 @@ function nested(depth: number): unknown {
 describe('safe input', () => {
   it('refuses NUL and unpaired surrogates, and takes paired ones, emoji and right-to-left text', () => {
     expect(unsafeStringReason('a\u0000b')).toBe('must not contain NUL characters');
-    for (const lone of ['\ud800', 'x\ud800', '\udc00x', '\udc00\ud800', 'a\ud83d']) expect(unsafeStringReason(lone)).toBe('must not contain unpaired surrogates');
+    for (const lone of ['\ud800', 'x\ud800', '\udc00x', '\udc00\ud800', 'a\ud83d'])
+      expect(unsafeStringReason(lone)).toBe('must not contain unpaired surrogates');
     for (const fine of ['', 'plain', '😀', 'a\ud83d\ude00b', 'שלום', '\u202eevil', 'tab\tnewline\n']) expect(unsafeStringReason(fine)).toBeUndefined();
   });
 
@@ -21,7 +22,10 @@ describe('safe input', () => {
   });
 
   it('refuses a bad field name, escaped so the answer stays printable', () => {
-    expect(findUnsafeInput({ hourlyLimits: { 'a\u0000': 1 } }, 'body')).toEqual({ field: 'hourlyLimits.a\\u0000', message: 'is a field name that must not contain NUL characters' });
+    expect(findUnsafeInput({ hourlyLimits: { 'a\u0000': 1 } }, 'body')).toEqual({
+      field: 'hourlyLimits.a\\u0000',
+      message: 'is a field name that must not contain NUL characters',
+    });
   });
 
   it(`caps nesting at ${MAX_JSON_DEPTH} levels, and walks far deeper input without overflowing the stack`, () => {

@@ -55,7 +55,12 @@ export function findUnsafeInput(input: unknown, root: string, maxDepth = MAX_JSO
 
 /** Every problem with what a request brings in besides its DTO rules: path, query, body and the headers Cordon keeps. */
 export function unsafeInputErrors(request: Pick<FastifyRequest, 'params' | 'query' | 'body' | 'headers'>): FieldError[] {
-  const errors = [findUnsafeInput(request.params, 'path'), findUnsafeInput(request.query, 'query'), findUnsafeInput(request.body, 'body'), idempotencyKeyError(request.headers['idempotency-key'])];
+  const errors = [
+    findUnsafeInput(request.params, 'path'),
+    findUnsafeInput(request.query, 'query'),
+    findUnsafeInput(request.body, 'body'),
+    idempotencyKeyError(request.headers['idempotency-key']),
+  ];
   return errors.filter((error): error is FieldError => error !== undefined);
 }
 

@@ -110,19 +110,42 @@ describe('loadConfig', () => {
       auditHmacKey: Buffer.alloc(32, 4),
       actionLeaseSeconds: 30,
       eventsRetentionDays: 30,
-      collection: { intervalMinutes: 10, overlapMinutes: 90, initialLookbackHours: 24, concurrency: 8, maxBlobAttempts: 5, workerConcurrency: 2, leaseSeconds: 20 },
-      defenderEndpoint: { inventoryIntervalMinutes: 30, ratePerMinute: 90, ratePerHour: 1400, rateTimeScale: 10, rateMarginMs: 500, pollInitialMs: 2000, pollMaxMs: 60000 },
+      collection: {
+        intervalMinutes: 10,
+        overlapMinutes: 90,
+        initialLookbackHours: 24,
+        concurrency: 8,
+        maxBlobAttempts: 5,
+        workerConcurrency: 2,
+        leaseSeconds: 20,
+      },
+      defenderEndpoint: {
+        inventoryIntervalMinutes: 30,
+        ratePerMinute: 90,
+        ratePerHour: 1400,
+        rateTimeScale: 10,
+        rateMarginMs: 500,
+        pollInitialMs: 2000,
+        pollMaxMs: 60000,
+      },
       entraTelemetry: { overlapMinutes: 45, identityProtectionIntervalMs: 1500 },
       purviewSearch: { pollSeconds: 20, maxPollSeconds: 120, timeoutHours: 12 },
       graphSecurity: { overlapMinutes: 15, alertsPageSize: 1000, incidentsPageSize: 25 },
       hunting: { overlapMinutes: 20, sliceMinutes: 30, rowsPerQuery: 5000, onDemandMaxRows: 200, callsPerMinute: 30 },
-      webhooks: { maxAttempts: 4, retryDelaySeconds: 2, timeoutSeconds: 5, allowedHosts: [{ hostname: 'soar.internal' }, { hostname: '10.0.0.5', port: '8443' }] },
+      webhooks: {
+        maxAttempts: 4,
+        retryDelaySeconds: 2,
+        timeoutSeconds: 5,
+        allowedHosts: [{ hostname: 'soar.internal' }, { hostname: '10.0.0.5', port: '8443' }],
+      },
     });
   });
 
   it('allows no internal webhook host by default and names a bad allow-list entry', () => {
     expect(loadConfig({}).webhooks.allowedHosts).toEqual([]);
-    expect(problemsOf({ CORDON_WEBHOOK_ALLOWED_HOSTS: 'ok.internal,https://bad/' })).toEqual([expect.stringMatching(/^CORDON_WEBHOOK_ALLOWED_HOSTS must be a comma list of host or host:port .*\(got "https:\/\/bad\/"\)$/)]);
+    expect(problemsOf({ CORDON_WEBHOOK_ALLOWED_HOSTS: 'ok.internal,https://bad/' })).toEqual([
+      expect.stringMatching(/^CORDON_WEBHOOK_ALLOWED_HOSTS must be a comma list of host or host:port .*\(got "https:\/\/bad\/"\)$/),
+    ]);
   });
 
   it('needs the encryption key with an external database, and keys of 32 bytes', () => {
@@ -199,11 +222,29 @@ describe('loadConfig', () => {
   });
 
   it('defaults the collection settings', () => {
-    expect(loadConfig({})).toMatchObject({ eventsRetentionDays: 90, collection: { intervalMinutes: 5, overlapMinutes: 60, initialLookbackHours: 168, concurrency: 4, maxBlobAttempts: 3, workerConcurrency: 4, leaseSeconds: 60 } });
+    expect(loadConfig({})).toMatchObject({
+      eventsRetentionDays: 90,
+      collection: {
+        intervalMinutes: 5,
+        overlapMinutes: 60,
+        initialLookbackHours: 168,
+        concurrency: 4,
+        maxBlobAttempts: 3,
+        workerConcurrency: 4,
+        leaseSeconds: 60,
+      },
+    });
   });
 
   it('bounds the collection settings, one problem per line', () => {
-    const problems = problemsOf({ CORDON_EVENTS_RETENTION_DAYS: '0', CORDON_COLLECTION_INTERVAL_MINUTES: 'often', CORDON_COLLECTION_INITIAL_LOOKBACK_HOURS: '200', CORDON_COLLECTION_CONCURRENCY: '33', CORDON_COLLECTION_MAX_BLOB_ATTEMPTS: '0', CORDON_COLLECTION_OVERLAP_MINUTES: '-1' });
+    const problems = problemsOf({
+      CORDON_EVENTS_RETENTION_DAYS: '0',
+      CORDON_COLLECTION_INTERVAL_MINUTES: 'often',
+      CORDON_COLLECTION_INITIAL_LOOKBACK_HOURS: '200',
+      CORDON_COLLECTION_CONCURRENCY: '33',
+      CORDON_COLLECTION_MAX_BLOB_ATTEMPTS: '0',
+      CORDON_COLLECTION_OVERLAP_MINUTES: '-1',
+    });
     expect(problems).toEqual([
       expect.stringMatching(/^CORDON_EVENTS_RETENTION_DAYS must be an integer between 1 and 3650/),
       expect.stringMatching(/^CORDON_COLLECTION_INTERVAL_MINUTES must be an integer between 1 and 1440/),

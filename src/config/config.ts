@@ -198,7 +198,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (bootstrapAdminKey !== undefined && !API_KEY_PATTERN.test(bootstrapAdminKey)) {
     problems.push(
       'CORDON_BOOTSTRAP_ADMIN_KEY must be "cdn_" followed by 43 base64url characters (256 bits); ' +
-        'generate one with: node -e "console.log(\'cdn_\'+require(\'crypto\').randomBytes(32).toString(\'base64url\'))"',
+        "generate one with: node -e \"console.log('cdn_'+require('crypto').randomBytes(32).toString('base64url'))\"",
     );
   }
 
@@ -217,8 +217,14 @@ export function loadConfig(env: Env = process.env): AppConfig {
   }
 
   const encryptionKey = value('CORDON_ENCRYPTION_KEY');
-  const encryptionPreviousKeys = (value('CORDON_ENCRYPTION_PREVIOUS_KEYS') ?? '').split(',').map((k) => k.trim()).filter(Boolean);
-  for (const [name, keys] of [['CORDON_ENCRYPTION_KEY', encryptionKey ? [encryptionKey] : []], ['CORDON_ENCRYPTION_PREVIOUS_KEYS', encryptionPreviousKeys]] as const) {
+  const encryptionPreviousKeys = (value('CORDON_ENCRYPTION_PREVIOUS_KEYS') ?? '')
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
+  for (const [name, keys] of [
+    ['CORDON_ENCRYPTION_KEY', encryptionKey ? [encryptionKey] : []],
+    ['CORDON_ENCRYPTION_PREVIOUS_KEYS', encryptionPreviousKeys],
+  ] as const) {
     if (keys.some((k) => Buffer.from(k, 'base64').length !== 32)) problems.push(`${name} must hold 32-byte keys, base64-encoded`);
   }
   if (value('DATABASE_URL') !== undefined && encryptionKey === undefined) {

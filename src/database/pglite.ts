@@ -44,7 +44,11 @@ class SerializedClient extends EventEmitter {
       params = undefined;
     }
     const promise = run(this.db, sql, params as unknown[] | undefined).then((r) => toPgResult(r, sql));
-    if (cb) promise.then((r) => cb!(null, r), (e: Error) => cb!(e));
+    if (cb)
+      promise.then(
+        (r) => cb!(null, r),
+        (e: Error) => cb!(e),
+      );
     return promise;
   }
 }
@@ -61,7 +65,11 @@ function acquireOrFail(): Promise<() => void> {
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      reject(new Error(`waited ${LOCK_WAIT_MS / 1000}s for the embedded database connection; is a query running outside its transaction while the transaction waits for it?`));
+      reject(
+        new Error(
+          `waited ${LOCK_WAIT_MS / 1000}s for the embedded database connection; is a query running outside its transaction while the transaction waits for it?`,
+        ),
+      );
     }, LOCK_WAIT_MS);
     timer.unref();
     void lock.acquire().then((release) => {
@@ -101,7 +109,11 @@ class SerializedPool extends EventEmitter {
   query(text: string, values?: unknown[] | Callback, callback?: Callback) {
     const promise = lock.run(async () => new SerializedClient(await getPGliteInstance()).query(text, values as unknown[]));
     const cb = typeof values === 'function' ? (values as Callback) : callback;
-    if (cb) promise.then((r) => cb(null, r), (e: Error) => cb(e));
+    if (cb)
+      promise.then(
+        (r) => cb(null, r),
+        (e: Error) => cb(e),
+      );
     return promise;
   }
 

@@ -24,9 +24,22 @@ function assertIdempotencyKey(key: string): void {
 }
 
 const idempotencyProblems = {
-  reused: () => new Problem(409, 'idempotency-key-reused', 'Idempotency key reused', 'This Idempotency-Key was used with a different request; use a new key for a new request.'),
+  reused: () =>
+    new Problem(
+      409,
+      'idempotency-key-reused',
+      'Idempotency key reused',
+      'This Idempotency-Key was used with a different request; use a new key for a new request.',
+    ),
   inProgress: () =>
-    new Problem(409, 'request-in-progress', 'Request in progress', 'A request with this Idempotency-Key is still being processed; retry shortly to get its answer.', {}, { 'Retry-After': '1' }),
+    new Problem(
+      409,
+      'request-in-progress',
+      'Request in progress',
+      'A request with this Idempotency-Key is still being processed; retry shortly to get its answer.',
+      {},
+      { 'Retry-After': '1' },
+    ),
 };
 
 /**
@@ -35,12 +48,22 @@ const idempotencyProblems = {
  * replayed. The same key with another request ⇒ 409 idempotency-key-reused; the first request still
  * running ⇒ 409 request-in-progress.
  */
-export async function claimIdempotencyKey(repository: IdempotencyRepository, principalId: string, key: string, request: unknown): Promise<IdempotencyKeyEntity | null> {
+export async function claimIdempotencyKey(
+  repository: IdempotencyRepository,
+  principalId: string,
+  key: string,
+  request: unknown,
+): Promise<IdempotencyKeyEntity | null> {
   assertIdempotencyKey(key);
   const hash = createHash('sha256').update(canonicalJson(request)).digest();
   const existing = await repository.transaction(async (manager) => {
     const found = await repository.claim(manager, principalId, key, hash);
-    if (found?.state === 'in_progress' && Buffer.from(found.requestHash).equals(hash) && (await repository.takeOverStale(manager, principalId, key, hash, STALE_SECONDS))) return null;
+    if (
+      found?.state === 'in_progress' &&
+      Buffer.from(found.requestHash).equals(hash) &&
+      (await repository.takeOverStale(manager, principalId, key, hash, STALE_SECONDS))
+    )
+      return null;
     return found;
   });
   if (!existing) return null;

@@ -65,7 +65,11 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const key = Array.isArray(header) ? header[0] : header;
     if (!route || key === undefined) return next.handle();
     const principalId = `${request.principal.type}:${request.principal.id}`;
-    const existing = await claimIdempotencyKey(this.repository, principalId, key, { operation: route.operation, params: request.params ?? {}, body: request.body ?? null });
+    const existing = await claimIdempotencyKey(this.repository, principalId, key, {
+      operation: route.operation,
+      params: request.params ?? {},
+      body: request.body ?? null,
+    });
     if (existing) {
       const status = existing.responseStatus!;
       const body = route.secretInAnswer && status < 400 ? this.sealed.open(principalId, key, existing.responseBody as SealedResponse) : existing.responseBody;
@@ -94,7 +98,9 @@ export class IdempotencyInterceptor implements NestInterceptor {
   /** A refusal (4xx problem) is the answer and is kept; anything else frees the key for a retry. */
   private async onError(principalId: string, key: string, error: unknown): Promise<void> {
     if (error instanceof Problem && error.status < 500 && error.slug !== 'validation-failed') {
-      const problem: StoredProblem = { problem: { status: error.status, slug: error.slug, title: error.title, detail: error.detail, extras: error.extras, headers: error.headers } };
+      const problem: StoredProblem = {
+        problem: { status: error.status, slug: error.slug, title: error.title, detail: error.detail, extras: error.extras, headers: error.headers },
+      };
       await this.repository.complete(principalId, key, error.status, problem, {});
     } else {
       await this.repository.release(principalId, key).catch(() => undefined);

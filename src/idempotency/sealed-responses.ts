@@ -34,7 +34,10 @@ export class SealedResponses implements SealedSecretsOwner, OnModuleInit {
   }
 
   open(principalId: string, key: string, stored: SealedResponse): unknown {
-    const opened = this.vault.open(associatedData(principalId, key), { keyId: stored.sealed.keyId, ciphertext: Buffer.from(stored.sealed.ciphertext, 'base64') });
+    const opened = this.vault.open(associatedData(principalId, key), {
+      keyId: stored.sealed.keyId,
+      ciphertext: Buffer.from(stored.sealed.ciphertext, 'base64'),
+    });
     return opened.type === 'secret' ? JSON.parse(opened.secret) : null;
   }
 

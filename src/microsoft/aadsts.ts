@@ -34,7 +34,10 @@ export function explainAadsts(codes: number[], context: AadstsContext, descripti
   const known = codes.find((code) => EXPLANATIONS[code]);
   const list = codes.map((code) => `AADSTS${code}`).join(', ');
   if (known !== undefined) return `${EXPLANATIONS[known](context)} (${list})`;
-  const first = description?.split(/\r?\n/)[0].replace(/\s*Trace ID:.*$/, '').trim();
+  const first = description
+    ?.split(/\r?\n/)[0]
+    .replace(/\s*Trace ID:.*$/, '')
+    .trim();
   if (first) return `Entra ID refused the token request: ${first}`;
   return codes.length ? `Entra ID refused the token request (${list})` : 'Entra ID refused the token request';
 }

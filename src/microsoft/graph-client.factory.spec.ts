@@ -114,7 +114,13 @@ describe('GraphClientFactory', () => {
   });
 
   it('keeps one client-request-id across the retries of a call when the caller gives one', async () => {
-    sim.faults.add({ host: 'graph', pathPattern: '/v1.0/users/*', status: 503, headers: { 'Retry-After': '0' }, body: { error: { code: 'serviceNotAvailable', message: 'Try later.' } } });
+    sim.faults.add({
+      host: 'graph',
+      pathPattern: '/v1.0/users/*',
+      status: 503,
+      headers: { 'Retry-After': '0' },
+      body: { error: { code: 'serviceNotAvailable', message: 'Try later.' } },
+    });
     const from = since();
     await graph.get('/users/alice@contoso.example', { clientRequestId: '5f0c2a4e-0000-4000-8000-000000000001' });
     expect(graphRequests(from).map((e) => [e.status, e.headers['client-request-id'], e.headers['retry-attempt']])).toEqual([
@@ -144,7 +150,13 @@ describe('GraphClientFactory', () => {
   });
 
   it('retries a 429 after Retry-After, then reports throttling when it gives up', async () => {
-    sim.faults.add({ host: 'graph', pathPattern: '/v1.0/users/*', status: 429, headers: { 'Retry-After': '0' }, body: { error: { code: 'TooManyRequests', message: 'Please retry again later.' } } });
+    sim.faults.add({
+      host: 'graph',
+      pathPattern: '/v1.0/users/*',
+      status: 429,
+      headers: { 'Retry-After': '0' },
+      body: { error: { code: 'TooManyRequests', message: 'Please retry again later.' } },
+    });
     let from = since();
     await graph.get('/users/alice@contoso.example');
     expect(graphRequests(from).map((e) => [e.status, e.headers['retry-attempt']])).toEqual([
@@ -152,7 +164,14 @@ describe('GraphClientFactory', () => {
       [200, '1'],
     ]);
 
-    sim.faults.add({ host: 'graph', pathPattern: '/v1.0/users/*', status: 429, times: 0, headers: { 'Retry-After': '0' }, body: { error: { code: 'TooManyRequests', message: 'Please retry again later.' } } });
+    sim.faults.add({
+      host: 'graph',
+      pathPattern: '/v1.0/users/*',
+      status: 429,
+      times: 0,
+      headers: { 'Retry-After': '0' },
+      body: { error: { code: 'TooManyRequests', message: 'Please retry again later.' } },
+    });
     from = since();
     const error = await failure(graph.get('/users/alice@contoso.example'), MicrosoftApiError);
     expect(error).toMatchObject({ kind: 'throttled', status: 429, code: 'TooManyRequests', retryAfterSeconds: 0 });
@@ -160,14 +179,20 @@ describe('GraphClientFactory', () => {
   });
 
   it('does not repeat a POST after a 504', async () => {
-    sim.faults.add({ host: 'graph', method: 'POST', pathPattern: '*/revokeSignInSessions', status: 504, body: { error: { code: 'GatewayTimeout', message: 'timeout' } } });
+    sim.faults.add({
+      host: 'graph',
+      method: 'POST',
+      pathPattern: '*/revokeSignInSessions',
+      status: 504,
+      body: { error: { code: 'GatewayTimeout', message: 'timeout' } },
+    });
     const from = since();
     const error = await failure(graph.post('/users/bob@contoso.example/revokeSignInSessions', {}), MicrosoftApiError);
     expect(error).toMatchObject({ kind: 'server', status: 504 });
     expect(graphRequests(from)).toHaveLength(1);
   });
 
-  it('retries a GET after a dropped connection (the SDK\'s RetryHandler did not; microsoft-notes M23)', async () => {
+  it("retries a GET after a dropped connection (the SDK's RetryHandler did not; microsoft-notes M23)", async () => {
     sim.faults.add({ host: 'graph', pathPattern: '/v1.0/users/*', drop: true });
     const from = since();
     const user = await graph.get<User>('/users/alice@contoso.example');
@@ -177,7 +202,16 @@ describe('GraphClientFactory', () => {
   });
 
   it('reports a refused credential as MicrosoftAuthError, without retrying or calling Graph', async () => {
-    const factory = new GraphClientFactory({ clouds, tokens, transport, limiter: new ConcurrencyLimiter(4), timeoutMs: 5000, maxRetries: 2, sleep: async (ms) => void sleeps.push(ms), logger });
+    const factory = new GraphClientFactory({
+      clouds,
+      tokens,
+      transport,
+      limiter: new ConcurrencyLimiter(4),
+      timeoutMs: 5000,
+      maxRetries: 2,
+      sleep: async (ms) => void sleeps.push(ms),
+      logger,
+    });
     const wrong = factory.forTenant({ ...tenant, credential: { type: 'secret', secret: 'wrong-secret' } });
     const from = since();
     const error = await failure(wrong.get('/users/alice@contoso.example'), MicrosoftAuthError);

@@ -120,7 +120,16 @@ export class TenantGraphClient {
   /** A path is under `/v1.0` of the tenant cloud's Graph; an absolute URL (a nextLink) is used verbatim. */
   private async call<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body: unknown, options: GraphCallOptions): Promise<T> {
     const url = /^https?:/i.test(path) ? path : `/${GRAPH_VERSION}/${path.replace(/^\/+/, '')}`;
-    const response = await this.http.request<T>({ tenant: this.tenant, resource: 'graph', method, url, query: options.query, body, headers: options.headers, clientRequestId: options.clientRequestId });
+    const response = await this.http.request<T>({
+      tenant: this.tenant,
+      resource: 'graph',
+      method,
+      url,
+      query: options.query,
+      body,
+      headers: options.headers,
+      clientRequestId: options.clientRequestId,
+    });
     return response.body;
   }
 }

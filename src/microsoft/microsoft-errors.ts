@@ -5,16 +5,7 @@ import type { MicrosoftResource } from './clouds';
  * `code`; the message is for people. None of them ever carries a token or a secret.
  */
 
-export type MicrosoftErrorKind =
-  | 'throttled'
-  | 'forbidden'
-  | 'unlicensed'
-  | 'not-found'
-  | 'unauthorized'
-  | 'bad-request'
-  | 'server'
-  | 'network'
-  | 'timeout';
+export type MicrosoftErrorKind = 'throttled' | 'forbidden' | 'unlicensed' | 'not-found' | 'unauthorized' | 'bad-request' | 'server' | 'network' | 'timeout';
 
 export interface MicrosoftApiErrorDetails {
   kind: MicrosoftErrorKind;

@@ -107,8 +107,19 @@ describe('MicrosoftHttp', () => {
 
   it('follows NextPageUri verbatim (/api/v1/, microsoft-notes §2.2) and adds only missing query parameters', async () => {
     const { http } = harness();
-    await http.request({ tenant, resource: 'manage', method: 'POST', url: feed('subscriptions/start'), query: { contentType: 'Audit.AzureActiveDirectory', ...PUBLISHER } });
-    const first = await http.request<unknown[]>({ tenant, resource: 'manage', url: feed('subscriptions/content'), query: { contentType: 'Audit.AzureActiveDirectory', ...PUBLISHER } });
+    await http.request({
+      tenant,
+      resource: 'manage',
+      method: 'POST',
+      url: feed('subscriptions/start'),
+      query: { contentType: 'Audit.AzureActiveDirectory', ...PUBLISHER },
+    });
+    const first = await http.request<unknown[]>({
+      tenant,
+      resource: 'manage',
+      url: feed('subscriptions/content'),
+      query: { contentType: 'Audit.AzureActiveDirectory', ...PUBLISHER },
+    });
     expect(first.body).toHaveLength(2);
     expect(first.nextPageUri).toMatch(new RegExp(`^${sim.baseUrls.manage}/api/v1/`));
     const from = since();
@@ -126,7 +137,13 @@ describe('MicrosoftHttp', () => {
     );
     expect(af).toMatchObject({ kind: 'bad-request', status: 400, code: 'AF20022', resource: 'manage', attempts: 1 });
 
-    const isolate = { tenant, resource: 'defender' as const, method: 'POST' as const, url: `/api/machines/${DEVICE}/isolate`, body: { Comment: 'IR-1 containment', IsolationType: 'Full' } };
+    const isolate = {
+      tenant,
+      resource: 'defender' as const,
+      method: 'POST' as const,
+      url: `/api/machines/${DEVICE}/isolate`,
+      body: { Comment: 'IR-1 containment', IsolationType: 'Full' },
+    };
     expect((await http.request(isolate)).status).toBe(201);
     const again = await failure(http.request(isolate), MicrosoftApiError);
     expect(again).toMatchObject({ kind: 'bad-request', status: 400, code: 'ActiveRequestAlreadyExists', attempts: 1 });
@@ -157,7 +174,13 @@ describe('MicrosoftHttp', () => {
 
   it('honours Retry-After in seconds on a Defender 429 (microsoft-notes §5.5)', async () => {
     const { http, sleeps } = harness();
-    sim.faults.add({ host: 'defender', pathPattern: '/api/machines', status: 429, headers: { 'Retry-After': '7' }, body: { error: { code: 'TooManyRequests', message: 'slow down' } } });
+    sim.faults.add({
+      host: 'defender',
+      pathPattern: '/api/machines',
+      status: 429,
+      headers: { 'Retry-After': '7' },
+      body: { error: { code: 'TooManyRequests', message: 'slow down' } },
+    });
     const from = since();
     expect((await http.request({ tenant, resource: 'defender', url: '/api/machines' })).status).toBe(200);
     expect(sleeps).toEqual([7000]);
@@ -189,7 +212,14 @@ describe('MicrosoftHttp', () => {
 
   it('gives up after the retry cap with a typed error', async () => {
     const { http, sleeps } = harness();
-    sim.faults.add({ host: 'defender', pathPattern: '/api/machines', status: 503, times: 0, headers: { 'Retry-After': '2' }, body: { error: { code: 'ServiceUnavailable', message: 'down' } } });
+    sim.faults.add({
+      host: 'defender',
+      pathPattern: '/api/machines',
+      status: 503,
+      times: 0,
+      headers: { 'Retry-After': '2' },
+      body: { error: { code: 'ServiceUnavailable', message: 'down' } },
+    });
     const from = since();
     const error = await failure(http.request({ tenant, resource: 'defender', url: '/api/machines' }), MicrosoftApiError);
     expect(error).toMatchObject({ kind: 'server', status: 503, code: 'ServiceUnavailable', retryAfterSeconds: 2, attempts: 4 });
@@ -200,7 +230,13 @@ describe('MicrosoftHttp', () => {
 
   it('does not repeat a POST action after a 504 or a dropped connection, but does after a 429', async () => {
     const { http, sleeps } = harness();
-    const scan = { tenant, resource: 'defender' as const, method: 'POST' as const, url: `/api/machines/${DEVICE}/runAntiVirusScan`, body: { Comment: 'IR-2', ScanType: 'Quick' } };
+    const scan = {
+      tenant,
+      resource: 'defender' as const,
+      method: 'POST' as const,
+      url: `/api/machines/${DEVICE}/runAntiVirusScan`,
+      body: { Comment: 'IR-2', ScanType: 'Quick' },
+    };
     sim.faults.add({ host: 'defender', method: 'POST', pathPattern: '*/runAntiVirusScan', status: 504 });
     let from = since();
     expect(await failure(http.request(scan), MicrosoftApiError)).toMatchObject({ kind: 'server', status: 504, attempts: 1 });
@@ -298,10 +334,17 @@ describe('MicrosoftHttp', () => {
       return Buffer.concat(chunks);
     };
     const firstBlob = async (http: MicrosoftHttp) => {
-      await http.request({ tenant, resource: 'manage', method: 'POST', url: feed('subscriptions/start'), query: { contentType: 'Audit.Exchange', ...PUBLISHER } }).catch((e: MicrosoftApiError) => {
-        if (e.code !== 'AF20024') throw e; // started by an earlier test
+      await http
+        .request({ tenant, resource: 'manage', method: 'POST', url: feed('subscriptions/start'), query: { contentType: 'Audit.Exchange', ...PUBLISHER } })
+        .catch((e: MicrosoftApiError) => {
+          if (e.code !== 'AF20024') throw e; // started by an earlier test
+        });
+      const listed = await http.request<Array<{ contentUri: string }>>({
+        tenant,
+        resource: 'manage',
+        url: feed('subscriptions/content'),
+        query: { contentType: 'Audit.Exchange', ...PUBLISHER },
       });
-      const listed = await http.request<Array<{ contentUri: string }>>({ tenant, resource: 'manage', url: feed('subscriptions/content'), query: { contentType: 'Audit.Exchange', ...PUBLISHER } });
       return listed.body[0].contentUri;
     };
 
@@ -309,7 +352,12 @@ describe('MicrosoftHttp', () => {
       const { http, sleeps, limiter } = harness();
       const uri = await firstBlob(http);
       const whole = await http.request({ tenant, resource: 'manage', url: uri, query: PUBLISHER });
-      sim.faults.add({ host: 'manage', pathPattern: '*/audit/*', status: 403, body: { error: { code: 'AF429', message: 'Too many requests. Method=GetBlob' } } });
+      sim.faults.add({
+        host: 'manage',
+        pathPattern: '*/audit/*',
+        status: 403,
+        body: { error: { code: 'AF429', message: 'Too many requests. Method=GetBlob' } },
+      });
       const from = since();
       const streamed = await http.stream({ tenant, resource: 'manage', url: uri, query: PUBLISHER });
       expect(streamed).toMatchObject({ status: 200, requestId: expect.any(String) });
@@ -325,7 +373,12 @@ describe('MicrosoftHttp', () => {
     it('maps an error answer like request, without retrying what request would not', async () => {
       const { http, limiter } = harness();
       const uri = await firstBlob(http);
-      sim.faults.add({ host: 'manage', pathPattern: '*/audit/*', status: 400, body: { error: { code: 'AF20051', message: 'Content requested with the key x has already expired.' } } });
+      sim.faults.add({
+        host: 'manage',
+        pathPattern: '*/audit/*',
+        status: 400,
+        body: { error: { code: 'AF20051', message: 'Content requested with the key x has already expired.' } },
+      });
       const error = await failure(http.stream({ tenant, resource: 'manage', url: uri, query: PUBLISHER }), MicrosoftApiError);
       expect(error).toMatchObject({ kind: 'bad-request', status: 400, code: 'AF20051', attempts: 1 });
       expect(limiter.active(lane())).toBe(0);

@@ -150,13 +150,40 @@ export class MicrosoftHttp {
         } finally {
           release();
         }
-        return this.failureOf(request, call, { status: response.status, headers: response.headers, body }, parseBody({ status: response.status, headers: response.headers, body }));
+        return this.failureOf(
+          request,
+          call,
+          { status: response.status, headers: response.headers, body },
+          parseBody({ status: response.status, headers: response.headers, body }),
+        );
       }
       const requestId = answerRequestId(response.headers, call.clientRequestId);
-      const streamed = new StreamedBody(response.body, call.timeoutMs, release, (kind, message) =>
-        new MicrosoftApiError({ kind, resource: request.resource, status: response.status, message, requestId, method: call.method, url: withoutQuery(call.url), attempts: call.attempts }),
+      const streamed = new StreamedBody(
+        response.body,
+        call.timeoutMs,
+        release,
+        (kind, message) =>
+          new MicrosoftApiError({
+            kind,
+            resource: request.resource,
+            status: response.status,
+            message,
+            requestId,
+            method: call.method,
+            url: withoutQuery(call.url),
+            attempts: call.attempts,
+          }),
       );
-      return { ok: { status: response.status, headers: response.headers, requestId, nextPageUri: response.headers['nextpageuri'], body: streamed, close: () => streamed.close() } };
+      return {
+        ok: {
+          status: response.status,
+          headers: response.headers,
+          requestId,
+          nextPageUri: response.headers['nextpageuri'],
+          body: streamed,
+          close: () => streamed.close(),
+        },
+      };
     });
   }
 
@@ -194,7 +221,15 @@ export class MicrosoftHttp {
 
       let failure: MicrosoftApiError;
       try {
-        const outcome = await attempt({ method, url, laneKey, clientRequestId, attempts, timeoutMs, transport: { method, url, headers, body: payload, timeoutMs } });
+        const outcome = await attempt({
+          method,
+          url,
+          laneKey,
+          clientRequestId,
+          attempts,
+          timeoutMs,
+          transport: { method, url, headers, body: payload, timeoutMs },
+        });
         if ('ok' in outcome) return outcome.ok;
         failure = outcome.failure;
       } catch (error) {
@@ -231,7 +266,18 @@ export class MicrosoftHttp {
   }
 
   private failureOf(request: MicrosoftRequest, call: Attempt, response: TransportResponse, body: unknown): { failure: MicrosoftApiError } {
-    return { failure: errorFromResponse({ resource: request.resource, method: call.method, url: call.url, status: response.status, headers: response.headers, body, attempts: call.attempts, nowMs: this.now() }) };
+    return {
+      failure: errorFromResponse({
+        resource: request.resource,
+        method: call.method,
+        url: call.url,
+        status: response.status,
+        headers: response.headers,
+        body,
+        attempts: call.attempts,
+        nowMs: this.now(),
+      }),
+    };
   }
 
   /** Takes a concurrency slot of the lane and answers its release (for a request that outlives one call). */

@@ -44,7 +44,14 @@ class TransportLifecycle implements OnApplicationShutdown {
       provide: GraphClientFactory,
       inject: [APP_CONFIG, Clouds, TokenProvider, HttpsTransport, ConcurrencyLimiter],
       useFactory: (config: AppConfig, clouds: Clouds, tokens: TokenProvider, transport: HttpsTransport, limiter: ConcurrencyLimiter) =>
-        new GraphClientFactory({ clouds, tokens, transport, limiter, timeoutMs: config.microsoftTimeoutSeconds * 1000, maxRetries: config.microsoftMaxRetries }),
+        new GraphClientFactory({
+          clouds,
+          tokens,
+          transport,
+          limiter,
+          timeoutMs: config.microsoftTimeoutSeconds * 1000,
+          maxRetries: config.microsoftMaxRetries,
+        }),
     },
     TransportLifecycle,
   ],

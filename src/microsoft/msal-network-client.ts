@@ -11,9 +11,7 @@ import { TransportError, type HttpsTransport } from './https-transport';
  * puts in the form (the correlation id we pass in) until the token provider collects it.
  */
 
-export type TokenEndpointOutcome =
-  | { kind: 'answer'; status: number; body: Record<string, unknown> }
-  | { kind: 'transport'; error: TransportError };
+export type TokenEndpointOutcome = { kind: 'answer'; status: number; body: Record<string, unknown> } | { kind: 'transport'; error: TransportError };
 
 export class MsalNetworkClient implements INetworkModule {
   private readonly outcomes = new Map<string, TokenEndpointOutcome>();
@@ -45,7 +43,7 @@ export class MsalNetworkClient implements INetworkModule {
   }
 
   private async send<T>(method: string, url: string, options: NetworkRequestOptions = {}, timeout?: number): Promise<NetworkResponse<T>> {
-    const correlationId = method === 'POST' ? new URLSearchParams(options.body ?? '').get('client-request-id') ?? undefined : undefined;
+    const correlationId = method === 'POST' ? (new URLSearchParams(options.body ?? '').get('client-request-id') ?? undefined) : undefined;
     const headers: Record<string, string> = { ...(options.headers ?? {}) };
     if (options.body !== undefined) headers['content-length'] = String(Buffer.byteLength(options.body));
     let status: number;

@@ -69,7 +69,9 @@ describe('error mapping', () => {
       code: 'ActiveRequestAlreadyExists',
       requestId: 'd-9',
     });
-    expect(parseErrorBody({ Message: 'Authorization has been denied for this request.' })).toEqual({ message: 'Authorization has been denied for this request.' });
+    expect(parseErrorBody({ Message: 'Authorization has been denied for this request.' })).toEqual({
+      message: 'Authorization has been denied for this request.',
+    });
     expect(parseErrorBody('<html>bad gateway</html>')).toEqual({ message: '<html>bad gateway</html>' });
   });
 

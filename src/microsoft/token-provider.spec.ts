@@ -94,7 +94,12 @@ describe('TokenProvider', () => {
     const cert = sim.tenants[0].certificate!;
     const since = sim.journal.lastSeq();
     const token = await provider().getToken(
-      { tenantId: TENANT, clientId: APP, cloud: 'global', credential: { type: 'certificate', certificatePem: cert.certPem, privateKeyPem: cert.privateKeyPem } },
+      {
+        tenantId: TENANT,
+        clientId: APP,
+        cloud: 'global',
+        credential: { type: 'certificate', certificatePem: cert.certPem, privateKeyPem: cert.privateKeyPem },
+      },
       'defender',
     );
     expect(claims(token)).toMatchObject({ aud: sim.baseUrls.defender, appidacr: '2' });
@@ -237,8 +242,19 @@ describe('TokenProvider on the real clouds (no network: a recording transport an
       const base = `${request.url.origin}/${TENANT}`;
       const body =
         request.method === 'GET'
-          ? { token_endpoint: `${base}/oauth2/v2.0/token`, issuer: `${base}/v2.0`, authorization_endpoint: `${base}/oauth2/v2.0/authorize`, jwks_uri: `${base}/discovery/v2.0/keys` }
-          : { error: 'invalid_client', error_description: 'AADSTS7000215: Invalid client secret provided.', error_codes: [7000215], trace_id: 't', correlation_id: 'c' };
+          ? {
+              token_endpoint: `${base}/oauth2/v2.0/token`,
+              issuer: `${base}/v2.0`,
+              authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
+              jwks_uri: `${base}/discovery/v2.0/keys`,
+            }
+          : {
+              error: 'invalid_client',
+              error_description: 'AADSTS7000215: Invalid client secret provided.',
+              error_codes: [7000215],
+              trace_id: 't',
+              correlation_id: 'c',
+            };
       return { status: request.method === 'GET' ? 200 : 401, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(body)) };
     }
   }

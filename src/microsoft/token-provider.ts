@@ -129,7 +129,9 @@ export class TokenProvider {
     if (error instanceof AuthError) {
       // Failures before or around the token POST (metadata fetch, network, MSAL's own checks).
       const codes = aadstsCodes(undefined, error.errorMessage);
-      const message = codes.length ? explainAadsts(codes, context, error.errorMessage) : `token request failed: ${error.errorCode} ${error.errorMessage}`.trim();
+      const message = codes.length
+        ? explainAadsts(codes, context, error.errorMessage)
+        : `token request failed: ${error.errorCode} ${error.errorMessage}`.trim();
       return new MicrosoftAuthError(error.errorCode || 'msal_error', codes, message, tenant.tenantId, { correlationId });
     }
     return new MicrosoftAuthError('unexpected', [], `token request failed: ${(error as Error)?.message ?? String(error)}`, tenant.tenantId, { correlationId });

@@ -20,7 +20,10 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addTag('webhooks', 'The per-tenant outbound webhook for new and changed alerts and incidents, and its delivery log.')
     .addTag('operations', 'Health and metrics (no authentication).')
     .build();
-  const document = SwaggerModule.createDocument(app, config, { autoTagControllers: false, operationIdFactory: (controller, method) => `${controller.replace(/Controller$/, '')}_${method}` });
+  const document = SwaggerModule.createDocument(app, config, {
+    autoTagControllers: false,
+    operationIdFactory: (controller, method) => `${controller.replace(/Controller$/, '')}_${method}`,
+  });
   documentBodyProblems(document);
   return document;
 }

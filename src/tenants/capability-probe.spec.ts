@@ -1,11 +1,28 @@
-import { GraphClientFactory, MicrosoftApiError, MicrosoftAuthError, MicrosoftHttp, TokenProvider, type MicrosoftResource, type TenantCredentials } from '../microsoft';
+import {
+  GraphClientFactory,
+  MicrosoftApiError,
+  MicrosoftAuthError,
+  MicrosoftHttp,
+  TokenProvider,
+  type MicrosoftResource,
+  type TenantCredentials,
+} from '../microsoft';
 import type { CapabilityCheck } from './capability';
 import { CapabilityProbe } from './capability-probe';
 import { CapabilityRegistry } from './capability-registry';
 
 const tenant = { tenantId: '11111111-1111-1111-1111-111111111111', cloud: 'global' } as TenantCredentials;
 const token = (roles: string[]) => `x.${Buffer.from(JSON.stringify({ roles })).toString('base64url')}.y`;
-const forbidden = new MicrosoftApiError({ kind: 'forbidden', resource: 'graph', status: 403, code: 'Authorization_RequestDenied', message: 'Insufficient privileges', method: 'GET', url: '/x', attempts: 1 });
+const forbidden = new MicrosoftApiError({
+  kind: 'forbidden',
+  resource: 'graph',
+  status: 403,
+  code: 'Authorization_RequestDenied',
+  message: 'Insufficient privileges',
+  method: 'GET',
+  url: '/x',
+  attempts: 1,
+});
 
 /** Answers its roles for the resource it holds, and says which permissions Cordon holds. */
 const rolesCheck: CapabilityCheck = {
@@ -34,19 +51,30 @@ describe('CapabilityRegistry', () => {
   it('refuses a capability declared twice', () => {
     const registry = new CapabilityRegistry();
     registry.register(rolesCheck);
-    expect(() => registry.register({ ...failingCheck, capabilities: [...failingCheck.capabilities, rolesCheck.capabilities[0]] })).toThrow('capability b-roles registered twice');
+    expect(() => registry.register({ ...failingCheck, capabilities: [...failingCheck.capabilities, rolesCheck.capabilities[0]] })).toThrow(
+      'capability b-roles registered twice',
+    );
     expect(registry.capabilities().map((c) => c.name)).toEqual(['b-roles']);
   });
 });
 
 describe('CapabilityProbe', () => {
-  it('runs every registered check; a check that throws names each capability\'s own permissions', async () => {
+  it("runs every registered check; a check that throws names each capability's own permissions", async () => {
     const outcome = await probeWith(async (resource) => token(resource === 'manage' ? ['B.Read', 'B.Write'] : []), failingCheck, rolesCheck).probe(tenant);
     expect(outcome.connection).toEqual({ status: 'connected', detail: null });
     expect(outcome.capabilities).toEqual([
-      { capability: 'a-second', status: 'forbidden', detail: 'needs A.Read; Microsoft said Authorization_RequestDenied: graph 403 Authorization_RequestDenied: Insufficient privileges (GET /x)' },
+      {
+        capability: 'a-second',
+        status: 'forbidden',
+        detail: 'needs A.Read; Microsoft said Authorization_RequestDenied: graph 403 Authorization_RequestDenied: Insufficient privileges (GET /x)',
+      },
       { capability: 'b-roles', status: 'available', detail: 'B.Read,B.Write' },
-      { capability: 'c-first', status: 'forbidden', detail: 'needs C.Read or C.ReadWrite; Microsoft said Authorization_RequestDenied: graph 403 Authorization_RequestDenied: Insufficient privileges (GET /x)' },
+      {
+        capability: 'c-first',
+        status: 'forbidden',
+        detail:
+          'needs C.Read or C.ReadWrite; Microsoft said Authorization_RequestDenied: graph 403 Authorization_RequestDenied: Insufficient privileges (GET /x)',
+      },
     ]);
   });
 
@@ -55,7 +83,11 @@ describe('CapabilityProbe', () => {
     const wrongSecret = new MicrosoftAuthError('invalid_client', [7000215], 'AADSTS7000215: Invalid client secret provided.', tenant.tenantId);
     const outcome = await probeWith(() => Promise.reject(wrongSecret), failingCheck, { ...rolesCheck, probe }).probe(tenant);
     expect(outcome.connection).toEqual({ status: 'credential-error', detail: wrongSecret.message });
-    expect(outcome.capabilities.map((c) => [c.capability, c.status])).toEqual([['a-second', 'unreachable'], ['b-roles', 'unreachable'], ['c-first', 'unreachable']]);
+    expect(outcome.capabilities.map((c) => [c.capability, c.status])).toEqual([
+      ['a-second', 'unreachable'],
+      ['b-roles', 'unreachable'],
+      ['c-first', 'unreachable'],
+    ]);
     expect(outcome.capabilities[0].detail).toBe(`no access token: ${wrongSecret.message}`);
     expect(probe).not.toHaveBeenCalled();
   });

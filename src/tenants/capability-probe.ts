@@ -1,5 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { GraphClientFactory, MicrosoftApiError, MicrosoftAuthError, MicrosoftHttp, TokenProvider, UnsupportedInCloudError, type TenantCredentials } from '../microsoft';
+import {
+  GraphClientFactory,
+  MicrosoftApiError,
+  MicrosoftAuthError,
+  MicrosoftHttp,
+  TokenProvider,
+  UnsupportedInCloudError,
+  type TenantCredentials,
+} from '../microsoft';
 import type { Capability, CapabilityCheck, CapabilityResult, ProbeContext } from './capability';
 import { CapabilityRegistry } from './capability-registry';
 
@@ -59,7 +67,10 @@ export class CapabilityProbe {
       const detail = error instanceof Error ? error.message : String(error);
       return {
         connection: { status: credential ? 'credential-error' : 'unreachable', detail },
-        capabilities: this.registry.capabilities().map(({ name }) => ({ capability: name, status: 'unreachable' as const, detail: `no access token: ${detail}` })).sort(byName),
+        capabilities: this.registry
+          .capabilities()
+          .map(({ name }) => ({ capability: name, status: 'unreachable' as const, detail: `no access token: ${detail}` }))
+          .sort(byName),
       };
     }
     const ctx: ProbeContext = {

@@ -61,4 +61,3 @@ function loadRing(config: AppConfig): KeyRing {
   }
   return loadKeyFile(config.dataDir);
 }
-

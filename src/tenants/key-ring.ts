@@ -45,7 +45,10 @@ export function loadKeyFile(dataDir: string): KeyRing {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
   }
-  const [current, ...previous] = readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map(keyFromBase64);
+  const [current, ...previous] = readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map(keyFromBase64);
   return new KeyRing(current, previous);
 }
 

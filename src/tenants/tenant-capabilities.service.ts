@@ -139,11 +139,28 @@ export class TenantCapabilitiesService implements OnModuleInit, OnApplicationBoo
     const checkedAt = new Date();
     await this.repository.transaction(async (manager) => {
       const before = new Map((await this.repository.capabilities(tenantId, manager)).map((r) => [r.capability, r]));
-      const changes = outcome.capabilities.filter((c) => before.get(c.capability)?.status !== c.status || (before.get(c.capability)?.detail ?? null) !== c.detail);
-      await this.repository.replaceCapabilities(manager, tenantId, outcome.capabilities.map((c) => Object.assign(new TenantCapabilityEntity(), { tenantId, ...c, checkedAt })));
-      await this.repository.update(manager, tenantId, { connectionStatus: outcome.connection.status, connectionDetail: outcome.connection.detail, connectionCheckedAt: checkedAt });
+      const changes = outcome.capabilities.filter(
+        (c) => before.get(c.capability)?.status !== c.status || (before.get(c.capability)?.detail ?? null) !== c.detail,
+      );
+      await this.repository.replaceCapabilities(
+        manager,
+        tenantId,
+        outcome.capabilities.map((c) => Object.assign(new TenantCapabilityEntity(), { tenantId, ...c, checkedAt })),
+      );
+      await this.repository.update(manager, tenantId, {
+        connectionStatus: outcome.connection.status,
+        connectionDetail: outcome.connection.detail,
+        connectionCheckedAt: checkedAt,
+      });
       if (tenant.connectionStatus !== outcome.connection.status || tenant.connectionDetail !== outcome.connection.detail) {
-        await this.auditLog.append(manager, { event: 'tenant.connection.changed', actor: context.actor, tenantId, subject: `tenant:${tenantId}`, requestId: context.requestId, data: { from: tenant.connectionStatus, to: outcome.connection.status, detail: outcome.connection.detail } });
+        await this.auditLog.append(manager, {
+          event: 'tenant.connection.changed',
+          actor: context.actor,
+          tenantId,
+          subject: `tenant:${tenantId}`,
+          requestId: context.requestId,
+          data: { from: tenant.connectionStatus, to: outcome.connection.status, detail: outcome.connection.detail },
+        });
       }
       if (changes.length > 0) {
         await this.auditLog.append(manager, {
@@ -152,7 +169,14 @@ export class TenantCapabilitiesService implements OnModuleInit, OnApplicationBoo
           tenantId,
           subject: `tenant:${tenantId}`,
           requestId: context.requestId,
-          data: { changes: changes.map((c: CapabilityResult) => ({ capability: c.capability, from: before.get(c.capability)?.status ?? null, to: c.status, detail: c.detail })) },
+          data: {
+            changes: changes.map((c: CapabilityResult) => ({
+              capability: c.capability,
+              from: before.get(c.capability)?.status ?? null,
+              to: c.status,
+              detail: c.detail,
+            })),
+          },
         });
       }
     });

@@ -8,7 +8,14 @@ import { TenantPolicyEntity } from './tenant.entity';
 import { TenantsRepository } from './tenants.repository';
 import { TenantsService } from './tenants.service';
 
-const EMPTY: Required<PolicyDto> = { protectedUsers: [], protectedGroups: [], protectedDevices: [], protectedDeviceTags: [], approvalRequired: [], hourlyLimits: {} };
+const EMPTY: Required<PolicyDto> = {
+  protectedUsers: [],
+  protectedGroups: [],
+  protectedDevices: [],
+  protectedDeviceTags: [],
+  approvalRequired: [],
+  hourlyLimits: {},
+};
 
 /** The policy in force: the stored one, or the empty policy when none was set. */
 export function policyInForce(policy: TenantPolicyEntity | null): Required<PolicyDto> {

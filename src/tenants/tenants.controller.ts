@@ -13,7 +13,7 @@ import { TenantsService } from './tenants.service';
 
 @ApiTags('tenants')
 @ApiProblems()
-@ApiNotFoundResponse({ type: ProblemResponse, description: 'No such tenant (or outside the caller\'s tenant list).' })
+@ApiNotFoundResponse({ type: ProblemResponse, description: "No such tenant (or outside the caller's tenant list)." })
 @Controller('v1/tenants')
 export class TenantsController {
   constructor(

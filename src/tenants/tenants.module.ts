@@ -15,7 +15,16 @@ import { TenantsService } from './tenants.service';
 @Module({
   imports: [TypeOrmModule.forFeature([TenantEntity, TenantCapabilityEntity, TenantPolicyEntity]), MicrosoftModule],
   controllers: [TenantsController],
-  providers: [TenantsRepository, TenantsService, CredentialVault, CapabilityRegistry, CapabilityProbe, TenantCapabilitiesService, TenantPoliciesService, KeyRotationService],
+  providers: [
+    TenantsRepository,
+    TenantsService,
+    CredentialVault,
+    CapabilityRegistry,
+    CapabilityProbe,
+    TenantCapabilitiesService,
+    TenantPoliciesService,
+    KeyRotationService,
+  ],
   exports: [TenantsService, CapabilityRegistry, TenantCapabilitiesService, TenantPoliciesService, KeyRotationService, CredentialVault],
 })
 export class TenantsModule {}

@@ -22,9 +22,14 @@ export class TenantsRepository {
     return randomUUID();
   }
 
-  insert(manager: EntityManager, tenant: Omit<TenantEntity, 'createdAt' | 'updatedAt' | 'deletedAt' | 'connectionStatus' | 'connectionDetail' | 'connectionCheckedAt' | 'enabled'>): Promise<TenantEntity> {
+  insert(
+    manager: EntityManager,
+    tenant: Omit<TenantEntity, 'createdAt' | 'updatedAt' | 'deletedAt' | 'connectionStatus' | 'connectionDetail' | 'connectionCheckedAt' | 'enabled'>,
+  ): Promise<TenantEntity> {
     const repository = manager.getRepository(TenantEntity);
-    return repository.save(repository.create({ ...tenant, enabled: true, connectionStatus: 'pending', connectionDetail: null, connectionCheckedAt: null, deletedAt: null }));
+    return repository.save(
+      repository.create({ ...tenant, enabled: true, connectionStatus: 'pending', connectionDetail: null, connectionCheckedAt: null, deletedAt: null }),
+    );
   }
 
   async findLiveByMicrosoftApp(manager: EntityManager, microsoftTenantId: string, clientId: string): Promise<TenantEntity | null> {
@@ -67,7 +72,9 @@ export class TenantsRepository {
     if (onlyIds) query.andWhere('t.id IN (:...ids)', { ids: onlyIds.length ? onlyIds : ['00000000-0000-0000-0000-000000000000'] });
     if (after) {
       query.andWhere(
-        new Brackets((q) => q.where('t.created_at > :at', { at: after.createdAt }).orWhere('t.created_at = :at AND t.id > :id', { at: after.createdAt, id: after.id })),
+        new Brackets((q) =>
+          q.where('t.created_at > :at', { at: after.createdAt }).orWhere('t.created_at = :at AND t.id > :id', { at: after.createdAt, id: after.id }),
+        ),
       );
     }
     return query.getMany();
@@ -79,12 +86,18 @@ export class TenantsRepository {
 
   /** Enabled live tenants (for the daily probe). */
   listEnabledIds(): Promise<string[]> {
-    return this.dataSource.getRepository(TenantEntity).find({ select: { id: true }, where: { enabled: true, deletedAt: IsNull() } }).then((rows) => rows.map((r) => r.id));
+    return this.dataSource
+      .getRepository(TenantEntity)
+      .find({ select: { id: true }, where: { enabled: true, deletedAt: IsNull() } })
+      .then((rows) => rows.map((r) => r.id));
   }
 
   /** Enabled live tenants whose connection has not been probed since they were registered or their credential changed. */
   listPendingIds(): Promise<string[]> {
-    return this.dataSource.getRepository(TenantEntity).find({ select: { id: true }, where: { enabled: true, deletedAt: IsNull(), connectionStatus: 'pending' } }).then((rows) => rows.map((r) => r.id));
+    return this.dataSource
+      .getRepository(TenantEntity)
+      .find({ select: { id: true }, where: { enabled: true, deletedAt: IsNull(), connectionStatus: 'pending' } })
+      .then((rows) => rows.map((r) => r.id));
   }
 
   async update(manager: EntityManager, id: string, changes: Partial<TenantEntity>): Promise<void> {
@@ -92,7 +105,9 @@ export class TenantsRepository {
   }
 
   async setConnection(id: string, status: TenantEntity['connectionStatus'], detail: string | null): Promise<void> {
-    await this.dataSource.getRepository(TenantEntity).update({ id }, { connectionStatus: status, connectionDetail: detail, connectionCheckedAt: () => 'now()' });
+    await this.dataSource
+      .getRepository(TenantEntity)
+      .update({ id }, { connectionStatus: status, connectionDetail: detail, connectionCheckedAt: () => 'now()' });
   }
 
   capabilities(tenantId: string, manager?: EntityManager): Promise<TenantCapabilityEntity[]> {
@@ -102,7 +117,8 @@ export class TenantsRepository {
   async replaceCapabilities(manager: EntityManager, tenantId: string, rows: TenantCapabilityEntity[]): Promise<void> {
     const repository = manager.getRepository(TenantCapabilityEntity);
     const keep = rows.map((r) => r.capability);
-    if (keep.length) await repository.createQueryBuilder().delete().where('tenant_id = :tenantId AND capability NOT IN (:...keep)', { tenantId, keep }).execute();
+    if (keep.length)
+      await repository.createQueryBuilder().delete().where('tenant_id = :tenantId AND capability NOT IN (:...keep)', { tenantId, keep }).execute();
     await repository.upsert(rows, ['tenantId', 'capability']);
   }
 

@@ -72,7 +72,14 @@ export class TenantsService {
     const facts = credentialFacts(credential);
     const tenant = await this.repository.transaction(async (manager) => {
       const existing = await this.repository.findLiveByMicrosoftApp(manager, input.tenantId.toLowerCase(), input.clientId.toLowerCase());
-      if (existing) throw new Problem(409, 'tenant-exists', 'Tenant already registered', `This app is already registered for Microsoft tenant ${input.tenantId} as ${existing.id}.`, { existingId: existing.id });
+      if (existing)
+        throw new Problem(
+          409,
+          'tenant-exists',
+          'Tenant already registered',
+          `This app is already registered for Microsoft tenant ${input.tenantId} as ${existing.id}.`,
+          { existingId: existing.id },
+        );
       const id = this.repository.newId();
       const sealed = this.vault.seal(id, credential);
       const saved = await this.repository.insert(manager, {
@@ -160,7 +167,14 @@ export class TenantsService {
       }
       if (Object.keys(changes).length === 0) return tenant;
       await this.repository.update(manager, id, changes);
-      await this.auditLog.append(manager, { event: 'tenant.updated', actor: context.actor, tenantId: id, subject: `tenant:${id}`, requestId: context.requestId, data: { changed } });
+      await this.auditLog.append(manager, {
+        event: 'tenant.updated',
+        actor: context.actor,
+        tenantId: id,
+        subject: `tenant:${id}`,
+        requestId: context.requestId,
+        data: { changed },
+      });
       if (credential) await this.jobs.send(PROBE_QUEUE, { tenantId: id, requestId: context.requestId }, {}, manager);
       return (await this.repository.findLive(id, manager))!;
     });
@@ -174,7 +188,14 @@ export class TenantsService {
     await this.repository.transaction(async (manager) => {
       const tenant = await this.lockLive(manager, id);
       await this.repository.update(manager, id, { enabled: false, deletedAt: new Date() });
-      await this.auditLog.append(manager, { event: 'tenant.deleted', actor: context.actor, tenantId: id, subject: `tenant:${id}`, requestId: context.requestId, data: { displayName: tenant.displayName } });
+      await this.auditLog.append(manager, {
+        event: 'tenant.deleted',
+        actor: context.actor,
+        tenantId: id,
+        subject: `tenant:${id}`,
+        requestId: context.requestId,
+        data: { displayName: tenant.displayName },
+      });
     });
   }
 

@@ -69,7 +69,11 @@ describe('postWebhook', () => {
   it('sends the name (not the address) for TLS, and checks the certificate against it', async () => {
     const names: string[] = [];
     const keys = generateRsaKeyPair();
-    const tls = createTlsServer({ key: keys.privateKeyPem, cert: selfSignedCertificate(keys, 'hooks.test'), SNICallback: (name, cb) => (names.push(name), cb(null, undefined)) });
+    const tls = createTlsServer({
+      key: keys.privateKeyPem,
+      cert: selfSignedCertificate(keys, 'hooks.test'),
+      SNICallback: (name, cb) => (names.push(name), cb(null, undefined)),
+    });
     await new Promise<void>((resolve) => tls.listen(0, '127.0.0.1', resolve));
     try {
       const outcome = await postWebhook(`https://hooks.test:${(tls.address() as AddressInfo).port}/hook`, {}, '{}', 2000);

@@ -16,7 +16,14 @@ export function signPayload(secret: string, timestamp: number, body: string): st
 }
 
 /** The receiver's check, also used in tests: a matching `v1=` signature and a fresh timestamp. */
-export function verifySignature(secret: string, header: string | undefined, timestamp: string | undefined, body: string, nowSeconds: number, toleranceSeconds = 300): boolean {
+export function verifySignature(
+  secret: string,
+  header: string | undefined,
+  timestamp: string | undefined,
+  body: string,
+  nowSeconds: number,
+  toleranceSeconds = 300,
+): boolean {
   if (!header || !timestamp || !/^\d{1,12}$/.test(timestamp)) return false;
   if (Math.abs(nowSeconds - Number(timestamp)) > toleranceSeconds) return false;
   const expected = Buffer.from(signPayload(secret, Number(timestamp), body));

@@ -10,14 +10,14 @@ import { WebhooksService } from './webhooks.service';
 
 @ApiTags('webhooks')
 @ApiProblems()
-@ApiNotFoundResponse({ type: ProblemResponse, description: 'No such tenant (or outside the caller\'s tenant list), or no webhook configured.' })
+@ApiNotFoundResponse({ type: ProblemResponse, description: "No such tenant (or outside the caller's tenant list), or no webhook configured." })
 @Controller('v1/tenants/:id/webhook')
 export class WebhooksController {
   constructor(private readonly webhooks: WebhooksService) {}
 
   @Get()
   @Access('analyst', 'responder', 'admin')
-  @ApiOkResponse({ type: WebhookResponse, description: 'The tenant\'s webhook (never its secret).' })
+  @ApiOkResponse({ type: WebhookResponse, description: "The tenant's webhook (never its secret)." })
   get(@Param() p: TenantIdParam, @CurrentRequest() ctx: RequestContext): Promise<WebhookResponse> {
     return this.webhooks.get(ctx.principal, p.id);
   }

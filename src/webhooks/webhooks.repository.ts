@@ -33,10 +33,17 @@ export class WebhooksRepository {
   }
 
   async updateSecret(manager: EntityManager, tenantId: string, sealed: { ciphertext: Buffer; keyId: string }): Promise<void> {
-    await manager.query('UPDATE tenant_webhooks SET secret_ciphertext = $2, secret_key_id = $3 WHERE tenant_id = $1', [tenantId, sealed.ciphertext, sealed.keyId]);
+    await manager.query('UPDATE tenant_webhooks SET secret_ciphertext = $2, secret_key_id = $3 WHERE tenant_id = $1', [
+      tenantId,
+      sealed.ciphertext,
+      sealed.keyId,
+    ]);
   }
 
-  async saveConfig(manager: EntityManager, config: Pick<TenantWebhookEntity, 'tenantId' | 'url' | 'secretCiphertext' | 'secretKeyId' | 'minSeverity' | 'updatedBy'>): Promise<void> {
+  async saveConfig(
+    manager: EntityManager,
+    config: Pick<TenantWebhookEntity, 'tenantId' | 'url' | 'secretCiphertext' | 'secretKeyId' | 'minSeverity' | 'updatedBy'>,
+  ): Promise<void> {
     await manager.query(
       `INSERT INTO tenant_webhooks (tenant_id, url, secret_ciphertext, secret_key_id, min_severity, updated_by)
        VALUES ($1, $2, $3, $4, $5, $6)
@@ -90,8 +97,19 @@ export class WebhooksRepository {
   }
 
   /** The delivery log, newest first (keyset on created_at, id). */
-  pageDeliveries(tenantId: string, filter: { status?: DeliveryStatus }, limit: number, before?: { createdAt: string; id: string }): Promise<WebhookDeliveryEntity[]> {
-    const q = this.dataSource.getRepository(WebhookDeliveryEntity).createQueryBuilder('d').where('d.tenant_id = :tenantId', { tenantId }).orderBy('d.created_at', 'DESC').addOrderBy('d.id', 'DESC').limit(limit);
+  pageDeliveries(
+    tenantId: string,
+    filter: { status?: DeliveryStatus },
+    limit: number,
+    before?: { createdAt: string; id: string },
+  ): Promise<WebhookDeliveryEntity[]> {
+    const q = this.dataSource
+      .getRepository(WebhookDeliveryEntity)
+      .createQueryBuilder('d')
+      .where('d.tenant_id = :tenantId', { tenantId })
+      .orderBy('d.created_at', 'DESC')
+      .addOrderBy('d.id', 'DESC')
+      .limit(limit);
     if (filter.status) q.andWhere('d.status = :status', { status: filter.status });
     if (before) q.andWhere('(d.created_at, d.id) < (CAST(:at AS timestamptz), CAST(:id AS uuid))', { at: before.createdAt, id: before.id });
     return q.getMany();

@@ -62,7 +62,12 @@ export class WebhooksService implements OnModuleInit {
       handle: ({ deliveryId }) => this.deliver(deliveryId),
     });
     // The delivery log is kept as long as collected events (CORDON_EVENTS_RETENTION_DAYS).
-    this.jobs.register({ name: WEBHOOK_PRUNE_QUEUE, cron: '47 2 * * *', options: { expireInSeconds: 3600 }, handle: async () => void (await this.prune(new Date())) });
+    this.jobs.register({
+      name: WEBHOOK_PRUNE_QUEUE,
+      cron: '47 2 * * *',
+      options: { expireInSeconds: 3600 },
+      handle: async () => void (await this.prune(new Date())),
+    });
   }
 
   /** Removes finished deliveries older than the retention before `now`; answers how many. */
@@ -86,7 +91,14 @@ export class WebhooksService implements OnModuleInit {
     const sealed = this.secrets.seal(tenantId, input.secret);
     await this.repository.transaction(async (manager) => {
       const before = await this.repository.findConfig(tenantId, manager);
-      await this.repository.saveConfig(manager, { tenantId, url: input.url, secretCiphertext: sealed.ciphertext, secretKeyId: sealed.keyId, minSeverity, updatedBy: describeActor(context.actor) });
+      await this.repository.saveConfig(manager, {
+        tenantId,
+        url: input.url,
+        secretCiphertext: sealed.ciphertext,
+        secretKeyId: sealed.keyId,
+        minSeverity,
+        updatedBy: describeActor(context.actor),
+      });
       await this.auditLog.append(manager, {
         event: 'tenant.webhook.configured',
         actor: context.actor,
@@ -94,7 +106,11 @@ export class WebhooksService implements OnModuleInit {
         subject: `tenant:${tenantId}`,
         requestId: context.requestId,
         // Never the secret; only whether it changed.
-        data: { before: before ? { url: before.url, minSeverity: before.minSeverity } : null, after: { url: input.url, minSeverity }, secretChanged: !before || this.secrets.openOrNull(tenantId, before) !== input.secret },
+        data: {
+          before: before ? { url: before.url, minSeverity: before.minSeverity } : null,
+          after: { url: input.url, minSeverity },
+          secretChanged: !before || this.secrets.openOrNull(tenantId, before) !== input.secret,
+        },
       });
     });
     return this.get(principal, tenantId);
@@ -123,7 +139,12 @@ export class WebhooksService implements OnModuleInit {
     if (key && (typeof key[0] !== 'string' || Number.isNaN(Date.parse(key[0])) || typeof key[1] !== 'string' || !UUID.test(key[1]))) {
       throw problems.validation([{ field: 'cursor', message: 'cursor is not a cursor this server issued' }]);
     }
-    const rows = await this.repository.pageDeliveries(tenantId, { status: query.status }, query.limit + 1, key && { createdAt: key[0] as string, id: key[1] as string });
+    const rows = await this.repository.pageDeliveries(
+      tenantId,
+      { status: query.status },
+      query.limit + 1,
+      key && { createdAt: key[0] as string, id: key[1] as string },
+    );
     return toPage(rows, query.limit, (d) => [d.createdAt.toISOString(), d.id], toDeliveryResponse);
   }
 
@@ -140,7 +161,14 @@ export class WebhooksService implements OnModuleInit {
     const createdAt = new Date().toISOString();
     const deliveries = wanted.map((n) => {
       const id = randomUUID();
-      return { id, event: n.event, objectId: n.objectId, severity: n.severity, url: config.url, payload: JSON.stringify({ id, event: n.event, tenantId, createdAt, data: n.data }) };
+      return {
+        id,
+        event: n.event,
+        objectId: n.objectId,
+        severity: n.severity,
+        url: config.url,
+        payload: JSON.stringify({ id, event: n.event, tenantId, createdAt, data: n.data }),
+      };
     });
     await this.repository.insertDeliveries(manager, tenantId, deliveries);
     for (const d of deliveries) await this.jobs.send<DeliveryJob>(WEBHOOK_DELIVERY_QUEUE, { deliveryId: d.id }, {}, manager);
@@ -164,9 +192,17 @@ export class WebhooksService implements OnModuleInit {
       return;
     }
     const final = attempts >= this.config.webhooks.maxAttempts;
-    await this.repository.recordAttempt(delivery.id, { status: final ? 'failed' : 'pending', statusCode: outcome.status, error: outcome.error.slice(0, 2000), url: config.url });
+    await this.repository.recordAttempt(delivery.id, {
+      status: final ? 'failed' : 'pending',
+      statusCode: outcome.status,
+      error: outcome.error.slice(0, 2000),
+      url: config.url,
+    });
     this.metrics.attempts.inc({ tenant: delivery.tenantId, outcome: final ? 'failed' : 'retry' });
-    this.logger.warn({ tenantId: delivery.tenantId, deliveryId, attempts, status: outcome.status }, `webhook delivery ${final ? 'failed for good' : 'failed; retried later'}: ${outcome.error.slice(0, 300)}`);
+    this.logger.warn(
+      { tenantId: delivery.tenantId, deliveryId, attempts, status: outcome.status },
+      `webhook delivery ${final ? 'failed for good' : 'failed; retried later'}: ${outcome.error.slice(0, 300)}`,
+    );
     if (!final) throw new Error(`webhook delivery ${deliveryId} attempt ${attempts} failed: ${outcome.error.slice(0, 300)}`);
   }
 
@@ -202,7 +238,16 @@ export class WebhooksService implements OnModuleInit {
 }
 
 function toWebhookResponse(c: TenantWebhookEntity): WebhookResponse {
-  return { tenantId: c.tenantId, url: c.url, minSeverity: c.minSeverity, secretSet: true, events: [...WEBHOOK_EVENTS], updatedBy: c.updatedBy, createdAt: c.createdAt.toISOString(), updatedAt: c.updatedAt.toISOString() };
+  return {
+    tenantId: c.tenantId,
+    url: c.url,
+    minSeverity: c.minSeverity,
+    secretSet: true,
+    events: [...WEBHOOK_EVENTS],
+    updatedBy: c.updatedBy,
+    createdAt: c.createdAt.toISOString(),
+    updatedAt: c.updatedAt.toISOString(),
+  };
 }
 
 function toDeliveryResponse(d: WebhookDeliveryEntity): DeliveryResponse {

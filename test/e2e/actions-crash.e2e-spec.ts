@@ -50,10 +50,23 @@ describe('an action survives the death of its process', () => {
   it('resumes after SIGKILL with one disable and one revoke at Microsoft', async () => {
     const first = await start();
     const tenant = await registerSimTenant({ http: first.http, adminKey }, sim, 'Contoso Demo');
-    const responder = (await first.http.post('/v1/api-keys').set(bearer(adminKey)).send({ name: 'crash responder', roles: ['responder'] })).body.key;
+    const responder = (
+      await first.http
+        .post('/v1/api-keys')
+        .set(bearer(adminKey))
+        .send({ name: 'crash responder', roles: ['responder'] })
+    ).body.key;
     const since = sim.journal.lastSeq();
     // Microsoft is unavailable for revocation: the action sits in its second step, retrying.
-    sim.faults.add({ host: 'graph', method: 'POST', pathPattern: `/v1.0/users/${CAROL}/revokeSignInSessions`, times: 0, status: 503, headers: { 'Retry-After': '30' }, body: { error: { code: 'serviceNotAvailable', message: 'try later' } } });
+    sim.faults.add({
+      host: 'graph',
+      method: 'POST',
+      pathPattern: `/v1.0/users/${CAROL}/revokeSignInSessions`,
+      times: 0,
+      status: 503,
+      headers: { 'Retry-After': '30' },
+      body: { error: { code: 'serviceNotAvailable', message: 'try later' } },
+    });
     const accepted = await first.http.post(`/v1/tenants/${tenant}/users/${CAROL}/isolate`).set(bearer(responder)).send({ reason: 'crash test' });
     expect(accepted.status).toBe(202);
     const until = Date.now() + 20000;

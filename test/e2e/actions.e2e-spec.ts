@@ -36,8 +36,18 @@ describe('response actions on users (against the simulator)', () => {
   });
 
   const user = (id: string) => sim.context.tenants.get(contosoTid)!.users.find((u) => u.id === id)!;
-  const act = (key: string, tenant: string, target: string, verb: string, body: Record<string, unknown> = { reason: 'INC-1: suspicious sign-ins' }, headers: Record<string, string> = {}) =>
-    t.http.post(`/v1/tenants/${tenant}/users/${encodeURIComponent(target)}/${verb}`).set({ ...bearer(key), ...headers }).send(body);
+  const act = (
+    key: string,
+    tenant: string,
+    target: string,
+    verb: string,
+    body: Record<string, unknown> = { reason: 'INC-1: suspicious sign-ins' },
+    headers: Record<string, string> = {},
+  ) =>
+    t.http
+      .post(`/v1/tenants/${tenant}/users/${encodeURIComponent(target)}/${verb}`)
+      .set({ ...bearer(key), ...headers })
+      .send(body);
   const waitFinal = async (id: string, tries = 100) => {
     for (let i = 0; i < tries; i++) {
       const res = await t.http.get(`/v1/actions/${id}`).set(bearer(t.adminKey));
@@ -53,13 +63,32 @@ describe('response actions on users (against the simulator)', () => {
     // Graph keeps the time to the second: a revocation within the second of the previous value leaves it
     // as it was (tested below), so this one happens a second later.
     sim.clock.advance(1000);
-    const res = await act(responder, contoso, 'alice@contoso.example', 'isolate', { reason: 'INC-1: impossible travel', ticket: 'INC-1' }, { Prefer: 'wait=10' });
+    const res = await act(
+      responder,
+      contoso,
+      'alice@contoso.example',
+      'isolate',
+      { reason: 'INC-1: impossible travel', ticket: 'INC-1' },
+      { Prefer: 'wait=10' },
+    );
     expect(res.status).toBe(200);
     expect(res.headers.location).toBe(`/v1/actions/${res.body.id}`);
     // steps first: when one is not as expected, the failure shows which and why
-    for (const step of res.body.steps) expect(step).toMatchObject({ status: 'succeeded', attempts: 1, microsoftRequestId: expect.any(String), detail: { verified: true } });
-    expect(res.body.steps.map((s: { name: string; status: string }) => [s.name, s.status])).toEqual([['disable-sign-in', 'succeeded'], ['revoke-sessions', 'succeeded'], ['confirm-compromised', 'succeeded']]);
-    expect(res.body).toMatchObject({ type: 'user.isolate', status: 'succeeded', tenantId: contoso, target: { requested: 'alice@contoso.example', id: ALICE, display: 'alice@contoso.example' }, reason: 'INC-1: impossible travel', ticket: 'INC-1' });
+    for (const step of res.body.steps)
+      expect(step).toMatchObject({ status: 'succeeded', attempts: 1, microsoftRequestId: expect.any(String), detail: { verified: true } });
+    expect(res.body.steps.map((s: { name: string; status: string }) => [s.name, s.status])).toEqual([
+      ['disable-sign-in', 'succeeded'],
+      ['revoke-sessions', 'succeeded'],
+      ['confirm-compromised', 'succeeded'],
+    ]);
+    expect(res.body).toMatchObject({
+      type: 'user.isolate',
+      status: 'succeeded',
+      tenantId: contoso,
+      target: { requested: 'alice@contoso.example', id: ALICE, display: 'alice@contoso.example' },
+      reason: 'INC-1: impossible travel',
+      ticket: 'INC-1',
+    });
     expect(res.body.result.notes[0]).toMatch(/Access tokens already issued stay valid until they expire/);
     expect(user(ALICE).accountEnabled).toBe(false);
     expect(Date.parse(user(ALICE).signInSessionsValidFromDateTime)).toBeGreaterThan(Date.parse(before));
@@ -69,8 +98,20 @@ describe('response actions on users (against the simulator)', () => {
       `POST /v1.0/users/${ALICE}/revokeSignInSessions 200`,
       'POST /v1.0/identityProtection/riskyUsers/confirmCompromised 204',
     ]);
-    const audit = (await t.http.get(`/v1/audit-log?actionId=${res.body.id}&limit=100`).set(bearer(t.adminKey))).body.items.map((e: { event: string }) => e.event);
-    expect(audit).toEqual(['action.requested', 'action.accepted', 'action.step.started', 'action.step.succeeded', 'action.step.started', 'action.step.succeeded', 'action.step.started', 'action.step.succeeded', 'action.succeeded']);
+    const audit = (await t.http.get(`/v1/audit-log?actionId=${res.body.id}&limit=100`).set(bearer(t.adminKey))).body.items.map(
+      (e: { event: string }) => e.event,
+    );
+    expect(audit).toEqual([
+      'action.requested',
+      'action.accepted',
+      'action.step.started',
+      'action.step.succeeded',
+      'action.step.started',
+      'action.step.succeeded',
+      'action.step.started',
+      'action.step.succeeded',
+      'action.succeeded',
+    ]);
     // The answer comes from what the executor recorded, not from a read: it must be the stored action, to the millisecond.
     expect((await t.http.get(`/v1/actions/${res.body.id}`).set(bearer(t.adminKey))).body).toEqual(res.body);
   });
@@ -107,8 +148,12 @@ describe('response actions on users (against the simulator)', () => {
     await act(responder, contoso, CAROL, 'enable', undefined, { Prefer: 'wait=10' });
   });
 
-  it('refuses self-approval, runs on another responder\'s approval, and records rejections', async () => {
-    await t.http.put(`/v1/tenants/${contoso}/policy`).set(bearer(t.adminKey)).send({ protectedUsers: ['breakglass@contosodemo.onmicrosoft.com'], protectedGroups: [], approvalRequired: ['user.disable'], hourlyLimits: {} }).expect(200);
+  it("refuses self-approval, runs on another responder's approval, and records rejections", async () => {
+    await t.http
+      .put(`/v1/tenants/${contoso}/policy`)
+      .set(bearer(t.adminKey))
+      .send({ protectedUsers: ['breakglass@contosodemo.onmicrosoft.com'], protectedGroups: [], approvalRequired: ['user.disable'], hourlyLimits: {} })
+      .expect(200);
     try {
       const requested = await act(responder, contoso, ERIN, 'disable');
       expect(requested.body.status).toBe('awaiting_approval');
@@ -121,13 +166,21 @@ describe('response actions on users (against the simulator)', () => {
       expect(rejected.body).toMatchObject({ status: 'rejected', decisionReason: 'not needed' });
       expectProblem(await t.http.post(`/v1/actions/${other.body.id}/approve`).set(bearer(responder2)), 409, 'action-not-awaiting-approval');
     } finally {
-      await t.http.put(`/v1/tenants/${contoso}/policy`).set(bearer(t.adminKey)).send({ protectedUsers: [], protectedGroups: [], approvalRequired: [], hourlyLimits: {} }).expect(200);
+      await t.http
+        .put(`/v1/tenants/${contoso}/policy`)
+        .set(bearer(t.adminKey))
+        .send({ protectedUsers: [], protectedGroups: [], approvalRequired: [], hourlyLimits: {} })
+        .expect(200);
       await act(responder, contoso, ERIN, 'enable', undefined, { Prefer: 'wait=10' });
     }
   });
 
   it('refuses protected users and members of protected groups with 409, calling nothing that changes', async () => {
-    await t.http.put(`/v1/tenants/${contoso}/policy`).set(bearer(t.adminKey)).send({ protectedUsers: ['BreakGlass@contosodemo.onmicrosoft.com'], protectedGroups: [FINANCE], approvalRequired: [], hourlyLimits: {} }).expect(200);
+    await t.http
+      .put(`/v1/tenants/${contoso}/policy`)
+      .set(bearer(t.adminKey))
+      .send({ protectedUsers: ['BreakGlass@contosodemo.onmicrosoft.com'], protectedGroups: [FINANCE], approvalRequired: [], hourlyLimits: {} })
+      .expect(200);
     try {
       const since = sim.journal.lastSeq();
       const byUpn = await act(responder, contoso, 'breakglass@contosodemo.onmicrosoft.com', 'isolate');
@@ -142,7 +195,11 @@ describe('response actions on users (against the simulator)', () => {
       const refused = await t.http.get(`/v1/actions/${member.body.actionId}`).set(bearer(t.adminKey));
       expect(refused.body).toMatchObject({ status: 'rejected', error: { code: 'protected-target' } });
     } finally {
-      await t.http.put(`/v1/tenants/${contoso}/policy`).set(bearer(t.adminKey)).send({ protectedUsers: [], protectedGroups: [], approvalRequired: [], hourlyLimits: {} }).expect(200);
+      await t.http
+        .put(`/v1/tenants/${contoso}/policy`)
+        .set(bearer(t.adminKey))
+        .send({ protectedUsers: [], protectedGroups: [], approvalRequired: [], hourlyLimits: {} })
+        .expect(200);
     }
   });
 
@@ -189,7 +246,18 @@ describe('response actions on users (against the simulator)', () => {
     const since = sim.journal.lastSeq();
     const res = await act(responder, contoso, BOB, 'isolate', { reason: 'what would happen?', dryRun: true });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ dryRun: true, status: 'succeeded', result: { dryRun: true, plan: [{ step: 'disable-sign-in', changes: true, wouldChange: 'accountEnabled true → false' }, { step: 'revoke-sessions' }, { step: 'confirm-compromised' }] } });
+    expect(res.body).toMatchObject({
+      dryRun: true,
+      status: 'succeeded',
+      result: {
+        dryRun: true,
+        plan: [
+          { step: 'disable-sign-in', changes: true, wouldChange: 'accountEnabled true → false' },
+          { step: 'revoke-sessions' },
+          { step: 'confirm-compromised' },
+        ],
+      },
+    });
     expect(graphWrites(sim, since)).toEqual([]);
     expect(user(BOB).accountEnabled).toBe(true);
   });
@@ -209,7 +277,9 @@ describe('response actions on users (against the simulator)', () => {
     expect(other.body.id).not.toBe(first.body.id);
 
     const before = sim.journal.lastSeq();
-    const concurrent = await Promise.all(Array.from({ length: 5 }, () => act(responder, contoso, CAROL, 'revoke-sessions', { reason: 'concurrent' }, { 'Idempotency-Key': 'concurrent-1' })));
+    const concurrent = await Promise.all(
+      Array.from({ length: 5 }, () => act(responder, contoso, CAROL, 'revoke-sessions', { reason: 'concurrent' }, { 'Idempotency-Key': 'concurrent-1' })),
+    );
     const ids = new Set(concurrent.filter((r) => r.status === 202 || r.status === 200).map((r) => r.body.id));
     expect(ids.size).toBe(1);
     for (const r of concurrent.filter((x) => x.status === 409)) expect(r.body.type).toBe('/problems/request-in-progress');
@@ -227,7 +297,15 @@ describe('response actions on users (against the simulator)', () => {
   });
 
   it('retries Graph throttling within the action', async () => {
-    sim.faults.add({ host: 'graph', method: 'PATCH', pathPattern: `/v1.0/users/${ERIN}`, times: 1, status: 429, headers: { 'Retry-After': '1' }, body: { error: { code: 'TooManyRequests', message: 'Too many requests' } } });
+    sim.faults.add({
+      host: 'graph',
+      method: 'PATCH',
+      pathPattern: `/v1.0/users/${ERIN}`,
+      times: 1,
+      status: 429,
+      headers: { 'Retry-After': '1' },
+      body: { error: { code: 'TooManyRequests', message: 'Too many requests' } },
+    });
     const res = await act(responder, contoso, ERIN, 'disable', undefined, { Prefer: 'wait=20' });
     expect(res.body.status).toBe('succeeded');
     expect(user(ERIN).accountEnabled).toBe(false);
@@ -235,7 +313,11 @@ describe('response actions on users (against the simulator)', () => {
   });
 
   it('caps actions per hour with 429 and Retry-After', async () => {
-    await t.http.put(`/v1/tenants/${fabrikam}/policy`).set(bearer(t.adminKey)).send({ protectedUsers: [], protectedGroups: [], approvalRequired: [], hourlyLimits: { 'user.revoke-sessions': 2 } }).expect(200);
+    await t.http
+      .put(`/v1/tenants/${fabrikam}/policy`)
+      .set(bearer(t.adminKey))
+      .send({ protectedUsers: [], protectedGroups: [], approvalRequired: [], hourlyLimits: { 'user.revoke-sessions': 2 } })
+      .expect(200);
     const one = await act(responder, fabrikam, 'hank@fabrikambasic.onmicrosoft.com', 'revoke-sessions').expect(202);
     const two = await act(responder, fabrikam, 'hank@fabrikambasic.onmicrosoft.com', 'revoke-sessions').expect(202);
     await waitFinal(one.body.id);
@@ -258,7 +340,7 @@ describe('response actions on users (against the simulator)', () => {
     expect(user(ERIN).accountEnabled).toBe(true);
   });
 
-  it('lists and filters actions, newest first, within the caller\'s tenants', async () => {
+  it("lists and filters actions, newest first, within the caller's tenants", async () => {
     const all = await t.http.get(`/v1/actions?tenantId=${contoso}&type=user.isolate&limit=1000`).set(bearer(t.adminKey)).expect(200);
     expect(all.body.items.length).toBeGreaterThanOrEqual(1);
     expect(all.body.items.every((a: { type: string }) => a.type === 'user.isolate')).toBe(true);
@@ -275,14 +357,17 @@ describe('response actions on users (against the simulator)', () => {
   });
 
   const eventsOf = async (actionId: string) =>
-    (await t.http.get(`/v1/audit-log?actionId=${actionId}&limit=100`).set(bearer(t.adminKey))).body.items.map((e: { event: string; data: { step?: string } }) => `${e.event}${e.data.step ? ` ${e.data.step}` : ''}`);
+    (await t.http.get(`/v1/audit-log?actionId=${actionId}&limit=100`).set(bearer(t.adminKey))).body.items.map(
+      (e: { event: string; data: { step?: string } }) => `${e.event}${e.data.step ? ` ${e.data.step}` : ''}`,
+    );
 
   /** Sends the request with the target's resolution slowed, cancels the action meanwhile, and answers the request's response. */
   const cancelWhileResolving = async (key: string, reason: string) => {
     sim.faults.add({ host: 'graph', method: 'GET', pathPattern: `/v1.0/users/${CAROL}`, times: 1, latencyMs: 2000 });
     const request = act(key, contoso, CAROL, 'disable', { reason }, { Prefer: 'wait=10' }).then((r) => r); // sent now
     const queued = await waitFor(
-      async () => (await t.http.get(`/v1/actions?target=${CAROL}&status=queued`).set(bearer(t.adminKey))).body.items.find((a: { reason: string }) => a.reason === reason),
+      async () =>
+        (await t.http.get(`/v1/actions?target=${CAROL}&status=queued`).set(bearer(t.adminKey))).body.items.find((a: { reason: string }) => a.reason === reason),
       (found) => found !== undefined,
       5000,
     );
@@ -291,8 +376,8 @@ describe('response actions on users (against the simulator)', () => {
   };
 
   it.each([
-    ['a responder\'s action (admitted and started in one statement)', () => responder],
-    ['an analyst\'s action (admitted to wait for approval)', () => analyst],
+    ["a responder's action (admitted and started in one statement)", () => responder],
+    ["an analyst's action (admitted to wait for approval)", () => analyst],
   ])('a cancel that lands while the target is being resolved wins: %s stays cancelled, nothing is changed', async (what, key) => {
     const since = sim.journal.lastSeq();
     const { id, answer } = await cancelWhileResolving(key(), `INC-4: cancel race (${what})`);
@@ -304,37 +389,58 @@ describe('response actions on users (against the simulator)', () => {
   });
 
   it('a cancel that lands before a policy refusal stands: the caller hears the refusal, the record stays cancelled', async () => {
-    await t.http.put(`/v1/tenants/${contoso}/policy`).set(bearer(t.adminKey)).send({ protectedUsers: [CAROL], protectedGroups: [], approvalRequired: [], hourlyLimits: {} }).expect(200);
+    await t.http
+      .put(`/v1/tenants/${contoso}/policy`)
+      .set(bearer(t.adminKey))
+      .send({ protectedUsers: [CAROL], protectedGroups: [], approvalRequired: [], hourlyLimits: {} })
+      .expect(200);
     try {
       const { id, answer } = await cancelWhileResolving(responder, 'INC-5: cancel before refusal');
       expectProblem(answer, 409, 'protected-target');
       expect((await t.http.get(`/v1/actions/${id}`).set(bearer(t.adminKey))).body).toMatchObject({ status: 'cancelled', decisionReason: 'wrong user' });
       expect(await eventsOf(id)).toEqual(['action.requested', 'action.cancelled']);
     } finally {
-      await t.http.put(`/v1/tenants/${contoso}/policy`).set(bearer(t.adminKey)).send({ protectedUsers: [], protectedGroups: [], approvalRequired: [], hourlyLimits: {} }).expect(200);
+      await t.http
+        .put(`/v1/tenants/${contoso}/policy`)
+        .set(bearer(t.adminKey))
+        .send({ protectedUsers: [], protectedGroups: [], approvalRequired: [], hourlyLimits: {} })
+        .expect(200);
     }
   });
 
-  it('cancelled while a step is at Microsoft: that step\'s outcome is recorded, the next step never starts', async () => {
+  it("cancelled while a step is at Microsoft: that step's outcome is recorded, the next step never starts", async () => {
     const since = sim.journal.lastSeq();
     sim.faults.add({ host: 'graph', method: 'PATCH', pathPattern: `/v1.0/users/${DAN}`, times: 1, latencyMs: 1500 });
     const started = await act(responder, contoso, DAN, 'isolate').expect(202);
-    for (let i = 0; i < 50 && !sim.journal.list({ host: 'graph', since }).some((e) => e.method === 'GET' && e.query.includes('accountEnabled')); i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 50 && !sim.journal.list({ host: 'graph', since }).some((e) => e.method === 'GET' && e.query.includes('accountEnabled')); i++)
+      await new Promise((r) => setTimeout(r, 20));
     const cancelled = await t.http.post(`/v1/actions/${started.body.id}/cancel`).set(bearer(responder2)).send({ reason: 'wrong user' }).expect(200);
     expect(cancelled.body.status).toBe('cancelled');
     await new Promise((r) => setTimeout(r, 2500)); // the PATCH answers after 1.5 s
     const final = (await t.http.get(`/v1/actions/${started.body.id}`).set(bearer(t.adminKey))).body;
-    expect(final.steps.map((s: { name: string; status: string }) => [s.name, s.status])).toEqual([['disable-sign-in', 'succeeded'], ['revoke-sessions', 'pending'], ['confirm-compromised', 'pending']]);
+    expect(final.steps.map((s: { name: string; status: string }) => [s.name, s.status])).toEqual([
+      ['disable-sign-in', 'succeeded'],
+      ['revoke-sessions', 'pending'],
+      ['confirm-compromised', 'pending'],
+    ]);
     expect(final.status).toBe('cancelled');
     expect(graphWrites(sim, since).map((w) => `${w.method} ${w.path}`)).toEqual([`PATCH /v1.0/users/${DAN}`]);
-    expect(await eventsOf(started.body.id)).toEqual(['action.requested', 'action.accepted', 'action.step.started disable-sign-in', 'action.cancelled', 'action.step.succeeded disable-sign-in']);
+    expect(await eventsOf(started.body.id)).toEqual([
+      'action.requested',
+      'action.accepted',
+      'action.step.started disable-sign-in',
+      'action.cancelled',
+      'action.step.succeeded disable-sign-in',
+    ]);
     await act(responder, contoso, DAN, 'enable', undefined, { Prefer: 'wait=10' }).expect(200);
   });
 
   it('fails closed between steps: no audit entry for the next start, no call; the action resumes once the log can be written', async () => {
     const db = t.app.get(DataSource);
     const since = sim.journal.lastSeq();
-    await db.query(`ALTER TABLE audit_pending ADD CONSTRAINT e2e_no_revoke_start CHECK (event <> 'action.step.started' OR data->>'step' <> 'revoke-sessions') NOT VALID`);
+    await db.query(
+      `ALTER TABLE audit_pending ADD CONSTRAINT e2e_no_revoke_start CHECK (event <> 'action.step.started' OR data->>'step' <> 'revoke-sessions') NOT VALID`,
+    );
     let id: string;
     try {
       id = (await act(responder, contoso, DAN, 'isolate').expect(202)).body.id;
@@ -350,8 +456,16 @@ describe('response actions on users (against the simulator)', () => {
     // the lease (5 s here) lapses and the recovery sweep resumes it: disable is read back as done, not sent again
     const final = await waitFinal(id, 200);
     expect(final.status).toBe('succeeded');
-    expect(graphWrites(sim, since).map((w) => `${w.method} ${w.path}`)).toEqual([`PATCH /v1.0/users/${DAN}`, `POST /v1.0/users/${DAN}/revokeSignInSessions`, 'POST /v1.0/identityProtection/riskyUsers/confirmCompromised']);
-    expect(final.steps.map((s: { name: string; attempts: number }) => [s.name, s.attempts])).toEqual([['disable-sign-in', 2], ['revoke-sessions', 1], ['confirm-compromised', 1]]);
+    expect(graphWrites(sim, since).map((w) => `${w.method} ${w.path}`)).toEqual([
+      `PATCH /v1.0/users/${DAN}`,
+      `POST /v1.0/users/${DAN}/revokeSignInSessions`,
+      'POST /v1.0/identityProtection/riskyUsers/confirmCompromised',
+    ]);
+    expect(final.steps.map((s: { name: string; attempts: number }) => [s.name, s.attempts])).toEqual([
+      ['disable-sign-in', 2],
+      ['revoke-sessions', 1],
+      ['confirm-compromised', 1],
+    ]);
     await act(responder, contoso, DAN, 'release', undefined, { Prefer: 'wait=10' }).expect(200);
   });
 });

@@ -30,12 +30,21 @@ describe('the action log', () => {
   };
 
   it('records API key creation and revocation with actor, subject and request id', async () => {
-    const created = await t.http.post('/v1/api-keys').set(bearer(t.adminKey)).set('X-Request-Id', 'rq-create-1').send({ name: 'audited', roles: ['auditor'] });
+    const created = await t.http
+      .post('/v1/api-keys')
+      .set(bearer(t.adminKey))
+      .set('X-Request-Id', 'rq-create-1')
+      .send({ name: 'audited', roles: ['auditor'] });
     await t.http.delete(`/v1/api-keys/${created.body.id}`).set(bearer(t.adminKey)).set('X-Request-Id', 'rq-revoke-1').expect(204);
     const res = await t.http.get(`/v1/audit-log?limit=1000`).set(bearer(t.adminKey)).expect(200);
     const createdEntry = res.body.items.find((e: { requestId: string }) => e.requestId === 'rq-create-1');
     const revokedEntry = res.body.items.find((e: { requestId: string }) => e.requestId === 'rq-revoke-1');
-    expect(createdEntry).toMatchObject({ event: 'api-key.created', actor: { type: 'apiKey' }, subject: `api-key:${created.body.id}`, data: { name: 'audited', roles: ['auditor'] } });
+    expect(createdEntry).toMatchObject({
+      event: 'api-key.created',
+      actor: { type: 'apiKey' },
+      subject: `api-key:${created.body.id}`,
+      data: { name: 'audited', roles: ['auditor'] },
+    });
     expect(revokedEntry).toMatchObject({ event: 'api-key.revoked', subject: `api-key:${created.body.id}` });
     expect(revokedEntry.seq).toBeGreaterThan(createdEntry.seq);
     expect(JSON.stringify(res.body)).not.toContain(created.body.key);
@@ -173,7 +182,21 @@ describe('the action log', () => {
     await asSuperuser(
       `INSERT INTO audit_log (seq, at, event, actor_type, actor_id, actor_name, tenant_id, action_id, subject, request_id, data, prev_hash, hash)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12, $13)`,
-      [row.seq, row.at, row.event, row.actor_type, row.actor_id, row.actor_name, row.tenant_id, row.action_id, row.subject, row.request_id, JSON.stringify(row.data), row.prev_hash, row.hash],
+      [
+        row.seq,
+        row.at,
+        row.event,
+        row.actor_type,
+        row.actor_id,
+        row.actor_name,
+        row.tenant_id,
+        row.action_id,
+        row.subject,
+        row.request_id,
+        JSON.stringify(row.data),
+        row.prev_hash,
+        row.hash,
+      ],
     );
   };
 
@@ -226,8 +249,15 @@ describe('the action log', () => {
       const { chainHash } = await import('../../src/audit-log/audit-entry');
       const [row] = await db.query('SELECT * FROM audit_log WHERE seq = $1', [target]);
       const forgedHash = chainHash(Buffer.from(row.prev_hash), {
-        seq: target, at: row.at.toISOString(), event: row.event, actor: { type: row.actor_type, id: row.actor_id, name: row.actor_name },
-        tenantId: row.tenant_id, actionId: row.action_id, subject: row.subject, requestId: row.request_id, data: row.data,
+        seq: target,
+        at: row.at.toISOString(),
+        event: row.event,
+        actor: { type: row.actor_type, id: row.actor_id, name: row.actor_name },
+        tenantId: row.tenant_id,
+        actionId: row.action_id,
+        subject: row.subject,
+        requestId: row.request_id,
+        data: row.data,
       });
       await asSuperuser('UPDATE audit_log SET hash = $2 WHERE seq = $1', [target, forgedHash]);
       expect(await log.verify()).toMatchObject({ ok: false, firstBadSeq: target + 1, reason: 'prevHash does not match the previous entry' });
@@ -238,7 +268,10 @@ describe('the action log', () => {
     const keysBefore = Number((await db.query('SELECT count(*) AS n FROM api_keys'))[0].n);
     await db.query(`ALTER TABLE audit_pending ADD CONSTRAINT e2e_refuse_key_entries CHECK (event <> 'api-key.created') NOT VALID`);
     try {
-      const res = await t.http.post('/v1/api-keys').set(bearer(t.adminKey)).send({ name: 'never', roles: ['analyst'] });
+      const res = await t.http
+        .post('/v1/api-keys')
+        .set(bearer(t.adminKey))
+        .send({ name: 'never', roles: ['analyst'] });
       expectProblem(res, 503, 'audit-log-unavailable');
       expect(res.body.key).toBeUndefined();
     } finally {
@@ -253,12 +286,20 @@ describe('the action log', () => {
     await recorder.flush(true);
     const badKey = 'cdn_ZZZZZZ' + 'q'.repeat(37);
     for (let i = 0; i < 5; i++) await t.http.get('/v1/api-keys').set(bearer(badKey)).set('X-Request-Id', `bad-${i}`).expect(401);
-    let entries = (await t.http.get('/v1/audit-log?event=auth.refused&limit=1000').set(bearer(t.adminKey))).body.items.filter((e: { actor: { id: string } }) => e.actor.id === 'cdn_ZZZZZZ');
+    let entries = (await t.http.get('/v1/audit-log?event=auth.refused&limit=1000').set(bearer(t.adminKey))).body.items.filter(
+      (e: { actor: { id: string } }) => e.actor.id === 'cdn_ZZZZZZ',
+    );
     expect(entries).toHaveLength(1);
-    expect(entries[0]).toMatchObject({ actor: { type: 'apiKey', id: 'cdn_ZZZZZZ' }, requestId: 'bad-0', data: { count: 1, reason: 'The API key is not valid.', credentialHmac: expect.stringMatching(/^[0-9a-f]{64}$/) } });
+    expect(entries[0]).toMatchObject({
+      actor: { type: 'apiKey', id: 'cdn_ZZZZZZ' },
+      requestId: 'bad-0',
+      data: { count: 1, reason: 'The API key is not valid.', credentialHmac: expect.stringMatching(/^[0-9a-f]{64}$/) },
+    });
     expect(JSON.stringify(entries)).not.toContain(badKey);
     await recorder.flush(true);
-    entries = (await t.http.get('/v1/audit-log?event=auth.refused&limit=1000').set(bearer(t.adminKey))).body.items.filter((e: { actor: { id: string } }) => e.actor.id === 'cdn_ZZZZZZ');
+    entries = (await t.http.get('/v1/audit-log?event=auth.refused&limit=1000').set(bearer(t.adminKey))).body.items.filter(
+      (e: { actor: { id: string } }) => e.actor.id === 'cdn_ZZZZZZ',
+    );
     expect(entries).toHaveLength(2);
     expect(entries[1].data).toMatchObject({ count: 4, summary: true });
   });
@@ -273,7 +314,8 @@ describe('the action log', () => {
   it('is readable by auditors and admins only', async () => {
     for (const role of ['analyst', 'responder']) {
       const { key } = await createKey(t, [role]);
-      for (const path of ['/v1/audit-log', '/v1/audit-log/verify', '/v1/audit-log/export']) expectProblem(await t.http.get(path).set(bearer(key)), 403, 'forbidden');
+      for (const path of ['/v1/audit-log', '/v1/audit-log/verify', '/v1/audit-log/export'])
+        expectProblem(await t.http.get(path).set(bearer(key)), 403, 'forbidden');
     }
     const auditor = await createKey(t, ['auditor']);
     for (const key of [auditor.key, t.adminKey]) {
@@ -285,7 +327,13 @@ describe('the action log', () => {
 
   it('filters and pages in seq order', async () => {
     const tenantId = 'a5c1e2b3-1111-4222-8333-944455566677';
-    for (let i = 0; i < 7; i++) await log.record({ event: 'test.filtered', actor: { type: 'system', id: 'filter-writer', name: 'f' }, tenantId: i % 2 ? tenantId : null, requestId: `f${i}` });
+    for (let i = 0; i < 7; i++)
+      await log.record({
+        event: 'test.filtered',
+        actor: { type: 'system', id: 'filter-writer', name: 'f' },
+        tenantId: i % 2 ? tenantId : null,
+        requestId: `f${i}`,
+      });
     const seen: number[] = [];
     let cursor: string | null = null;
     do {
@@ -307,20 +355,30 @@ describe('the action log', () => {
 
   it('exports every entry as NDJSON and CSV, streamed, with Content-Disposition', async () => {
     await db.transaction((m) =>
-      t.app.get(AuditLogRepository).appendMany(m, Array.from({ length: 12000 }, (_, i) => ({ event: 'test.bulk', actor: SYSTEM, requestId: `bulk-${i}`, data: { i, text: 'a,"quoted",\nline' } }))),
+      t.app.get(AuditLogRepository).appendMany(
+        m,
+        Array.from({ length: 12000 }, (_, i) => ({ event: 'test.bulk', actor: SYSTEM, requestId: `bulk-${i}`, data: { i, text: 'a,"quoted",\nline' } })),
+      ),
     );
     const total = await headSeq();
-    const ndjson = await t.http.get('/v1/audit-log/export?format=ndjson').set(bearer(t.adminKey)).buffer(true).parse((res, cb) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => cb(null, text));
-    });
+    const ndjson = await t.http
+      .get('/v1/audit-log/export?format=ndjson')
+      .set(bearer(t.adminKey))
+      .buffer(true)
+      .parse((res, cb) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => cb(null, text));
+      });
     expect(ndjson.status).toBe(200);
     expect(ndjson.headers['content-type']).toMatch(/^application\/x-ndjson/);
     expect(ndjson.headers['content-disposition']).toMatch(/^attachment; filename="cordon-audit-log-.*\.ndjson"$/);
     expect(ndjson.headers['transfer-encoding']).toBe('chunked');
     // Complete and in order; jobs of other suites sharing the database may append while this runs.
-    const lines = (ndjson.body as string).trim().split('\n').map((l) => JSON.parse(l));
+    const lines = (ndjson.body as string)
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.length).toBeGreaterThanOrEqual(total);
     expect(lines.map((l) => l.seq)).toEqual(Array.from({ length: lines.length }, (_, i) => i + 1));
     // each line is the entry exactly as the API shows it, so an auditor can check its hash from the export alone
@@ -330,11 +388,15 @@ describe('the action log', () => {
     const { hash, prevHash, ...fields } = bulk;
     expect(createHash('sha256').update(Buffer.from(prevHash, 'hex')).update(canonicalJson(fields)).digest('hex')).toBe(hash);
 
-    const csv = await t.http.get('/v1/audit-log/export?format=csv').set(bearer(t.adminKey)).buffer(true).parse((res, cb) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => cb(null, text));
-    });
+    const csv = await t.http
+      .get('/v1/audit-log/export?format=csv')
+      .set(bearer(t.adminKey))
+      .buffer(true)
+      .parse((res, cb) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => cb(null, text));
+      });
     expect(csv.headers['content-type']).toMatch(/^text\/csv/);
     const body = csv.body as string;
     expect(body.startsWith('seq,at,event,actor_type,actor_id,actor_name,tenant_id,action_id,subject,request_id,data,prev_hash,hash\r\n')).toBe(true);

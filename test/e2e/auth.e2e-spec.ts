@@ -34,7 +34,14 @@ describe('authentication and roles', () => {
     const { key } = await createKey(t, [role]);
     const { id } = await createKey(t, ['analyst']);
     expectProblem(await t.http.get('/v1/api-keys').set(bearer(key)), 403, 'forbidden');
-    expectProblem(await t.http.post('/v1/api-keys').set(bearer(key)).send({ name: 'x', roles: ['admin'] }), 403, 'forbidden');
+    expectProblem(
+      await t.http
+        .post('/v1/api-keys')
+        .set(bearer(key))
+        .send({ name: 'x', roles: ['admin'] }),
+      403,
+      'forbidden',
+    );
     expectProblem(await t.http.delete(`/v1/api-keys/${id}`).set(bearer(key)), 403, 'forbidden');
     // nothing was created or revoked by the refused calls
     const list = await t.http.get('/v1/api-keys?limit=1000').set(bearer(t.adminKey));
@@ -43,7 +50,10 @@ describe('authentication and roles', () => {
   });
 
   it('lets an admin create a key that works at once, shows it once, and stores only a hash', async () => {
-    const res = await t.http.post('/v1/api-keys').set(bearer(t.adminKey)).send({ name: 'playbook', roles: ['responder', 'analyst'] });
+    const res = await t.http
+      .post('/v1/api-keys')
+      .set(bearer(t.adminKey))
+      .send({ name: 'playbook', roles: ['responder', 'analyst'] });
     expect(res.status).toBe(201);
     expect(res.body.key).toMatch(/^cdn_[A-Za-z0-9_-]{43}$/);
     expect(res.body).toMatchObject({ name: 'playbook', roles: ['responder', 'analyst'], tenantIds: null, revokedAt: null, prefix: res.body.key.slice(0, 10) });
@@ -79,21 +89,34 @@ describe('authentication and roles', () => {
 
   it('refuses an expired key', async () => {
     const key = 'cdn_' + 'e'.repeat(43);
-    await t.app.get(DataSource).transaction((manager) =>
-      t.app.get(ApiKeysService).store(key, { name: 'expired', roles: ['admin'], tenantIds: null, expiresAt: new Date(Date.now() - 1000) }, { type: 'system', id: 'test', name: 'test' }, 'test', manager),
-    );
+    await t.app
+      .get(DataSource)
+      .transaction((manager) =>
+        t.app
+          .get(ApiKeysService)
+          .store(
+            key,
+            { name: 'expired', roles: ['admin'], tenantIds: null, expiresAt: new Date(Date.now() - 1000) },
+            { type: 'system', id: 'test', name: 'test' },
+            'test',
+            manager,
+          ),
+      );
     const res = await t.http.get('/v1/api-keys').set(bearer(key));
     expectProblem(res, 401, 'unauthenticated');
     expect(res.body.detail).toContain('expired');
   });
 
   it('refuses an expiry in the past at creation', async () => {
-    const res = await t.http.post('/v1/api-keys').set(bearer(t.adminKey)).send({ name: 'x', roles: ['admin'], expiresAt: '2001-01-01T00:00:00Z' });
+    const res = await t.http
+      .post('/v1/api-keys')
+      .set(bearer(t.adminKey))
+      .send({ name: 'x', roles: ['admin'], expiresAt: '2001-01-01T00:00:00Z' });
     expectProblem(res, 400, 'validation-failed');
     expect(res.body.errors).toEqual([{ field: 'expiresAt', message: 'expiresAt must be in the future' }]);
   });
 
-  it('answers 404 for a tenant outside a key\'s tenant list, as if it did not exist', async () => {
+  it("answers 404 for a tenant outside a key's tenant list, as if it did not exist", async () => {
     const mine = '6f1c2b4e-9a55-4c1e-8d0b-2f7a1e3c5d9a';
     const other = '0b9e6f52-3c1d-4a7e-9f08-5e2d4c6b8a1f';
     const { key } = await createKey(t, ['analyst'], { tenantIds: [mine] });

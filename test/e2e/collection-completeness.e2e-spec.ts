@@ -26,18 +26,37 @@ const TENANT = randomUUID();
 // Five content types over a week of blobs, twice, on embedded PGlite too: more than the default minute on a busy machine.
 jest.setTimeout(240_000);
 
-type Counts = Record<string, { records: number; available: number; pending: { total: number }; expired: number; blobs: { available: number; duplicates: number; duplicateRecords: number } }>;
+type Counts = Record<
+  string,
+  {
+    records: number;
+    available: number;
+    pending: { total: number };
+    expired: number;
+    blobs: { available: number; duplicates: number; duplicateRecords: number };
+  }
+>;
 
-function simRequest(sim: RunningSimulator, method: string, path: string, body?: string, contentType = 'application/json'): Promise<{ status: number; json: any }> {
+function simRequest(
+  sim: RunningSimulator,
+  method: string,
+  path: string,
+  body?: string,
+  contentType = 'application/json',
+): Promise<{ status: number; json: any }> {
   return new Promise((resolve, reject) => {
-    const req = httpsRequest(new URL(path, sim.baseUrls.manage), { method, ca: sim.caCertPem, headers: body === undefined ? {} : { 'content-type': contentType, 'content-length': Buffer.byteLength(body) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        resolve({ status: res.statusCode ?? 0, json: text ? JSON.parse(text) : undefined });
-      });
-    });
+    const req = httpsRequest(
+      new URL(path, sim.baseUrls.manage),
+      { method, ca: sim.caCertPem, headers: body === undefined ? {} : { 'content-type': contentType, 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          resolve({ status: res.statusCode ?? 0, json: text ? JSON.parse(text) : undefined });
+        });
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -53,7 +72,9 @@ describe('every record accounted for (Management Activity completeness)', () => 
   const simCounts = async (): Promise<Counts> => (await simRequest(sim, 'GET', `/_sim/state/tenants/${TENANT}`)).json.contentTypes;
   const runAll = () => requestRuns(t, tenantId, CONTENT_TYPES, 200_000);
   const stored = async (stream: string): Promise<number> =>
-    Number((await db.query(`SELECT count(*) AS n FROM events WHERE tenant_id = $1 AND source = 'management-activity' AND stream = $2`, [tenantId, stream]))[0].n);
+    Number(
+      (await db.query(`SELECT count(*) AS n FROM events WHERE tenant_id = $1 AND source = 'management-activity' AND stream = $2`, [tenantId, stream]))[0].n,
+    );
 
   /** Per stream: the ledger's equation holds, nothing pending, and what was fetched is what Microsoft served. */
   async function expectAccountedFor(streams: StreamState[], before: Counts, after: Counts) {
@@ -78,7 +99,11 @@ describe('every record accounted for (Management Activity completeness)', () => 
     // (suites may share a database); small pages, so listings have many.
     const scenario = demoScenario() as Scenario;
     // No Defender XDR: its hunting streams (on by default where licensed) would share the workers with the runs measured here.
-    scenario.tenants[0] = { ...scenario.tenants[0], tenantId: TENANT, licences: { entraP1: true, entraP2: true, defenderForEndpoint: true, defenderXdr: false, unifiedAuditLog: true } };
+    scenario.tenants[0] = {
+      ...scenario.tenants[0],
+      tenantId: TENANT,
+      licences: { entraP1: true, entraP2: true, defenderForEndpoint: true, defenderXdr: false, unifiedAuditLog: true },
+    };
     scenario.manage = { ...scenario.manage, pageSize: 10 };
     scenario.graph = { ...(scenario.graph ?? {}), ...UNTHROTTLED_GRAPH };
     sim = await startSimulator({ quiet: true, scenario, generateAudit: 600, seed: 26 });
@@ -101,7 +126,11 @@ describe('every record accounted for (Management Activity completeness)', () => 
     const before = await simCounts();
     const body = await runAll();
     const after = await simCounts();
-    await expectAccountedFor(body.sources.filter((s) => s.source === 'management-activity'), before, after);
+    await expectAccountedFor(
+      body.sources.filter((s) => s.source === 'management-activity'),
+      before,
+      after,
+    );
     const late = CONTENT_TYPES.reduce((n, ct) => n + after[ct].pending.total, 0);
     expect(late).toBeGreaterThan(0); // the late share is still to come
   });
@@ -113,7 +142,12 @@ describe('every record accounted for (Management Activity completeness)', () => 
     const body = await runAll();
     for (const ct of CONTENT_TYPES) {
       const s = streamOf(body, ct);
-      expect({ ct, run: s.lastRun.status, pending: s.last7Days.pending, listed: s.last7Days.listed }).toEqual({ ct, run: 'succeeded', pending: 0, listed: s.last7Days.stored + s.last7Days.gaps });
+      expect({ ct, run: s.lastRun.status, pending: s.last7Days.pending, listed: s.last7Days.listed }).toEqual({
+        ct,
+        run: 'succeeded',
+        pending: 0,
+        listed: s.last7Days.stored + s.last7Days.gaps,
+      });
     }
     for (const r of odd) {
       const parsed = JSON.parse(r.text);
@@ -126,9 +160,15 @@ describe('every record accounted for (Management Activity completeness)', () => 
       if (r.id) expect({ shape: r.shape, id: rows[0].record_id }).toEqual({ shape: r.shape, id: r.id.toLowerCase() });
     }
     // Numbers beyond a double's precision are stored exactly as Microsoft wrote them.
-    const big: Array<{ size: string; ratio: string }> = await db.query(`SELECT raw->>'FileSizeBytes' AS size, raw->>'Ratio' AS ratio FROM events WHERE tenant_id = $1 AND record_id = 'f3a1c2d4-0001-4c00-8000-00000000a001'`, [tenantId]);
+    const big: Array<{ size: string; ratio: string }> = await db.query(
+      `SELECT raw->>'FileSizeBytes' AS size, raw->>'Ratio' AS ratio FROM events WHERE tenant_id = $1 AND record_id = 'f3a1c2d4-0001-4c00-8000-00000000a001'`,
+      [tenantId],
+    );
     expect(big).toEqual([{ size: '98765432109876543210987', ratio: '1.0000000000000000000001' }]);
-    const ids: Array<{ raw_id: string }> = await db.query(`SELECT raw->>'Id' AS raw_id FROM events WHERE tenant_id = $1 AND record_id LIKE '1234567890123456789%' ORDER BY record_id`, [tenantId]);
+    const ids: Array<{ raw_id: string }> = await db.query(
+      `SELECT raw->>'Id' AS raw_id FROM events WHERE tenant_id = $1 AND record_id LIKE '1234567890123456789%' ORDER BY record_id`,
+      [tenantId],
+    );
     expect(ids.map((r) => r.raw_id)).toEqual(['123456789012345678901', '123456789012345678902']);
   });
 
@@ -137,11 +177,26 @@ describe('every record accounted for (Management Activity completeness)', () => 
     // Available half an hour after they happened, none of them in the demo's late share.
     const lines = Array.from({ length: 12 }, (_, i) => {
       const at = nowMs - 4 * HOUR + i * 16 * 60_000;
-      return JSON.stringify({ CreationTime: new Date(at).toISOString().slice(0, 19), Id: randomUUID(), RecordType: 25, Workload: 'MicrosoftTeams', Operation: 'Throttled-Listing', OrganizationId: TENANT, _simAvailableAt: new Date(at + HOUR / 2).toISOString() });
+      return JSON.stringify({
+        CreationTime: new Date(at).toISOString().slice(0, 19),
+        Id: randomUUID(),
+        RecordType: 25,
+        Workload: 'MicrosoftTeams',
+        Operation: 'Throttled-Listing',
+        OrganizationId: TENANT,
+        _simAvailableAt: new Date(at + HOUR / 2).toISOString(),
+      });
     });
     expect((await simRequest(sim, 'POST', `/_sim/state/tenants/${TENANT}/audit-records`, lines.join('\n'), 'application/x-ndjson')).status).toBe(201);
     // Continuation pages (NextPageUri says /api/v1/) answer AF429 until the fault is removed; the first page does not.
-    const fault = sim.faults.add({ host: 'manage', method: 'GET', pathPattern: '/api/v1/*/activity/feed/subscriptions/content', times: 0, status: 403, body: { error: { code: 'AF429', message: 'Too many requests. Method=ListContent' } } } as never);
+    const fault = sim.faults.add({
+      host: 'manage',
+      method: 'GET',
+      pathPattern: '/api/v1/*/activity/feed/subscriptions/content',
+      times: 0,
+      status: 403,
+      body: { error: { code: 'AF429', message: 'Too many requests. Method=ListContent' } },
+    } as never);
     let stopped: StreamState;
     try {
       stopped = streamOf(await requestRuns(t, tenantId, ['Audit.General'], 120_000), 'Audit.General');
@@ -155,7 +210,14 @@ describe('every record accounted for (Management Activity completeness)', () => 
     const cursorBefore = stopped.cursor;
 
     // Blobs are throttled too on the next run's first tries: it still finishes.
-    sim.faults.add({ host: 'manage', method: 'GET', pathPattern: '*/activity/feed/audit/*', times: 1, status: 403, body: { error: { code: 'AF429', message: 'Too many requests. Method=GetBlob' } } } as never);
+    sim.faults.add({
+      host: 'manage',
+      method: 'GET',
+      pathPattern: '*/activity/feed/audit/*',
+      times: 1,
+      status: 403,
+      body: { error: { code: 'AF429', message: 'Too many requests. Method=GetBlob' } },
+    } as never);
     const since = sim.journal.lastSeq();
     const resumed = streamOf(await requestRuns(t, tenantId, ['Audit.General'], 120_000), 'Audit.General');
     expect(resumed.lastRun.status).toBe('succeeded');

@@ -37,25 +37,45 @@ describe('events insert: COPY on PostgreSQL, multi-row on PGlite', () => {
   });
 
   const key = () => ({ tenantId, source: 'management-activity', stream: STREAM });
-  const event = (record: Record<string, unknown>, text = JSON.stringify(record)): NormalizedEvent => normalizeRecord(record, 'Audit.Exchange', new Date(), text);
+  const event = (record: Record<string, unknown>, text = JSON.stringify(record)): NormalizedEvent =>
+    normalizeRecord(record, 'Audit.Exchange', new Date(), text);
 
   it('stores raw records exactly, tabs, newlines, backslashes and \\N look-alikes included', async () => {
-    const odd = { Id: randomUUID(), CreationTime: '2026-03-04T09:10:00', Operation: 'New-InboxRule', ObjectId: 'alice@contoso.com\\Forward all', UserId: 'Alice@Contoso.com', ClientIP: '[2001:db8::1]:443', Note: 'tab\there, newline\nthere, carriage\rreturn, \\N, \\\\, quote " and Zoë 🔐' };
+    const odd = {
+      Id: randomUUID(),
+      CreationTime: '2026-03-04T09:10:00',
+      Operation: 'New-InboxRule',
+      ObjectId: 'alice@contoso.com\\Forward all',
+      UserId: 'Alice@Contoso.com',
+      ClientIP: '[2001:db8::1]:443',
+      Note: 'tab\there, newline\nthere, carriage\rreturn, \\N, \\\\, quote " and Zoë 🔐',
+    };
     // As a blob may deliver it: whitespace between tokens (tabs, newlines) that COPY must not take as separators.
     const pretty = `{\n\t"Id": "${odd.Id as string}",\r\n\t"CreationTime": "2026-03-04T09:10:00",\n\t"Operation": "FileAccessed",\t"ObjectId": null, "UserId": "\\\\N"\n}`;
     const plain = { Id: randomUUID(), CreationTime: '2026-03-04T09:11:00', Operation: 'MailItemsAccessed' };
     const prettyId = randomUUID();
-    const batch = [event(odd), event(JSON.parse(pretty.replace(odd.Id as string, prettyId)) as Record<string, unknown>, pretty.replace(odd.Id as string, prettyId)), event(plain)];
+    const batch = [
+      event(odd),
+      event(JSON.parse(pretty.replace(odd.Id as string, prettyId)) as Record<string, unknown>, pretty.replace(odd.Id as string, prettyId)),
+      event(plain),
+    ];
 
     const stored = await db.transaction((manager) => events.insert(manager, key(), batch));
     expect(stored).toMatchObject({ inserted: 3, duplicates: 0, newest: new Date('2026-03-04T09:11:00Z') });
 
-    const rows: Array<{ record_id: string; raw: unknown; object_id: string | null; user_id: string | null; client_ip: string | null; occurred_at: Date }> = await db.query(
-      `SELECT record_id, raw, object_id, user_id, host(client_ip) AS client_ip, occurred_at FROM events WHERE tenant_id = $1 AND stream = $2 AND record_id = ANY($3::text[])`,
-      [tenantId, STREAM, batch.map((e) => e.recordId)],
-    );
+    const rows: Array<{ record_id: string; raw: unknown; object_id: string | null; user_id: string | null; client_ip: string | null; occurred_at: Date }> =
+      await db.query(
+        `SELECT record_id, raw, object_id, user_id, host(client_ip) AS client_ip, occurred_at FROM events WHERE tenant_id = $1 AND stream = $2 AND record_id = ANY($3::text[])`,
+        [tenantId, STREAM, batch.map((e) => e.recordId)],
+      );
     const byId = new Map(rows.map((r) => [r.record_id, r]));
-    expect(byId.get(odd.Id.toLowerCase())).toMatchObject({ raw: odd, object_id: 'alice@contoso.com\\Forward all', user_id: 'alice@contoso.com', client_ip: '2001:db8::1', occurred_at: new Date('2026-03-04T09:10:00Z') });
+    expect(byId.get(odd.Id.toLowerCase())).toMatchObject({
+      raw: odd,
+      object_id: 'alice@contoso.com\\Forward all',
+      user_id: 'alice@contoso.com',
+      client_ip: '2001:db8::1',
+      occurred_at: new Date('2026-03-04T09:10:00Z'),
+    });
     expect(byId.get(prettyId)).toMatchObject({ raw: JSON.parse(pretty.replace(odd.Id as string, prettyId)), object_id: null, user_id: '\\n' });
     expect(byId.get(plain.Id)).toMatchObject({ raw: plain, object_id: null, user_id: null });
   });
@@ -68,11 +88,10 @@ describe('events insert: COPY on PostgreSQL, multi-row on PGlite', () => {
       { inserted: 3, duplicates: 0, newest: new Date('2026-03-04T09:23:00Z') },
       { inserted: 1, duplicates: 2, newest: new Date('2026-03-04T09:30:00Z') },
     ]);
-    const [{ count }]: Array<{ count: number }> = await db.query(`SELECT count(*)::int AS count FROM events WHERE tenant_id = $1 AND stream = $2 AND record_id = ANY($3::text[])`, [
-      tenantId,
-      STREAM,
-      [...first, ...second].map((e) => e.recordId),
-    ]);
+    const [{ count }]: Array<{ count: number }> = await db.query(
+      `SELECT count(*)::int AS count FROM events WHERE tenant_id = $1 AND stream = $2 AND record_id = ANY($3::text[])`,
+      [tenantId, STREAM, [...first, ...second].map((e) => e.recordId)],
+    );
     expect(count).toBe(4);
   });
 
@@ -94,7 +113,10 @@ describe('events insert: COPY on PostgreSQL, multi-row on PGlite', () => {
   it('takes COPY (through its staging table) on PostgreSQL and the multi-row insert on PGlite', async () => {
     const staging = await db.transaction(async (manager) => {
       await manager.query('DROP TABLE IF EXISTS pg_temp.events_staging');
-      expect(await events.insert(manager, key(), [event({ Id: randomUUID(), CreationTime: '2026-03-04T09:50:00' })])).toMatchObject({ inserted: 1, duplicates: 0 });
+      expect(await events.insert(manager, key(), [event({ Id: randomUUID(), CreationTime: '2026-03-04T09:50:00' })])).toMatchObject({
+        inserted: 1,
+        duplicates: 0,
+      });
       const [{ table }]: Array<{ table: string | null }> = await manager.query(`SELECT to_regclass('pg_temp.events_staging')::text AS table`);
       return table;
     });

@@ -25,7 +25,15 @@ describe('collection survives a killed run', () => {
     const records = Array.from({ length: 1500 }, (_, i) => {
       const id = randomUUID();
       ids.push(id);
-      return { Id: id, RecordType: 2, Workload: 'Exchange', Operation: 'MailItemsAccessed', CreationTime: new Date(now - 2 * HOUR - i * 2 * 60_000).toISOString().slice(0, 19), UserId: `u${i % 9}@crash.example`, ClientIP: `192.0.2.${i % 250}` };
+      return {
+        Id: id,
+        RecordType: 2,
+        Workload: 'Exchange',
+        Operation: 'MailItemsAccessed',
+        CreationTime: new Date(now - 2 * HOUR - i * 2 * 60_000).toISOString().slice(0, 19),
+        UserId: `u${i % 9}@crash.example`,
+        ClientIP: `192.0.2.${i % 250}`,
+      };
     });
     const scenario: Scenario = {
       tenants: [{ tenantId: TENANT, displayName: 'Crash Tenant', apps: [simApp(CLIENT, SECRET)], auditRecords: records } as never],
@@ -41,8 +49,14 @@ describe('collection survives a killed run', () => {
     const tenantId = await crash.queueRun('Crash', { tenantId: TENANT, clientId: CLIENT, secret: SECRET }, 'Audit.Exchange');
 
     // 2. A worker process picks the run up; blobs are slowed down so it is killed mid-way.
-    const blobGets = () => sim.journal.list({ host: 'manage', method: 'GET' }).filter((e) => e.path.includes('/activity/feed/audit/') && e.path.includes('Exchange'));
-    await crash.killWorkerAfter({ host: 'manage', method: 'GET', pathPattern: '*/activity/feed/audit/*', times: 0, latencyMs: 25 }, () => blobGets().length, 40, 'blobs');
+    const blobGets = () =>
+      sim.journal.list({ host: 'manage', method: 'GET' }).filter((e) => e.path.includes('/activity/feed/audit/') && e.path.includes('Exchange'));
+    await crash.killWorkerAfter(
+      { host: 'manage', method: 'GET', pathPattern: '*/activity/feed/audit/*', times: 0, latencyMs: 25 },
+      () => blobGets().length,
+      40,
+      'blobs',
+    );
     const beforeKill = blobGets().map((e) => e.path);
 
     // 3. Start again and collect: nothing lost, nothing twice.
@@ -64,7 +78,9 @@ describe('collection survives a killed run', () => {
     expect(new Set(stored)).toEqual(new Set(ids.map((id) => id.toLowerCase())));
 
     // Blobs committed before the kill were not fetched again; at most the ones in flight were.
-    const after = blobGets().map((e) => e.path).slice(beforeKill.length);
+    const after = blobGets()
+      .map((e) => e.path)
+      .slice(beforeKill.length);
     const refetched = after.filter((p) => beforeKill.includes(p));
     expect(refetched.length).toBeLessThanOrEqual(CONCURRENCY);
     // The killed run is recorded as interrupted, not left running.

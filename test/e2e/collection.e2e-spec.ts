@@ -65,10 +65,14 @@ function simPost(sim: RunningSimulator, path: string, body: unknown): Promise<nu
   return new Promise((resolve, reject) => {
     const url = new URL(path, sim.baseUrls.manage);
     const payload = JSON.stringify(body);
-    const req = httpsRequest(url, { method: 'POST', ca: sim.caCertPem, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
+    const req = httpsRequest(
+      url,
+      { method: 'POST', ca: sim.caCertPem, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on('error', reject);
     req.end(payload);
   });
@@ -88,7 +92,14 @@ describe('collection of Microsoft 365 audit logs (Management Activity API)', () 
     const scenario: Scenario = {
       tenants: [
         { tenantId: TENANT, displayName: 'Collection Tenant', apps: [simApp(CLIENT, SECRET)], auditRecords: records } as never,
-        { tenantId: OTHER_TENANT, displayName: 'Other Tenant', apps: [simApp(OTHER_CLIENT, SECRET)], auditRecords: [{ Id: randomUUID(), RecordType: 1, Workload: 'Exchange', Operation: 'Other', CreationTime: utc(nowMs - 3 * HOUR), UserId: 'x@other.example' }] } as never,
+        {
+          tenantId: OTHER_TENANT,
+          displayName: 'Other Tenant',
+          apps: [simApp(OTHER_CLIENT, SECRET)],
+          auditRecords: [
+            { Id: randomUUID(), RecordType: 1, Workload: 'Exchange', Operation: 'Other', CreationTime: utc(nowMs - 3 * HOUR), UserId: 'x@other.example' },
+          ],
+        } as never,
       ],
       // Small pages so NextPageUri is followed; every 4th blob re-delivered an hour later; Audit.General disabled at start.
       manage: { pageSize: 3, duplicateBlobEvery: 4, duplicateDelayMs: HOUR, subscriptions: { [TENANT]: { 'Audit.General': 'disabled' } } },
@@ -116,7 +127,15 @@ describe('collection of Microsoft 365 audit logs (Management Activity API)', () 
     // other collectors (Graph security, Entra, Secure Score) list their own sources next to these
     const audit = body.sources.filter((s: { source: string }) => s.source === 'management-activity');
     expect(audit.map((s: { stream: string }) => s.stream).sort()).toEqual([...CONTENT_TYPES].sort());
-    expect(streamOf(body, 'Audit.Exchange')).toMatchObject({ source: 'management-activity', enabled: true, subscription: 'unknown', cursor: null, lastRun: null, gapCount: 0, schedule: { intervalMinutes: 1440 } });
+    expect(streamOf(body, 'Audit.Exchange')).toMatchObject({
+      source: 'management-activity',
+      enabled: true,
+      subscription: 'unknown',
+      cursor: null,
+      lastRun: null,
+      gapCount: 0,
+      schedule: { intervalMinutes: 1440 },
+    });
   });
 
   it('collects a multi-day backlog of every content type completely, starting or restarting subscriptions', async () => {
@@ -140,7 +159,8 @@ describe('collection of Microsoft 365 audit logs (Management Activity API)', () 
     // Subscriptions: missing ones started, the disabled one restarted (audited).
     const starts = sim.journal.list({ host: 'manage', method: 'POST', path: '/subscriptions/start' });
     expect(new Set(starts.map((e) => new URLSearchParams(e.query).get('contentType')))).toEqual(new Set(CONTENT_TYPES));
-    const audit = (await t.http.get(`/v1/audit-log?tenantId=${tenantId}&event=collection.subscription.changed&limit=100`).set(bearer(t.adminKey)).expect(200)).body.items;
+    const audit = (await t.http.get(`/v1/audit-log?tenantId=${tenantId}&event=collection.subscription.changed&limit=100`).set(bearer(t.adminKey)).expect(200))
+      .body.items;
     expect(audit.some((e: any) => e.data.stream === 'Audit.General' && e.data.from === 'disabled' && e.data.to === 'enabled')).toBe(true);
     expect(audit.every((e: any) => e.actor.type === 'system')).toBe(true);
   });
@@ -182,10 +202,36 @@ describe('collection of Microsoft 365 audit logs (Management Activity API)', () 
       expect(e.objectId).toBe(raw.ObjectId);
       return e;
     };
-    expect(one('UserLoggedIn')).toMatchObject({ workload: 'AzureActiveDirectory', recordType: 15, resultStatus: 'Succeeded', clientIp: null, userType: 0, stream: 'Audit.AzureActiveDirectory' });
-    expect(one('New-InboxRule')).toMatchObject({ workload: 'Exchange', recordType: 1, resultStatus: 'Succeeded', clientIp: '203.0.113.45', userType: 2, stream: 'Audit.Exchange' });
-    expect(one('FileAccessed')).toMatchObject({ workload: 'SharePoint', recordType: 6, resultStatus: 'Succeeded', clientIp: '2001:db8::5', stream: 'Audit.SharePoint' });
-    expect(one('FileDownloaded')).toMatchObject({ workload: 'OneDrive', recordType: 7, resultStatus: null, clientIp: '198.51.100.7', stream: 'Audit.SharePoint' });
+    expect(one('UserLoggedIn')).toMatchObject({
+      workload: 'AzureActiveDirectory',
+      recordType: 15,
+      resultStatus: 'Succeeded',
+      clientIp: null,
+      userType: 0,
+      stream: 'Audit.AzureActiveDirectory',
+    });
+    expect(one('New-InboxRule')).toMatchObject({
+      workload: 'Exchange',
+      recordType: 1,
+      resultStatus: 'Succeeded',
+      clientIp: '203.0.113.45',
+      userType: 2,
+      stream: 'Audit.Exchange',
+    });
+    expect(one('FileAccessed')).toMatchObject({
+      workload: 'SharePoint',
+      recordType: 6,
+      resultStatus: 'Succeeded',
+      clientIp: '2001:db8::5',
+      stream: 'Audit.SharePoint',
+    });
+    expect(one('FileDownloaded')).toMatchObject({
+      workload: 'OneDrive',
+      recordType: 7,
+      resultStatus: null,
+      clientIp: '198.51.100.7',
+      stream: 'Audit.SharePoint',
+    });
     expect(one('MessageSent')).toMatchObject({ workload: 'MicrosoftTeams', recordType: 25, clientIp: '2001:db8::7', stream: 'Audit.General' });
     expect(one('DLPRuleMatch')).toMatchObject({ recordType: 13, clientIp: null, userType: 4, stream: 'DLP.All' });
     expect(one('BrandNewThing')).toMatchObject({ workload: 'SomethingNew', recordType: 9999, userId: null, userType: null, stream: 'Audit.General' });
@@ -198,7 +244,8 @@ describe('collection of Microsoft 365 audit logs (Management Activity API)', () 
     expect(all.length).toBe(expectedIds().size);
     expect(new Set(all.map((e) => e.id)).size).toBe(all.length);
     for (let i = 1; i < all.length; i++) expect(all[i - 1].occurredAt >= all[i].occurredAt).toBe(true);
-    const q = async (query: string) => (await t.http.get(`/v1/events?tenantId=${tenantId}&limit=1000&${query}`).set(bearer(t.adminKey)).expect(200)).body.items as any[];
+    const q = async (query: string) =>
+      (await t.http.get(`/v1/events?tenantId=${tenantId}&limit=1000&${query}`).set(bearer(t.adminKey)).expect(200)).body.items as any[];
     expect((await q('workload=MicrosoftTeams')).length).toBe(24);
     expect((await q('operation=New-InboxRule')).length).toBe(24);
     expect((await q('ip=2001:db8::7')).every((e) => e.operation === 'MessageSent')).toBe(true);
@@ -218,7 +265,7 @@ describe('collection of Microsoft 365 audit logs (Management Activity API)', () 
     expectProblem(await t.http.get(`/v1/events?cursor=${forged}`).set(bearer(t.adminKey)), 400, 'validation-failed');
   });
 
-  it('shows a tenant-scoped key only its tenants\' events and collection', async () => {
+  it("shows a tenant-scoped key only its tenants' events and collection", async () => {
     await runAndWait(['Audit.Exchange'], otherTenantId);
     const scoped = await createKey(t, ['analyst'], { tenantIds: [otherTenantId] });
     const mine = (await t.http.get('/v1/events?limit=1000').set(bearer(scoped.key)).expect(200)).body.items;
@@ -233,7 +280,16 @@ describe('collection of Microsoft 365 audit logs (Management Activity API)', () 
 
   it('picks up content that became available late, behind the cursor, through the overlap', async () => {
     const cursor = Date.parse(streamOf(await status(), 'Audit.Exchange').cursor);
-    const late: Rec = { Id: randomUUID(), RecordType: 1, Workload: 'Exchange', Operation: 'Set-Mailbox', CreationTime: utc(cursor - 6 * HOUR), UserId: 'late@contoso.example', ClientIP: '192.0.2.10', _simAvailableAt: new Date(cursor - 20 * 60_000).toISOString() };
+    const late: Rec = {
+      Id: randomUUID(),
+      RecordType: 1,
+      Workload: 'Exchange',
+      Operation: 'Set-Mailbox',
+      CreationTime: utc(cursor - 6 * HOUR),
+      UserId: 'late@contoso.example',
+      ClientIP: '192.0.2.10',
+      _simAvailableAt: new Date(cursor - 20 * 60_000).toISOString(),
+    };
     expect(await simPost(sim, `/_sim/state/tenants/${TENANT}/records`, { auditRecords: [late] })).toBeLessThan(300);
     sim.clock.advance(60_000);
     const body = await runAndWait(['Audit.Exchange']);
@@ -252,7 +308,14 @@ describe('collection of Microsoft 365 audit logs (Management Activity API)', () 
 
   it('reports content that expired before it was fetched (AF20051) as a gap with its content id, audited', async () => {
     await newBlob('Expired-Op');
-    sim.faults.add({ host: 'manage', method: 'GET', pathPattern: '*/activity/feed/audit/*', times: 1, status: 400, body: { error: { code: 'AF20051', message: 'Content requested with the key has already expired.' } } } as never);
+    sim.faults.add({
+      host: 'manage',
+      method: 'GET',
+      pathPattern: '*/activity/feed/audit/*',
+      times: 1,
+      status: 400,
+      body: { error: { code: 'AF20051', message: 'Content requested with the key has already expired.' } },
+    } as never);
     const s = streamOf(await runAndWait(['Audit.Exchange']), 'Audit.Exchange');
     expect(s.lastRun).toMatchObject({ status: 'succeeded', gaps: 1 });
     expect(s.gaps[0]).toMatchObject({ reason: 'expired', contentId: expect.stringContaining('$') });
@@ -267,7 +330,14 @@ describe('collection of Microsoft 365 audit logs (Management Activity API)', () 
   it('slows down on AF429 (HTTP 403, no Retry-After) and recovers in the same run', async () => {
     const id = await newBlob('Throttled-Op');
     const since = sim.journal.list({}).at(-1)?.seq ?? 0;
-    sim.faults.add({ host: 'manage', method: 'GET', pathPattern: '*/activity/feed/audit/*', times: 2, status: 403, body: { error: { code: 'AF429', message: 'Too many requests. Method=GetBlob, PublisherId=x' } } } as never);
+    sim.faults.add({
+      host: 'manage',
+      method: 'GET',
+      pathPattern: '*/activity/feed/audit/*',
+      times: 2,
+      status: 403,
+      body: { error: { code: 'AF429', message: 'Too many requests. Method=GetBlob, PublisherId=x' } },
+    } as never);
     const s = streamOf(await runAndWait(['Audit.Exchange']), 'Audit.Exchange');
     expect(s.lastRun.status).toBe('succeeded');
     expect(s.lastRun.new).toBeGreaterThanOrEqual(1);
@@ -281,7 +351,14 @@ describe('collection of Microsoft 365 audit logs (Management Activity API)', () 
     const id = await newBlob('Throttled-Long-Op');
     const cursorBefore = streamOf(await status(), 'Audit.Exchange').cursor;
     // Until removed (not a count): a concurrent scheduled run of another stream must not use up the fault.
-    const fault = sim.faults.add({ host: 'manage', method: 'GET', pathPattern: '*/activity/feed/audit/*', times: 0, status: 403, body: { error: { code: 'AF429', message: 'Too many requests.' } } } as never);
+    const fault = sim.faults.add({
+      host: 'manage',
+      method: 'GET',
+      pathPattern: '*/activity/feed/audit/*',
+      times: 0,
+      status: 403,
+      body: { error: { code: 'AF429', message: 'Too many requests.' } },
+    } as never);
     let s;
     try {
       s = streamOf(await runAndWait(['Audit.Exchange']), 'Audit.Exchange');
@@ -295,12 +372,21 @@ describe('collection of Microsoft 365 audit logs (Management Activity API)', () 
     expect(s2.lastRun.status).toBe('succeeded');
     expect(s2.lastRun.new).toBeGreaterThanOrEqual(1);
     expect(s2.lastError).toBeNull();
-    expect((await t.http.get(`/v1/events?operation=Throttled-Long-Op`).set(bearer(t.adminKey)).expect(200)).body.items.map((e: any) => e.recordId)).toEqual([id]);
+    expect((await t.http.get(`/v1/events?operation=Throttled-Long-Op`).set(bearer(t.adminKey)).expect(200)).body.items.map((e: any) => e.recordId)).toEqual([
+      id,
+    ]);
   });
 
   it('retries a failing blob on later runs and, after the bounded attempts, reports it as a gap', async () => {
     await newBlob('Broken-Op');
-    const fault = sim.faults.add({ host: 'manage', method: 'GET', pathPattern: '*/activity/feed/audit/*', times: 0, status: 400, body: { error: { code: 'AF20052', message: 'Content ID in the URL is invalid.' } } } as never);
+    const fault = sim.faults.add({
+      host: 'manage',
+      method: 'GET',
+      pathPattern: '*/activity/feed/audit/*',
+      times: 0,
+      status: 400,
+      body: { error: { code: 'AF20052', message: 'Content ID in the URL is invalid.' } },
+    } as never);
     try {
       const first = streamOf(await runAndWait(['Audit.Exchange']), 'Audit.Exchange');
       expect(first.lastRun.status).toBe('failed');
@@ -310,7 +396,11 @@ describe('collection of Microsoft 365 audit logs (Management Activity API)', () 
       expect(second.lastRun.status).toBe('succeeded');
       expect(second.lastRun.gaps).toBeGreaterThanOrEqual(1);
       expect(second.gapCount).toBe(gapsBefore + second.lastRun.gaps);
-      expect(second.gaps[0]).toMatchObject({ reason: 'failed', contentId: expect.stringContaining('$'), detail: expect.stringMatching(/gave up after 2 attempts/) });
+      expect(second.gaps[0]).toMatchObject({
+        reason: 'failed',
+        contentId: expect.stringContaining('$'),
+        detail: expect.stringMatching(/gave up after 2 attempts/),
+      });
     } finally {
       sim.faults.remove(fault.id);
     }
@@ -318,7 +408,14 @@ describe('collection of Microsoft 365 audit logs (Management Activity API)', () 
 
   it('restarts a subscription that was disabled (AF20023) and carries on', async () => {
     const id = await newBlob('After-Disable-Op');
-    sim.faults.add({ host: 'manage', method: 'GET', pathPattern: '*/subscriptions/content*', times: 1, status: 400, body: { error: { code: 'AF20023', message: 'The subscription was disabled by the tenant admin.' } } } as never);
+    sim.faults.add({
+      host: 'manage',
+      method: 'GET',
+      pathPattern: '*/subscriptions/content*',
+      times: 1,
+      status: 400,
+      body: { error: { code: 'AF20023', message: 'The subscription was disabled by the tenant admin.' } },
+    } as never);
     const since = sim.journal.list({}).at(-1)?.seq ?? 0;
     const s = streamOf(await runAndWait(['Audit.Exchange']), 'Audit.Exchange');
     expect(s).toMatchObject({ subscription: 'enabled', lastRun: { status: 'succeeded' } });
@@ -339,7 +436,9 @@ describe('collection of Microsoft 365 audit logs (Management Activity API)', () 
 
   it('exposes collection metrics', async () => {
     const text = (await t.http.get('/metrics').expect(200)).text;
-    expect(text).toMatch(new RegExp(`cordon_collection_records_total\\{tenant="${tenantId}",source="management-activity",stream="Audit.Exchange",outcome="new"\\} \\d+`));
+    expect(text).toMatch(
+      new RegExp(`cordon_collection_records_total\\{tenant="${tenantId}",source="management-activity",stream="Audit.Exchange",outcome="new"\\} \\d+`),
+    );
     expect(text).toMatch(/cordon_collection_gaps_total\{[^}]*reason="expired"\} 1/);
     expect(text).toMatch(/cordon_collection_lag_seconds\{/);
     expect(text).toMatch(/cordon_collection_runs_total\{[^}]*status="throttled"\} [1-9]\d*/);

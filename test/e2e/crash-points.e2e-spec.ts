@@ -39,7 +39,6 @@ const REACHED_AT_LEAST: Record<CrashPoint, number> = {
   'microsoft.response': 12,
 };
 
-
 interface Target {
   tenantId: string;
   clientId: string;
@@ -91,8 +90,27 @@ suite('crash points: SIGKILL anywhere, restart, nothing lost, nothing done twice
         domains: [`crash${i}.example`],
         apps: [{ ...simApp(t.clientId, t.secret), permissions: structuredClone(CORDON_PERMISSIONS) }],
         users: [{ id: t.userId, userPrincipalName: `victim@crash${i}.example`, displayName: 'Victim' }],
-        devices: [{ id: t.deviceId, computerDnsName: `pc-${i}.crash${i}.example`, aadDeviceId: randomUUID(), osPlatform: 'Windows11', healthStatus: 'Active', lastSeen: new Date(now - 60_000).toISOString(), online: true, isolated: false, appExecutionRestricted: false }],
-        auditRecords: t.records.map((id, r) => ({ Id: id, RecordType: 2, Workload: 'Exchange', Operation: 'MailItemsAccessed', CreationTime: new Date(now - 3 * HOUR + r * 2 * 60_000).toISOString().slice(0, 19), UserId: `victim@crash${i}.example` })),
+        devices: [
+          {
+            id: t.deviceId,
+            computerDnsName: `pc-${i}.crash${i}.example`,
+            aadDeviceId: randomUUID(),
+            osPlatform: 'Windows11',
+            healthStatus: 'Active',
+            lastSeen: new Date(now - 60_000).toISOString(),
+            online: true,
+            isolated: false,
+            appExecutionRestricted: false,
+          },
+        ],
+        auditRecords: t.records.map((id, r) => ({
+          Id: id,
+          RecordType: 2,
+          Workload: 'Exchange',
+          Operation: 'MailItemsAccessed',
+          CreationTime: new Date(now - 3 * HOUR + r * 2 * 60_000).toISOString().slice(0, 19),
+          UserId: `victim@crash${i}.example`,
+        })),
       })) as never,
       manage: { pageSize: 5 },
     };
@@ -110,7 +128,10 @@ suite('crash points: SIGKILL anywhere, restart, nothing lost, nothing done twice
   }, 120_000);
 
   afterAll(async () => {
-    console.log(`crash points: ${POINTS} points, seed ${SEED}: ${plan.map((p) => `${p.point}:${p.n}`).join(', ')}` + (stuckKeys.length ? `\nretries refused as request-in-progress (key held by the killed process): ${stuckKeys.join('; ')}` : ''));
+    console.log(
+      `crash points: ${POINTS} points, seed ${SEED}: ${plan.map((p) => `${p.point}:${p.n}`).join(', ')}` +
+        (stuckKeys.length ? `\nretries refused as request-in-progress (key held by the killed process): ${stuckKeys.join('; ')}` : ''),
+    );
     for (const child of children) child.child.kill('SIGKILL');
     // Other suites share the database: no tenant of this one stays enabled for their schedulers.
     const cleanup = await startTestApp({ ...serviceEnv(), CORDON_WORKERS: 'false' });
@@ -135,7 +156,13 @@ suite('crash points: SIGKILL anywhere, restart, nothing lost, nothing done twice
   }
 
   async function start(crashAt?: string): Promise<{ proc: Spawned; http: TestAgent }> {
-    const proc = spawnEntry('main', { PORT: '0', HOST: '127.0.0.1', DATABASE_URL: process.env.DATABASE_URL, ...serviceEnv(), ...(crashAt ? { CORDON_TEST_CRASH_AT: crashAt } : {}) });
+    const proc = spawnEntry('main', {
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATABASE_URL: process.env.DATABASE_URL,
+      ...serviceEnv(),
+      ...(crashAt ? { CORDON_TEST_CRASH_AT: crashAt } : {}),
+    });
     children.push(proc);
     const [, port] = await waitForOutput(proc.stderr, /Cordon listening on http:\/\/127\.0\.0\.1:(\d+)/);
     return { proc, http: request(`http://127.0.0.1:${port}`) };
@@ -143,10 +170,26 @@ suite('crash points: SIGKILL anywhere, restart, nothing lost, nothing done twice
 
   /** What a playbook sends for one target: isolate the user and the device, collect now. Retried with the same keys. */
   function work(http: TestAgent, t: Target, keys: { user: string; device: string }) {
-    const swallow = (p: PromiseLike<{ status: number; body: { id?: string } }>) => Promise.resolve(p).then((r) => r, () => undefined); // the process may die mid-request
+    const swallow = (p: PromiseLike<{ status: number; body: { id?: string } }>) =>
+      Promise.resolve(p).then(
+        (r) => r,
+        () => undefined,
+      ); // the process may die mid-request
     return Promise.all([
-      swallow(http.post(`/v1/tenants/${t.cordonId}/users/${t.userId}/isolate`).set(bearer(responder)).set('Idempotency-Key', keys.user).send({ reason: 'crash point' })),
-      swallow(http.post(`/v1/tenants/${t.cordonId}/devices/${t.deviceId}/isolate`).set(bearer(responder)).set('Idempotency-Key', keys.device).send({ reason: 'crash point' })),
+      swallow(
+        http
+          .post(`/v1/tenants/${t.cordonId}/users/${t.userId}/isolate`)
+          .set(bearer(responder))
+          .set('Idempotency-Key', keys.user)
+          .send({ reason: 'crash point' }),
+      ),
+      swallow(
+        http
+          .post(`/v1/tenants/${t.cordonId}/devices/${t.deviceId}/isolate`)
+          .set(bearer(responder))
+          .set('Idempotency-Key', keys.device)
+          .send({ reason: 'crash point' }),
+      ),
       swallow(http.post(`/v1/tenants/${t.cordonId}/collection/${STREAM}/run`).set(bearer(adminKey))),
     ]);
   }
@@ -190,7 +233,9 @@ suite('crash points: SIGKILL anywhere, restart, nothing lost, nothing done twice
       const ofType = (type: string) => actions.filter((a) => a.type === type);
       expect(ofType('user.isolate').length).toBeLessThanOrEqual(1);
       expect(ofType('device.isolate').length).toBeLessThanOrEqual(1);
-      expect(actions.map((a) => [a.type, a.status])).toEqual(actions.map((a) => [a.type, a.type === 'user.isolate' ? expect.stringMatching(/succeeded$/) : 'succeeded']));
+      expect(actions.map((a) => [a.type, a.status])).toEqual(
+        actions.map((a) => [a.type, a.type === 'user.isolate' ? expect.stringMatching(/succeeded$/) : 'succeeded']),
+      );
       expect([simTenant.users[0].accountEnabled, disables.length]).toEqual(ofType('user.isolate').length ? [false, 1] : [true, 0]);
       expect([simTenant.devices[0].isolated, isolations.length]).toEqual(ofType('device.isolate').length ? [true, 1] : [false, 0]);
       for (const [i, type] of ['user.isolate', 'device.isolate'].entries()) {
@@ -209,7 +254,9 @@ suite('crash points: SIGKILL anywhere, restart, nothing lost, nothing done twice
         45_000,
       );
       expect(stream.lastRun).toMatchObject({ status: 'succeeded' });
-      const stored = (await allPages<{ recordId: string }>({ http, adminKey }, `/v1/events?tenantId=${t.cordonId}&source=management-activity`, 1000)).map((e) => e.recordId);
+      const stored = (await allPages<{ recordId: string }>({ http, adminKey }, `/v1/events?tenantId=${t.cordonId}&source=management-activity`, 1000)).map(
+        (e) => e.recordId,
+      );
       expect(stored.length).toBe(t.records.length);
       expect(new Set(stored)).toEqual(new Set(t.records));
 

@@ -30,7 +30,13 @@ describe('device containment through Defender for Endpoint (against the simulato
   let responder2: string;
   let analyst: string;
 
-  const env = () => ({ ...simEnv(sim), CORDON_DATA_DIR: dataDir, CORDON_ACTION_LEASE_S: '5', CORDON_DEFENDER_POLL_INITIAL_MS: '200', CORDON_DEFENDER_POLL_MAX_MS: '800' });
+  const env = () => ({
+    ...simEnv(sim),
+    CORDON_DATA_DIR: dataDir,
+    CORDON_ACTION_LEASE_S: '5',
+    CORDON_DEFENDER_POLL_INITIAL_MS: '200',
+    CORDON_DEFENDER_POLL_MAX_MS: '800',
+  });
 
   beforeAll(async () => {
     const scenario = demoScenario() as Scenario;
@@ -55,8 +61,17 @@ describe('device containment through Defender for Endpoint (against the simulato
   function device(id: string): SimDevice {
     return sim.context.tenants.get(CONTOSO_TID)!.devices.find((d) => d.id === id)!;
   }
-  const act = (key: string, target: string, verb: string, body: Record<string, unknown> = { reason: 'INC-7: beaconing to a known C2' }, headers: Record<string, string> = {}) =>
-    t.http.post(`/v1/tenants/${contoso}/devices/${encodeURIComponent(target)}/${verb}`).set({ ...bearer(key), ...headers }).send(body);
+  const act = (
+    key: string,
+    target: string,
+    verb: string,
+    body: Record<string, unknown> = { reason: 'INC-7: beaconing to a known C2' },
+    headers: Record<string, string> = {},
+  ) =>
+    t.http
+      .post(`/v1/tenants/${contoso}/devices/${encodeURIComponent(target)}/${verb}`)
+      .set({ ...bearer(key), ...headers })
+      .send(body);
   const get = async (id: string) => (await t.http.get(`/v1/actions/${id}`).set(bearer(t.adminKey)).expect(200)).body;
   async function until<T>(what: string, probe: () => Promise<T | undefined | false>, ms = 20_000): Promise<T> {
     const end = Date.now() + ms;
@@ -67,15 +82,17 @@ describe('device containment through Defender for Endpoint (against the simulato
       await new Promise((r) => setTimeout(r, 100));
     }
   }
-  const waitFinal = (id: string) => until(`action ${id} to finish`, async () => {
-    const a = await get(id);
-    return FINAL.includes(a.status) && a;
-  });
+  const waitFinal = (id: string) =>
+    until(`action ${id} to finish`, async () => {
+      const a = await get(id);
+      return FINAL.includes(a.status) && a;
+    });
   /** The step once Defender has a machine action for it (tracking). */
-  const waitTracked = (id: string) => until(`action ${id} to be tracked`, async () => {
-    const a = await get(id);
-    return a.steps[0]?.detail?.machineActionId && a.status === 'running' && a;
-  });
+  const waitTracked = (id: string) =>
+    until(`action ${id} to be tracked`, async () => {
+      const a = await get(id);
+      return a.steps[0]?.detail?.machineActionId && a.status === 'running' && a;
+    });
   const defenderPosts = (since: number) => sim.journal.list({ host: 'defender', method: 'POST', since });
 
   it('syncs the device inventory and pages through it by name', async () => {
@@ -85,10 +102,23 @@ describe('device containment through Defender for Endpoint (against the simulato
     const rest = await t.http.get(`/v1/tenants/${contoso}/devices?limit=4&cursor=${all.body.nextCursor}`).set(bearer(analyst)).expect(200);
     expect(rest.body.nextCursor).toBeNull();
     const names = [...all.body.items, ...rest.body.items].map((d: { computerDnsName: string }) => d.computerDnsName);
-    expect(names).toEqual(['fin-laptop-07', 'fin-laptop-07.contoso.example', 'mac-erin.contoso.example', 'srv-db-01.contoso.example', 'ws-001.contoso.example', 'ws-002.contoso.example']);
+    expect(names).toEqual([
+      'fin-laptop-07',
+      'fin-laptop-07.contoso.example',
+      'mac-erin.contoso.example',
+      'srv-db-01.contoso.example',
+      'ws-001.contoso.example',
+      'ws-002.contoso.example',
+    ]);
     const ws = await t.http.get(`/v1/tenants/${contoso}/devices?name=WS-00`).set(bearer(analyst)).expect(200);
     expect(ws.body.items.map((d: { machineId: string }) => d.machineId)).toEqual([WS1, WS2]);
-    expect(ws.body.items[0]).toMatchObject({ aadDeviceId: '80fe8ff8-2624-418e-9591-41f0491218f9', osPlatform: 'Windows11', healthStatus: 'Active', lastSeen: expect.any(String), machineTags: [] });
+    expect(ws.body.items[0]).toMatchObject({
+      aadDeviceId: '80fe8ff8-2624-418e-9591-41f0491218f9',
+      osPlatform: 'Windows11',
+      healthStatus: 'Active',
+      lastSeen: expect.any(String),
+      machineTags: [],
+    });
     expectProblem(await t.http.get(`/v1/tenants/${contoso}/devices`).set(bearer(t.adminKey)).query({ limit: 0 }), 400, 'validation-failed');
   });
 
@@ -97,8 +127,16 @@ describe('device containment through Defender for Endpoint (against the simulato
     const res = await act(responder.key, 'WS-001', 'isolate', { reason: 'INC-7: beaconing', isolationType: 'Selective' });
     expect(res.status).toBe(202);
     const done = await waitFinal(res.body.id);
-    expect(done).toMatchObject({ type: 'device.isolate', status: 'succeeded', target: { requested: 'WS-001', id: WS1, display: 'ws-001.contoso.example', details: { matchedOn: 'short name', resolvedFrom: 'inventory' } } });
-    expect(done.steps[0]).toMatchObject({ name: 'isolate', status: 'succeeded', detail: { machineActionStatus: 'Succeeded', machineActionType: 'Isolate', scope: 'Selective', verified: true } });
+    expect(done).toMatchObject({
+      type: 'device.isolate',
+      status: 'succeeded',
+      target: { requested: 'WS-001', id: WS1, display: 'ws-001.contoso.example', details: { matchedOn: 'short name', resolvedFrom: 'inventory' } },
+    });
+    expect(done.steps[0]).toMatchObject({
+      name: 'isolate',
+      status: 'succeeded',
+      detail: { machineActionStatus: 'Succeeded', machineActionType: 'Isolate', scope: 'Selective', verified: true },
+    });
     expect(device(WS1)).toMatchObject({ isolated: true, isolationType: 'Selective' });
     const [post] = defenderPosts(since);
     expect(post.path).toBe(`/api/machines/${WS1}/isolate`);
@@ -107,7 +145,9 @@ describe('device containment through Defender for Endpoint (against the simulato
     expect(body.Comment).toContain(`Cordon action ${res.body.id}`);
     expect(body.Comment).toContain(`(apiKey ${responder.id})`);
     expect(body.Comment).toContain('INC-7: beaconing');
-    const audit = (await t.http.get(`/v1/audit-log?actionId=${res.body.id}&limit=100`).set(bearer(t.adminKey))).body.items.map((e: { event: string }) => e.event);
+    const audit = (await t.http.get(`/v1/audit-log?actionId=${res.body.id}&limit=100`).set(bearer(t.adminKey))).body.items.map(
+      (e: { event: string }) => e.event,
+    );
     expect(audit.slice(0, 4)).toEqual(['action.requested', 'action.accepted', 'action.step.started', 'action.step.progress']);
     expect(audit.at(-1)).toBe('action.succeeded');
     // Release it again, by machine id this time.
@@ -145,12 +185,23 @@ describe('device containment through Defender for Endpoint (against the simulato
     const unknown = await act(responder.key, 'no-such-host', 'isolate');
     expect(unknown.status).toBe(202);
     expect(await waitFinal(unknown.body.id)).toMatchObject({ status: 'failed', error: { code: 'target-not-found' } });
-    expect(sim.journal.list({ host: 'defender', method: 'GET', since }).some((e) => e.path === '/api/machines' && (new URLSearchParams(e.query).get('$filter') ?? '').includes("computerDnsName eq 'no-such-host'"))).toBe(true);
+    expect(
+      sim.journal
+        .list({ host: 'defender', method: 'GET', since })
+        .some((e) => e.path === '/api/machines' && (new URLSearchParams(e.query).get('$filter') ?? '').includes("computerDnsName eq 'no-such-host'")),
+    ).toBe(true);
     expect(defenderPosts(since).filter((p) => p.path.includes('no-such-host'))).toEqual([]);
   });
 
   it('asks Defender for a device the inventory does not know yet', async () => {
-    const added: SimDevice = { ...device(WS1), id: 'ab'.repeat(20), computerDnsName: 'ws-new.contoso.example', aadDeviceId: null, isolated: false, online: true };
+    const added: SimDevice = {
+      ...device(WS1),
+      id: 'ab'.repeat(20),
+      computerDnsName: 'ws-new.contoso.example',
+      aadDeviceId: null,
+      isolated: false,
+      online: true,
+    };
     sim.context.tenants.get(CONTOSO_TID)!.devices.push(added);
     const res = await act(responder.key, 'ws-new', 'restrict-app-execution');
     expect(await waitFinal(res.body.id)).toMatchObject({ status: 'succeeded', target: { id: added.id, details: { resolvedFrom: 'defender' } } });
@@ -164,7 +215,11 @@ describe('device containment through Defender for Endpoint (against the simulato
     const res = await act(responder.key, 'mac-erin.contoso.example', 'isolate');
     await waitTracked(res.body.id);
     sim.clock.advance(61_000);
-    expect(await waitFinal(res.body.id)).toMatchObject({ status: 'failed', error: { code: 'device-offline' }, steps: [{ status: 'failed', error: { code: 'device-offline', microsoftCode: 'TimeOut' } }] });
+    expect(await waitFinal(res.body.id)).toMatchObject({
+      status: 'failed',
+      error: { code: 'device-offline' },
+      steps: [{ status: 'failed', error: { code: 'device-offline', microsoftCode: 'TimeOut' } }],
+    });
   });
 
   it('adopts an already pending action of the same type and reports a pending opposite one', async () => {
@@ -221,14 +276,24 @@ describe('device containment through Defender for Endpoint (against the simulato
       sim.faults.remove(stall.id);
     }
     expect((await waitFinal(res.body.id)).status).toBe('succeeded');
-    const events = (await t.http.get(`/v1/audit-log?actionId=${res.body.id}&limit=100`).set(bearer(t.adminKey))).body.items.map((e: { event: string }) => e.event);
+    const events = (await t.http.get(`/v1/audit-log?actionId=${res.body.id}&limit=100`).set(bearer(t.adminKey))).body.items.map(
+      (e: { event: string }) => e.event,
+    );
     expect(events).toEqual(expect.arrayContaining(['action.cancel-requested', 'action.cancel-failed', 'action.succeeded']));
     await waitFinal((await act(responder.key, WS2, 'release')).body.id);
   });
 
   it('rides out a Defender 429 with Retry-After', async () => {
     const since = sim.journal.lastSeq();
-    sim.faults.add({ host: 'defender', method: 'POST', pathPattern: `/api/machines/${WS1}/isolate`, times: 1, status: 429, headers: { 'Retry-After': '1' }, body: { error: { code: 'TooManyRequests', message: 'Rate limit is exceeded. Try again in 1 seconds.', target: 'x' } } });
+    sim.faults.add({
+      host: 'defender',
+      method: 'POST',
+      pathPattern: `/api/machines/${WS1}/isolate`,
+      times: 1,
+      status: 429,
+      headers: { 'Retry-After': '1' },
+      body: { error: { code: 'TooManyRequests', message: 'Rate limit is exceeded. Try again in 1 seconds.', target: 'x' } },
+    });
     const res = await act(responder.key, WS1, 'isolate');
     expect((await waitFinal(res.body.id)).status).toBe('succeeded');
     const posts = defenderPosts(since).filter((p) => p.path.endsWith('/isolate'));
@@ -250,7 +315,18 @@ describe('device containment through Defender for Endpoint (against the simulato
     expect((await waitFinal(requested.body.id)).status).toBe('succeeded');
     await waitFinal((await act(responder.key, WS1, 'release')).body.id);
 
-    await t.http.put(`/v1/tenants/${contoso}/policy`).set(bearer(t.adminKey)).send({ protectedUsers: [], protectedGroups: [], protectedDevices: ['WS-002'], protectedDeviceTags: ['DomainController'], approvalRequired: [], hourlyLimits: {} }).expect(200);
+    await t.http
+      .put(`/v1/tenants/${contoso}/policy`)
+      .set(bearer(t.adminKey))
+      .send({
+        protectedUsers: [],
+        protectedGroups: [],
+        protectedDevices: ['WS-002'],
+        protectedDeviceTags: ['DomainController'],
+        approvalRequired: [],
+        hourlyLimits: {},
+      })
+      .expect(200);
     try {
       expectProblem(await act(responder.key, WS2_ENTRA, 'isolate'), 409, 'protected-target');
       const dc = await act(responder.key, 'srv-db-01', 'isolate');
@@ -258,7 +334,11 @@ describe('device containment through Defender for Endpoint (against the simulato
       expect(dc.body.detail).toMatch(/tagged domaincontroller/);
       expect(defenderPosts(since).filter((p) => p.path.includes(WS2) || p.path.includes(SRV))).toEqual([]);
     } finally {
-      await t.http.put(`/v1/tenants/${contoso}/policy`).set(bearer(t.adminKey)).send({ protectedUsers: [], protectedGroups: [], approvalRequired: [], hourlyLimits: {} }).expect(200);
+      await t.http
+        .put(`/v1/tenants/${contoso}/policy`)
+        .set(bearer(t.adminKey))
+        .send({ protectedUsers: [], protectedGroups: [], approvalRequired: [], hourlyLimits: {} })
+        .expect(200);
     }
   });
 
@@ -296,7 +376,14 @@ describe('Defender pacing (scaled limits)', () => {
     const scenario = demoScenario() as Scenario;
     scenario.machineActions = { pendingMs: 100, inProgressMs: 100 };
     sim = await startSimulator({ quiet: true, scenario });
-    t = await startTestApp({ ...simEnv(sim), CORDON_DEFENDER_RATE_PER_MINUTE: '2', CORDON_DEFENDER_RATE_TIME_SCALE: '20', CORDON_DEFENDER_RATE_MARGIN_MS: '2000', CORDON_DEFENDER_POLL_INITIAL_MS: '200', CORDON_DEFENDER_POLL_MAX_MS: '400' });
+    t = await startTestApp({
+      ...simEnv(sim),
+      CORDON_DEFENDER_RATE_PER_MINUTE: '2',
+      CORDON_DEFENDER_RATE_TIME_SCALE: '20',
+      CORDON_DEFENDER_RATE_MARGIN_MS: '2000',
+      CORDON_DEFENDER_POLL_INITIAL_MS: '200',
+      CORDON_DEFENDER_POLL_MAX_MS: '400',
+    });
     tenant = await registerSimTenant(t, sim, 'Contoso Demo');
     responder = (await createKey(t, ['responder'])).key;
     // Resolution from the inventory: Defender's machine reads are paced too, and are not under test here.
@@ -320,7 +407,9 @@ describe('Defender pacing (scaled limits)', () => {
         if (a.status === 'queued' && a.steps[0].detail?.waitingFor === 'capacity') return a;
         await new Promise((r) => setTimeout(r, 50));
       }
-      throw new Error(`the third action never showed it waits for capacity: ${JSON.stringify((await t.http.get(`/v1/actions/${ids[2]}`).set(bearer(responder))).body)}`);
+      throw new Error(
+        `the third action never showed it waits for capacity: ${JSON.stringify((await t.http.get(`/v1/actions/${ids[2]}`).set(bearer(responder))).body)}`,
+      );
     })();
     expect(waiting.steps[0].detail.summary).toMatch(/waiting for Defender capacity: isolate allows 2 calls a minute/);
     for (const id of ids) {

@@ -30,15 +30,24 @@ describe('Entra ID access tokens (analysts signing in)', () => {
     sim.mintUserToken({ tenantId, audience: AUDIENCE, roles, upn: 'analyst@contoso.com', name: 'Ana Lyst', ...extra }).access_token;
 
   it('maps Cordon.* app roles to roles', async () => {
-    await t.http.get('/v1/api-keys').set(bearer(token(['Cordon.Admin']))).expect(200);
+    await t.http
+      .get('/v1/api-keys')
+      .set(bearer(token(['Cordon.Admin'])))
+      .expect(200);
     expectProblem(await t.http.get('/v1/api-keys').set(bearer(token(['Cordon.Auditor']))), 403, 'forbidden');
-    await t.http.get('/v1/audit-log').set(bearer(token(['Cordon.Auditor']))).expect(200);
+    await t.http
+      .get('/v1/audit-log')
+      .set(bearer(token(['Cordon.Auditor'])))
+      .expect(200);
     expectProblem(await t.http.get('/v1/audit-log').set(bearer(token(['Cordon.Analyst', 'Cordon.Responder']))), 403, 'forbidden');
     expectProblem(await t.http.get('/v1/api-keys').set(bearer(token([]))), 403, 'forbidden');
   });
 
   it('records the signed-in user as the actor', async () => {
-    const res = await t.http.post('/v1/api-keys').set(bearer(token(['Cordon.Admin'], { oid: '11111111-2222-4333-8444-555555555555' }))).send({ name: 'by-user', roles: ['analyst'] });
+    const res = await t.http
+      .post('/v1/api-keys')
+      .set(bearer(token(['Cordon.Admin'], { oid: '11111111-2222-4333-8444-555555555555' })))
+      .send({ name: 'by-user', roles: ['analyst'] });
     expect(res.status).toBe(201);
     expect(res.body.createdBy).toBe('user:11111111-2222-4333-8444-555555555555 (analyst@contoso.com)');
   });
@@ -50,7 +59,11 @@ describe('Entra ID access tokens (analysts signing in)', () => {
     expect(expiredRes.body.detail).toContain('expired');
 
     expectProblem(await t.http.get('/v1/api-keys').set(bearer(token(['Cordon.Admin'], { audience: 'api://someone-else' }))), 401, 'unauthenticated');
-    expectProblem(await t.http.get('/v1/api-keys').set(bearer(token(['Cordon.Admin'], { issuer: 'https://login.evil.example/x/v2.0' }))), 401, 'unauthenticated');
+    expectProblem(
+      await t.http.get('/v1/api-keys').set(bearer(token(['Cordon.Admin'], { issuer: 'https://login.evil.example/x/v2.0' }))),
+      401,
+      'unauthenticated',
+    );
 
     const { privateKey } = await generateKeyPair('RS256');
     const forged = await new SignJWT({ roles: ['Cordon.Admin'], oid: 'x' })

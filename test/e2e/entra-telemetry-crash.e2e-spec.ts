@@ -26,7 +26,16 @@ describe('sign-in collection survives a killed run', () => {
     const signIns = Array.from({ length: SIGN_INS }, (_, i) => {
       const id = randomUUID();
       ids.push(id);
-      return { id, createdDateTime: new Date(now - 5 * MIN - i * 30_000).toISOString(), userPrincipalName: `u${i % 9}@crash.example`, userId: randomUUID(), appId: randomUUID(), ipAddress: `192.0.2.${i % 250}`, isInteractive: true, status: { errorCode: 0 } };
+      return {
+        id,
+        createdDateTime: new Date(now - 5 * MIN - i * 30_000).toISOString(),
+        userPrincipalName: `u${i % 9}@crash.example`,
+        userId: randomUUID(),
+        appId: randomUUID(),
+        ipAddress: `192.0.2.${i % 250}`,
+        isInteractive: true,
+        status: { errorCode: 0 },
+      };
     });
     const scenario = {
       tenants: [{ tenantId: TENANT, displayName: 'Entra Crash', apps: [simApp(CLIENT, SECRET)], signIns }],
@@ -50,8 +59,14 @@ describe('sign-in collection survives a killed run', () => {
     });
 
     // 2. A worker process picks the run up; pages are slowed down so it is killed between two of them.
-    const pages = () => sim.journal.list({ host: 'graph', method: 'GET', path: '/auditLogs/signIns' }).filter((e) => /\$filter|\$skiptoken/.test(decodeURIComponent(e.query)));
-    await crash.killWorkerAfter({ host: 'graph', method: 'GET', pathPattern: '/v1.0/auditLogs/signIns', times: 0, latencyMs: 700 }, () => pages().length, 4, 'pages');
+    const pages = () =>
+      sim.journal.list({ host: 'graph', method: 'GET', path: '/auditLogs/signIns' }).filter((e) => /\$filter|\$skiptoken/.test(decodeURIComponent(e.query)));
+    await crash.killWorkerAfter(
+      { host: 'graph', method: 'GET', pathPattern: '/v1.0/auditLogs/signIns', times: 0, latencyMs: 700 },
+      () => pages().length,
+      4,
+      'pages',
+    );
 
     // 3. Start again: part is stored, the cursor has not moved, the run is left as the process left it.
     const t = await crash.restart();

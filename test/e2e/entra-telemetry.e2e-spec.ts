@@ -30,9 +30,19 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 function signIn(i: number, at: number, tenantId = TENANT): Record<string, unknown> {
   return {
-    id: randomUUID(), createdDateTime: iso(at), userDisplayName: `User ${i % 7}`, userPrincipalName: `User${i % 7}@Entra.example`, userId: randomUUID(),
-    appId: '00000002-0000-0ff1-ce00-000000000000', appDisplayName: 'Office 365 Exchange Online', ipAddress: i % 3 === 0 ? `2001:db8::${(i % 200).toString(16)}` : `203.0.113.${i % 250}`,
-    clientAppUsed: 'Browser', correlationId: randomUUID(), conditionalAccessStatus: 'success', isInteractive: i % 4 !== 0, tenantId,
+    id: randomUUID(),
+    createdDateTime: iso(at),
+    userDisplayName: `User ${i % 7}`,
+    userPrincipalName: `User${i % 7}@Entra.example`,
+    userId: randomUUID(),
+    appId: '00000002-0000-0ff1-ce00-000000000000',
+    appDisplayName: 'Office 365 Exchange Online',
+    ipAddress: i % 3 === 0 ? `2001:db8::${(i % 200).toString(16)}` : `203.0.113.${i % 250}`,
+    clientAppUsed: 'Browser',
+    correlationId: randomUUID(),
+    conditionalAccessStatus: 'success',
+    isInteractive: i % 4 !== 0,
+    tenantId,
     status: i % 5 === 0 ? { errorCode: 50126, failureReason: 'Invalid username or password.' } : { errorCode: 0, failureReason: 'Other.' },
     location: { city: 'Seattle', countryOrRegion: 'US' },
   };
@@ -41,9 +51,18 @@ function signIn(i: number, at: number, tenantId = TENANT): Record<string, unknow
 function directoryAudit(i: number, at: number): Record<string, unknown> {
   const byApp = i % 3 === 0;
   return {
-    id: `Directory_${randomUUID()}`, category: 'UserManagement', correlationId: randomUUID(), result: i % 9 === 0 ? 'failure' : 'success', resultReason: '',
-    activityDisplayName: i % 2 ? 'Update user' : 'Disable account', activityDateTime: iso(at), loggedByService: 'Core Directory', operationType: 'Update',
-    initiatedBy: byApp ? { user: null, app: { appId: CLIENT, displayName: 'Cordon', servicePrincipalId: randomUUID(), servicePrincipalName: 'Cordon' } } : { app: null, user: { id: randomUUID(), displayName: null, userPrincipalName: `Admin${i % 3}@Entra.example`, ipAddress: '198.51.100.9' } },
+    id: `Directory_${randomUUID()}`,
+    category: 'UserManagement',
+    correlationId: randomUUID(),
+    result: i % 9 === 0 ? 'failure' : 'success',
+    resultReason: '',
+    activityDisplayName: i % 2 ? 'Update user' : 'Disable account',
+    activityDateTime: iso(at),
+    loggedByService: 'Core Directory',
+    operationType: 'Update',
+    initiatedBy: byApp
+      ? { user: null, app: { appId: CLIENT, displayName: 'Cordon', servicePrincipalId: randomUUID(), servicePrincipalName: 'Cordon' } }
+      : { app: null, user: { id: randomUUID(), displayName: null, userPrincipalName: `Admin${i % 3}@Entra.example`, ipAddress: '198.51.100.9' } },
     targetResources: [{ id: randomUUID(), displayName: null, type: 'User', userPrincipalName: `target${i % 11}@entra.example`, modifiedProperties: [] }],
     additionalDetails: [],
   };
@@ -51,9 +70,26 @@ function directoryAudit(i: number, at: number): Record<string, unknown> {
 
 function riskDetection(i: number, at: number): Record<string, unknown> {
   return {
-    id: randomUUID(), requestId: randomUUID(), correlationId: randomUUID(), riskEventType: ['unfamiliarFeatures', 'anonymizedIPAddress', 'leakedCredentials'][i % 3], riskState: 'atRisk', riskLevel: 'medium',
-    riskDetail: 'none', source: 'IdentityProtection', detectionTimingType: 'realtime', activity: 'signin', tokenIssuerType: 'AzureAD', ipAddress: '198.51.100.77', location: null,
-    activityDateTime: iso(at - 5 * MIN), detectedDateTime: iso(at), lastUpdatedDateTime: iso(at), userId: randomUUID(), userDisplayName: 'Risky', userPrincipalName: `risky${i % 5}@entra.example`, additionalInfo: '[]',
+    id: randomUUID(),
+    requestId: randomUUID(),
+    correlationId: randomUUID(),
+    riskEventType: ['unfamiliarFeatures', 'anonymizedIPAddress', 'leakedCredentials'][i % 3],
+    riskState: 'atRisk',
+    riskLevel: 'medium',
+    riskDetail: 'none',
+    source: 'IdentityProtection',
+    detectionTimingType: 'realtime',
+    activity: 'signin',
+    tokenIssuerType: 'AzureAD',
+    ipAddress: '198.51.100.77',
+    location: null,
+    activityDateTime: iso(at - 5 * MIN),
+    detectedDateTime: iso(at),
+    lastUpdatedDateTime: iso(at),
+    userId: randomUUID(),
+    userDisplayName: 'Risky',
+    userPrincipalName: `risky${i % 5}@entra.example`,
+    additionalInfo: '[]',
   };
 }
 
@@ -72,9 +108,23 @@ describe('collection of Entra sign-ins, directory audits and risk detections (Gr
     seeded.risks = Array.from({ length: RISKS }, (_, i) => riskDetection(i, now - 10 * MIN - i * 200_000));
     const scenario: Scenario = {
       tenants: [
-        { tenantId: TENANT, displayName: 'Entra Telemetry', apps: [simApp(CLIENT, SECRET)], signIns: seeded.signIns, directoryAudits: seeded.audits, riskDetections: seeded.risks } as never,
+        {
+          tenantId: TENANT,
+          displayName: 'Entra Telemetry',
+          apps: [simApp(CLIENT, SECRET)],
+          signIns: seeded.signIns,
+          directoryAudits: seeded.audits,
+          riskDetections: seeded.risks,
+        } as never,
         // Entra ID Free: no sign-in logs, no Identity Protection; directory audits still readable.
-        { tenantId: FREE_TENANT, displayName: 'Entra Free', apps: [simApp(FREE_CLIENT, SECRET)], licences: { entraP1: false, entraP2: false }, signIns: [signIn(1, now - HOUR, FREE_TENANT)], directoryAudits: [directoryAudit(1, now - HOUR)] } as never,
+        {
+          tenantId: FREE_TENANT,
+          displayName: 'Entra Free',
+          apps: [simApp(FREE_CLIENT, SECRET)],
+          licences: { entraP1: false, entraP2: false },
+          signIns: [signIn(1, now - HOUR, FREE_TENANT)],
+          directoryAudits: [directoryAudit(1, now - HOUR)],
+        } as never,
       ],
       // Identity Protection's real limit (1/s per tenant, 429 without Retry-After); the others off
       // (throttling is injected as a fault where a test wants it).
@@ -106,7 +156,13 @@ describe('collection of Entra sign-ins, directory audits and risk detections (Gr
 
   it('lists the three Entra sources per tenant, each with its own source and capability', async () => {
     const body = await status();
-    expect(streamOf(body, 'Entra.SignIns')).toMatchObject({ source: 'entra-sign-ins', enabled: true, state: 'active', capability: 'available', skipReason: null });
+    expect(streamOf(body, 'Entra.SignIns')).toMatchObject({
+      source: 'entra-sign-ins',
+      enabled: true,
+      state: 'active',
+      capability: 'available',
+      skipReason: null,
+    });
     expect(streamOf(body, 'Entra.DirectoryAudits')).toMatchObject({ source: 'entra-directory-audits', state: 'active', capability: 'available' });
     expect(streamOf(body, 'Entra.RiskDetections')).toMatchObject({ source: 'entra-risk-detections', state: 'active', capability: 'available' });
   });
@@ -114,7 +170,11 @@ describe('collection of Entra sign-ins, directory audits and risk detections (Gr
   it('collects every sign-in, directory audit and risk detection, following @odata.nextLink to the last page', async () => {
     const since = sim.journal.lastSeq();
     const body = await runAndWait(['Entra.SignIns', 'Entra.DirectoryAudits', 'Entra.RiskDetections']);
-    for (const [stream, source, records] of [['Entra.SignIns', 'entra-sign-ins', seeded.signIns], ['Entra.DirectoryAudits', 'entra-directory-audits', seeded.audits], ['Entra.RiskDetections', 'entra-risk-detections', seeded.risks]] as const) {
+    for (const [stream, source, records] of [
+      ['Entra.SignIns', 'entra-sign-ins', seeded.signIns],
+      ['Entra.DirectoryAudits', 'entra-directory-audits', seeded.audits],
+      ['Entra.RiskDetections', 'entra-risk-detections', seeded.risks],
+    ] as const) {
       const s = streamOf(body, stream);
       expect(s.lastRun).toMatchObject({ status: 'succeeded', error: null });
       expect(s.cursor).not.toBeNull();
@@ -124,14 +184,19 @@ describe('collection of Entra sign-ins, directory audits and risk detections (Gr
       expect(stored.every((e) => e.stream === stream)).toBe(true);
     }
     // Paging: the first request filters on time; later pages are the nextLinks as Graph gave them.
-    const signInCalls = sim.journal.list({ host: 'graph', method: 'GET', path: '/auditLogs/signIns', since }).filter((e) => (e.headers.authorization ?? '').includes(CLIENT));
+    const signInCalls = sim.journal
+      .list({ host: 'graph', method: 'GET', path: '/auditLogs/signIns', since })
+      .filter((e) => (e.headers.authorization ?? '').includes(CLIENT));
     const firsts = signInCalls.filter((e) => new URLSearchParams(e.query).has('$filter'));
     const follows = signInCalls.filter((e) => new URLSearchParams(e.query).has('$skiptoken'));
     expect(firsts.length).toBeGreaterThanOrEqual(1);
     expect(follows.length).toBeGreaterThanOrEqual(2); // 2,300 records at 1,000 a page
     expect(new URLSearchParams(firsts[0].query).get('$filter')).toMatch(/^createdDateTime ge \S+Z and createdDateTime lt \S+Z$/);
     expect(signInCalls.map((e) => `${e.status} ${e.query}`).filter((x) => !x.startsWith('200'))).toEqual([]);
-    expect(sim.journal.list({ host: 'graph', path: '/identityProtection/riskDetections', since }).filter((e) => new URLSearchParams(e.query).has('$skiptoken')).length).toBeGreaterThanOrEqual(2);
+    expect(
+      sim.journal.list({ host: 'graph', path: '/identityProtection/riskDetections', since }).filter((e) => new URLSearchParams(e.query).has('$skiptoken'))
+        .length,
+    ).toBeGreaterThanOrEqual(2);
   });
 
   it('paces Identity Protection at one request per second per tenant (journal timing)', async () => {
@@ -155,19 +220,50 @@ describe('collection of Entra sign-ins, directory audits and risk detections (Gr
     const signIns = await allEvents(`tenantId=${tenantId}&source=entra-sign-ins`);
     const failed = seeded.signIns[5];
     const e = signIns.find((x) => x.recordId === String(failed.id).toLowerCase());
-    expect(e).toMatchObject({ workload: 'AzureActiveDirectory', operation: 'SignIn', resultStatus: 'Failed', userId: 'user5@entra.example', clientIp: '203.0.113.5', recordType: null, occurredAt: failed.createdDateTime, objectId: failed.appId });
+    expect(e).toMatchObject({
+      workload: 'AzureActiveDirectory',
+      operation: 'SignIn',
+      resultStatus: 'Failed',
+      userId: 'user5@entra.example',
+      clientIp: '203.0.113.5',
+      recordType: null,
+      occurredAt: failed.createdDateTime,
+      objectId: failed.appId,
+    });
     expect(e.raw).toEqual(failed);
-    expect(signIns.find((x) => x.recordId === String(seeded.signIns[3].id).toLowerCase())).toMatchObject({ clientIp: '2001:db8::3', resultStatus: 'Succeeded' });
+    expect(signIns.find((x) => x.recordId === String(seeded.signIns[3].id).toLowerCase())).toMatchObject({
+      clientIp: '2001:db8::3',
+      resultStatus: 'Succeeded',
+    });
     expect(signIns.find((x) => x.recordId === String(seeded.signIns[4].id).toLowerCase())).toMatchObject({ operation: 'NonInteractiveSignIn' });
     const audits = await allEvents(`tenantId=${tenantId}&source=entra-directory-audits`);
     const byUser = audits.find((x) => x.recordId === String(seeded.audits[1].id).toLowerCase());
-    expect(byUser).toMatchObject({ operation: 'Update user', resultStatus: 'Succeeded', userId: 'admin1@entra.example', clientIp: '198.51.100.9', objectId: 'target1@entra.example' });
-    expect(audits.find((x) => x.recordId === String(seeded.audits[9].id).toLowerCase())).toMatchObject({ resultStatus: 'Failed', userId: CLIENT.toLowerCase(), clientIp: null });
+    expect(byUser).toMatchObject({
+      operation: 'Update user',
+      resultStatus: 'Succeeded',
+      userId: 'admin1@entra.example',
+      clientIp: '198.51.100.9',
+      objectId: 'target1@entra.example',
+    });
+    expect(audits.find((x) => x.recordId === String(seeded.audits[9].id).toLowerCase())).toMatchObject({
+      resultStatus: 'Failed',
+      userId: CLIENT.toLowerCase(),
+      clientIp: null,
+    });
     const risks = await allEvents(`tenantId=${tenantId}&source=entra-risk-detections`);
     const risk = seeded.risks[2];
-    expect(risks.find((x) => x.recordId === String(risk.id).toLowerCase())).toMatchObject({ operation: 'leakedCredentials', resultStatus: 'atRisk', userId: 'risky2@entra.example', clientIp: '198.51.100.77', occurredAt: risk.activityDateTime, objectId: risk.userId });
+    expect(risks.find((x) => x.recordId === String(risk.id).toLowerCase())).toMatchObject({
+      operation: 'leakedCredentials',
+      resultStatus: 'atRisk',
+      userId: 'risky2@entra.example',
+      clientIp: '198.51.100.77',
+      occurredAt: risk.activityDateTime,
+      objectId: risk.userId,
+    });
     // The events API filters the new sources like any other.
-    const user = (await t.http.get(`/v1/events?tenantId=${tenantId}&source=entra-sign-ins&user=USER5@entra.example&limit=1000`).set(bearer(t.adminKey)).expect(200)).body.items;
+    const user = (
+      await t.http.get(`/v1/events?tenantId=${tenantId}&source=entra-sign-ins&user=USER5@entra.example&limit=1000`).set(bearer(t.adminKey)).expect(200)
+    ).body.items;
     expect(user.length).toBe(seeded.signIns.filter((r) => r.userPrincipalName === 'User5@Entra.example').length);
   });
 
@@ -207,7 +303,15 @@ describe('collection of Entra sign-ins, directory audits and risk detections (Gr
 
   it('waits out a 429 with Retry-After in the same run', async () => {
     const since = sim.journal.lastSeq();
-    const fault = sim.faults.add({ host: 'graph', method: 'GET', pathPattern: '/v1.0/auditLogs/directoryAudits', times: 1, status: 429, headers: { 'retry-after': '1' }, body: { error: { code: 'TooManyRequests', message: 'Please retry again later.' } } } as never);
+    const fault = sim.faults.add({
+      host: 'graph',
+      method: 'GET',
+      pathPattern: '/v1.0/auditLogs/directoryAudits',
+      times: 1,
+      status: 429,
+      headers: { 'retry-after': '1' },
+      body: { error: { code: 'TooManyRequests', message: 'Please retry again later.' } },
+    } as never);
     const body = await runAndWait(['Entra.DirectoryAudits']);
     sim.faults.remove(fault.id);
     expect(streamOf(body, 'Entra.DirectoryAudits').lastRun).toMatchObject({ status: 'succeeded', error: null });
@@ -222,7 +326,15 @@ describe('collection of Entra sign-ins, directory audits and risk detections (Gr
     const late = signIn(12345, Date.parse(before.cursor) - 5 * MIN);
     sim.context.tenants.get(TENANT)!.signIns.push(late);
     // Throttled beyond its retries: the run stops and the cursor stays where it was.
-    const fault = sim.faults.add({ host: 'graph', method: 'GET', pathPattern: '/v1.0/auditLogs/signIns', times: 0, status: 429, headers: { 'retry-after': '1' }, body: { error: { code: 'TooManyRequests', message: 'Please retry again later.' } } } as never);
+    const fault = sim.faults.add({
+      host: 'graph',
+      method: 'GET',
+      pathPattern: '/v1.0/auditLogs/signIns',
+      times: 0,
+      status: 429,
+      headers: { 'retry-after': '1' },
+      body: { error: { code: 'TooManyRequests', message: 'Please retry again later.' } },
+    } as never);
     const body = await runAndWait(['Entra.SignIns']);
     const s = streamOf(body, 'Entra.SignIns');
     expect(s.lastRun.status).toBe('throttled');

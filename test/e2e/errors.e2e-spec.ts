@@ -40,7 +40,11 @@ describe('every error is application/problem+json', () => {
 
   it('a path parameter as long as a user principal name reaches its route; past 1024 characters, 414', async () => {
     const upn = `${'a'.repeat(64)}@${'b'.repeat(44)}.com`;
-    expectProblem(await t.http.post(`/v1/tenants/00000000-0000-4000-8000-000000000000/users/${upn}/disable`).set(bearer(t.adminKey)).send({ reason: 'x' }), 403, 'forbidden');
+    expectProblem(
+      await t.http.post(`/v1/tenants/00000000-0000-4000-8000-000000000000/users/${upn}/disable`).set(bearer(t.adminKey)).send({ reason: 'x' }),
+      403,
+      'forbidden',
+    );
     expectProblem(await t.http.get(`/v1/tenants/${'a'.repeat(1025)}`).set(bearer(t.adminKey)), 414, 'uri-too-long');
   });
 
@@ -57,7 +61,10 @@ describe('every error is application/problem+json', () => {
   });
 
   it('400 validation-failed with errors[] naming each field', async () => {
-    const res = await t.http.post('/v1/api-keys').set(bearer(t.adminKey)).send({ name: '', roles: ['root'], tenantIds: ['nope'], colour: 'red' });
+    const res = await t.http
+      .post('/v1/api-keys')
+      .set(bearer(t.adminKey))
+      .send({ name: '', roles: ['root'], tenantIds: ['nope'], colour: 'red' });
     expectProblem(res, 400, 'validation-failed');
     const fields = (res.body.errors as Array<{ field: string }>).map((e) => e.field).sort();
     expect(fields).toEqual(expect.arrayContaining(['colour', 'name', 'roles', 'tenantIds']));
@@ -65,7 +72,10 @@ describe('every error is application/problem+json', () => {
 
   it('401 and 403', async () => {
     expectProblem(await t.http.get('/v1/api-keys'), 401, 'unauthenticated');
-    const created = await t.http.post('/v1/api-keys').set(bearer(t.adminKey)).send({ name: 'a', roles: ['auditor'] });
+    const created = await t.http
+      .post('/v1/api-keys')
+      .set(bearer(t.adminKey))
+      .send({ name: 'a', roles: ['auditor'] });
     expectProblem(await t.http.get('/v1/api-keys').set(bearer(created.body.key)), 403, 'forbidden');
   });
 
@@ -91,14 +101,18 @@ describe('every error is application/problem+json', () => {
         stack: expect.stringMatching(/^Error: outer failure\n\s+at /),
         self: '[Circular]',
         context: { password: '[REDACTED]' },
-        cause: { type: 'AggregateError', message: 'two things failed', errors: [{ type: 'TypeError', message: 'inner type error', stack: expect.any(String) }, 'a thrown string'] },
+        cause: {
+          type: 'AggregateError',
+          message: 'two things failed',
+          errors: [{ type: 'TypeError', message: 'inner type error', stack: expect.any(String) }, 'a thrown string'],
+        },
       },
     });
     expect(logLines.join('\n')).not.toContain('circular-secret-value');
     expect(JSON.stringify(res.body)).not.toMatch(/outer failure|AggregateError|circular-secret-value/);
   });
 
-  it('echoes a caller\'s X-Request-Id and mints one otherwise', async () => {
+  it("echoes a caller's X-Request-Id and mints one otherwise", async () => {
     const echoed = await t.http.get('/health/live').set('X-Request-Id', 'playbook-run-42');
     expect(echoed.headers['x-request-id']).toBe('playbook-run-42');
     const minted = await t.http.get('/health/live');

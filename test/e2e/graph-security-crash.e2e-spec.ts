@@ -48,8 +48,14 @@ describe('alerts collection survives a killed run', () => {
     const tenantId = await crash.queueRun('Alerts Crash', { tenantId: TENANT, clientId: CLIENT, secret: SECRET }, 'alerts');
 
     // 2. A worker process picks the run up; pages are slowed down so it is killed mid-listing.
-    const pages = () => sim.journal.list({ host: 'graph', method: 'GET', path: '/security/alerts_v2' }).filter((e) => new URLSearchParams(e.query).get('$top') === String(PAGE));
-    await crash.killWorkerAfter({ host: 'graph', method: 'GET', pathPattern: '/v1.0/security/alerts_v2', times: 0, latencyMs: 60 }, () => pages().length, 12, 'pages');
+    const pages = () =>
+      sim.journal.list({ host: 'graph', method: 'GET', path: '/security/alerts_v2' }).filter((e) => new URLSearchParams(e.query).get('$top') === String(PAGE));
+    await crash.killWorkerAfter(
+      { host: 'graph', method: 'GET', pathPattern: '/v1.0/security/alerts_v2', times: 0, latencyMs: 60 },
+      () => pages().length,
+      12,
+      'pages',
+    );
 
     // 3. What the killed run committed stays; the cursor has not moved (its listing never ended).
     const t = await crash.restart();
@@ -66,7 +72,11 @@ describe('alerts collection survives a killed run', () => {
     expect(view.lastRun).toMatchObject({ status: 'succeeded', error: null, updated: 0 });
     // Over every run of this process (the scheduler may have run one before ours): exactly the missing ones were new.
     const metrics = (await t.http.get('/metrics').expect(200)).text;
-    expect(metrics).toMatch(new RegExp(`cordon_collection_records_total\\{tenant="${tenantId}",source="graph-security",stream="alerts",outcome="new"\\} ${ALERTS - partial.length}\\n`));
+    expect(metrics).toMatch(
+      new RegExp(
+        `cordon_collection_records_total\\{tenant="${tenantId}",source="graph-security",stream="alerts",outcome="new"\\} ${ALERTS - partial.length}\\n`,
+      ),
+    );
     expect(view.cursor).toBe(alerts.at(-1)!.lastUpdateDateTime);
     const stored = await storedIds(t, tenantId);
     expect(stored).toHaveLength(ALERTS);

@@ -114,7 +114,12 @@ describe('collection of Defender XDR alerts and incidents (Graph security)', () 
     const scenario: Scenario = {
       tenants: [
         { tenantId: TENANT, displayName: 'Security Tenant', apps: [simApp(CLIENT, SECRET)], alerts, incidents } as never,
-        { tenantId: OTHER_TENANT, displayName: 'Other Security Tenant', apps: [simApp(OTHER_CLIENT, SECRET)], alerts: [{ ...alert(nowMs), tenantId: OTHER_TENANT }] } as never,
+        {
+          tenantId: OTHER_TENANT,
+          displayName: 'Other Security Tenant',
+          apps: [simApp(OTHER_CLIENT, SECRET)],
+          alerts: [{ ...alert(nowMs), tenantId: OTHER_TENANT }],
+        } as never,
       ],
       graph: UNTHROTTLED_GRAPH,
     };
@@ -144,7 +149,10 @@ describe('collection of Defender XDR alerts and incidents (Graph security)', () 
     expect(streamOf(body, 'incidents')).toMatchObject({ source: 'graph-security', enabled: true });
     // The scheduler's first tick may have started runs already: let them end, so each test sees its own.
     for (const id of [tenantId, otherTenantId]) {
-      await waitFor(() => status(id), (b) => ['alerts', 'incidents'].every((s) => !streamOf(b, s).lastRun || streamOf(b, s).lastRun.finishedAt));
+      await waitFor(
+        () => status(id),
+        (b) => ['alerts', 'incidents'].every((s) => !streamOf(b, s).lastRun || streamOf(b, s).lastRun.finishedAt),
+      );
     }
   });
 
@@ -174,7 +182,7 @@ describe('collection of Defender XDR alerts and incidents (Graph security)', () 
     expect(queries[0].has('$filter')).toBe(false); // a first run takes everything
   });
 
-  it('collects incidents without $expand, paging to the end, and counts an incident\'s many alerts', async () => {
+  it("collects incidents without $expand, paging to the end, and counts an incident's many alerts", async () => {
     const since = journalSince();
     const s = await runAndWait('incidents');
     expect(s.lastRun).toMatchObject({ status: 'succeeded', new: incidents.length, updated: 0 });
@@ -230,7 +238,13 @@ describe('collection of Defender XDR alerts and incidents (Graph security)', () 
     const before = streamOf(await status(), 'alerts');
     const target = simTenant().alerts[4];
     const changedAt = new Date(Date.parse(before.cursor) + 2 * MIN).toISOString();
-    Object.assign(target, { status: 'resolved', classification: 'truePositive', determination: 'malware', resolvedDateTime: changedAt, lastUpdateDateTime: changedAt });
+    Object.assign(target, {
+      status: 'resolved',
+      classification: 'truePositive',
+      determination: 'malware',
+      resolvedDateTime: changedAt,
+      lastUpdateDateTime: changedAt,
+    });
     const since = journalSince();
     const s = await runAndWait('alerts');
     expect(s.lastRun).toMatchObject({ status: 'succeeded', new: 0, updated: 1 });
@@ -241,7 +255,13 @@ describe('collection of Defender XDR alerts and incidents (Graph security)', () 
     const stored = await all('/v1/alerts', `tenantId=${tenantId}`);
     expect(stored).toHaveLength(alerts.length); // in place: no second row
     const row = stored.find((a) => a.id === target.id);
-    expect(row).toMatchObject({ status: 'resolved', classification: 'truePositive', determination: 'malware', resolvedDateTime: changedAt, lastUpdateDateTime: changedAt });
+    expect(row).toMatchObject({
+      status: 'resolved',
+      classification: 'truePositive',
+      determination: 'malware',
+      resolvedDateTime: changedAt,
+      lastUpdateDateTime: changedAt,
+    });
     expect(row.raw.status).toBe('resolved');
     expect(Date.parse(row.collectedAt)).toBeGreaterThan(Date.parse(row.firstCollectedAt));
     expect((await all('/v1/alerts', `tenantId=${tenantId}&status=resolved`)).map((a) => a.id)).toEqual([target.id]);
@@ -256,7 +276,15 @@ describe('collection of Defender XDR alerts and incidents (Graph security)', () 
     const fresh = alert(sim.clock.nowMs() + 10 * MIN, { lastUpdateDateTime: new Date(Date.now() + 20 * MIN).toISOString() });
     simTenant().alerts.push(fresh);
     const since = journalSince();
-    sim.faults.add({ host: 'graph', method: 'GET', pathPattern: '/v1.0/security/alerts_v2', times: 2, status: 429, headers: { 'Retry-After': '1' }, body: { error: { code: 'TooManyRequests', message: 'Please retry again later.' } } } as never);
+    sim.faults.add({
+      host: 'graph',
+      method: 'GET',
+      pathPattern: '/v1.0/security/alerts_v2',
+      times: 2,
+      status: 429,
+      headers: { 'Retry-After': '1' },
+      body: { error: { code: 'TooManyRequests', message: 'Please retry again later.' } },
+    } as never);
     const s = await runAndWait('alerts');
     expect(s.lastRun).toMatchObject({ status: 'succeeded', new: 1 });
     const calls = sim.journal.list({ host: 'graph', path: '/security/alerts_v2', since });
@@ -270,7 +298,15 @@ describe('collection of Defender XDR alerts and incidents (Graph security)', () 
     const fresh = alert(sim.clock.nowMs() + 20 * MIN, { lastUpdateDateTime: new Date(Date.now() + 40 * MIN).toISOString() });
     simTenant().alerts.push(fresh);
     const before = streamOf(await status(), 'alerts').cursor;
-    const fault = sim.faults.add({ host: 'graph', method: 'GET', pathPattern: '/v1.0/security/alerts_v2', times: 0, status: 429, headers: { 'Retry-After': '1' }, body: { error: { code: 'TooManyRequests', message: 'Please retry again later.' } } } as never);
+    const fault = sim.faults.add({
+      host: 'graph',
+      method: 'GET',
+      pathPattern: '/v1.0/security/alerts_v2',
+      times: 0,
+      status: 429,
+      headers: { 'Retry-After': '1' },
+      body: { error: { code: 'TooManyRequests', message: 'Please retry again later.' } },
+    } as never);
     let s;
     try {
       s = await runAndWait('alerts');
@@ -288,7 +324,9 @@ describe('collection of Defender XDR alerts and incidents (Graph security)', () 
 
   it('fails a run whose listing breaks (connection dropped) without moving the cursor; the next run collects it all', async () => {
     const base = Date.now() + 60 * MIN;
-    const batch = Array.from({ length: 3 * ALERTS_PAGE }, (_, i) => alert(sim.clock.nowMs() + HOUR, { lastUpdateDateTime: new Date(base + i * 1000).toISOString() }));
+    const batch = Array.from({ length: 3 * ALERTS_PAGE }, (_, i) =>
+      alert(sim.clock.nowMs() + HOUR, { lastUpdateDateTime: new Date(base + i * 1000).toISOString() }),
+    );
     simTenant().alerts.push(...batch);
     const before = streamOf(await status(), 'alerts').cursor;
     const failing = sim.faults.add({ host: 'graph', method: 'GET', pathPattern: '/v1.0/security/alerts_v2', times: 0, drop: true } as never);
@@ -326,8 +364,12 @@ describe('collection of Defender XDR alerts and incidents (Graph security)', () 
 
   it('exposes per-source metrics', async () => {
     const text = (await t.http.get('/metrics').expect(200)).text;
-    expect(text).toMatch(new RegExp(`cordon_collection_records_total\\{tenant="${tenantId}",source="graph-security",stream="alerts",outcome="updated"\\} [1-9]`));
-    expect(text).toMatch(new RegExp(`cordon_collection_records_total\\{tenant="${tenantId}",source="graph-security",stream="incidents",outcome="new"\\} ${incidents.length}`));
+    expect(text).toMatch(
+      new RegExp(`cordon_collection_records_total\\{tenant="${tenantId}",source="graph-security",stream="alerts",outcome="updated"\\} [1-9]`),
+    );
+    expect(text).toMatch(
+      new RegExp(`cordon_collection_records_total\\{tenant="${tenantId}",source="graph-security",stream="incidents",outcome="new"\\} ${incidents.length}`),
+    );
     expect(text).toMatch(new RegExp(`cordon_collection_runs_total\\{tenant="${tenantId}",source="graph-security",stream="alerts",status="throttled"\\} [1-9]`));
   });
 });

@@ -31,7 +31,12 @@ const ROWS_PER_HOUR = 40;
 const ROWS_PER_QUERY = 50;
 const SLICE_HOURS = 3;
 const RUN = '/v1.0/security/runHuntingQuery';
-const CPU_BODY = { error: { code: 'TooManyRequests', message: 'The tenant has used 100% of its allocated CPU resources for advanced hunting; queries are blocked until the next 15-minute cycle.' } };
+const CPU_BODY = {
+  error: {
+    code: 'TooManyRequests',
+    message: 'The tenant has used 100% of its allocated CPU resources for advanced hunting; queries are blocked until the next 15-minute cycle.',
+  },
+};
 
 const huntingPermissions = () => ({ ...structuredClone(CORDON_PERMISSIONS), graph: [...CORDON_PERMISSIONS.graph, 'ThreatHunting.Read.All'] });
 const devices = [
@@ -49,15 +54,44 @@ describe('Defender XDR Advanced Hunting (collection and on-demand)', () => {
   const journalSince = () => sim.journal.list({}).at(-1)?.seq ?? 0;
   const huntCalls = (since: number) => sim.journal.list({ host: 'graph', path: RUN, since });
   const stored = async () =>
-    (await db().query(`SELECT count(*)::int AS n, count(DISTINCT raw->>'ReportId' || '|' || (raw->>'DeviceId') || '|' || (raw->>'Timestamp'))::int AS keys FROM events WHERE tenant_id = $1 AND source = 'defender-hunting' AND stream = $2`, [tenantId, TABLE]))[0];
+    (
+      await db().query(
+        `SELECT count(*)::int AS n, count(DISTINCT raw->>'ReportId' || '|' || (raw->>'DeviceId') || '|' || (raw->>'Timestamp'))::int AS keys FROM events WHERE tenant_id = $1 AND source = 'defender-hunting' AND stream = $2`,
+        [tenantId, TABLE],
+      )
+    )[0];
 
   beforeAll(async () => {
     const nowMs = Date.now();
-    const alert = { id: 'da-hunt-1', title: 'Suspicious logon', category: 'CredentialAccess', serviceSource: 'microsoftDefenderForEndpoint', detectionSource: 'antivirus', severity: 'medium', status: 'new', createdDateTime: new Date(nowMs - 2 * HOUR).toISOString(), lastUpdateDateTime: new Date(nowMs - 2 * HOUR).toISOString(), evidence: [{ '@odata.type': '#microsoft.graph.security.deviceEvidence', mdeDeviceId: 'c'.repeat(40), deviceDnsName: 'ws-hunt-01.example', roles: ['compromised'] }] };
+    const alert = {
+      id: 'da-hunt-1',
+      title: 'Suspicious logon',
+      category: 'CredentialAccess',
+      serviceSource: 'microsoftDefenderForEndpoint',
+      detectionSource: 'antivirus',
+      severity: 'medium',
+      status: 'new',
+      createdDateTime: new Date(nowMs - 2 * HOUR).toISOString(),
+      lastUpdateDateTime: new Date(nowMs - 2 * HOUR).toISOString(),
+      evidence: [
+        { '@odata.type': '#microsoft.graph.security.deviceEvidence', mdeDeviceId: 'c'.repeat(40), deviceDnsName: 'ws-hunt-01.example', roles: ['compromised'] },
+      ],
+    };
     const scenario: Scenario = {
       tenants: [
-        { tenantId: TENANT, displayName: 'Hunting Tenant', apps: [{ ...simApp(CLIENT, SECRET), permissions: huntingPermissions() }], devices, alerts: [alert] } as never,
-        { tenantId: UNLICENSED, displayName: 'No XDR', apps: [{ ...simApp(UNLICENSED_CLIENT, SECRET), permissions: huntingPermissions() }], licences: { defenderXdr: false } } as never,
+        {
+          tenantId: TENANT,
+          displayName: 'Hunting Tenant',
+          apps: [{ ...simApp(CLIENT, SECRET), permissions: huntingPermissions() }],
+          devices,
+          alerts: [alert],
+        } as never,
+        {
+          tenantId: UNLICENSED,
+          displayName: 'No XDR',
+          apps: [{ ...simApp(UNLICENSED_CLIENT, SECRET), permissions: huntingPermissions() }],
+          licences: { defenderXdr: false },
+        } as never,
         { tenantId: NO_CONSENT, displayName: 'No Hunting Consent', apps: [simApp(NO_CONSENT_CLIENT, SECRET)] } as never,
       ],
       graph: {
@@ -84,16 +118,42 @@ describe('Defender XDR Advanced Hunting (collection and on-demand)', () => {
   it('lists a stream per table, only AlertEvidence and IdentityLogonEvents on by default, gated by advanced-hunting', async () => {
     const body = await collectionStatus(t, tenantId);
     const hunting = body.sources.filter((s) => s.source === 'defender-hunting');
-    expect(hunting.map((s) => s.stream).sort()).toEqual(['AlertEvidence', 'CloudAppEvents', 'DeviceFileEvents', 'DeviceLogonEvents', 'DeviceNetworkEvents', 'DeviceProcessEvents', 'EmailAttachmentInfo', 'EmailEvents', 'IdentityDirectoryEvents', 'IdentityLogonEvents', 'UrlClickEvents']);
-    expect(hunting.filter((s) => s.enabled).map((s) => s.stream).sort()).toEqual(['AlertEvidence', 'IdentityLogonEvents']);
-    await waitFor(() => collectionStatus(t, tenantId), (b) => b.sources.filter((s) => s.source === 'defender-hunting').every((s) => s.capability === 'available'));
+    expect(hunting.map((s) => s.stream).sort()).toEqual([
+      'AlertEvidence',
+      'CloudAppEvents',
+      'DeviceFileEvents',
+      'DeviceLogonEvents',
+      'DeviceNetworkEvents',
+      'DeviceProcessEvents',
+      'EmailAttachmentInfo',
+      'EmailEvents',
+      'IdentityDirectoryEvents',
+      'IdentityLogonEvents',
+      'UrlClickEvents',
+    ]);
+    expect(
+      hunting
+        .filter((s) => s.enabled)
+        .map((s) => s.stream)
+        .sort(),
+    ).toEqual(['AlertEvidence', 'IdentityLogonEvents']);
+    await waitFor(
+      () => collectionStatus(t, tenantId),
+      (b) => b.sources.filter((s) => s.source === 'defender-hunting').every((s) => s.capability === 'available'),
+    );
     // The scheduler may have started the default streams' first runs: let them end.
-    await waitFor(() => collectionStatus(t, tenantId), (b) => ['AlertEvidence', 'IdentityLogonEvents'].every((s) => !streamOf(b, s).lastRun || streamOf(b, s).lastRun.finishedAt));
+    await waitFor(
+      () => collectionStatus(t, tenantId),
+      (b) => ['AlertEvidence', 'IdentityLogonEvents'].every((s) => !streamOf(b, s).lastRun || streamOf(b, s).lastRun.finishedAt),
+    );
   });
 
-  it('collects AlertEvidence from the tenant\'s alerts', async () => {
+  it("collects AlertEvidence from the tenant's alerts", async () => {
     await requestOwnRun(t, tenantId, 'AlertEvidence', (s) => expect(s.lastRun.status).toBe('succeeded'));
-    const rows = await db().query(`SELECT workload, object_id, raw FROM events WHERE tenant_id = $1 AND source = 'defender-hunting' AND stream = 'AlertEvidence'`, [tenantId]);
+    const rows = await db().query(
+      `SELECT workload, object_id, raw FROM events WHERE tenant_id = $1 AND source = 'defender-hunting' AND stream = 'AlertEvidence'`,
+      [tenantId],
+    );
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ workload: 'DefenderXDR', object_id: 'da-hunt-1' });
     expect(rows[0].raw).toMatchObject({ Table: 'AlertEvidence', AlertId: 'da-hunt-1', EntityType: 'Machine', DeviceId: 'c'.repeat(40) });
@@ -104,7 +164,16 @@ describe('Defender XDR Advanced Hunting (collection and on-demand)', () => {
     await t.http.patch(`/v1/tenants/${tenantId}/collection/${TABLE}`).set(bearer(t.adminKey)).send({ enabled: true, intervalMinutes: 1439 }).expect(200);
 
     // Run 1: five queries answer (slice 1 in three: 50 + 50 + 20 rows; slice 2's first two), the sixth is the quota.
-    const fault = sim.faults.add({ host: 'graph', method: 'POST', pathPattern: RUN, skip: 5, times: 1, status: 429, headers: { 'retry-after': '6' }, body: CPU_BODY });
+    const fault = sim.faults.add({
+      host: 'graph',
+      method: 'POST',
+      pathPattern: RUN,
+      skip: 5,
+      times: 1,
+      status: 429,
+      headers: { 'retry-after': '6' },
+      body: CPU_BODY,
+    });
     let since = journalSince();
     const first = await requestOwnRun(t, tenantId, TABLE, (s) => expect(s.lastRun.status).toBe('throttled'));
     sim.faults.remove(fault.id);
@@ -140,8 +209,17 @@ describe('Defender XDR Advanced Hunting (collection and on-demand)', () => {
     expect(final.n).toBe(count);
     expect(final.keys).toBe(final.n);
     expect(final.n).toBeGreaterThan(afterFirst.n);
-    const sample = (await db().query(`SELECT occurred_at, workload, operation, user_id, host(client_ip) AS ip, object_id, raw FROM events WHERE tenant_id = $1 AND stream = $2 LIMIT 1`, [tenantId, TABLE]))[0];
-    expect(sample).toMatchObject({ workload: 'DefenderForEndpoint', operation: expect.stringMatching(/^Logon(Success|Failed)$/), object_id: expect.stringMatching(/^ws-hunt-0[12]\.example$/) });
+    const sample = (
+      await db().query(
+        `SELECT occurred_at, workload, operation, user_id, host(client_ip) AS ip, object_id, raw FROM events WHERE tenant_id = $1 AND stream = $2 LIMIT 1`,
+        [tenantId, TABLE],
+      )
+    )[0];
+    expect(sample).toMatchObject({
+      workload: 'DefenderForEndpoint',
+      operation: expect.stringMatching(/^Logon(Success|Failed)$/),
+      object_id: expect.stringMatching(/^ws-hunt-0[12]\.example$/),
+    });
     expect(sample.raw.Table).toBe(TABLE);
     expect(new Date(sample.occurred_at).getTime()).toBe(Date.parse(sample.raw.Timestamp));
   });
@@ -153,21 +231,36 @@ describe('Defender XDR Advanced Hunting (collection and on-demand)', () => {
       const analyst = await createKey(t, ['analyst']);
       const query = `${TABLE} | project Timestamp, DeviceName, ActionType | order by Timestamp desc`;
       const res = await hunt({ query, timespan: 'P1D' }, analyst.key).expect(200);
-      expect(res.body.schema).toEqual([{ name: 'Timestamp', type: 'DateTime' }, { name: 'DeviceName', type: 'String' }, { name: 'ActionType', type: 'String' }]);
+      expect(res.body.schema).toEqual([
+        { name: 'Timestamp', type: 'DateTime' },
+        { name: 'DeviceName', type: 'String' },
+        { name: 'ActionType', type: 'String' },
+      ]);
       expect(res.body.rows).toHaveLength(25);
       expect(res.body.rowCount).toBeGreaterThan(25);
       expect(res.body.truncated).toBe(true);
       const audit = (await t.http.get(`/v1/audit-log?tenantId=${tenantId}&event=hunting.query&limit=10`).set(bearer(t.adminKey)).expect(200)).body.items;
       const entry = audit.find((e: any) => e.data.query === query);
-      expect(entry).toMatchObject({ actor: { id: analyst.id }, data: { query, timespan: 'P1D', outcome: 'succeeded', rowCount: res.body.rowCount, returned: 25 } });
+      expect(entry).toMatchObject({
+        actor: { id: analyst.id },
+        data: { query, timespan: 'P1D', outcome: 'succeeded', rowCount: res.body.rowCount, returned: 25 },
+      });
       expect(JSON.stringify(entry)).not.toContain(res.body.rows[0].Timestamp);
     });
 
-    it('answers Microsoft\'s refusal of a query as 400, its quota as 429 with Retry-After', async () => {
+    it("answers Microsoft's refusal of a query as 400, its quota as 429 with Retry-After", async () => {
       const bad = await hunt({ query: `${TABLE} | extend x = 1` });
       expectProblem(bad, 400, 'hunting-query-invalid');
       expect(bad.body.detail).toMatch(/does not support the operator 'extend'/);
-      sim.faults.add({ host: 'graph', method: 'POST', pathPattern: RUN, times: 1, status: 429, headers: { 'retry-after': '1' }, body: { error: { code: 'TooManyRequests', message: 'Too many requests.' } } });
+      sim.faults.add({
+        host: 'graph',
+        method: 'POST',
+        pathPattern: RUN,
+        times: 1,
+        status: 429,
+        headers: { 'retry-after': '1' },
+        body: { error: { code: 'TooManyRequests', message: 'Too many requests.' } },
+      });
       const throttled = await hunt({ query: `${TABLE} | take 1` });
       expectProblem(throttled, 429, 'hunting-throttled');
       expect(Number(throttled.headers['retry-after'])).toBeGreaterThanOrEqual(1);
@@ -180,7 +273,11 @@ describe('Defender XDR Advanced Hunting (collection and on-demand)', () => {
       // Registered only now: their probes' 403s stay out of the journal the collection test counts.
       unlicensedId = await registerTenant(t, 'No XDR', { tenantId: UNLICENSED, clientId: UNLICENSED_CLIENT, secret: SECRET });
       noConsentId = await registerTenant(t, 'No Hunting Consent', { tenantId: NO_CONSENT, clientId: NO_CONSENT_CLIENT, secret: SECRET });
-      const capability = (id: string) => waitFor(() => collectionStatus(t, id), (b) => streamOf(b, 'AlertEvidence').capability !== null);
+      const capability = (id: string) =>
+        waitFor(
+          () => collectionStatus(t, id),
+          (b) => streamOf(b, 'AlertEvidence').capability !== null,
+        );
       expect(streamOf(await capability(unlicensedId), 'AlertEvidence')).toMatchObject({ state: 'skipped', capability: 'unlicensed' });
       const skipped = streamOf(await capability(noConsentId), 'IdentityLogonEvents');
       expect(skipped).toMatchObject({ state: 'skipped', capability: 'forbidden' });

@@ -17,7 +17,8 @@ describe('Idempotency-Key on create routes', () => {
     credential: { type: 'secret', secret: 'idempotency-client-secret~1234567890' },
   });
   const create = (key: string, body: object, apiKey = t.adminKey) => t.http.post('/v1/tenants').set(bearer(apiKey)).set('Idempotency-Key', key).send(body);
-  const rows = async (microsoftTenantId: string) => Number((await t.app.get(DataSource).query('SELECT count(*)::int AS n FROM tenants WHERE microsoft_tenant_id = $1', [microsoftTenantId]))[0].n);
+  const rows = async (microsoftTenantId: string) =>
+    Number((await t.app.get(DataSource).query('SELECT count(*)::int AS n FROM tenants WHERE microsoft_tenant_id = $1', [microsoftTenantId]))[0].n);
 
   it('registers a tenant once for a retried request and replays the first answer', async () => {
     const first = await create('tenant-create-1', tenant(1)).expect(201);
@@ -62,7 +63,8 @@ describe('Idempotency-Key on POST /v1/api-keys', () => {
 
   const create = (key: string, body: object) => t.http.post('/v1/api-keys').set(bearer(t.adminKey)).set('Idempotency-Key', key).send(body);
   const keyRows = async (name: string) => Number((await t.app.get(DataSource).query('SELECT count(*)::int AS n FROM api_keys WHERE name = $1', [name]))[0].n);
-  const stored = async (key: string) => (await t.app.get(DataSource).query('SELECT response_body::text AS body, response_headers::text AS headers FROM idempotency_keys WHERE key = $1', [key]))[0];
+  const stored = async (key: string) =>
+    (await t.app.get(DataSource).query('SELECT response_body::text AS body, response_headers::text AS headers FROM idempotency_keys WHERE key = $1', [key]))[0];
 
   it('creates one key for a retried request and replays it, secret included', async () => {
     const first = await create('key-create-1', { name: 'soar-retried', roles: ['responder'] }).expect(201);

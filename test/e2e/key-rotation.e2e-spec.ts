@@ -29,7 +29,13 @@ describe('encryption key rotation', () => {
 
   const start = async (env: Record<string, string>) => {
     // The webhook below points at a discard port on loopback, which only the allow-list permits.
-    const t = await startTestApp({ CORDON_DATA_DIR: dataDir, CORDON_BOOTSTRAP_ADMIN_KEY: ADMIN_KEY, CORDON_WEBHOOK_ALLOWED_HOSTS: '127.0.0.1:9', ...(database?.url ? { DATABASE_URL: database.url } : {}), ...env });
+    const t = await startTestApp({
+      CORDON_DATA_DIR: dataDir,
+      CORDON_BOOTSTRAP_ADMIN_KEY: ADMIN_KEY,
+      CORDON_WEBHOOK_ALLOWED_HOSTS: '127.0.0.1:9',
+      ...(database?.url ? { DATABASE_URL: database.url } : {}),
+      ...env,
+    });
     apps.push(t);
     return t;
   };
@@ -48,11 +54,26 @@ describe('encryption key rotation', () => {
     const created = await before.http
       .post('/v1/tenants')
       .set(bearer(before.adminKey))
-      .send({ displayName: 'Rotation Co', tenantId: '7d2c3b4a-5e6f-4a1b-8c9d-0e1f2a3b4c5d', cloud: 'global', clientId: '1f2e3d4c-5b6a-4978-8695-a4b3c2d1e0f9', credential: { type: 'secret', secret: CLIENT_SECRET } })
+      .send({
+        displayName: 'Rotation Co',
+        tenantId: '7d2c3b4a-5e6f-4a1b-8c9d-0e1f2a3b4c5d',
+        cloud: 'global',
+        clientId: '1f2e3d4c-5b6a-4978-8695-a4b3c2d1e0f9',
+        credential: { type: 'secret', secret: CLIENT_SECRET },
+      })
       .expect(201);
     const tenantId: string = created.body.id;
-    await before.http.put(`/v1/tenants/${tenantId}/webhook`).set(bearer(before.adminKey)).send({ url: 'http://127.0.0.1:9/hooks/cordon', secret: HOOK_SECRET }).expect(200);
-    const createKey = (t: TestApp) => t.http.post('/v1/api-keys').set(bearer(t.adminKey)).set('Idempotency-Key', 'rotation-key-1').send({ name: 'rotation playbook', roles: ['analyst'] });
+    await before.http
+      .put(`/v1/tenants/${tenantId}/webhook`)
+      .set(bearer(before.adminKey))
+      .send({ url: 'http://127.0.0.1:9/hooks/cordon', secret: HOOK_SECRET })
+      .expect(200);
+    const createKey = (t: TestApp) =>
+      t.http
+        .post('/v1/api-keys')
+        .set(bearer(t.adminKey))
+        .set('Idempotency-Key', 'rotation-key-1')
+        .send({ name: 'rotation playbook', roles: ['analyst'] });
     const newKey = (await createKey(before).expect(201)).body;
     await before.close();
 

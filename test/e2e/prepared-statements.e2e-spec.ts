@@ -4,7 +4,10 @@ import { createDataSource } from '../../src/database/data-source';
 const postgres = Boolean(process.env.DATABASE_URL);
 
 /** What this connection has prepared, by statement text. */
-async function preparedOnConnection(dataSource: DataSource, run: (query: (sql: string, params?: unknown[]) => Promise<unknown[]>) => Promise<void>): Promise<string[]> {
+async function preparedOnConnection(
+  dataSource: DataSource,
+  run: (query: (sql: string, params?: unknown[]) => Promise<unknown[]>) => Promise<void>,
+): Promise<string[]> {
   const runner = dataSource.createQueryRunner();
   try {
     await run((sql, params) => runner.query(sql, params) as Promise<unknown[]>);
@@ -18,7 +21,12 @@ async function preparedOnConnection(dataSource: DataSource, run: (query: (sql: s
 describe('prepared statements on PostgreSQL', () => {
   let dataSources: DataSource[] = [];
   const open = async (databasePreparedStatements?: boolean) => {
-    const dataSource = await createDataSource({ databaseUrl: process.env.DATABASE_URL, dataDir: '', databasePoolMax: 1, databasePreparedStatements }).initialize();
+    const dataSource = await createDataSource({
+      databaseUrl: process.env.DATABASE_URL,
+      dataDir: '',
+      databasePoolMax: 1,
+      databasePreparedStatements,
+    }).initialize();
     dataSources.push(dataSource);
     return dataSource;
   };
@@ -41,7 +49,7 @@ describe('prepared statements on PostgreSQL', () => {
     expect(prepared).toEqual([sql]);
   });
 
-  (postgres ? it : it.skip)('a statement that fails keeps failing with PostgreSQL\'s error, and the connection stays usable', async () => {
+  (postgres ? it : it.skip)("a statement that fails keeps failing with PostgreSQL's error, and the connection stays usable", async () => {
     const dataSource = await open();
     const bad = 'SELECT 1 / $1::int AS n';
     const prepared = await preparedOnConnection(dataSource, async (query) => {

@@ -27,7 +27,12 @@ describe('a probe cut off by a crash is done again after the restart', () => {
   let env: Record<string, string>;
 
   const start = async (workers: boolean) => {
-    const t = await startTestApp({ ...env, CORDON_DATA_DIR: dataDir, CORDON_WORKERS: String(workers), ...(database?.url ? { DATABASE_URL: database.url } : {}) });
+    const t = await startTestApp({
+      ...env,
+      CORDON_DATA_DIR: dataDir,
+      CORDON_WORKERS: String(workers),
+      ...(database?.url ? { DATABASE_URL: database.url } : {}),
+    });
     apps.push(t);
     return t;
   };
@@ -51,7 +56,10 @@ describe('a probe cut off by a crash is done again after the restart', () => {
     const before = await start(false);
     const tenantId = await registerTenant(before, 'Crashed Probe', { tenantId: TENANT, clientId: CLIENT, secret: SECRET });
     const db = before.app.get<DataSource>(getDataSourceToken());
-    const [taken] = await db.query(`UPDATE pgboss.job SET state = 'active', started_on = now() WHERE name = 'tenants.probe' AND data->>'tenantId' = $1 RETURNING id`, [tenantId]);
+    const [taken] = await db.query(
+      `UPDATE pgboss.job SET state = 'active', started_on = now() WHERE name = 'tenants.probe' AND data->>'tenantId' = $1 RETURNING id`,
+      [tenantId],
+    );
     expect(taken).toHaveLength(1);
     await before.close();
 
@@ -74,7 +82,8 @@ describe('a probe cut off by a crash is done again after the restart', () => {
       (rows: Array<{ state: string }>) => rows.length === 1 && rows[0].state === 'completed',
     );
     expect(recovery).toEqual([{ state: 'completed' }]);
-    const audit = (await after.http.get(`/v1/audit-log?tenantId=${tenantId}&event=tenant.connection.changed`).set(bearer(after.adminKey)).expect(200)).body.items;
+    const audit = (await after.http.get(`/v1/audit-log?tenantId=${tenantId}&event=tenant.connection.changed`).set(bearer(after.adminKey)).expect(200)).body
+      .items;
     expect(audit.map((e: { data: unknown }) => e.data)).toEqual([{ from: 'pending', to: 'connected', detail: null }]);
   });
 

@@ -30,14 +30,23 @@ describe('the service process', () => {
   });
 
   it('starts with no configuration, prints a working admin key once, and exits 0 on SIGTERM', async () => {
-    const run = spawnEntry('main', { PORT: '0', HOST: '127.0.0.1', CORDON_DATA_DIR: dataDir, DATABASE_URL: process.env.DATABASE_URL, CORDON_ENCRYPTION_KEY: process.env.DATABASE_URL ? TEST_ENCRYPTION_KEY : undefined });
+    const run = spawnEntry('main', {
+      PORT: '0',
+      HOST: '127.0.0.1',
+      CORDON_DATA_DIR: dataDir,
+      DATABASE_URL: process.env.DATABASE_URL,
+      CORDON_ENCRYPTION_KEY: process.env.DATABASE_URL ? TEST_ENCRYPTION_KEY : undefined,
+    });
     try {
       const [, port] = await waitForOutput(run.stderr, /Cordon listening on http:\/\/127\.0\.0\.1:(\d+)/);
       const key = process.env.DATABASE_URL ? undefined : (await waitForOutput(run.stdout, /(cdn_[A-Za-z0-9_-]{43})/))[1];
       const http = request(`http://127.0.0.1:${port}`);
       await http.get('/health/ready').expect(200);
       if (key) {
-        const created = await http.post('/v1/api-keys').set(bearer(key)).send({ name: 'first', roles: ['responder'] });
+        const created = await http
+          .post('/v1/api-keys')
+          .set(bearer(key))
+          .send({ name: 'first', roles: ['responder'] });
         expect(created.status).toBe(201);
       }
       expect(run.stderr()).not.toMatch(/cdn_[A-Za-z0-9_-]{43}/); // the key goes to stdout only, never the log

@@ -35,15 +35,29 @@ describe('tenants and Microsoft connectivity (against the simulator)', () => {
     scenario.tenants.push({
       tenantId: LIMITED_TENANT,
       displayName: 'Limited Permissions',
-      apps: [{
-        clientId: LIMITED_CLIENT, displayName: 'Cordon (limited)', clientSecrets: [LIMITED_SECRET], certificates: [], directoryRoles: [],
-        permissions: { ...all(base), graph: base.graph.filter((p) => p !== 'AuditLog.Read.All'), defender: base.defender.filter((p) => p !== 'Machine.Isolate') },
-      }],
+      apps: [
+        {
+          clientId: LIMITED_CLIENT,
+          displayName: 'Cordon (limited)',
+          clientSecrets: [LIMITED_SECRET],
+          certificates: [],
+          directoryRoles: [],
+          permissions: {
+            ...all(base),
+            graph: base.graph.filter((p) => p !== 'AuditLog.Read.All'),
+            defender: base.defender.filter((p) => p !== 'Machine.Isolate'),
+          },
+        },
+      ],
     } as never);
     sim = await startSimulator({ quiet: true, scenario });
     contoso = sim.tenants.find((x) => x.displayName === 'Contoso Demo')!;
     fabrikam = sim.tenants.find((x) => x.displayName === 'Fabrikam Basic')!;
-    t = await startTestApp({ CORDON_MICROSOFT_ENDPOINTS: JSON.stringify(sim.baseUrls), CORDON_MICROSOFT_CA_FILE: sim.caCertPath, CORDON_LOG_LEVEL: 'debug' }, [], { logLines });
+    t = await startTestApp(
+      { CORDON_MICROSOFT_ENDPOINTS: JSON.stringify(sim.baseUrls), CORDON_MICROSOFT_CA_FILE: sim.caCertPath, CORDON_LOG_LEVEL: 'debug' },
+      [],
+      { logLines },
+    );
     // On a database shared with other suites (PostgreSQL in CI) the demo tenants may be registered already.
     const simTenants = new Set(sim.tenants.map((x) => x.tenantId));
     for (const existing of (await t.http.get('/v1/tenants?limit=1000').set(bearer(t.adminKey))).body.items) {
@@ -57,32 +71,60 @@ describe('tenants and Microsoft connectivity (against the simulator)', () => {
 
   const register = (body: Record<string, unknown>) => t.http.post('/v1/tenants').set(bearer(t.adminKey)).send(body);
   const capabilities = async (id: string) => (await t.http.get(`/v1/tenants/${id}/capabilities`).set(bearer(t.adminKey)).expect(200)).body;
-  const statusOf = (caps: { capabilities: Array<{ capability: string; status: string; detail: string | null }> }, name: string) => caps.capabilities.find((c) => c.capability === name);
+  const statusOf = (caps: { capabilities: Array<{ capability: string; status: string; detail: string | null }> }, name: string) =>
+    caps.capabilities.find((c) => c.capability === name);
   let contosoId: string;
 
   it('registers a tenant with a client secret, never returns it, and probes it at once', async () => {
-    const res = await register({ displayName: 'Contoso', tenantId: contoso.tenantId, cloud: 'global', clientId: contoso.clientId, credential: { type: 'secret', secret: contoso.clientSecret } });
+    const res = await register({
+      displayName: 'Contoso',
+      tenantId: contoso.tenantId,
+      cloud: 'global',
+      clientId: contoso.clientId,
+      credential: { type: 'secret', secret: contoso.clientSecret },
+    });
     expect(res.status).toBe(201);
     contosoId = res.body.id;
-    expect(res.body).toMatchObject({ displayName: 'Contoso', tenantId: contoso.tenantId, cloud: 'global', credential: { type: 'secret' }, enabled: true, connection: { status: 'pending' } });
+    expect(res.body).toMatchObject({
+      displayName: 'Contoso',
+      tenantId: contoso.tenantId,
+      cloud: 'global',
+      credential: { type: 'secret' },
+      enabled: true,
+      connection: { status: 'pending' },
+    });
     expect(JSON.stringify(res.body)).not.toContain(contoso.clientSecret!);
     // the probe job runs on its own (workers are on in the test app)
-    const caps = await waitFor(() => capabilities(contosoId), (c) => c.connection !== 'pending');
+    const caps = await waitFor(
+      () => capabilities(contosoId),
+      (c) => c.connection !== 'pending',
+    );
     expect(caps.connection).toBe('connected');
     expect(caps.capabilities.filter((c: { status: string }) => c.status !== 'available')).toEqual([]);
-    expect(caps.capabilities.map((c: { capability: string }) => c.capability)).toEqual(expect.arrayContaining(['sign-in-logs', 'alerts', 'defender-actions', 'management-activity:DLP.All', 'user-actions']));
+    expect(caps.capabilities.map((c: { capability: string }) => c.capability)).toEqual(
+      expect.arrayContaining(['sign-in-logs', 'alerts', 'defender-actions', 'management-activity:DLP.All', 'user-actions']),
+    );
     const get = await t.http.get(`/v1/tenants/${contosoId}`).set(bearer(t.adminKey)).expect(200);
     expect(get.body.connection.status).toBe('connected');
   });
 
   it('refuses a second registration of the same app with 409', async () => {
-    const res = await register({ displayName: 'Again', tenantId: contoso.tenantId, cloud: 'global', clientId: contoso.clientId, credential: { type: 'secret', secret: 'x' } });
+    const res = await register({
+      displayName: 'Again',
+      tenantId: contoso.tenantId,
+      cloud: 'global',
+      clientId: contoso.clientId,
+      credential: { type: 'secret', secret: 'x' },
+    });
     expectProblem(res, 409, 'tenant-exists');
   });
 
   it('rotates the credential to a certificate and connects with it', async () => {
     const cert = contoso.certificate!;
-    const res = await t.http.patch(`/v1/tenants/${contosoId}`).set(bearer(t.adminKey)).send({ credential: { type: 'certificate', certificatePem: cert.certPem, privateKeyPem: cert.privateKeyPem } });
+    const res = await t.http
+      .patch(`/v1/tenants/${contosoId}`)
+      .set(bearer(t.adminKey))
+      .send({ credential: { type: 'certificate', certificatePem: cert.certPem, privateKeyPem: cert.privateKeyPem } });
     expect(res.status).toBe(200);
     expect(res.body.credential).toMatchObject({ type: 'certificate', thumbprint: expect.stringMatching(/^[0-9A-Fa-f]{40}$/) });
     expect(JSON.stringify(res.body)).not.toContain('PRIVATE KEY');
@@ -94,7 +136,13 @@ describe('tenants and Microsoft connectivity (against the simulator)', () => {
   });
 
   it('marks a wrong secret with a clear credential error', async () => {
-    const res = await register({ displayName: 'Fabrikam (wrong secret)', tenantId: fabrikam.tenantId, cloud: 'global', clientId: fabrikam.clientId, credential: { type: 'secret', secret: 'not-the-secret' } });
+    const res = await register({
+      displayName: 'Fabrikam (wrong secret)',
+      tenantId: fabrikam.tenantId,
+      cloud: 'global',
+      clientId: fabrikam.clientId,
+      credential: { type: 'secret', secret: 'not-the-secret' },
+    });
     expect(res.status).toBe(201);
     const caps = await t.http.post(`/v1/tenants/${res.body.id}/capabilities/refresh`).set(bearer(t.adminKey)).expect(200);
     expect(caps.body.connection).toBe('credential-error');
@@ -104,7 +152,13 @@ describe('tenants and Microsoft connectivity (against the simulator)', () => {
   });
 
   it('sees a tenant without Entra ID P1/P2 as unlicensed for sign-ins and Identity Protection', async () => {
-    const res = await register({ displayName: 'Fabrikam', tenantId: fabrikam.tenantId, cloud: 'global', clientId: fabrikam.clientId, credential: { type: 'secret', secret: fabrikam.clientSecret } });
+    const res = await register({
+      displayName: 'Fabrikam',
+      tenantId: fabrikam.tenantId,
+      cloud: 'global',
+      clientId: fabrikam.clientId,
+      credential: { type: 'secret', secret: fabrikam.clientSecret },
+    });
     const caps = (await t.http.post(`/v1/tenants/${res.body.id}/capabilities/refresh`).set(bearer(t.adminKey)).expect(200)).body;
     expect(caps.connection).toBe('connected');
     expect(statusOf(caps, 'sign-in-logs')).toMatchObject({ status: 'unlicensed' });
@@ -114,7 +168,13 @@ describe('tenants and Microsoft connectivity (against the simulator)', () => {
   });
 
   it('names the missing permission for an app that was not granted it', async () => {
-    const res = await register({ displayName: 'Limited', tenantId: LIMITED_TENANT, cloud: 'global', clientId: LIMITED_CLIENT, credential: { type: 'secret', secret: LIMITED_SECRET } });
+    const res = await register({
+      displayName: 'Limited',
+      tenantId: LIMITED_TENANT,
+      cloud: 'global',
+      clientId: LIMITED_CLIENT,
+      credential: { type: 'secret', secret: LIMITED_SECRET },
+    });
     const caps = (await t.http.post(`/v1/tenants/${res.body.id}/capabilities/refresh`).set(bearer(t.adminKey)).expect(200)).body;
     expect(statusOf(caps, 'sign-in-logs')).toMatchObject({ status: 'forbidden', detail: expect.stringContaining('AuditLog.Read.All') });
     expect(statusOf(caps, 'defender-actions')).toMatchObject({ status: 'forbidden', detail: expect.stringContaining('Machine.Isolate') });
@@ -129,7 +189,17 @@ describe('tenants and Microsoft connectivity (against the simulator)', () => {
     expectProblem(res, 400, 'validation-failed');
     const fields = res.body.errors.map((e: { field: string }) => e.field);
     expect(fields).toEqual(expect.arrayContaining(['displayName', 'tenantId', 'cloud', 'clientId', 'credential.secret']));
-    const cert = await register({ displayName: 'x', tenantId: LIMITED_TENANT, cloud: 'global', clientId: contoso.clientId, credential: { type: 'certificate', certificatePem: '-----BEGIN CERTIFICATE-----\nnope\n-----END CERTIFICATE-----', privateKeyPem: '-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----' } });
+    const cert = await register({
+      displayName: 'x',
+      tenantId: LIMITED_TENANT,
+      cloud: 'global',
+      clientId: contoso.clientId,
+      credential: {
+        type: 'certificate',
+        certificatePem: '-----BEGIN CERTIFICATE-----\nnope\n-----END CERTIFICATE-----',
+        privateKeyPem: '-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----',
+      },
+    });
     expectProblem(cert, 400, 'validation-failed');
     expect((await t.http.get('/v1/tenants?limit=1000').set(bearer(t.adminKey))).body.items.length).toBe(before);
   });
@@ -154,11 +224,24 @@ describe('tenants and Microsoft connectivity (against the simulator)', () => {
   });
 
   it('stores and audits policies', async () => {
-    const policy = { protectedUsers: ['BreakGlass@contoso.example', '0b7c1e2d-0002-4a00-8000-000000000002'], protectedGroups: [], approvalRequired: ['user.disable'], hourlyLimits: { 'user.disable': 20, 'device.isolate': 50 } };
+    const policy = {
+      protectedUsers: ['BreakGlass@contoso.example', '0b7c1e2d-0002-4a00-8000-000000000002'],
+      protectedGroups: [],
+      approvalRequired: ['user.disable'],
+      hourlyLimits: { 'user.disable': 20, 'device.isolate': 50 },
+    };
     const put = await t.http.put(`/v1/tenants/${contosoId}/policy`).set(bearer(t.adminKey)).send(policy).expect(200);
-    expect(put.body).toMatchObject({ tenantId: contosoId, protectedUsers: ['breakglass@contoso.example', '0b7c1e2d-0002-4a00-8000-000000000002'], approvalRequired: ['user.disable'], hourlyLimits: { 'user.disable': 20 } });
+    expect(put.body).toMatchObject({
+      tenantId: contosoId,
+      protectedUsers: ['breakglass@contoso.example', '0b7c1e2d-0002-4a00-8000-000000000002'],
+      approvalRequired: ['user.disable'],
+      hourlyLimits: { 'user.disable': 20 },
+    });
     expect((await t.http.get(`/v1/tenants/${contosoId}/policy`).set(bearer(t.adminKey)).expect(200)).body).toEqual(put.body);
-    const bad = await t.http.put(`/v1/tenants/${contosoId}/policy`).set(bearer(t.adminKey)).send({ ...policy, approvalRequired: ['user.explode'], hourlyLimits: { 'user.disable': -1 } });
+    const bad = await t.http
+      .put(`/v1/tenants/${contosoId}/policy`)
+      .set(bearer(t.adminKey))
+      .send({ ...policy, approvalRequired: ['user.explode'], hourlyLimits: { 'user.disable': -1 } });
     expectProblem(bad, 400, 'validation-failed');
     const audit = await t.http.get(`/v1/audit-log?tenantId=${contosoId}&event=tenant.policy.updated`).set(bearer(t.adminKey)).expect(200);
     expect(audit.body.items).toHaveLength(1);
@@ -187,7 +270,13 @@ describe('tenants and Microsoft connectivity (against the simulator)', () => {
   it('registers a tenant with a certificate credential', async () => {
     await t.http.delete(`/v1/tenants/${contosoId}`).set(bearer(t.adminKey)).expect(204);
     const cert = contoso.certificate!;
-    const res = await register({ displayName: 'Contoso (certificate)', tenantId: contoso.tenantId, cloud: 'global', clientId: contoso.clientId, credential: { type: 'certificate', certificatePem: cert.certPem, privateKeyPem: cert.privateKeyPem } });
+    const res = await register({
+      displayName: 'Contoso (certificate)',
+      tenantId: contoso.tenantId,
+      cloud: 'global',
+      clientId: contoso.clientId,
+      credential: { type: 'certificate', certificatePem: cert.certPem, privateKeyPem: cert.privateKeyPem },
+    });
     expect(res.status).toBe(201);
     expect(res.body.credential).toMatchObject({ type: 'certificate', expiresAt: expect.any(String) });
     expect(res.body.credential.thumbprint.toLowerCase()).toBe(cert.thumbprint.toLowerCase());

@@ -93,8 +93,22 @@ describe('outbound webhook for new and changed alerts and incidents', () => {
     alert(nowMs, 7, 'Medium'),
   ];
   const incidents = [
-    { id: '7001', displayName: 'Webhook incident', severity: 'high', status: 'active', createdDateTime: new Date(nowMs - 60 * MIN).toISOString(), lastUpdateDateTime: new Date(nowMs - 40 * MIN).toISOString() },
-    { id: '7002', displayName: 'Quiet incident', severity: 'low', status: 'active', createdDateTime: new Date(nowMs - 60 * MIN).toISOString(), lastUpdateDateTime: new Date(nowMs - 40 * MIN).toISOString() },
+    {
+      id: '7001',
+      displayName: 'Webhook incident',
+      severity: 'high',
+      status: 'active',
+      createdDateTime: new Date(nowMs - 60 * MIN).toISOString(),
+      lastUpdateDateTime: new Date(nowMs - 40 * MIN).toISOString(),
+    },
+    {
+      id: '7002',
+      displayName: 'Quiet incident',
+      severity: 'low',
+      status: 'active',
+      createdDateTime: new Date(nowMs - 60 * MIN).toISOString(),
+      lastUpdateDateTime: new Date(nowMs - 40 * MIN).toISOString(),
+    },
   ];
   const sent = new Set([alerts[0].id, alerts[1].id, alerts[5].id, alerts[6].id, '7001']);
 
@@ -126,7 +140,8 @@ describe('outbound webhook for new and changed alerts and incidents', () => {
   });
 
   const hook = () => `/v1/tenants/${tenantId}/webhook`;
-  const deliveries = async (query = '') => (await t.http.get(`${hook()}/deliveries?limit=1000${query}`).set(bearer(t.adminKey)).expect(200)).body.items as any[];
+  const deliveries = async (query = '') =>
+    (await t.http.get(`${hook()}/deliveries?limit=1000${query}`).set(bearer(t.adminKey)).expect(200)).body.items as any[];
   const runAndWait = (stream: string) => requestOwnRun(t, tenantId, stream, (s) => expect(s.lastRun.status).toBe('succeeded'));
 
   it('validates the webhook and keeps it to admins of the tenant', async () => {
@@ -175,7 +190,10 @@ describe('outbound webhook for new and changed alerts and incidents', () => {
   });
 
   it('sets the webhook (audited, secret never returned nor logged)', async () => {
-    const res = await t.http.put(hook()).set(bearer(t.adminKey)).send({ url: `${receiverUrl}/hook`, secret: HOOK_SECRET, minSeverity: 'medium' });
+    const res = await t.http
+      .put(hook())
+      .set(bearer(t.adminKey))
+      .send({ url: `${receiverUrl}/hook`, secret: HOOK_SECRET, minSeverity: 'medium' });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ tenantId, url: `${receiverUrl}/hook`, minSeverity: 'medium', secretSet: true });
     expect(JSON.stringify(res.body)).not.toContain(HOOK_SECRET);
@@ -191,7 +209,10 @@ describe('outbound webhook for new and changed alerts and incidents', () => {
     receiver.script = [500];
     await runAndWait('alerts');
     await runAndWait('incidents');
-    const log = await waitFor(() => deliveries(), (items) => items.length === sent.size && items.every((d) => d.status === 'delivered'));
+    const log = await waitFor(
+      () => deliveries(),
+      (items) => items.length === sent.size && items.every((d) => d.status === 'delivered'),
+    );
     expect(new Set(log.map((d) => d.objectId))).toEqual(sent);
     const retried = log.filter((d) => d.attempts === 2);
     expect(retried).toHaveLength(1);
@@ -202,9 +223,27 @@ describe('outbound webhook for new and changed alerts and incidents', () => {
     expect(receiver.requests[0].headers['cordon-delivery']).toBe(retried[0].id); // the one that got the 500
     for (const r of receiver.requests) {
       // What a receiver does: recompute the HMAC over `<timestamp>.<raw body>` with the shared secret.
-      expect(verifySignature(HOOK_SECRET, r.headers['cordon-signature'] as string, r.headers['cordon-timestamp'] as string, r.body, Math.floor(Date.now() / 1000))).toBe(true);
-      expect(verifySignature('another-secret-of-some-length', r.headers['cordon-signature'] as string, r.headers['cordon-timestamp'] as string, r.body, Math.floor(Date.now() / 1000))).toBe(false);
-      expect(verifySignature(HOOK_SECRET, r.headers['cordon-signature'] as string, r.headers['cordon-timestamp'] as string, r.body.replace('"data"', '"data" '), Math.floor(Date.now() / 1000))).toBe(false);
+      expect(
+        verifySignature(HOOK_SECRET, r.headers['cordon-signature'] as string, r.headers['cordon-timestamp'] as string, r.body, Math.floor(Date.now() / 1000)),
+      ).toBe(true);
+      expect(
+        verifySignature(
+          'another-secret-of-some-length',
+          r.headers['cordon-signature'] as string,
+          r.headers['cordon-timestamp'] as string,
+          r.body,
+          Math.floor(Date.now() / 1000),
+        ),
+      ).toBe(false);
+      expect(
+        verifySignature(
+          HOOK_SECRET,
+          r.headers['cordon-signature'] as string,
+          r.headers['cordon-timestamp'] as string,
+          r.body.replace('"data"', '"data" '),
+          Math.floor(Date.now() / 1000),
+        ),
+      ).toBe(false);
       const body = JSON.parse(r.body);
       expect(r.headers['content-type']).toBe('application/json');
       expect(r.headers['cordon-delivery']).toBe(body.id);
@@ -216,7 +255,12 @@ describe('outbound webhook for new and changed alerts and incidents', () => {
     expect(retriedBodies).toHaveLength(2);
     expect(retriedBodies[1].body).toBe(retriedBodies[0].body); // the same bytes every attempt
     const events = receiver.requests.slice(1).map((r) => JSON.parse(r.body));
-    expect(events.filter((e) => e.event === 'alert.created').map((e) => e.data.id).sort()).toEqual([alerts[0].id, alerts[1].id, alerts[5].id, alerts[6].id].sort());
+    expect(
+      events
+        .filter((e) => e.event === 'alert.created')
+        .map((e) => e.data.id)
+        .sort(),
+    ).toEqual([alerts[0].id, alerts[1].id, alerts[5].id, alerts[6].id].sort());
     const inc = events.find((e) => e.event === 'incident.created');
     expect(inc.data).toMatchObject({ id: '7001', severity: 'high', tenantId });
     const created = events.find((e) => e.data.id === alerts[0].id);
@@ -227,10 +271,19 @@ describe('outbound webhook for new and changed alerts and incidents', () => {
     const before = receiver.requests.length;
     const later = new Date(Date.now() + 5 * MIN).toISOString();
     const tenant = sim.context.findTenant(TENANT)!;
-    Object.assign(tenant.alerts.find((a) => a.id === alerts[1].id)!, { status: 'resolved', lastUpdateDateTime: later });
-    Object.assign(tenant.alerts.find((a) => a.id === alerts[2].id)!, { status: 'resolved', lastUpdateDateTime: later });
+    Object.assign(
+      tenant.alerts.find((a) => a.id === alerts[1].id)!,
+      { status: 'resolved', lastUpdateDateTime: later },
+    );
+    Object.assign(
+      tenant.alerts.find((a) => a.id === alerts[2].id)!,
+      { status: 'resolved', lastUpdateDateTime: later },
+    );
     await runAndWait('alerts');
-    await waitFor(async () => receiver.requests.length, (n) => n > before);
+    await waitFor(
+      async () => receiver.requests.length,
+      (n) => n > before,
+    );
     await runAndWait('alerts'); // the overlap lists the same versions again: no notification
     await new Promise((r) => setTimeout(r, 2500));
     const fresh = receiver.requests.slice(before).map((r) => JSON.parse(r.body));
@@ -242,11 +295,24 @@ describe('outbound webhook for new and changed alerts and incidents', () => {
     receiver.always = 302;
     const before = receiver.requests.length;
     const tenant = sim.context.findTenant(TENANT)!;
-    Object.assign(tenant.alerts.find((a) => a.id === alerts[0].id)!, { status: 'inProgress', lastUpdateDateTime: new Date(Date.now() + 10 * MIN).toISOString() });
+    Object.assign(
+      tenant.alerts.find((a) => a.id === alerts[0].id)!,
+      { status: 'inProgress', lastUpdateDateTime: new Date(Date.now() + 10 * MIN).toISOString() },
+    );
     try {
       await runAndWait('alerts');
-      const failed = await waitFor(() => deliveries('&status=failed'), (items) => items.length === 1, 60000);
-      expect(failed[0]).toMatchObject({ event: 'alert.updated', objectId: alerts[0].id, attempts: 3, lastStatusCode: 302, lastError: expect.stringMatching(/redirect .* not followed/) });
+      const failed = await waitFor(
+        () => deliveries('&status=failed'),
+        (items) => items.length === 1,
+        60000,
+      );
+      expect(failed[0]).toMatchObject({
+        event: 'alert.updated',
+        objectId: alerts[0].id,
+        attempts: 3,
+        lastStatusCode: 302,
+        lastError: expect.stringMatching(/redirect .* not followed/),
+      });
     } finally {
       receiver.always = undefined;
     }
@@ -279,17 +345,31 @@ describe('outbound webhook for new and changed alerts and incidents', () => {
     });
     const before = receiver.requests.length;
     try {
-      const internal = await t.http.put(hook()).set(bearer(t.adminKey)).send({ url: `https://internal.test:${port}/hook`, secret: HOOK_SECRET });
+      const internal = await t.http
+        .put(hook())
+        .set(bearer(t.adminKey))
+        .send({ url: `https://internal.test:${port}/hook`, secret: HOOK_SECRET });
       expectProblem(internal, 400, 'validation-failed');
       expect(internal.body.errors[0].message).toMatch(/internal\.test resolves to 10\.20\.30\.40, which is a private address/);
       expectProblem(await t.http.put(hook()).set(bearer(t.adminKey)).send({ url: `https://nowhere.test/hook`, secret: HOOK_SECRET }), 400, 'validation-failed');
 
-      await t.http.put(hook()).set(bearer(t.adminKey)).send({ url: `https://rebind.test:${port}/hook`, secret: HOOK_SECRET, minSeverity: 'medium' }).expect(200);
+      await t.http
+        .put(hook())
+        .set(bearer(t.adminKey))
+        .send({ url: `https://rebind.test:${port}/hook`, secret: HOOK_SECRET, minSeverity: 'medium' })
+        .expect(200);
       answers['rebind.test'] = '127.0.0.1'; // before anything could be delivered
       const tenant = sim.context.findTenant(TENANT)!;
-      Object.assign(tenant.alerts.find((a) => a.id === alerts[6].id)!, { status: 'inProgress', lastUpdateDateTime: new Date(Date.now() + 15 * MIN).toISOString() });
+      Object.assign(
+        tenant.alerts.find((a) => a.id === alerts[6].id)!,
+        { status: 'inProgress', lastUpdateDateTime: new Date(Date.now() + 15 * MIN).toISOString() },
+      );
       await runAndWait('alerts');
-      const failed = await waitFor(() => deliveries('&status=failed'), (items) => items.some((d) => d.objectId === alerts[6].id), 60000);
+      const failed = await waitFor(
+        () => deliveries('&status=failed'),
+        (items) => items.some((d) => d.objectId === alerts[6].id),
+        60000,
+      );
       expect(failed.find((d) => d.objectId === alerts[6].id)).toMatchObject({
         attempts: 3,
         lastStatusCode: null,
@@ -301,7 +381,11 @@ describe('outbound webhook for new and changed alerts and incidents', () => {
     } finally {
       lookup.mockRestore();
     }
-    await t.http.put(hook()).set(bearer(t.adminKey)).send({ url: `${receiverUrl}/hook`, secret: HOOK_SECRET, minSeverity: 'medium' }).expect(200);
+    await t.http
+      .put(hook())
+      .set(bearer(t.adminKey))
+      .send({ url: `${receiverUrl}/hook`, secret: HOOK_SECRET, minSeverity: 'medium' })
+      .expect(200);
   });
 
   it('removes the webhook (audited): later changes are not sent', async () => {
@@ -312,7 +396,10 @@ describe('outbound webhook for new and changed alerts and incidents', () => {
     expect(audit[0].data).toEqual({ before: { url: `${receiverUrl}/hook`, minSeverity: 'medium' } });
     const count = (await deliveries()).length;
     const tenant = sim.context.findTenant(TENANT)!;
-    Object.assign(tenant.alerts.find((a) => a.id === alerts[5].id)!, { status: 'resolved', lastUpdateDateTime: new Date(Date.now() + 20 * MIN).toISOString() });
+    Object.assign(
+      tenant.alerts.find((a) => a.id === alerts[5].id)!,
+      { status: 'resolved', lastUpdateDateTime: new Date(Date.now() + 20 * MIN).toISOString() },
+    );
     await runAndWait('alerts');
     expect((await deliveries()).length).toBe(count);
   });

@@ -97,9 +97,17 @@ describe('OpenAPI-driven fuzz', () => {
     keys.malformed = 'cdn_short';
     const spareKey = await createKey(t, ['auditor']);
     // Actions to approve, reject, cancel and read: one waiting for approval, one finished.
-    const waiting = await t.http.post(`/v1/tenants/${main}/users/0b7c1e2d-0004-4a00-8000-000000000004/disable`).set(bearer(keys.analyst!)).send({ reason: 'fuzz: waits' });
-    const finished = await t.http.post(`/v1/tenants/${main}/users/0b7c1e2d-0005-4a00-8000-000000000005/revoke-sessions`).set(bearer(keys.responder!)).set('Prefer', 'wait=10').send({ reason: 'fuzz: done' });
-    if (waiting.status !== 202 || finished.status !== 200) throw new Error(`seeding actions: ${waiting.status} ${finished.status} ${JSON.stringify(finished.body).slice(0, 500)}`);
+    const waiting = await t.http
+      .post(`/v1/tenants/${main}/users/0b7c1e2d-0004-4a00-8000-000000000004/disable`)
+      .set(bearer(keys.analyst!))
+      .send({ reason: 'fuzz: waits' });
+    const finished = await t.http
+      .post(`/v1/tenants/${main}/users/0b7c1e2d-0005-4a00-8000-000000000005/revoke-sessions`)
+      .set(bearer(keys.responder!))
+      .set('Prefer', 'wait=10')
+      .send({ reason: 'fuzz: done' });
+    if (waiting.status !== 202 || finished.status !== 200)
+      throw new Error(`seeding actions: ${waiting.status} ${finished.status} ${JSON.stringify(finished.body).slice(0, 500)}`);
     await settle(db);
     const secondary: Record<string, string[]> = { id: [spare] };
     known.byName = {
@@ -124,7 +132,9 @@ describe('OpenAPI-driven fuzz', () => {
   afterAll(async () => {
     const rows = [...tallies.entries()].map(([op, tally]) => `${op.padEnd(62)} ${String(tally.requests).padStart(5)}  ${JSON.stringify(tally.byStatus)}`);
     const total = [...tallies.values()].reduce((n, x) => n + x.requests, 0);
-    const tolerated = [...tallies.entries()].flatMap(([op, x]) => x.tolerated5xx.map((f) => `${op} [${f.kind} ${f.detail}] ${f.status} ${f.slug ?? ''} ${f.path.slice(0, 160)}`));
+    const tolerated = [...tallies.entries()].flatMap(([op, x]) =>
+      x.tolerated5xx.map((f) => `${op} [${f.kind} ${f.detail}] ${f.status} ${f.slug ?? ''} ${f.path.slice(0, 160)}`),
+    );
     console.log(
       `fuzz: ${total} requests over ${tallies.size} operations, seed ${SEED} (+ the operation's index), ${RUNS} runs each\n${rows.join('\n')}` +
         (tolerated.length ? `\n5xx tolerated until i18b (${tolerated.length}):\n${tolerated.join('\n')}` : ''),
@@ -168,7 +178,13 @@ describe('OpenAPI-driven fuzz', () => {
    */
   function reachedNoOperation(body: Record<string, unknown> | undefined): boolean {
     const type = body?.type;
-    return type === '/problems/malformed-url' || type === '/problems/request-header-too-large' || type === '/problems/uri-too-long' || type === '/problems/method-not-allowed' || (type === '/problems/not-found' && /^No route /.test(String(body?.detail)));
+    return (
+      type === '/problems/malformed-url' ||
+      type === '/problems/request-header-too-large' ||
+      type === '/problems/uri-too-long' ||
+      type === '/problems/method-not-allowed' ||
+      (type === '/problems/not-found' && /^No route /.test(String(body?.detail)))
+    );
   }
 
   /**
@@ -189,10 +205,20 @@ describe('OpenAPI-driven fuzz', () => {
     if (res.status >= 400) {
       expect({ where, contentType: res.headers['content-type'] }).toEqual({ where, contentType: expect.stringMatching(/^application\/problem\+json/) });
       body = JSON.parse(res.text) as Record<string, unknown>;
-      expect({ where, body }).toEqual({ where, body: expect.objectContaining({ type: expect.stringMatching(/^\/problems\/[a-z-]+$/), title: expect.any(String), status: res.status, requestId, ...(CONNECTION_PROBLEMS.has(res.status) ? {} : { instance: expect.any(String) }) }) });
+      expect({ where, body }).toEqual({
+        where,
+        body: expect.objectContaining({
+          type: expect.stringMatching(/^\/problems\/[a-z-]+$/),
+          title: expect.any(String),
+          status: res.status,
+          requestId,
+          ...(CONNECTION_PROBLEMS.has(res.status) ? {} : { instance: expect.any(String) }),
+        }),
+      });
     }
     if (res.status >= 500) {
-      if (KNOWN_UNTIL_I18B.includes(req.kind)) tally.tolerated5xx.push({ kind: req.kind, detail: req.detail, status: res.status, slug: body?.type as string, path: req.path });
+      if (KNOWN_UNTIL_I18B.includes(req.kind))
+        tally.tolerated5xx.push({ kind: req.kind, detail: req.detail, status: res.status, slug: body?.type as string, path: req.path });
       else throw new Error(`5xx: ${where}`);
     } else if (!reachedNoOperation(body)) {
       const documented = op.documented.has(res.status) || (KNOWN_UNDOCUMENTED[`${op.method} ${op.path}`] ?? []).includes(res.status);
@@ -212,7 +238,12 @@ describe('OpenAPI-driven fuzz', () => {
       const auditExplained = Number(after.audit) - Number(before.audit) === entries.length - wrote.length;
       // A refusal other than "invalid" is the answer an Idempotency-Key replays, so it is kept (README "Exactly once").
       const replayable = res.status !== 400 && req.headers.some(([name]) => name === 'idempotency-key');
-      const diff = stateDiff(before, after).filter((d) => !(guardrail && (/^(actions|actions#statuses|devices|defender_api_slots):/.test(d) || (auditExplained && d.startsWith('audit:')))) && !(huntingRefusal && auditExplained && d.startsWith('audit:')) && !(replayable && d.startsWith('idempotency_keys:')));
+      const diff = stateDiff(before, after).filter(
+        (d) =>
+          !(guardrail && (/^(actions|actions#statuses|devices|defender_api_slots):/.test(d) || (auditExplained && d.startsWith('audit:')))) &&
+          !(huntingRefusal && auditExplained && d.startsWith('audit:')) &&
+          !(replayable && d.startsWith('idempotency_keys:')),
+      );
       if (wrote.length > 0 || diff.length > 0) diff.push(...(await auditEntriesSince(db, before)).map((e) => `audit entry ${e}`));
       expect({ where, wrote, diff }).toEqual({ where, wrote: [], diff: [] });
     } else if (res.status < 300 && req.method !== 'GET') {

@@ -21,7 +21,12 @@ export class TenantUserParams {
   @UuidParam({ description: 'Cordon tenant id.' })
   id: string;
 
-  @Text(320, { pattern: /^[^/\\?#\s]+$/, message: 'user must be an object id or a user principal name', description: 'A user object id or user principal name.', example: 'alice@contoso.com' })
+  @Text(320, {
+    pattern: /^[^/\\?#\s]+$/,
+    message: 'user must be an object id or a user principal name',
+    description: 'A user object id or user principal name.',
+    example: 'alice@contoso.com',
+  })
   user: string;
 }
 
@@ -55,7 +60,10 @@ class StepResponse {
   @ApiProperty() attempts: number;
   @ApiPropertyOptional({ description: 'The request id Microsoft can trace.' }) microsoftRequestId?: string;
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'What happened: summary, verified, ...' }) detail?: Record<string, unknown>;
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: '{ code, message, microsoftCode?, microsoftRequestId? }' }) error?: Record<string, unknown>;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: '{ code, message, microsoftCode?, microsoftRequestId? }' }) error?: Record<
+    string,
+    unknown
+  >;
 }
 
 class ActorDto {

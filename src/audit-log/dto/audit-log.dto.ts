@@ -71,7 +71,7 @@ export class AuditEntryResponse {
   @ApiProperty() requestId: string;
   @ApiProperty({ type: 'object', additionalProperties: true }) data: Record<string, unknown>;
   @ApiProperty({ description: 'SHA-256(prevHash ‖ canonical JSON of the entry), hex.' }) hash: string;
-  @ApiProperty({ description: 'The previous entry\'s hash (32 zero bytes for seq 1), hex.' }) prevHash: string;
+  @ApiProperty({ description: "The previous entry's hash (32 zero bytes for seq 1), hex." }) prevHash: string;
 }
 
 export class AuditLogPage {

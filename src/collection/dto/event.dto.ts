@@ -4,7 +4,7 @@ import { DateTimeQuery, Text, UuidParam } from '../../common/dto-decorators';
 import { PageQueryDto } from '../../common/paging';
 
 export class EventQueryDto extends PageQueryDto {
-  @UuidParam({ optional: true, description: 'Only this tenant\'s events.' })
+  @UuidParam({ optional: true, description: "Only this tenant's events." })
   tenantId?: string;
 
   @Text(100, { optional: true, min: 0, example: 'management-activity', description: 'Only events of this source.' })
@@ -37,7 +37,7 @@ export class EventResponse {
   @ApiProperty({ format: 'uuid' }) tenantId: string;
   @ApiProperty({ example: 'management-activity' }) source: string;
   @ApiProperty({ example: 'Audit.Exchange', description: 'The stream it was collected from (content type).' }) stream: string;
-  @ApiProperty({ description: 'Microsoft\'s record id (the dedupe key).' }) recordId: string;
+  @ApiProperty({ description: "Microsoft's record id (the dedupe key)." }) recordId: string;
   @ApiProperty({ format: 'date-time', description: 'When the activity happened (CreationTime, UTC).' }) occurredAt: string;
   @ApiProperty({ nullable: true, type: String }) workload: string | null;
   @ApiProperty({ nullable: true, type: Number, description: 'AuditLogRecordType; unknown types are kept.' }) recordType: number | null;
@@ -45,7 +45,8 @@ export class EventResponse {
   @ApiProperty({ nullable: true, type: String, description: 'Succeeded, Failed, PartiallySucceeded, or as Microsoft said it.' }) resultStatus: string | null;
   @ApiProperty({ nullable: true, type: String, description: 'Lower-case.' }) userId: string | null;
   @ApiProperty({ nullable: true, type: Number }) userType: number | null;
-  @ApiProperty({ nullable: true, type: String, description: 'The address alone (port and brackets removed); null when absent or unreadable.' }) clientIp: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'The address alone (port and brackets removed); null when absent or unreadable.' }) clientIp:
+    string | null;
   @ApiProperty({ nullable: true, type: String }) objectId: string | null;
   @ApiProperty({ type: 'object', additionalProperties: true, description: 'The record exactly as Microsoft delivered it.' }) raw: Record<string, unknown>;
   @ApiProperty({ format: 'date-time' }) collectedAt: string;

@@ -79,7 +79,11 @@ export class DefenderClient {
   }
 
   cancel(tenantId: string, id: string, comment: string): Promise<{ body: MachineAction; requestId?: string }> {
-    return this.call<MachineAction>(tenantId, 'cancel', { method: 'POST', url: `/api/machineactions/${encodeURIComponent(id)}/cancel`, body: { Comment: comment } });
+    return this.call<MachineAction>(tenantId, 'cancel', {
+      method: 'POST',
+      url: `/api/machineactions/${encodeURIComponent(id)}/cancel`,
+      body: { Comment: comment },
+    });
   }
 
   /** The investigation package's short-lived download link (get-package-sas-uri). */

@@ -3,7 +3,11 @@ import type { Capability, CapabilityCheck, CapabilityResult } from '../../tenant
 
 const DEFENDER = 'Microsoft Defender for Endpoint (microsoft-notes §5.5)';
 const DEFENDER_MACHINES: Capability = { name: 'defender-machines', permissions: ['Machine.Read.All'], licence: DEFENDER };
-const DEFENDER_ACTIONS: Capability = { name: 'defender-actions', permissions: ['Machine.Isolate', 'Machine.Scan', 'Machine.RestrictExecution', 'Machine.CollectForensics'], licence: DEFENDER };
+const DEFENDER_ACTIONS: Capability = {
+  name: 'defender-actions',
+  permissions: ['Machine.Isolate', 'Machine.Scan', 'Machine.RestrictExecution', 'Machine.CollectForensics'],
+  licence: DEFENDER,
+};
 
 /**
  * Listing one machine decides the machine API; the actions cannot be probed without acting, so the

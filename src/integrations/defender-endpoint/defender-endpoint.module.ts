@@ -21,7 +21,18 @@ import { MachineActionReader } from './machine-action-reader';
 @Module({
   imports: [TypeOrmModule.forFeature([DeviceEntity]), ActionsModule, TenantsModule, MicrosoftModule],
   controllers: [DevicesController],
-  providers: [DefenderPacerRepository, DefenderPacer, DefenderClient, MachineActionReader, DevicesRepository, DevicesService, DeviceResolver, DeviceInventoryService, DeviceActions, registerCapabilities(DEFENDER_ENDPOINT_CAPABILITIES)],
+  providers: [
+    DefenderPacerRepository,
+    DefenderPacer,
+    DefenderClient,
+    MachineActionReader,
+    DevicesRepository,
+    DevicesService,
+    DeviceResolver,
+    DeviceInventoryService,
+    DeviceActions,
+    registerCapabilities(DEFENDER_ENDPOINT_CAPABILITIES),
+  ],
   exports: [DeviceInventoryService],
 })
 export class DefenderEndpointModule {}

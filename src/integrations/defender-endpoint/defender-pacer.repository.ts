@@ -28,7 +28,11 @@ export class DefenderPacerRepository {
       const atMs = nextSlot(nowMs, { newest: num(row.newest), minuteAnchor: num(row.minute_anchor), hourAnchor: num(row.hour_anchor) }, limits);
       await manager.query(`INSERT INTO defender_api_slots (tenant_id, api, at) VALUES ($1, $2, to_timestamp($3::float8 / 1000))`, [tenantId, api, atMs]);
       // Bookings older than the hour window no longer constrain anything.
-      await manager.query(`DELETE FROM defender_api_slots WHERE tenant_id = $1 AND api = $2 AND at < to_timestamp($3::float8 / 1000)`, [tenantId, api, nowMs - limits.hourMs - limits.marginMs]);
+      await manager.query(`DELETE FROM defender_api_slots WHERE tenant_id = $1 AND api = $2 AND at < to_timestamp($3::float8 / 1000)`, [
+        tenantId,
+        api,
+        nowMs - limits.hourMs - limits.marginMs,
+      ]);
       return { atMs, nowMs };
     });
   }

@@ -26,12 +26,58 @@ interface DeviceActionSpec {
 }
 
 const SPECS: DeviceActionSpec[] = [
-  { type: 'device.isolate', step: 'isolate', path: 'isolate', machineActionType: 'Isolate', opposite: 'Unisolate', permission: 'Machine.Isolate', done: 'device isolated' },
-  { type: 'device.release', step: 'release', path: 'unisolate', machineActionType: 'Unisolate', opposite: 'Isolate', permission: 'Machine.Isolate', done: 'device released from isolation' },
-  { type: 'device.antivirus-scan', step: 'antivirus-scan', path: 'runAntiVirusScan', machineActionType: 'RunAntiVirusScan', permission: 'Machine.Scan', done: 'antivirus scan completed' },
-  { type: 'device.restrict-app-execution', step: 'restrict-app-execution', path: 'restrictCodeExecution', machineActionType: 'RestrictCodeExecution', opposite: 'UnrestrictCodeExecution', permission: 'Machine.RestrictExecution', done: 'app execution restricted' },
-  { type: 'device.unrestrict-app-execution', step: 'unrestrict-app-execution', path: 'unrestrictCodeExecution', machineActionType: 'UnrestrictCodeExecution', opposite: 'RestrictCodeExecution', permission: 'Machine.RestrictExecution', done: 'app execution restriction removed' },
-  { type: 'device.collect-investigation-package', step: 'collect-investigation-package', path: 'collectInvestigationPackage', machineActionType: 'CollectInvestigationPackage', permission: 'Machine.CollectForensics', done: 'investigation package collected' },
+  {
+    type: 'device.isolate',
+    step: 'isolate',
+    path: 'isolate',
+    machineActionType: 'Isolate',
+    opposite: 'Unisolate',
+    permission: 'Machine.Isolate',
+    done: 'device isolated',
+  },
+  {
+    type: 'device.release',
+    step: 'release',
+    path: 'unisolate',
+    machineActionType: 'Unisolate',
+    opposite: 'Isolate',
+    permission: 'Machine.Isolate',
+    done: 'device released from isolation',
+  },
+  {
+    type: 'device.antivirus-scan',
+    step: 'antivirus-scan',
+    path: 'runAntiVirusScan',
+    machineActionType: 'RunAntiVirusScan',
+    permission: 'Machine.Scan',
+    done: 'antivirus scan completed',
+  },
+  {
+    type: 'device.restrict-app-execution',
+    step: 'restrict-app-execution',
+    path: 'restrictCodeExecution',
+    machineActionType: 'RestrictCodeExecution',
+    opposite: 'UnrestrictCodeExecution',
+    permission: 'Machine.RestrictExecution',
+    done: 'app execution restricted',
+  },
+  {
+    type: 'device.unrestrict-app-execution',
+    step: 'unrestrict-app-execution',
+    path: 'unrestrictCodeExecution',
+    machineActionType: 'UnrestrictCodeExecution',
+    opposite: 'RestrictCodeExecution',
+    permission: 'Machine.RestrictExecution',
+    done: 'app execution restriction removed',
+  },
+  {
+    type: 'device.collect-investigation-package',
+    step: 'collect-investigation-package',
+    path: 'collectInvestigationPackage',
+    machineActionType: 'CollectInvestigationPackage',
+    permission: 'Machine.CollectForensics',
+    done: 'investigation package collected',
+  },
 ];
 
 /** What a device action's step carries between runs. */
@@ -49,7 +95,8 @@ interface MachineActionState {
  */
 const WAKE_EARLY_MS = 500;
 
-const describeAction = (a: MachineAction) => `${a.type} machine action ${a.id} (requested by ${a.requestor ?? 'unknown'} at ${a.creationDateTimeUtc ?? '?'}, status ${a.status}${a.requestorComment ? `, comment "${a.requestorComment}"` : ''})`;
+const describeAction = (a: MachineAction) =>
+  `${a.type} machine action ${a.id} (requested by ${a.requestor ?? 'unknown'} at ${a.creationDateTimeUtc ?? '?'}, status ${a.status}${a.requestorComment ? `, comment "${a.requestorComment}"` : ''})`;
 
 /**
  * Defender for Endpoint device containment: the handlers of the device.* action types. Each has one
@@ -84,7 +131,10 @@ export class DeviceActions implements OnModuleInit {
   private machineActionStep(spec: DeviceActionSpec): StepDefinition {
     return {
       name: spec.step,
-      preview: async (ctx) => ({ wouldChange: `Defender machine action ${spec.machineActionType}${this.scope(spec, ctx) ? ` (${this.scope(spec, ctx)})` : ''} on ${ctx.target.display}`, changes: true }),
+      preview: async (ctx) => ({
+        wouldChange: `Defender machine action ${spec.machineActionType}${this.scope(spec, ctx) ? ` (${this.scope(spec, ctx)})` : ''} on ${ctx.target.display}`,
+        changes: true,
+      }),
       run: async (ctx) => {
         const state = (ctx.state ?? {}) as MachineActionState;
         try {
@@ -98,11 +148,19 @@ export class DeviceActions implements OnModuleInit {
         const state = (ctx.state ?? {}) as MachineActionState;
         if (!state.machineActionId) return { summary: 'nothing was pending at Defender yet' };
         try {
-          const { body } = await this.client.cancel(ctx.tenantId, state.machineActionId, `Cordon action ${ctx.actionId} cancelled by ${by.name} (${by.type} ${by.id}): ${reason}`);
+          const { body } = await this.client.cancel(
+            ctx.tenantId,
+            state.machineActionId,
+            `Cordon action ${ctx.actionId} cancelled by ${by.name} (${by.type} ${by.id}): ${reason}`,
+          );
           return { summary: `Defender cancelled machine action ${body.id}`, detail: { machineActionId: body.id, machineActionStatus: body.status } };
         } catch (error) {
           if (error instanceof MicrosoftApiError && error.kind === 'bad-request') {
-            throw new StepError('not-cancellable', `Defender would not cancel machine action ${state.machineActionId}: ${error.message}`, { microsoftCode: error.code, microsoftRequestId: error.requestId, status: error.status });
+            throw new StepError('not-cancellable', `Defender would not cancel machine action ${state.machineActionId}: ${error.message}`, {
+              microsoftCode: error.code,
+              microsoftRequestId: error.requestId,
+              status: error.status,
+            });
           }
           throw toDefenderStepError(error, spec.permission);
         }
@@ -143,8 +201,18 @@ export class DeviceActions implements OnModuleInit {
   private async submit(spec: DeviceActionSpec, ctx: StepContext): Promise<StepInProgress> {
     const comment = defenderComment(ctx.actionId, ctx.requestedBy, ctx.reason);
     try {
-      const { body, requestId } = await this.client.submit(ctx.tenantId, ctx.target.id, spec.path, machineActionBody(spec.path, comment, ctx.params as ActionParams));
-      return this.inProgress(body, { machineActionId: body.id, polls: 0 }, `Defender accepted ${spec.machineActionType}; machine action ${body.id} is ${body.status}`, requestId);
+      const { body, requestId } = await this.client.submit(
+        ctx.tenantId,
+        ctx.target.id,
+        spec.path,
+        machineActionBody(spec.path, comment, ctx.params as ActionParams),
+      );
+      return this.inProgress(
+        body,
+        { machineActionId: body.id, polls: 0 },
+        `Defender accepted ${spec.machineActionType}; machine action ${body.id} is ${body.status}`,
+        requestId,
+      );
     } catch (error) {
       if (error instanceof MicrosoftApiError && error.code === 'ActiveRequestAlreadyExists') return this.adopt(spec, ctx, error);
       throw error;
@@ -161,9 +229,17 @@ export class DeviceActions implements OnModuleInit {
     if (same) return this.inProgress(same, { machineActionId: same.id, adopted: true, polls: 0 }, `adopted the ${describeAction(same)}`, error.requestId);
     const opposite = pending.find((a) => a.type === spec.opposite);
     if (opposite) {
-      throw new StepError('conflicting-action-pending', `Defender has a ${describeAction(opposite)} on ${ctx.target.display}; Cordon will not override it. Cancel it first if ${spec.machineActionType} is what you want.`, { microsoftCode: error.code, microsoftRequestId: error.requestId, status: error.status });
+      throw new StepError(
+        'conflicting-action-pending',
+        `Defender has a ${describeAction(opposite)} on ${ctx.target.display}; Cordon will not override it. Cancel it first if ${spec.machineActionType} is what you want.`,
+        { microsoftCode: error.code, microsoftRequestId: error.requestId, status: error.status },
+      );
     }
-    throw new StepError('active-request-exists', `Defender says an action is already in progress on ${ctx.target.display}, but lists none pending: ${error.message}`, { microsoftCode: error.code, microsoftRequestId: error.requestId, status: error.status, retryable: true });
+    throw new StepError(
+      'active-request-exists',
+      `Defender says an action is already in progress on ${ctx.target.display}, but lists none pending: ${error.message}`,
+      { microsoftCode: error.code, microsoftRequestId: error.requestId, status: error.status, retryable: true },
+    );
   }
 
   private inProgress(action: MachineAction, state: MachineActionState, summary: string, requestId?: string): StepInProgress {
@@ -181,26 +257,57 @@ export class DeviceActions implements OnModuleInit {
   }
 
   private detailOf(action: MachineAction, adopted?: boolean): Record<string, unknown> {
-    return { machineActionId: action.id, machineActionStatus: action.status, machineActionType: action.type, ...(action.scope ? { scope: action.scope } : {}), ...(adopted ? { adopted: true } : {}), lastUpdate: action.lastUpdateDateTimeUtc ?? null };
+    return {
+      machineActionId: action.id,
+      machineActionStatus: action.status,
+      machineActionType: action.type,
+      ...(action.scope ? { scope: action.scope } : {}),
+      ...(adopted ? { adopted: true } : {}),
+      lastUpdate: action.lastUpdateDateTimeUtc ?? null,
+    };
   }
 
   private async track(spec: DeviceActionSpec, ctx: StepContext, state: MachineActionState): Promise<StepOutcome | StepInProgress> {
     const action = await this.reader.read(ctx.tenantId, state.machineActionId!);
     // Not listed (yet): replication between Defender's hosts lags briefly (microsoft-notes §5.3); look again later.
-    if (!action) return { status: 'running', summary: `waiting for Defender to list machine action ${state.machineActionId}`, pollAfterMs: this.config.defenderEndpoint.pollInitialMs, state: { ...state, polls: (state.polls ?? 0) + 1 } };
+    if (!action)
+      return {
+        status: 'running',
+        summary: `waiting for Defender to list machine action ${state.machineActionId}`,
+        pollAfterMs: this.config.defenderEndpoint.pollInitialMs,
+        state: { ...state, polls: (state.polls ?? 0) + 1 },
+      };
     const detail = this.detailOf(action, state.adopted);
     switch (action.status) {
       case 'Pending':
       case 'InProgress':
         return this.inProgress(action, state, `machine action ${action.id} is ${action.status}${state.adopted ? ' (adopted)' : ''}`);
       case 'Succeeded':
-        return { status: 'succeeded', summary: `${spec.done} (machine action ${action.id})`, verified: true, detail, ...(await this.resultOf(spec, ctx, action)) };
+        return {
+          status: 'succeeded',
+          summary: `${spec.done} (machine action ${action.id})`,
+          verified: true,
+          detail,
+          ...(await this.resultOf(spec, ctx, action)),
+        };
       case 'TimeOut':
-        throw new StepError('device-offline', `The device did not pick up machine action ${action.id} before Defender timed it out: it is offline or not reporting.`, { microsoftCode: 'TimeOut' });
+        throw new StepError(
+          'device-offline',
+          `The device did not pick up machine action ${action.id} before Defender timed it out: it is offline or not reporting.`,
+          { microsoftCode: 'TimeOut' },
+        );
       case 'Cancelled':
-        throw new StepError('machine-action-cancelled', `Defender reports machine action ${action.id} cancelled by ${action.cancellationRequestor ?? 'someone'}${action.cancellationComment ? `: ${action.cancellationComment}` : ''}.`, { microsoftCode: 'Cancelled' });
+        throw new StepError(
+          'machine-action-cancelled',
+          `Defender reports machine action ${action.id} cancelled by ${action.cancellationRequestor ?? 'someone'}${action.cancellationComment ? `: ${action.cancellationComment}` : ''}.`,
+          { microsoftCode: 'Cancelled' },
+        );
       default:
-        throw new StepError('machine-action-failed', `Defender reports machine action ${action.id} ${action.status}${action.errorHResult ? ` (errorHResult ${action.errorHResult})` : ''}.`, { microsoftCode: action.status });
+        throw new StepError(
+          'machine-action-failed',
+          `Defender reports machine action ${action.id} ${action.status}${action.errorHResult ? ` (errorHResult ${action.errorHResult})` : ''}.`,
+          { microsoftCode: action.status },
+        );
     }
   }
 
@@ -208,6 +315,15 @@ export class DeviceActions implements OnModuleInit {
   private async resultOf(spec: DeviceActionSpec, ctx: StepContext, action: MachineAction): Promise<{ result?: Record<string, unknown> }> {
     if (spec.machineActionType !== 'CollectInvestigationPackage') return {};
     const downloadUrl = await this.client.packageUri(ctx.tenantId, action.id);
-    return { result: { investigationPackage: { machineActionId: action.id, downloadUrl, obtainedAt: new Date().toISOString(), note: 'The link is valid for a short time; ask again by collecting a new package.' } } };
+    return {
+      result: {
+        investigationPackage: {
+          machineActionId: action.id,
+          downloadUrl,
+          obtainedAt: new Date().toISOString(),
+          note: 'The link is valid for a short time; ask again by collecting a new package.',
+        },
+      },
+    };
   }
 }

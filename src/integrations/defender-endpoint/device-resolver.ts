@@ -71,14 +71,23 @@ export class DeviceResolver {
     }));
     if (candidates.length === 0) {
       source = 'defender';
-      const found = (await this.askDefender(tenantId, requested).catch((error) => Promise.reject(toDefenderStepError(error, 'Machine.Read.All')))).filter((m) => matches(requested, m));
+      const found = (await this.askDefender(tenantId, requested).catch((error) => Promise.reject(toDefenderStepError(error, 'Machine.Read.All')))).filter((m) =>
+        matches(requested, m),
+      );
       await this.devices.upsert(tenantId, found);
       candidates = found.map(fromMachine).sort((a, b) => (b.lastSeen ?? '').localeCompare(a.lastSeen ?? ''));
     }
-    if (candidates.length === 0) throw new StepError('target-not-found', `Defender for Endpoint knows no device named ${requested} (machine id, Entra device id or DNS name).`);
+    if (candidates.length === 0)
+      throw new StepError('target-not-found', `Defender for Endpoint knows no device named ${requested} (machine id, Entra device id or DNS name).`);
     if (candidates.length > 1) {
       throw new Problem(409, 'ambiguous-target', 'Ambiguous target', `${candidates.length} devices match ${requested}; name one by its machine id.`, {
-        candidates: candidates.map((c) => ({ machineId: c.machineId, computerDnsName: c.computerDnsName, aadDeviceId: c.aadDeviceId, lastSeen: c.lastSeen, healthStatus: c.healthStatus })),
+        candidates: candidates.map((c) => ({
+          machineId: c.machineId,
+          computerDnsName: c.computerDnsName,
+          aadDeviceId: c.aadDeviceId,
+          lastSeen: c.lastSeen,
+          healthStatus: c.healthStatus,
+        })),
       });
     }
     const [device] = candidates;
@@ -102,6 +111,9 @@ export class DeviceResolver {
     if (GUID.test(requested)) return this.client.machines(tenantId, `aadDeviceId eq ${odataString(requested)}`);
     const name = odataString(requested);
     // A short name also matches FQDNs that start with it (microsoft-notes §5.2 suggests startswith()).
-    return this.client.machines(tenantId, requested.includes('.') ? `computerDnsName eq ${name}` : `computerDnsName eq ${name} or startswith(computerDnsName,${odataString(`${requested}.`)})`);
+    return this.client.machines(
+      tenantId,
+      requested.includes('.') ? `computerDnsName eq ${name}` : `computerDnsName eq ${name} or startswith(computerDnsName,${odataString(`${requested}.`)})`,
+    );
   }
 }

@@ -17,7 +17,7 @@ const DEVICE_ACTION: ActionRouteDocs = {
 };
 
 @ApiProblems()
-@ApiNotFoundResponse({ type: ProblemResponse, description: 'No such tenant (or outside the caller\'s tenant list).' })
+@ApiNotFoundResponse({ type: ProblemResponse, description: "No such tenant (or outside the caller's tenant list)." })
 @Controller()
 export class DevicesController {
   constructor(

@@ -66,7 +66,8 @@ export class DevicesRepository {
       .addOrderBy('d.machine_id', 'ASC')
       .limit(limit + 1);
     if (name) q.andWhere(`lower(d.computer_dns_name) LIKE :prefix ESCAPE '\\'`, { prefix: `${name.toLowerCase().replace(/[\\%_]/g, '\\$&')}%` });
-    if (after) q.andWhere(`(coalesce(lower(d.computer_dns_name), ''), d.machine_id) > (:afterName, :afterId)`, { afterName: after.name, afterId: after.machineId });
+    if (after)
+      q.andWhere(`(coalesce(lower(d.computer_dns_name), ''), d.machine_id) > (:afterName, :afterId)`, { afterName: after.name, afterId: after.machineId });
     return q.getMany();
   }
 }

@@ -48,12 +48,17 @@ export class DefenderHuntingCollector implements Collector, OnModuleInit {
       ? new Date(ctx.cursor.getTime() - this.config.hunting.overlapMinutes * 60_000)
       : new Date(upper.getTime() - this.config.collection.initialLookbackHours * 3_600_000);
     if (ctx.cursor && ctx.cursor < oldest) {
-      await sink.gap({ reason: 'beyond-retention', windowStart: ctx.cursor, windowEnd: oldest, detail: `the watermark was older than the ${RETENTION_DAYS} days advanced hunting keeps ${table.name}` });
+      await sink.gap({
+        reason: 'beyond-retention',
+        windowStart: ctx.cursor,
+        windowEnd: oldest,
+        detail: `the watermark was older than the ${RETENTION_DAYS} days advanced hunting keeps ${table.name}`,
+      });
       await sink.advance(oldest);
     }
     if (lower < oldest) lower = oldest;
     const sliceMs = this.config.hunting.sliceMinutes * 60_000;
-    for (let start = lower; start < upper; ) {
+    for (let start = lower; start < upper;) {
       const end = new Date(Math.min(start.getTime() + sliceMs, upper.getTime()));
       await this.collectSlice(ctx, sink, table, start, end);
       sink.window(start, end);
@@ -70,7 +75,12 @@ export class DefenderHuntingCollector implements Collector, OnModuleInit {
     for (;;) {
       ctx.signal?.throwIfAborted();
       const query = `${table.name} | where Timestamp >= ${kqlDatetime(from)} and Timestamp < ${kqlDatetime(end)} | order by Timestamp asc | take ${take}`;
-      const { results } = await this.hunting.run(ctx.credentials, query, `${typeof from === 'string' ? from : from.toISOString()}/${end.toISOString()}`, ctx.signal);
+      const { results } = await this.hunting.run(
+        ctx.credentials,
+        query,
+        `${typeof from === 'string' ? from : from.toISOString()}/${end.toISOString()}`,
+        ctx.signal,
+      );
       const records: NormalizedEvent[] = [];
       for (const row of results) {
         const event = row && typeof row === 'object' ? normalizeHuntingRow(table, row) : null;
@@ -83,13 +93,23 @@ export class DefenderHuntingCollector implements Collector, OnModuleInit {
       const last = results[results.length - 1]?.Timestamp;
       if (typeof last !== 'string' || last === first) {
         // More than `take` rows share one Timestamp: continuing from it would read the same rows forever.
-        await sink.gap({ reason: 'failed', windowStart: start, windowEnd: end, detail: `${table.name}: more than ${take} rows at ${String(last)}; raise CORDON_HUNTING_ROWS_PER_QUERY to collect them all` });
+        await sink.gap({
+          reason: 'failed',
+          windowStart: start,
+          windowEnd: end,
+          detail: `${table.name}: more than ${take} rows at ${String(last)}; raise CORDON_HUNTING_ROWS_PER_QUERY to collect them all`,
+        });
         break;
       }
       from = last; // inclusive: the rows at `last` come again and are deduplicated
     }
     if (unusable > 0) {
-      await sink.gap({ reason: 'failed', windowStart: start, windowEnd: end, detail: `${unusable} row(s) of ${table.name} had no valid Timestamp and were not stored` });
+      await sink.gap({
+        reason: 'failed',
+        windowStart: start,
+        windowEnd: end,
+        detail: `${unusable} row(s) of ${table.name} had no valid Timestamp and were not stored`,
+      });
     }
   }
 }

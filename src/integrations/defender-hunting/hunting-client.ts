@@ -51,7 +51,9 @@ export class HuntingClient {
     this.assertNotBlocked(tenant);
     await this.slot(tenant, signal);
     try {
-      const body = await this.graphs.forTenant(credentials).post<{ schema?: unknown[]; results?: HuntingRow[] }>(RUN_HUNTING_QUERY, timespan ? { Query: query, Timespan: timespan } : { Query: query });
+      const body = await this.graphs
+        .forTenant(credentials)
+        .post<{ schema?: unknown[]; results?: HuntingRow[] }>(RUN_HUNTING_QUERY, timespan ? { Query: query, Timespan: timespan } : { Query: query });
       return { schema: (body?.schema ?? []).map(column), results: Array.isArray(body?.results) ? body.results : [] };
     } catch (error) {
       if (error instanceof MicrosoftApiError && error.kind === 'throttled') this.block(tenant, error);
@@ -68,8 +70,9 @@ export class HuntingClient {
   private block(tenant: string, error: MicrosoftApiError): void {
     const now = Date.now();
     const cpu = /\bCPU\b/i.test(error.message);
-    const until = error.retryAfterSeconds !== undefined ? now + error.retryAfterSeconds * 1000 : cpu ? (Math.floor(now / CYCLE_MS) + 1) * CYCLE_MS : now + 60_000;
-    const reason = cpu ? 'the tenant\'s advanced hunting CPU quota is used up' : 'the tenant\'s advanced hunting call limit was reached';
+    const until =
+      error.retryAfterSeconds !== undefined ? now + error.retryAfterSeconds * 1000 : cpu ? (Math.floor(now / CYCLE_MS) + 1) * CYCLE_MS : now + 60_000;
+    const reason = cpu ? "the tenant's advanced hunting CPU quota is used up" : "the tenant's advanced hunting call limit was reached";
     this.blocked.set(tenant, { until, reason });
     this.logger.warn(`advanced hunting for tenant ${tenant}: ${reason}; no queries until ${new Date(until).toISOString()}`);
   }

@@ -17,19 +17,72 @@ export interface HuntingTable {
   ip: readonly string[];
 }
 
-const DEVICE = { workload: 'DefenderForEndpoint', object: ['DeviceName', 'DeviceId'], enabledByDefault: false, key: ['ReportId', 'DeviceId', 'Timestamp'] } as const;
+const DEVICE = {
+  workload: 'DefenderForEndpoint',
+  object: ['DeviceName', 'DeviceId'],
+  enabledByDefault: false,
+  key: ['ReportId', 'DeviceId', 'Timestamp'],
+} as const;
 
 export const HUNTING_TABLES: readonly HuntingTable[] = [
   { ...DEVICE, name: 'DeviceProcessEvents', user: ['AccountUpn', 'InitiatingProcessAccountUpn', 'AccountName'], ip: [] },
   { ...DEVICE, name: 'DeviceNetworkEvents', user: ['InitiatingProcessAccountUpn'], ip: ['RemoteIP', 'LocalIP'] },
   { ...DEVICE, name: 'DeviceFileEvents', user: ['InitiatingProcessAccountUpn', 'RequestAccountName'], ip: [] },
   { ...DEVICE, name: 'DeviceLogonEvents', user: ['AccountUpn', 'AccountName'], ip: ['RemoteIP'] },
-  { name: 'EmailEvents', enabledByDefault: false, key: ['NetworkMessageId', 'RecipientEmailAddress'], workload: 'DefenderForOffice365', user: ['RecipientEmailAddress'], object: ['NetworkMessageId'], ip: ['SenderIPv4'] },
-  { name: 'EmailAttachmentInfo', enabledByDefault: false, key: ['NetworkMessageId', 'RecipientEmailAddress', 'SHA256'], workload: 'DefenderForOffice365', user: ['RecipientEmailAddress'], object: ['FileName'], ip: [] },
-  { name: 'UrlClickEvents', enabledByDefault: false, key: ['ReportId', 'Timestamp'], workload: 'DefenderForOffice365', user: ['AccountUpn'], object: ['Url'], ip: ['IPAddress'] },
-  { name: 'IdentityLogonEvents', enabledByDefault: true, key: ['ReportId', 'Timestamp'], workload: 'DefenderForIdentity', user: ['AccountUpn', 'AccountName'], object: ['DeviceName', 'Application'], ip: ['IPAddress'] },
-  { name: 'IdentityDirectoryEvents', enabledByDefault: false, key: ['ReportId', 'Timestamp'], workload: 'DefenderForIdentity', user: ['TargetAccountUpn', 'AccountUpn', 'AccountName'], object: ['TargetAccountUpn', 'DeviceName'], ip: ['IPAddress'] },
-  { name: 'CloudAppEvents', enabledByDefault: false, key: ['ReportId', 'Timestamp'], workload: 'DefenderForCloudApps', user: ['AccountId', 'AccountObjectId', 'AccountDisplayName'], object: ['ObjectName'], ip: ['IPAddress'] },
+  {
+    name: 'EmailEvents',
+    enabledByDefault: false,
+    key: ['NetworkMessageId', 'RecipientEmailAddress'],
+    workload: 'DefenderForOffice365',
+    user: ['RecipientEmailAddress'],
+    object: ['NetworkMessageId'],
+    ip: ['SenderIPv4'],
+  },
+  {
+    name: 'EmailAttachmentInfo',
+    enabledByDefault: false,
+    key: ['NetworkMessageId', 'RecipientEmailAddress', 'SHA256'],
+    workload: 'DefenderForOffice365',
+    user: ['RecipientEmailAddress'],
+    object: ['FileName'],
+    ip: [],
+  },
+  {
+    name: 'UrlClickEvents',
+    enabledByDefault: false,
+    key: ['ReportId', 'Timestamp'],
+    workload: 'DefenderForOffice365',
+    user: ['AccountUpn'],
+    object: ['Url'],
+    ip: ['IPAddress'],
+  },
+  {
+    name: 'IdentityLogonEvents',
+    enabledByDefault: true,
+    key: ['ReportId', 'Timestamp'],
+    workload: 'DefenderForIdentity',
+    user: ['AccountUpn', 'AccountName'],
+    object: ['DeviceName', 'Application'],
+    ip: ['IPAddress'],
+  },
+  {
+    name: 'IdentityDirectoryEvents',
+    enabledByDefault: false,
+    key: ['ReportId', 'Timestamp'],
+    workload: 'DefenderForIdentity',
+    user: ['TargetAccountUpn', 'AccountUpn', 'AccountName'],
+    object: ['TargetAccountUpn', 'DeviceName'],
+    ip: ['IPAddress'],
+  },
+  {
+    name: 'CloudAppEvents',
+    enabledByDefault: false,
+    key: ['ReportId', 'Timestamp'],
+    workload: 'DefenderForCloudApps',
+    user: ['AccountId', 'AccountObjectId', 'AccountDisplayName'],
+    object: ['ObjectName'],
+    ip: ['IPAddress'],
+  },
   {
     name: 'AlertEvidence',
     enabledByDefault: true,

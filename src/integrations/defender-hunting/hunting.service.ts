@@ -35,7 +35,14 @@ export class HuntingService {
     const tenant = await this.tenants.findVisible(principal, tenantId);
     await this.assertHuntable(tenant);
     const audit = (data: Record<string, unknown>) =>
-      this.auditLog.record({ event: 'hunting.query', actor: context.actor, tenantId: tenant.id, subject: `tenant:${tenant.id}`, requestId: context.requestId, data: { query: input.query, timespan: input.timespan ?? null, ...data } });
+      this.auditLog.record({
+        event: 'hunting.query',
+        actor: context.actor,
+        tenantId: tenant.id,
+        subject: `tenant:${tenant.id}`,
+        requestId: context.requestId,
+        data: { query: input.query, timespan: input.timespan ?? null, ...data },
+      });
     let result: HuntingResult;
     try {
       result = await this.client.run(this.tenants.credentialsOf(tenant), input.query, input.timespan);
@@ -46,7 +53,13 @@ export class HuntingService {
     }
     const max = this.config.hunting.onDemandMaxRows;
     await audit({ outcome: 'succeeded', rowCount: result.results.length, returned: Math.min(max, result.results.length) });
-    return { tenantId: tenant.id, schema: result.schema, rows: result.results.slice(0, max), rowCount: result.results.length, truncated: result.results.length > max };
+    return {
+      tenantId: tenant.id,
+      schema: result.schema,
+      rows: result.results.slice(0, max),
+      rowCount: result.results.length,
+      truncated: result.results.length > max,
+    };
   }
 
   private async assertHuntable(tenant: TenantEntity): Promise<void> {
@@ -58,16 +71,31 @@ export class HuntingService {
 
 function unavailable(status: string, detail: string | null): Problem {
   const name = ADVANCED_HUNTING.name;
-  return new Problem(409, 'capability-unavailable', 'Capability unavailable', `Hunting needs ${name} (${ADVANCED_HUNTING.permissions.join(' or ')}), which is ${status}${detail ? `: ${detail}` : ''} for this tenant.`, { capability: name, capabilityStatus: status });
+  return new Problem(
+    409,
+    'capability-unavailable',
+    'Capability unavailable',
+    `Hunting needs ${name} (${ADVANCED_HUNTING.permissions.join(' or ')}), which is ${status}${detail ? `: ${detail}` : ''} for this tenant.`,
+    { capability: name, capabilityStatus: status },
+  );
 }
 
 function problemOf(error: MicrosoftApiError): Problem {
   switch (error.kind) {
     case 'bad-request':
-      return new Problem(400, 'hunting-query-invalid', 'Hunting query invalid', `Microsoft could not run the query: ${error.message}`, { microsoftCode: error.code ?? null });
+      return new Problem(400, 'hunting-query-invalid', 'Hunting query invalid', `Microsoft could not run the query: ${error.message}`, {
+        microsoftCode: error.code ?? null,
+      });
     case 'throttled': {
       const retryAfter = Math.max(1, error.retryAfterSeconds ?? 60);
-      return new Problem(429, 'hunting-throttled', 'Hunting quota reached', `${error.message}; try again in ${retryAfter} s.`, { retryAfterSeconds: retryAfter }, { 'Retry-After': String(retryAfter) });
+      return new Problem(
+        429,
+        'hunting-throttled',
+        'Hunting quota reached',
+        `${error.message}; try again in ${retryAfter} s.`,
+        { retryAfterSeconds: retryAfter },
+        { 'Retry-After': String(retryAfter) },
+      );
     }
     case 'forbidden':
     case 'unlicensed':

@@ -2,7 +2,11 @@ import { readCheck, type Capability, type CapabilityCheck } from '../../tenants/
 
 const SIGN_IN_LOGS: Capability = { name: 'sign-in-logs', permissions: ['AuditLog.Read.All'], licence: 'Entra ID P1 or P2 (microsoft-notes M11)' };
 const DIRECTORY_AUDITS: Capability = { name: 'directory-audits', permissions: ['AuditLog.Read.All'], licence: null };
-const IDENTITY_PROTECTION: Capability = { name: 'identity-protection', permissions: ['IdentityRiskyUser.ReadWrite.All', 'IdentityRiskEvent.Read.All'], licence: 'Entra ID P2 (microsoft-notes §3.1)' };
+const IDENTITY_PROTECTION: Capability = {
+  name: 'identity-protection',
+  permissions: ['IdentityRiskyUser.ReadWrite.All', 'IdentityRiskEvent.Read.All'],
+  licence: 'Entra ID P2 (microsoft-notes §3.1)',
+};
 const USER_ACTIONS: Capability = { name: 'user-actions', permissions: ['User.EnableDisableAccount.All', 'User.RevokeSessions.All'], licence: null };
 
 /**

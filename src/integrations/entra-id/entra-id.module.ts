@@ -12,7 +12,14 @@ import { UserActions } from './user-actions';
 /** Entra ID: user containment actions, and the sign-in, directory audit and risk detection collectors. */
 @Module({
   imports: [ActionsModule, TenantsModule, MicrosoftModule, CollectionModule],
-  providers: [UserActions, IdentityProtectionPacer, SignInsCollector, DirectoryAuditsCollector, RiskDetectionsCollector, registerCapabilities(...ENTRA_ID_CAPABILITIES)],
+  providers: [
+    UserActions,
+    IdentityProtectionPacer,
+    SignInsCollector,
+    DirectoryAuditsCollector,
+    RiskDetectionsCollector,
+    registerCapabilities(...ENTRA_ID_CAPABILITIES),
+  ],
   exports: [IdentityProtectionPacer],
 })
 export class EntraIdModule {}

@@ -19,9 +19,22 @@ export const RISK_DETECTIONS_SOURCE = 'entra-risk-detections';
  */
 @Injectable()
 export class SignInsCollector extends GraphLogCollector implements OnModuleInit {
-  constructor(graphs: GraphClientFactory, private readonly registry: CollectorRegistry, @Inject(APP_CONFIG) config: AppConfig) {
+  constructor(
+    graphs: GraphClientFactory,
+    private readonly registry: CollectorRegistry,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
     super(
-      { source: SIGN_INS_SOURCE, stream: 'Entra.SignIns', capability: 'sign-in-logs', path: '/auditLogs/signIns', timeField: 'createdDateTime', pageSize: 1000, retentionDays: 30, normalize: normalizeSignIn },
+      {
+        source: SIGN_INS_SOURCE,
+        stream: 'Entra.SignIns',
+        capability: 'sign-in-logs',
+        path: '/auditLogs/signIns',
+        timeField: 'createdDateTime',
+        pageSize: 1000,
+        retentionDays: 30,
+        normalize: normalizeSignIn,
+      },
       graphs,
       config,
     );
@@ -35,9 +48,22 @@ export class SignInsCollector extends GraphLogCollector implements OnModuleInit 
 /** `auditLogs/directoryAudits` (microsoft-notes §3.1): no documented `$top` maximum, so a modest page; kept 7 days on Free. */
 @Injectable()
 export class DirectoryAuditsCollector extends GraphLogCollector implements OnModuleInit {
-  constructor(graphs: GraphClientFactory, private readonly registry: CollectorRegistry, @Inject(APP_CONFIG) config: AppConfig) {
+  constructor(
+    graphs: GraphClientFactory,
+    private readonly registry: CollectorRegistry,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
     super(
-      { source: DIRECTORY_AUDITS_SOURCE, stream: 'Entra.DirectoryAudits', capability: 'directory-audits', path: '/auditLogs/directoryAudits', timeField: 'activityDateTime', pageSize: 500, retentionDays: 7, normalize: normalizeDirectoryAudit },
+      {
+        source: DIRECTORY_AUDITS_SOURCE,
+        stream: 'Entra.DirectoryAudits',
+        capability: 'directory-audits',
+        path: '/auditLogs/directoryAudits',
+        timeField: 'activityDateTime',
+        pageSize: 500,
+        retentionDays: 7,
+        normalize: normalizeDirectoryAudit,
+      },
       graphs,
       config,
     );
@@ -55,9 +81,23 @@ export class DirectoryAuditsCollector extends GraphLogCollector implements OnMod
  */
 @Injectable()
 export class RiskDetectionsCollector extends GraphLogCollector implements OnModuleInit {
-  constructor(graphs: GraphClientFactory, private readonly registry: CollectorRegistry, private readonly pacer: IdentityProtectionPacer, @Inject(APP_CONFIG) config: AppConfig) {
+  constructor(
+    graphs: GraphClientFactory,
+    private readonly registry: CollectorRegistry,
+    private readonly pacer: IdentityProtectionPacer,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
     super(
-      { source: RISK_DETECTIONS_SOURCE, stream: 'Entra.RiskDetections', capability: 'identity-protection', path: '/identityProtection/riskDetections', timeField: 'detectedDateTime', pageSize: 500, retentionDays: 90, normalize: normalizeRiskDetection },
+      {
+        source: RISK_DETECTIONS_SOURCE,
+        stream: 'Entra.RiskDetections',
+        capability: 'identity-protection',
+        path: '/identityProtection/riskDetections',
+        timeField: 'detectedDateTime',
+        pageSize: 500,
+        retentionDays: 90,
+        normalize: normalizeRiskDetection,
+      },
       graphs,
       config,
     );

@@ -52,7 +52,11 @@ export function normalizeRiskDetection(record: Json): NormalizedEvent | null {
   });
 }
 
-function build(record: Json, time: unknown, fields: Pick<NormalizedEvent, 'operation' | 'resultStatus' | 'userId' | 'clientIp' | 'objectId'>): NormalizedEvent | null {
+function build(
+  record: Json,
+  time: unknown,
+  fields: Pick<NormalizedEvent, 'operation' | 'resultStatus' | 'userId' | 'clientIp' | 'objectId'>,
+): NormalizedEvent | null {
   const id = text(record.id);
   const occurredAt = typeof time === 'string' ? new Date(time) : null;
   // Graph records always carry both; one without is not a record we can key or place, and the

@@ -49,7 +49,12 @@ export abstract class GraphLogCollector implements Collector {
       ? new Date(ctx.cursor.getTime() - this.config.entraTelemetry.overlapMinutes * 60_000)
       : new Date(upper.getTime() - this.config.collection.initialLookbackHours * 3_600_000);
     if (ctx.cursor && ctx.cursor < oldest) {
-      await sink.gap({ reason: 'beyond-retention', windowStart: ctx.cursor, windowEnd: oldest, detail: `the cursor was older than the ${def.retentionDays} days Microsoft keeps ${def.path}` });
+      await sink.gap({
+        reason: 'beyond-retention',
+        windowStart: ctx.cursor,
+        windowEnd: oldest,
+        detail: `the cursor was older than the ${def.retentionDays} days Microsoft keeps ${def.path}`,
+      });
       await sink.advance(oldest); // reported once: a later run that fails does not report the same span again
     }
     if (lower < oldest) lower = oldest;
@@ -72,7 +77,12 @@ export abstract class GraphLogCollector implements Collector {
     }
     if (unusable > 0) {
       // Never dropped silently: the window is reported with how many records could not be stored.
-      await sink.gap({ reason: 'failed', windowStart: lower, windowEnd: upper, detail: `${unusable} record(s) of ${def.path} had no id or no valid ${def.timeField} and were not stored` });
+      await sink.gap({
+        reason: 'failed',
+        windowStart: lower,
+        windowEnd: upper,
+        detail: `${unusable} record(s) of ${def.path} had no id or no valid ${def.timeField} and were not stored`,
+      });
     }
     await sink.advance(upper);
   }

@@ -30,7 +30,11 @@ export function toStepError(failure: unknown, operation: keyof typeof PERMISSION
           extra,
         );
       }
-      return new StepError('permission-missing', `Cordon's app lacks the permission for this step: grant ${PERMISSION_FOR[operation]}. Graph: ${error.code ?? error.status}: ${error.message}`, extra);
+      return new StepError(
+        'permission-missing',
+        `Cordon's app lacks the permission for this step: grant ${PERMISSION_FOR[operation]}. Graph: ${error.code ?? error.status}: ${error.message}`,
+        extra,
+      );
     case 'unlicensed':
       return new StepError('capability-unavailable', `Not licensed for this tenant: ${error.message}`, extra);
     case 'throttled':

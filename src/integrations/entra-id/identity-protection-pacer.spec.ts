@@ -4,7 +4,7 @@ import { IdentityProtectionPacer } from './identity-protection-pacer';
 describe('IdentityProtectionPacer', () => {
   const pacer = () => new IdentityProtectionPacer({ entraTelemetry: { overlapMinutes: 0, identityProtectionIntervalMs: 200 } } as AppConfig);
 
-  it('keeps one tenant\'s requests the interval apart, counted from the end of the previous one', async () => {
+  it("keeps one tenant's requests the interval apart, counted from the end of the previous one", async () => {
     const p = pacer();
     const starts: number[] = [];
     const ends: number[] = [];

@@ -27,7 +27,7 @@ const USER_SELECT = 'id,userPrincipalName,displayName,accountEnabled,userType,si
 
 /** Said plainly in every result that revokes sessions, so analysts are not misled (microsoft-notes §4.2). */
 const REVOCATION_NOTE =
-  'Revoking sessions invalidates refresh tokens and browser session cookies (it can take a few minutes). Access tokens already issued stay valid until they expire, typically 60–90 minutes, unless the resource supports continuous access evaluation. Guest users\' sessions live in their home tenant and are not revoked.';
+  "Revoking sessions invalidates refresh tokens and browser session cookies (it can take a few minutes). Access tokens already issued stay valid until they expire, typically 60–90 minutes, unless the resource supports continuous access evaluation. Guest users' sessions live in their home tenant and are not revoked.";
 
 /**
  * Entra ID user containment: the handlers of the user.* action types. Each step reads the current
@@ -101,7 +101,12 @@ export class UserActions implements OnModuleInit {
         display: user.userPrincipalName,
         identities: [user.id.toLowerCase(), user.userPrincipalName.toLowerCase()],
         groups,
-        details: { userPrincipalName: user.userPrincipalName, displayName: user.displayName ?? null, userType: user.userType ?? 'Member', directoryRoles: roles },
+        details: {
+          userPrincipalName: user.userPrincipalName,
+          displayName: user.displayName ?? null,
+          userType: user.userType ?? 'Member',
+          directoryRoles: roles,
+        },
       };
     } catch (error) {
       throw toStepError(error, 'read');
@@ -114,7 +119,11 @@ export class UserActions implements OnModuleInit {
 
   private accountStep(name: string, enabled: boolean): StepDefinition {
     const op = enabled ? 'enable' : 'disable';
-    const read = async (ctx: StepContext) => (await this.graph(ctx.tenantId)).get<GraphUser>(`/users/${ctx.target.id}`, { query: { $select: 'id,accountEnabled' }, clientRequestId: ctx.clientRequestId });
+    const read = async (ctx: StepContext) =>
+      (await this.graph(ctx.tenantId)).get<GraphUser>(`/users/${ctx.target.id}`, {
+        query: { $select: 'id,accountEnabled' },
+        clientRequestId: ctx.clientRequestId,
+      });
     return {
       name,
       preview: async (ctx) => {
@@ -127,11 +136,19 @@ export class UserActions implements OnModuleInit {
         try {
           const graph = await this.graph(ctx.tenantId);
           const before = await read(ctx);
-          if (before.accountEnabled === enabled) return { status: 'succeeded', summary: `sign-in was already ${enabled ? 'enabled' : 'disabled'}`, verified: true, detail: { changed: false } };
+          if (before.accountEnabled === enabled)
+            return { status: 'succeeded', summary: `sign-in was already ${enabled ? 'enabled' : 'disabled'}`, verified: true, detail: { changed: false } };
           await graph.patch(`/users/${ctx.target.id}`, { accountEnabled: enabled }, { clientRequestId: ctx.clientRequestId });
           const after = await read(ctx);
           const verified = after.accountEnabled === enabled;
-          return { status: 'succeeded', summary: verified ? `${enabled ? 'enabled' : 'disabled'} sign-in` : `Microsoft accepted the change but the account still reads accountEnabled=${String(after.accountEnabled)}`, verified, detail: { changed: true, accountEnabled: after.accountEnabled } };
+          return {
+            status: 'succeeded',
+            summary: verified
+              ? `${enabled ? 'enabled' : 'disabled'} sign-in`
+              : `Microsoft accepted the change but the account still reads accountEnabled=${String(after.accountEnabled)}`,
+            verified,
+            detail: { changed: true, accountEnabled: after.accountEnabled },
+          };
         } catch (error) {
           throw toStepError(error, op, this.roles(ctx));
         }
@@ -141,10 +158,18 @@ export class UserActions implements OnModuleInit {
 
   private revokeStep(): StepDefinition {
     const readValidFrom = async (ctx: StepContext) =>
-      (await (await this.graph(ctx.tenantId)).get<GraphUser>(`/users/${ctx.target.id}`, { query: { $select: 'id,signInSessionsValidFromDateTime' }, clientRequestId: ctx.clientRequestId })).signInSessionsValidFromDateTime;
+      (
+        await (
+          await this.graph(ctx.tenantId)
+        ).get<GraphUser>(`/users/${ctx.target.id}`, { query: { $select: 'id,signInSessionsValidFromDateTime' }, clientRequestId: ctx.clientRequestId })
+      ).signInSessionsValidFromDateTime;
     return {
       name: 'revoke-sessions',
-      preview: async (ctx) => ({ wouldChange: `signInSessionsValidFromDateTime → now (refresh tokens and session cookies issued before it stop working)`, changes: true, ...(ctx.target.details?.userType === 'Guest' ? { wouldChange: 'a guest: sessions live in the home tenant and are not revoked by this tenant' } : {}) }),
+      preview: async (ctx) => ({
+        wouldChange: `signInSessionsValidFromDateTime → now (refresh tokens and session cookies issued before it stop working)`,
+        changes: true,
+        ...(ctx.target.details?.userType === 'Guest' ? { wouldChange: 'a guest: sessions live in the home tenant and are not revoked by this tenant' } : {}),
+      }),
       run: async (ctx) => {
         try {
           const before = await readValidFrom(ctx);
@@ -155,7 +180,9 @@ export class UserActions implements OnModuleInit {
           const verified = after !== undefined && (before === undefined || Date.parse(after) > Date.parse(before) || sameSecond(after, requestedAt));
           return {
             status: 'succeeded',
-            summary: verified ? `sessions revoked (valid from ${after})` : 'Microsoft accepted the revocation but signInSessionsValidFromDateTime has not moved yet (it can take a few minutes)',
+            summary: verified
+              ? `sessions revoked (valid from ${after})`
+              : 'Microsoft accepted the revocation but signInSessionsValidFromDateTime has not moved yet (it can take a few minutes)',
             verified,
             detail: { signInSessionsValidFromDateTime: { before: before ?? null, after: after ?? null } },
           };
@@ -172,18 +199,31 @@ export class UserActions implements OnModuleInit {
       name: 'confirm-compromised',
       preview: async (ctx) =>
         unavailable(ctx)
-          ? { wouldChange: `skipped: Identity Protection is ${ctx.capabilities['identity-protection'] ?? 'unknown'} for this tenant (needs Entra ID P2)`, changes: false }
+          ? {
+              wouldChange: `skipped: Identity Protection is ${ctx.capabilities['identity-protection'] ?? 'unknown'} for this tenant (needs Entra ID P2)`,
+              changes: false,
+            }
           : { wouldChange: 'riskState → confirmedCompromised, riskLevel → high', changes: true },
       run: async (ctx) => {
         if (unavailable(ctx)) {
-          return { status: 'skipped', summary: `Identity Protection is ${ctx.capabilities['identity-protection'] ?? 'unknown'} for this tenant (needs Entra ID P2); the user was not marked compromised` };
+          return {
+            status: 'skipped',
+            summary: `Identity Protection is ${ctx.capabilities['identity-protection'] ?? 'unknown'} for this tenant (needs Entra ID P2); the user was not marked compromised`,
+          };
         }
         try {
           const graph = await this.graph(ctx.tenantId);
           await graph.post('/identityProtection/riskyUsers/confirmCompromised', { userIds: [ctx.target.id] }, { clientRequestId: ctx.clientRequestId });
-          const risky = await graph.get<{ riskState?: string; riskLevel?: string }>(`/identityProtection/riskyUsers/${ctx.target.id}`, { clientRequestId: ctx.clientRequestId }).catch(() => undefined);
+          const risky = await graph
+            .get<{ riskState?: string; riskLevel?: string }>(`/identityProtection/riskyUsers/${ctx.target.id}`, { clientRequestId: ctx.clientRequestId })
+            .catch(() => undefined);
           const verified = risky?.riskState === 'confirmedCompromised';
-          return { status: 'succeeded', summary: verified ? 'marked compromised (risk high)' : 'Microsoft accepted it but the risky user does not read confirmedCompromised yet', verified, detail: { riskState: risky?.riskState ?? null, riskLevel: risky?.riskLevel ?? null } };
+          return {
+            status: 'succeeded',
+            summary: verified ? 'marked compromised (risk high)' : 'Microsoft accepted it but the risky user does not read confirmedCompromised yet',
+            verified,
+            detail: { riskState: risky?.riskState ?? null, riskLevel: risky?.riskLevel ?? null },
+          };
         } catch (error) {
           throw toStepError(error, 'confirm');
         }

@@ -32,7 +32,12 @@ const ALERTS: StreamSpec<AlertRow> = {
   pageSize: (config) => config.graphSecurity.alertsPageSize,
   normalize: normalizeAlert,
   upsert: (repository, manager, tenantId, rows) => repository.upsertAlerts(manager, tenantId, rows),
-  notification: (tenantId, row, inserted) => ({ event: inserted ? 'alert.created' : 'alert.updated', objectId: row.id, severity: row.severity, data: alertFields(tenantId, row) }),
+  notification: (tenantId, row, inserted) => ({
+    event: inserted ? 'alert.created' : 'alert.updated',
+    objectId: row.id,
+    severity: row.severity,
+    data: alertFields(tenantId, row),
+  }),
 };
 
 // Listed without `$expand=alerts`: with a `$filter` on a large tenant it fails with a persistent 500
@@ -43,7 +48,12 @@ const INCIDENTS: StreamSpec<IncidentRow> = {
   pageSize: (config) => config.graphSecurity.incidentsPageSize,
   normalize: normalizeIncident,
   upsert: (repository, manager, tenantId, rows) => repository.upsertIncidents(manager, tenantId, rows),
-  notification: (tenantId, row, inserted) => ({ event: inserted ? 'incident.created' : 'incident.updated', objectId: row.id, severity: row.severity, data: incidentFields(tenantId, row) }),
+  notification: (tenantId, row, inserted) => ({
+    event: inserted ? 'incident.created' : 'incident.updated',
+    objectId: row.id,
+    severity: row.severity,
+    data: incidentFields(tenantId, row),
+  }),
 };
 
 /**
@@ -107,10 +117,19 @@ export class GraphSecurityCollector implements Collector, OnModuleInit {
   }
 
   /** One page: upsert, then queue a webhook notification for each object the upsert inserted or changed. */
-  private async store<R extends { id: string; lastUpdateAt: string }>(manager: EntityManager, tenantId: string, spec: StreamSpec<R>, rows: R[]): Promise<ObjectStoreOutcome> {
+  private async store<R extends { id: string; lastUpdateAt: string }>(
+    manager: EntityManager,
+    tenantId: string,
+    spec: StreamSpec<R>,
+    rows: R[],
+  ): Promise<ObjectStoreOutcome> {
     const changed = await spec.upsert(this.repository, manager, tenantId, rows);
     const byId = new Map(rows.map((r) => [r.id, r]));
-    await this.webhooks.notify(manager, tenantId, changed.map((c) => spec.notification(tenantId, byId.get(c.id)!, c.inserted)));
+    await this.webhooks.notify(
+      manager,
+      tenantId,
+      changed.map((c) => spec.notification(tenantId, byId.get(c.id)!, c.inserted)),
+    );
     const inserted = changed.filter((c) => c.inserted).length;
     return { inserted, updated: changed.length - inserted, unchanged: rows.length - changed.length };
   }

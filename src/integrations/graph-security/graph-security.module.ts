@@ -18,6 +18,12 @@ import { SecurityTelemetryService } from './security-telemetry.service';
 @Module({
   imports: [TypeOrmModule.forFeature([SecurityAlertEntity, SecurityIncidentEntity]), CollectionModule, MicrosoftModule, TenantsModule, WebhooksModule],
   controllers: [AlertsController, IncidentsController],
-  providers: [GraphSecurityCollector, SecurityRepository, SecurityTelemetryService, SecurityRetentionService, registerCapabilities(...GRAPH_SECURITY_CAPABILITIES)],
+  providers: [
+    GraphSecurityCollector,
+    SecurityRepository,
+    SecurityTelemetryService,
+    SecurityRetentionService,
+    registerCapabilities(...GRAPH_SECURITY_CAPABILITIES),
+  ],
 })
 export class GraphSecurityModule {}

@@ -14,7 +14,10 @@ export class IncidentsController {
 
   @Get()
   @Access('analyst', 'responder', 'admin')
-  @ApiOkResponse({ type: IncidentPage, description: 'Defender XDR incidents (latest version of each) with their collected alert count, newest first by creation.' })
+  @ApiOkResponse({
+    type: IncidentPage,
+    description: 'Defender XDR incidents (latest version of each) with their collected alert count, newest first by creation.',
+  })
   list(@Query() query: IncidentQueryDto, @CurrentRequest() ctx: RequestContext): Promise<Page<IncidentResponse>> {
     return this.security.incidents(ctx.principal, query);
   }

@@ -22,13 +22,21 @@ export class SecurityRetentionService implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.jobs.register({ name: RETENTION_QUEUE, cron: '53 2 * * *', options: { expireInSeconds: 3600 }, handle: async () => void (await this.purge(new Date())) });
+    this.jobs.register({
+      name: RETENTION_QUEUE,
+      cron: '53 2 * * *',
+      options: { expireInSeconds: 3600 },
+      handle: async () => void (await this.purge(new Date())),
+    });
   }
 
   async purge(now: Date): Promise<{ alerts: number; incidents: number }> {
     const before = new Date(now.getTime() - this.config.eventsRetentionDays * 86_400_000);
     const removed = { alerts: 0, incidents: 0 };
-    for (const [kind, table] of [['alerts', 'security_alerts'], ['incidents', 'security_incidents']] as const) {
+    for (const [kind, table] of [
+      ['alerts', 'security_alerts'],
+      ['incidents', 'security_incidents'],
+    ] as const) {
       for (;;) {
         const deleted = await this.repository.deleteNotUpdatedSince(table, before, DELETE_BATCH);
         removed[kind] += deleted;

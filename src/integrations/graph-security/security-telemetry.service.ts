@@ -17,7 +17,15 @@ export class SecurityTelemetryService {
   async alerts(principal: Principal, query: AlertQueryDto): Promise<Page<AlertResponse>> {
     const before = keyOf(query.cursor);
     const rows = await this.repository.pageAlerts(
-      { tenantIds: visibleTenants(principal, query.tenantId), severity: query.severity, status: query.status, serviceSource: query.serviceSource, incidentId: query.incidentId, since: query.since, until: query.until },
+      {
+        tenantIds: visibleTenants(principal, query.tenantId),
+        severity: query.severity,
+        status: query.status,
+        serviceSource: query.serviceSource,
+        incidentId: query.incidentId,
+        since: query.since,
+        until: query.until,
+      },
       query.limit + 1,
       before,
     );
@@ -32,7 +40,12 @@ export class SecurityTelemetryService {
       before,
     );
     const counts = await this.repository.alertCounts(rows.slice(0, query.limit).map((r) => ({ tenantId: r.tenantId, id: r.id })));
-    return toPage(rows, query.limit, (r) => [r.createdAt.toISOString(), r.tenantId, r.id], (r) => toIncidentResponse(r, counts.get(`${r.tenantId}|${r.id}`) ?? 0));
+    return toPage(
+      rows,
+      query.limit,
+      (r) => [r.createdAt.toISOString(), r.tenantId, r.id],
+      (r) => toIncidentResponse(r, counts.get(`${r.tenantId}|${r.id}`) ?? 0),
+    );
   }
 }
 

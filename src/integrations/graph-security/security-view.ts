@@ -42,7 +42,12 @@ export function incidentFields(tenantId: string, row: IncidentRow): Omit<Inciden
 }
 
 export function toAlertResponse(e: SecurityAlertEntity): AlertResponse {
-  const row: AlertRow = { ...e, createdAt: e.createdAt.toISOString(), lastUpdateAt: e.lastUpdateAt.toISOString(), resolvedAt: e.resolvedAt?.toISOString() ?? null };
+  const row: AlertRow = {
+    ...e,
+    createdAt: e.createdAt.toISOString(),
+    lastUpdateAt: e.lastUpdateAt.toISOString(),
+    resolvedAt: e.resolvedAt?.toISOString() ?? null,
+  };
   return { ...alertFields(e.tenantId, row), firstCollectedAt: e.firstCollectedAt.toISOString(), collectedAt: e.collectedAt.toISOString() };
 }
 

@@ -35,7 +35,8 @@ export interface SecurityKey {
  * different body does too (Microsoft does not always move lastUpdateDateTime); an older or identical
  * one changes nothing. Overlapping listings and re-runs after a crash are therefore harmless.
  */
-const NEWER = (t: string) => `${t}.last_update_at < EXCLUDED.last_update_at OR (${t}.last_update_at = EXCLUDED.last_update_at AND ${t}.raw IS DISTINCT FROM EXCLUDED.raw)`;
+const NEWER = (t: string) =>
+  `${t}.last_update_at < EXCLUDED.last_update_at OR (${t}.last_update_at = EXCLUDED.last_update_at AND ${t}.raw IS DISTINCT FROM EXCLUDED.raw)`;
 
 /** SQL of Defender alerts and incidents: upserts by (tenant, Microsoft id) and keyset reads. */
 @Injectable()
@@ -117,17 +118,27 @@ export class SecurityRepository {
     );
     return (Array.isArray(rows[0]) ? (rows[0] as unknown[]) : rows).length;
   }
-  private keyset<T extends SecurityAlertEntity | SecurityIncidentEntity>(q: SelectQueryBuilder<T>, filter: SecurityObjectFilter, limit: number, before?: SecurityKey): SelectQueryBuilder<T> {
+  private keyset<T extends SecurityAlertEntity | SecurityIncidentEntity>(
+    q: SelectQueryBuilder<T>,
+    filter: SecurityObjectFilter,
+    limit: number,
+    before?: SecurityKey,
+  ): SelectQueryBuilder<T> {
     q.orderBy('o.created_at', 'DESC').addOrderBy('o.tenant_id', 'DESC').addOrderBy('o.id', 'DESC').limit(limit);
     // Enum members compare case-insensitively (Microsoft's docs spell them both ways, microsoft-notes §3.2).
-    if (filter.tenantIds) q.andWhere('o.tenant_id IN (:...tenantIds)', { tenantIds: filter.tenantIds.length ? filter.tenantIds : ['00000000-0000-0000-0000-000000000000'] });
+    if (filter.tenantIds)
+      q.andWhere('o.tenant_id IN (:...tenantIds)', { tenantIds: filter.tenantIds.length ? filter.tenantIds : ['00000000-0000-0000-0000-000000000000'] });
     if (filter.severity) q.andWhere('lower(o.severity) = lower(:severity)', { severity: filter.severity });
     if (filter.status) q.andWhere('lower(o.status) = lower(:status)', { status: filter.status });
     if (filter.since) q.andWhere('o.created_at >= :since', { since: filter.since });
     if (filter.until) q.andWhere('o.created_at < :until', { until: filter.until });
     // A row comparison, so the (created_at, tenant_id, id) indexes serve it as one range.
     if (before) {
-      q.andWhere('(o.created_at, o.tenant_id, o.id) < (CAST(:at AS timestamptz), CAST(:tenant AS uuid), CAST(:key AS text))', { at: before.createdAt, tenant: before.tenantId, key: before.id });
+      q.andWhere('(o.created_at, o.tenant_id, o.id) < (CAST(:at AS timestamptz), CAST(:tenant AS uuid), CAST(:key AS text))', {
+        at: before.createdAt,
+        tenant: before.tenantId,
+        key: before.id,
+      });
     }
     return q;
   }

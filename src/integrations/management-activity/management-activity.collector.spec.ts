@@ -17,7 +17,15 @@ import { ManagementActivityCollector } from './management-activity.collector';
 const NOW = new Date('2026-03-04T10:00:00Z');
 const BLOB_URI = 'https://manage.example/api/v1.0/t/activity/feed/audit/blob-1';
 
-const record = (i: number) => ({ Id: `rec-${i}`, RecordType: 2, CreationTime: '2026-03-04T09:10:00', Operation: 'MailItemsAccessed', Workload: 'Exchange', UserId: `u${i}@contoso.example`, ClientIP: '192.0.2.7:443' });
+const record = (i: number) => ({
+  Id: `rec-${i}`,
+  RecordType: 2,
+  CreationTime: '2026-03-04T09:10:00',
+  Operation: 'MailItemsAccessed',
+  Workload: 'Exchange',
+  UserId: `u${i}@contoso.example`,
+  ClientIP: '192.0.2.7:443',
+});
 
 /** The blob's bytes in small chunks, optionally breaking off after `breakAfter` bytes. */
 function body(text: string, breakAfter?: number): AsyncIterable<Buffer> {
@@ -25,7 +33,16 @@ function body(text: string, breakAfter?: number): AsyncIterable<Buffer> {
   return (async function* () {
     const end = breakAfter ?? bytes.length;
     for (let i = 0; i < end; i += 4096) yield bytes.subarray(i, Math.min(i + 4096, end));
-    if (breakAfter !== undefined) throw new MicrosoftApiError({ kind: 'network', resource: 'manage', status: 200, message: 'the response body broke off: aborted', method: 'GET', url: BLOB_URI, attempts: 1 });
+    if (breakAfter !== undefined)
+      throw new MicrosoftApiError({
+        kind: 'network',
+        resource: 'manage',
+        status: 200,
+        message: 'the response body broke off: aborted',
+        method: 'GET',
+        url: BLOB_URI,
+        attempts: 1,
+      });
   })();
 }
 
@@ -33,9 +50,14 @@ function scriptedHttp(blob: () => AsyncIterable<Buffer>) {
   const closed: string[] = [];
   const http = {
     request: async (req: MicrosoftRequest) => {
-      if (req.url.endsWith('/subscriptions/list')) return { status: 200, headers: { date: NOW.toUTCString() }, body: [{ contentType: 'Audit.Exchange', status: 'enabled' }] };
+      if (req.url.endsWith('/subscriptions/list'))
+        return { status: 200, headers: { date: NOW.toUTCString() }, body: [{ contentType: 'Audit.Exchange', status: 'enabled' }] };
       if (req.url.endsWith('/subscriptions/content')) {
-        return { status: 200, headers: {}, body: [{ contentType: 'Audit.Exchange', contentId: 'blob-1', contentUri: BLOB_URI, contentCreated: '2026-03-04T09:20:00.000Z' }] };
+        return {
+          status: 200,
+          headers: {},
+          body: [{ contentType: 'Audit.Exchange', contentId: 'blob-1', contentUri: BLOB_URI, contentCreated: '2026-03-04T09:20:00.000Z' }],
+        };
       }
       throw new Error(`unexpected request ${req.url}`);
     },
@@ -123,7 +145,11 @@ describe('ManagementActivityCollector, storing a blob as it streams in', () => {
   afterAll(() => Logger.overrideLogger(new ConsoleLogger()));
 
   it('stores a large blob in batches of 1,000 and marks it handled with the last one only', async () => {
-    const text = JSON.stringify(Array.from({ length: 2500 }, (_, i) => record(i)), null, 1);
+    const text = JSON.stringify(
+      Array.from({ length: 2500 }, (_, i) => record(i)),
+      null,
+      1,
+    );
     const { http, closed } = scriptedHttp(() => body(text));
     const { sink, seen } = recordingSink();
     await collector(http).run(ctx, sink);
@@ -133,7 +159,12 @@ describe('ManagementActivityCollector, storing a blob as it streams in', () => {
       { kind: 'unit', size: 500, unitId: 'blob-1' },
     ]);
     expect(seen.stored.map((e) => e.recordId)).toEqual(Array.from({ length: 2500 }, (_, i) => `rec-${i}`));
-    expect(seen.stored[7]).toMatchObject({ operation: 'MailItemsAccessed', userId: 'u7@contoso.example', clientIp: '192.0.2.7', occurredAt: new Date('2026-03-04T09:10:00Z') });
+    expect(seen.stored[7]).toMatchObject({
+      operation: 'MailItemsAccessed',
+      userId: 'u7@contoso.example',
+      clientIp: '192.0.2.7',
+      occurredAt: new Date('2026-03-04T09:10:00Z'),
+    });
     expect(JSON.parse(seen.stored[7].raw)).toEqual(record(7)); // the record's text as delivered
     expect(closed).toEqual([BLOB_URI]);
     expect(seen.advancedTo.length).toBeGreaterThan(0); // every window complete

@@ -93,7 +93,12 @@ export class ManagementActivityCollector implements Collector, OnModuleInit {
     });
     if (plan.lost) {
       // The API serves nothing older than 7 days: what lay between the cursor and that limit is gone.
-      await sink.gap({ reason: 'beyond-retention', windowStart: plan.lost.start, windowEnd: plan.lost.end, detail: 'the cursor was older than the 7 days the Management Activity API keeps content' });
+      await sink.gap({
+        reason: 'beyond-retention',
+        windowStart: plan.lost.start,
+        windowEnd: plan.lost.end,
+        detail: 'the cursor was older than the 7 days the Management Activity API keeps content',
+      });
     }
     for (const window of plan.windows) {
       ctx.signal?.throwIfAborted();
@@ -109,15 +114,28 @@ export class ManagementActivityCollector implements Collector, OnModuleInit {
    * from that page. The cursor moves past the window only when the ledger, read back, shows every blob
    * Microsoft listed for it stored or reported as a gap.
    */
-  private async collectWindow(ctx: CollectContext, sink: CollectSink, window: { start: Date; end: Date }, cursor: Date | null, resume?: ListingState): Promise<void> {
+  private async collectWindow(
+    ctx: CollectContext,
+    sink: CollectSink,
+    window: { start: Date; end: Date },
+    cursor: Date | null,
+    resume?: ListingState,
+  ): Promise<void> {
     sink.window(window.start, window.end);
     const startedAt = resume?.startedAt ?? new Date().toISOString();
     const listedIds = new Set(resume ? await sink.listedSince(new Date(resume.startedAt), window.start, window.end) : []);
     let pages = resume?.pages ?? 0;
     let page: string | null = resume?.nextPage ?? null; // the page being read: null is the window's first
     const state = (error: string | null): ListingState => ({
-      windowStart: window.start.toISOString(), windowEnd: window.end.toISOString(), cursor: cursor?.toISOString() ?? null,
-      startedAt, pages, blobs: listedIds.size, nextPage: page, error, at: new Date().toISOString(),
+      windowStart: window.start.toISOString(),
+      windowEnd: window.end.toISOString(),
+      cursor: cursor?.toISOString() ?? null,
+      startedAt,
+      pages,
+      blobs: listedIds.size,
+      nextPage: page,
+      error,
+      at: new Date().toISOString(),
     });
     try {
       for await (const listed of this.listContent(ctx, sink, window, page)) {
@@ -193,7 +211,13 @@ export class ManagementActivityCollector implements Collector, OnModuleInit {
 
   private async start(ctx: CollectContext, sink: CollectSink, why: string): Promise<void> {
     try {
-      await this.http.request({ tenant: ctx.credentials, resource: 'manage', method: 'POST', url: `${this.base(ctx)}/subscriptions/start`, query: { contentType: ctx.stream, ...this.publisher(ctx) } });
+      await this.http.request({
+        tenant: ctx.credentials,
+        resource: 'manage',
+        method: 'POST',
+        url: `${this.base(ctx)}/subscriptions/start`,
+        query: { contentType: ctx.stream, ...this.publisher(ctx) },
+      });
     } catch (error) {
       // AF20024 "already enabled, no property change" is success (microsoft-notes §2.2, M5).
       if (!(error instanceof MicrosoftApiError && error.code === 'AF20024')) throw error;

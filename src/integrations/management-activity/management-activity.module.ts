@@ -7,5 +7,8 @@ import { MANAGEMENT_ACTIVITY_CAPABILITIES } from './management-activity.capabili
 import { ManagementActivityCollector } from './management-activity.collector';
 
 /** The Office 365 Management Activity API collector (it registers itself with the collection engine) and its capabilities. */
-@Module({ imports: [CollectionModule, MicrosoftModule, TenantsModule], providers: [ManagementActivityCollector, registerCapabilities(MANAGEMENT_ACTIVITY_CAPABILITIES)] })
+@Module({
+  imports: [CollectionModule, MicrosoftModule, TenantsModule],
+  providers: [ManagementActivityCollector, registerCapabilities(MANAGEMENT_ACTIVITY_CAPABILITIES)],
+})
 export class ManagementActivityModule {}

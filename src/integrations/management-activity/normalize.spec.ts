@@ -5,7 +5,18 @@ const fallback = new Date('2026-01-01T00:00:00Z');
 describe('normalizeRecord', () => {
   it('maps an Entra ID logon record (CreationTime without zone is UTC, null ClientIP)', () => {
     const e = normalizeRecord(
-      { Id: '2B9E1C4A-6F0D-4C8E-9A11-3E5D7C2B1A90', RecordType: 15, CreationTime: '2025-03-03T11:02:09', Operation: 'UserLoggedIn', UserType: 0, Workload: 'AzureActiveDirectory', ResultStatus: 'Success', ObjectId: '00000003-0000-0ff1-ce00-000000000000', UserId: 'Alice@Contoso.com', ClientIP: null },
+      {
+        Id: '2B9E1C4A-6F0D-4C8E-9A11-3E5D7C2B1A90',
+        RecordType: 15,
+        CreationTime: '2025-03-03T11:02:09',
+        Operation: 'UserLoggedIn',
+        UserType: 0,
+        Workload: 'AzureActiveDirectory',
+        ResultStatus: 'Success',
+        ObjectId: '00000003-0000-0ff1-ce00-000000000000',
+        UserId: 'Alice@Contoso.com',
+        ClientIP: null,
+      },
       'Audit.AzureActiveDirectory',
       fallback,
     );
@@ -24,9 +35,28 @@ describe('normalizeRecord', () => {
   });
 
   it('maps an Exchange admin record (True result, ip:port)', () => {
-    const raw = { Id: '7c0f9d21-3a55-4e2b-8d6f-0a1b2c3d4e5f', RecordType: 1, CreationTime: '2025-03-03T11:05:44', Operation: 'New-InboxRule', UserType: 2, Workload: 'Exchange', ResultStatus: 'True', ObjectId: 'alice@contoso.com\\Forward all', UserId: 'alice@contoso.com', ClientIP: '203.0.113.45:51234', Parameters: [{ Name: 'ForwardTo', Value: 'evil@example.net' }] };
+    const raw = {
+      Id: '7c0f9d21-3a55-4e2b-8d6f-0a1b2c3d4e5f',
+      RecordType: 1,
+      CreationTime: '2025-03-03T11:05:44',
+      Operation: 'New-InboxRule',
+      UserType: 2,
+      Workload: 'Exchange',
+      ResultStatus: 'True',
+      ObjectId: 'alice@contoso.com\\Forward all',
+      UserId: 'alice@contoso.com',
+      ClientIP: '203.0.113.45:51234',
+      Parameters: [{ Name: 'ForwardTo', Value: 'evil@example.net' }],
+    };
     const e = normalizeRecord(raw, 'Audit.Exchange', fallback);
-    expect(e).toMatchObject({ workload: 'Exchange', recordType: 1, resultStatus: 'Succeeded', clientIp: '203.0.113.45', objectId: 'alice@contoso.com\\Forward all', userType: 2 });
+    expect(e).toMatchObject({
+      workload: 'Exchange',
+      recordType: 1,
+      resultStatus: 'Succeeded',
+      clientIp: '203.0.113.45',
+      objectId: 'alice@contoso.com\\Forward all',
+      userType: 2,
+    });
     expect(JSON.parse(e.raw)).toEqual(raw);
   });
 
@@ -38,19 +68,88 @@ describe('normalizeRecord', () => {
   });
 
   it('maps SharePoint, Teams and DLP records, taking ClientIPAddress / ActorIpAddress when ClientIP is absent', () => {
-    expect(normalizeRecord({ Id: 'a', RecordType: 6, CreationTime: '2025-03-03T10:00:00.1234567', Operation: 'FileAccessed', Workload: 'SharePoint', UserId: 'bob@contoso.com', ClientIP: '2001:db8::1', ObjectId: 'https://contoso.sharepoint.com/a.docx' }, 'Audit.SharePoint', fallback))
-      .toMatchObject({ occurredAt: new Date('2025-03-03T10:00:00.123Z'), workload: 'SharePoint', recordType: 6, clientIp: '2001:db8::1', objectId: 'https://contoso.sharepoint.com/a.docx' });
-    expect(normalizeRecord({ Id: 'b', RecordType: 25, CreationTime: '2025-03-03T10:00:00', Operation: 'MessageSent', Workload: 'MicrosoftTeams', UserId: 'bob@contoso.com', ClientIPAddress: '[2001:db8::2]:443' }, 'Audit.General', fallback))
-      .toMatchObject({ workload: 'MicrosoftTeams', recordType: 25, clientIp: '2001:db8::2' });
-    expect(normalizeRecord({ Id: 'c', RecordType: 8, CreationTime: '2025-03-03T10:00:00', Operation: 'Add member to role.', UserId: 'admin@contoso.com', ActorIpAddress: '198.51.100.7' }, 'Audit.AzureActiveDirectory', fallback))
-      .toMatchObject({ workload: 'AzureActiveDirectory', clientIp: '198.51.100.7' });
-    expect(normalizeRecord({ Id: 'd', RecordType: 13, CreationTime: '2025-03-03T10:00:00', Operation: 'DLPRuleMatch', Workload: 'Exchange', UserId: 'carol@contoso.com', ClientIP: '' }, 'DLP.All', fallback))
-      .toMatchObject({ recordType: 13, clientIp: null, operation: 'DLPRuleMatch' });
+    expect(
+      normalizeRecord(
+        {
+          Id: 'a',
+          RecordType: 6,
+          CreationTime: '2025-03-03T10:00:00.1234567',
+          Operation: 'FileAccessed',
+          Workload: 'SharePoint',
+          UserId: 'bob@contoso.com',
+          ClientIP: '2001:db8::1',
+          ObjectId: 'https://contoso.sharepoint.com/a.docx',
+        },
+        'Audit.SharePoint',
+        fallback,
+      ),
+    ).toMatchObject({
+      occurredAt: new Date('2025-03-03T10:00:00.123Z'),
+      workload: 'SharePoint',
+      recordType: 6,
+      clientIp: '2001:db8::1',
+      objectId: 'https://contoso.sharepoint.com/a.docx',
+    });
+    expect(
+      normalizeRecord(
+        {
+          Id: 'b',
+          RecordType: 25,
+          CreationTime: '2025-03-03T10:00:00',
+          Operation: 'MessageSent',
+          Workload: 'MicrosoftTeams',
+          UserId: 'bob@contoso.com',
+          ClientIPAddress: '[2001:db8::2]:443',
+        },
+        'Audit.General',
+        fallback,
+      ),
+    ).toMatchObject({ workload: 'MicrosoftTeams', recordType: 25, clientIp: '2001:db8::2' });
+    expect(
+      normalizeRecord(
+        {
+          Id: 'c',
+          RecordType: 8,
+          CreationTime: '2025-03-03T10:00:00',
+          Operation: 'Add member to role.',
+          UserId: 'admin@contoso.com',
+          ActorIpAddress: '198.51.100.7',
+        },
+        'Audit.AzureActiveDirectory',
+        fallback,
+      ),
+    ).toMatchObject({ workload: 'AzureActiveDirectory', clientIp: '198.51.100.7' });
+    expect(
+      normalizeRecord(
+        {
+          Id: 'd',
+          RecordType: 13,
+          CreationTime: '2025-03-03T10:00:00',
+          Operation: 'DLPRuleMatch',
+          Workload: 'Exchange',
+          UserId: 'carol@contoso.com',
+          ClientIP: '',
+        },
+        'DLP.All',
+        fallback,
+      ),
+    ).toMatchObject({ recordType: 13, clientIp: null, operation: 'DLPRuleMatch' });
   });
 
   it('keeps a record of an unknown type with what it has, missing user and all', () => {
     const e = normalizeRecord({ Id: 'e', RecordType: 9999, CreationTime: 'not a time', Operation: 'SomethingNew' }, 'Audit.General', fallback);
-    expect(e).toMatchObject({ recordId: 'e', recordType: 9999, operation: 'SomethingNew', occurredAt: fallback, userId: null, userType: null, clientIp: null, workload: null, resultStatus: null, objectId: null });
+    expect(e).toMatchObject({
+      recordId: 'e',
+      recordType: 9999,
+      operation: 'SomethingNew',
+      occurredAt: fallback,
+      userId: null,
+      userType: null,
+      clientIp: null,
+      workload: null,
+      resultStatus: null,
+      objectId: null,
+    });
   });
 
   it('gives a record without Id a stable content hash', () => {

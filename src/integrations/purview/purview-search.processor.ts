@@ -78,7 +78,12 @@ export class PurviewSearchProcessor implements OnModuleInit {
 
   /** Queues the search's next step; at most one waits per search (the queue's `short` policy). */
   enqueue(searchId: string, startAfterSeconds = 0, manager?: EntityManager): Promise<string | null> {
-    return this.jobs.send(PURVIEW_SEARCH_QUEUE, { searchId }, { singletonKey: searchId, ...(startAfterSeconds ? { startAfter: startAfterSeconds } : {}) }, manager);
+    return this.jobs.send(
+      PURVIEW_SEARCH_QUEUE,
+      { searchId },
+      { singletonKey: searchId, ...(startAfterSeconds ? { startAfter: startAfterSeconds } : {}) },
+      manager,
+    );
   }
 
   /** Takes the search one step further (or to its end), holding its lease meanwhile. */
@@ -89,9 +94,14 @@ export class PurviewSearchProcessor implements OnModuleInit {
       await this.enqueue(searchId, LEASE_SECONDS);
       return;
     }
-    const heartbeat = setInterval(() => {
-      this.repository.renewLease(searchId, owner, LEASE_SECONDS).catch((error) => this.logger.warn({ searchId, err: error }, 'purview search lease renewal failed'));
-    }, (LEASE_SECONDS * 1000) / 3);
+    const heartbeat = setInterval(
+      () => {
+        this.repository
+          .renewLease(searchId, owner, LEASE_SECONDS)
+          .catch((error) => this.logger.warn({ searchId, err: error }, 'purview search lease renewal failed'));
+      },
+      (LEASE_SECONDS * 1000) / 3,
+    );
     try {
       await this.step(searchId);
     } finally {
@@ -185,14 +195,20 @@ export class PurviewSearchProcessor implements OnModuleInit {
         const stored = await this.events.storeRecords(key, records, manager);
         await this.repository.recordPage(manager, searchId, { fetched: items.length, ...stored, nextLink: next });
         // Never dropped silently: the search says how many records could not be stored.
-        if (unusable > 0) await this.repository.update(searchId, { error: `${unusable} record(s) without an id or a valid createdDateTime were not stored` }, manager);
+        if (unusable > 0)
+          await this.repository.update(searchId, { error: `${unusable} record(s) without an id or a valid createdDateTime were not stored` }, manager);
       });
       if (!next) return;
     }
   }
 
   private async fail(search: PurviewSearchEntity, error: string, microsoftStatus?: string): Promise<void> {
-    await this.repository.update(search.id, { status: 'failed', error: error.slice(0, 2000), completedAt: new Date(), ...(microsoftStatus ? { microsoftStatus } : {}) });
+    await this.repository.update(search.id, {
+      status: 'failed',
+      error: error.slice(0, 2000),
+      completedAt: new Date(),
+      ...(microsoftStatus ? { microsoftStatus } : {}),
+    });
     this.logger.warn({ searchId: search.id, tenantId: search.tenantId }, `purview search failed: ${error}`);
   }
 }

@@ -33,7 +33,9 @@ export class PurviewSearchRepository {
   }
 
   find(id: string, manager?: EntityManager): Promise<PurviewSearchEntity | null> {
-    return (manager ?? this.dataSource.manager).getRepository(PurviewSearchEntity).findOne({ where: { id }, ...(manager ? { lock: { mode: 'pessimistic_write' as const } } : {}) });
+    return (manager ?? this.dataSource.manager)
+      .getRepository(PurviewSearchEntity)
+      .findOne({ where: { id }, ...(manager ? { lock: { mode: 'pessimistic_write' as const } } : {}) });
   }
 
   /** With its gap, for the API. */
@@ -46,7 +48,11 @@ export class PurviewSearchRepository {
   }
 
   /** Counts a page of records stored, and where reading resumes, in the transaction that stored them. */
-  async recordPage(manager: EntityManager, id: string, page: { fetched: number; inserted: number; duplicates: number; nextLink: string | null }): Promise<void> {
+  async recordPage(
+    manager: EntityManager,
+    id: string,
+    page: { fetched: number; inserted: number; duplicates: number; nextLink: string | null },
+  ): Promise<void> {
     await manager.query(
       `UPDATE purview_searches
           SET fetched = fetched + $2, inserted = inserted + $3, duplicates = duplicates + $4, next_link = $5,
@@ -69,7 +75,11 @@ export class PurviewSearchRepository {
   }
 
   async renewLease(id: string, owner: string, seconds: number): Promise<void> {
-    await this.dataSource.query(`UPDATE purview_searches SET lease_until = now() + make_interval(secs => $3) WHERE id = $1 AND lease_owner = $2`, [id, owner, seconds]);
+    await this.dataSource.query(`UPDATE purview_searches SET lease_until = now() + make_interval(secs => $3) WHERE id = $1 AND lease_owner = $2`, [
+      id,
+      owner,
+      seconds,
+    ]);
   }
 
   async releaseLease(id: string, owner: string): Promise<void> {
@@ -87,14 +97,26 @@ export class PurviewSearchRepository {
 
   /** A tenant's searches, newest first, keyset on (created_at, id). */
   page(tenantId: string, limit: number, before?: { createdAt: string; id: string }): Promise<PurviewSearchEntity[]> {
-    const q = this.dataSource.getRepository(PurviewSearchEntity).createQueryBuilder('s').leftJoinAndSelect('s.gap', 'gap').where('s.tenant_id = :tenantId', { tenantId }).orderBy('s.created_at', 'DESC').addOrderBy('s.id', 'DESC').limit(limit);
+    const q = this.dataSource
+      .getRepository(PurviewSearchEntity)
+      .createQueryBuilder('s')
+      .leftJoinAndSelect('s.gap', 'gap')
+      .where('s.tenant_id = :tenantId', { tenantId })
+      .orderBy('s.created_at', 'DESC')
+      .addOrderBy('s.id', 'DESC')
+      .limit(limit);
     if (before) q.andWhere('(s.created_at, s.id) < (CAST(:at AS timestamptz), CAST(:id AS uuid))', { at: before.createdAt, id: before.id });
     return q.getMany();
   }
 
   /** Backfills of a gap that did not fail (at most one, by the unique index). */
   activeBackfillOf(gapId: string): Promise<PurviewSearchEntity | null> {
-    return this.dataSource.getRepository(PurviewSearchEntity).createQueryBuilder('s').where('s.gap_id = :gapId', { gapId }).andWhere("s.status <> 'failed'").getOne();
+    return this.dataSource
+      .getRepository(PurviewSearchEntity)
+      .createQueryBuilder('s')
+      .where('s.gap_id = :gapId', { gapId })
+      .andWhere("s.status <> 'failed'")
+      .getOne();
   }
 
   /**

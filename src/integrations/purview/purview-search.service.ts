@@ -53,11 +53,23 @@ export class PurviewSearchService {
     const until = new Date(input.until);
     const errors: Array<{ field: string; message: string }> = [];
     if (!(since < until)) errors.push({ field: 'until', message: 'must be after since' });
-    if (since.getTime() < Date.now() - MAX_LOOKBACK_DAYS * DAY) errors.push({ field: 'since', message: `must be within the last ${MAX_LOOKBACK_DAYS} days (Purview keeps audit records that long)` });
+    if (since.getTime() < Date.now() - MAX_LOOKBACK_DAYS * DAY)
+      errors.push({ field: 'since', message: `must be within the last ${MAX_LOOKBACK_DAYS} days (Purview keeps audit records that long)` });
     if (since.getTime() > Date.now()) errors.push({ field: 'since', message: 'must not be in the future' });
     if (errors.length) throw problems.validation(errors);
     const dedupe = (list?: string[]) => [...new Set(list ?? [])];
-    return this.start(tenant, { since, until, recordTypes: dedupe(input.recordTypes), users: dedupe(input.users?.map((u) => u.toLowerCase())), operations: dedupe(input.operations), service: input.service ?? null }, context);
+    return this.start(
+      tenant,
+      {
+        since,
+        until,
+        recordTypes: dedupe(input.recordTypes),
+        users: dedupe(input.users?.map((u) => u.toLowerCase())),
+        operations: dedupe(input.operations),
+        service: input.service ?? null,
+      },
+      context,
+    );
   }
 
   /**
@@ -68,17 +80,35 @@ export class PurviewSearchService {
   async backfill(principal: Principal, tenantId: string, stream: string, gapId: string, context: AuditContext): Promise<AuditSearchResponse> {
     const tenant = await this.tenants.findVisible(principal, tenantId);
     const gap = await this.repository.findGap(tenant.id, gapId);
-    if (!gap || gap.stream.toLowerCase() !== stream.toLowerCase()) throw problems.notFound(`No gap ${gapId} of ${stream} for tenant ${tenantId}; see GET /v1/tenants/${tenantId}/collection.`);
+    if (!gap || gap.stream.toLowerCase() !== stream.toLowerCase())
+      throw problems.notFound(`No gap ${gapId} of ${stream} for tenant ${tenantId}; see GET /v1/tenants/${tenantId}/collection.`);
     if (gap.source !== 'management-activity') {
-      throw new Problem(409, 'backfill-unsupported', 'Backfill unsupported', `Gaps of ${gap.source} cannot be backfilled through Purview audit search; only the Management Activity API's records are in it.`);
+      throw new Problem(
+        409,
+        'backfill-unsupported',
+        'Backfill unsupported',
+        `Gaps of ${gap.source} cannot be backfilled through Purview audit search; only the Management Activity API's records are in it.`,
+      );
     }
     const existing = await this.repository.activeBackfillOf(gap.id);
-    if (existing) throw new Problem(409, 'backfill-exists', 'Backfill exists', `Gap ${gap.id} is already being backfilled (or was) by audit search ${existing.id}.`, { searchId: existing.id });
+    if (existing)
+      throw new Problem(409, 'backfill-exists', 'Backfill exists', `Gap ${gap.id} is already being backfilled (or was) by audit search ${existing.id}.`, {
+        searchId: existing.id,
+      });
     const until = gap.windowEnd ?? gap.contentCreated ?? gap.detectedAt;
     const since = gap.windowStart ?? new Date(until.getTime() - DAY);
     const earliest = new Date(Date.now() - MAX_LOOKBACK_DAYS * DAY);
-    if (until <= earliest) throw new Problem(409, 'backfill-unsupported', 'Backfill unsupported', `Gap ${gap.id} ended before the ${MAX_LOOKBACK_DAYS} days Purview keeps.`);
-    const search: NewSearch = { since: since < earliest ? earliest : since, until, recordTypes: [], users: [], operations: [], service: SERVICE_OF_STREAM[gap.stream.toLowerCase()] ?? null, gapId: gap.id };
+    if (until <= earliest)
+      throw new Problem(409, 'backfill-unsupported', 'Backfill unsupported', `Gap ${gap.id} ended before the ${MAX_LOOKBACK_DAYS} days Purview keeps.`);
+    const search: NewSearch = {
+      since: since < earliest ? earliest : since,
+      until,
+      recordTypes: [],
+      users: [],
+      operations: [],
+      service: SERVICE_OF_STREAM[gap.stream.toLowerCase()] ?? null,
+      gapId: gap.id,
+    };
     try {
       return await this.start(tenant, search, context);
     } catch (error) {
@@ -127,7 +157,16 @@ export class PurviewSearchService {
         tenantId: tenant.id,
         subject: `audit-search:${row.id}`,
         requestId: context.requestId,
-        data: { searchId: row.id, since: search.since.toISOString(), until: search.until.toISOString(), recordTypes: search.recordTypes, users: search.users, operations: search.operations, service: search.service, gapId: search.gapId ?? null },
+        data: {
+          searchId: row.id,
+          since: search.since.toISOString(),
+          until: search.until.toISOString(),
+          recordTypes: search.recordTypes,
+          users: search.users,
+          operations: search.operations,
+          service: search.service,
+          gapId: search.gapId ?? null,
+        },
       });
       await this.processor.enqueue(row.id, 0, manager);
       return row;
@@ -139,11 +178,23 @@ export class PurviewSearchService {
     if (!tenant.enabled) throw new Problem(409, 'tenant-disabled', 'Tenant disabled', `Tenant ${tenant.id} is disabled; enable it to search it.`);
     if (tenant.cloud !== 'global') {
       // Graph's audit query exists in the global cloud only (microsoft-notes M21).
-      throw new Problem(409, 'capability-unavailable', 'Capability unavailable', `Purview audit search is offered in the global cloud only; tenant ${tenant.id} is in ${tenant.cloud}.`, { capability: CAPABILITY, capabilityStatus: 'unlicensed' });
+      throw new Problem(
+        409,
+        'capability-unavailable',
+        'Capability unavailable',
+        `Purview audit search is offered in the global cloud only; tenant ${tenant.id} is in ${tenant.cloud}.`,
+        { capability: CAPABILITY, capabilityStatus: 'unlicensed' },
+      );
     }
     const status = await this.capabilities.statusOf(tenant.id, CAPABILITY);
     if (status && UNUSABLE.has(status.status)) {
-      throw new Problem(409, 'capability-unavailable', 'Capability unavailable', `Audit search needs ${CAPABILITY}, which is ${status.status}${status.detail ? `: ${status.detail}` : ''} for this tenant.`, { capability: CAPABILITY, capabilityStatus: status.status });
+      throw new Problem(
+        409,
+        'capability-unavailable',
+        'Capability unavailable',
+        `Audit search needs ${CAPABILITY}, which is ${status.status}${status.detail ? `: ${status.detail}` : ''} for this tenant.`,
+        { capability: CAPABILITY, capabilityStatus: status.status },
+      );
     }
   }
 }

@@ -1,6 +1,10 @@
 import type { Capability, CapabilityCheck } from '../../tenants/capability';
 
-const PURVIEW_AUDIT_SEARCH: Capability = { name: 'purview-audit-search', permissions: ['AuditLogsQuery.Read.All'], licence: 'the global cloud (microsoft-notes M21)' };
+const PURVIEW_AUDIT_SEARCH: Capability = {
+  name: 'purview-audit-search',
+  permissions: ['AuditLogsQuery.Read.All'],
+  licence: 'the global cloud (microsoft-notes M21)',
+};
 
 /** Listing audit searches decides it, in the one cloud that offers them. */
 export const PURVIEW_CAPABILITIES: CapabilityCheck = {

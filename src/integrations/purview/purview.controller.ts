@@ -5,7 +5,16 @@ import { Access, CurrentRequest, RequestContext } from '../../access/access.deco
 import { ApiProblems } from '../../common/api-problems.decorator';
 import type { Page } from '../../common/paging';
 import { ProblemResponse } from '../../common/problem.dto';
-import { AuditSearchListQuery, AuditSearchPage, AuditSearchParams, AuditSearchResponse, BackfillDto, BackfillParams, CreateAuditSearchDto, TenantAuditSearchesParams } from './dto/audit-search.dto';
+import {
+  AuditSearchListQuery,
+  AuditSearchPage,
+  AuditSearchParams,
+  AuditSearchResponse,
+  BackfillDto,
+  BackfillParams,
+  CreateAuditSearchDto,
+  TenantAuditSearchesParams,
+} from './dto/audit-search.dto';
 import { Idempotent } from '../../idempotency/idempotent.interceptor';
 import { PurviewSearchService } from './purview-search.service';
 
@@ -18,7 +27,7 @@ async function accepted(r: FastifyReply, search: Promise<AuditSearchResponse>): 
 
 @ApiTags('telemetry')
 @ApiProblems()
-@ApiNotFoundResponse({ type: ProblemResponse, description: 'No such tenant (or outside the caller\'s tenant list), search or gap.' })
+@ApiNotFoundResponse({ type: ProblemResponse, description: "No such tenant (or outside the caller's tenant list), search or gap." })
 @Controller('v1/tenants/:id')
 export class PurviewController {
   constructor(private readonly searches: PurviewSearchService) {}
@@ -26,22 +35,33 @@ export class PurviewController {
   @Post('audit-searches')
   @Access('analyst', 'responder', 'admin')
   @Idempotent('audit-searches.create')
-  @ApiAcceptedResponse({ type: AuditSearchResponse, description: 'The search is queued; `Location: /v1/tenants/{id}/audit-searches/{searchId}` shows its status and counts while it runs.' })
-  @ApiConflictResponse({ type: ProblemResponse, description: '`capability-unavailable` (Purview audit search not licensed or not consented, or not the global cloud), `tenant-disabled`.' })
-  create(@Param() p: TenantAuditSearchesParams, @Body() body: CreateAuditSearchDto, @CurrentRequest() ctx: RequestContext, @Res({ passthrough: true }) r: FastifyReply): Promise<AuditSearchResponse> {
+  @ApiAcceptedResponse({
+    type: AuditSearchResponse,
+    description: 'The search is queued; `Location: /v1/tenants/{id}/audit-searches/{searchId}` shows its status and counts while it runs.',
+  })
+  @ApiConflictResponse({
+    type: ProblemResponse,
+    description: '`capability-unavailable` (Purview audit search not licensed or not consented, or not the global cloud), `tenant-disabled`.',
+  })
+  create(
+    @Param() p: TenantAuditSearchesParams,
+    @Body() body: CreateAuditSearchDto,
+    @CurrentRequest() ctx: RequestContext,
+    @Res({ passthrough: true }) r: FastifyReply,
+  ): Promise<AuditSearchResponse> {
     return accepted(r, this.searches.create(ctx.principal, p.id, body, ctx));
   }
 
   @Get('audit-searches')
   @Access('analyst', 'responder', 'admin')
-  @ApiOkResponse({ type: AuditSearchPage, description: 'The tenant\'s audit searches, newest first.' })
+  @ApiOkResponse({ type: AuditSearchPage, description: "The tenant's audit searches, newest first." })
   list(@Param() p: TenantAuditSearchesParams, @Query() query: AuditSearchListQuery, @CurrentRequest() ctx: RequestContext): Promise<Page<AuditSearchResponse>> {
     return this.searches.list(ctx.principal, p.id, query);
   }
 
   @Get('audit-searches/:searchId')
   @Access('analyst', 'responder', 'admin')
-  @ApiOkResponse({ type: AuditSearchResponse, description: 'Status, Microsoft\'s status and the record counts, also while it runs.' })
+  @ApiOkResponse({ type: AuditSearchResponse, description: "Status, Microsoft's status and the record counts, also while it runs." })
   get(@Param() p: AuditSearchParams, @CurrentRequest() ctx: RequestContext): Promise<AuditSearchResponse> {
     return this.searches.get(ctx.principal, p.id, p.searchId);
   }
@@ -49,9 +69,20 @@ export class PurviewController {
   @Post('collection/:source/backfill')
   @Access('responder', 'admin')
   @Idempotent('collection.backfill')
-  @ApiAcceptedResponse({ type: AuditSearchResponse, description: 'An audit search over the gap\'s window is queued; its `backfill.covered` turns true when it has stored the records.' })
-  @ApiConflictResponse({ type: ProblemResponse, description: '`backfill-exists` (with `searchId`), `backfill-unsupported`, `capability-unavailable`, `tenant-disabled`.' })
-  backfill(@Param() p: BackfillParams, @Body() body: BackfillDto, @CurrentRequest() ctx: RequestContext, @Res({ passthrough: true }) r: FastifyReply): Promise<AuditSearchResponse> {
+  @ApiAcceptedResponse({
+    type: AuditSearchResponse,
+    description: "An audit search over the gap's window is queued; its `backfill.covered` turns true when it has stored the records.",
+  })
+  @ApiConflictResponse({
+    type: ProblemResponse,
+    description: '`backfill-exists` (with `searchId`), `backfill-unsupported`, `capability-unavailable`, `tenant-disabled`.',
+  })
+  backfill(
+    @Param() p: BackfillParams,
+    @Body() body: BackfillDto,
+    @CurrentRequest() ctx: RequestContext,
+    @Res({ passthrough: true }) r: FastifyReply,
+  ): Promise<AuditSearchResponse> {
     return accepted(r, this.searches.backfill(ctx.principal, p.id, p.source, body.gapId, ctx));
   }
 }

@@ -68,7 +68,14 @@ export function mergeControls(score: Json, profiles: Json[]): SnapshotControl[] 
   for (const p of profiles) {
     const name = text(p.id);
     if (!name) continue;
-    byName.set(name, { name, title: text(p.title), category: text(p.controlCategory), score: null, maxScore: numberOr(p.maxScore, null), state: latestState(p.controlStateUpdates) });
+    byName.set(name, {
+      name,
+      title: text(p.title),
+      category: text(p.controlCategory),
+      score: null,
+      maxScore: numberOr(p.maxScore, null),
+      state: latestState(p.controlStateUpdates),
+    });
   }
   for (const c of Array.isArray(score.controlScores) ? (score.controlScores as Json[]) : []) {
     const name = text(c?.controlName);

@@ -15,7 +15,16 @@ export class SecureScoreRepository {
       `INSERT INTO secure_score_snapshots (tenant_id, score_id, scored_at, current_score, max_score, controls, raw, profiles)
        VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8::jsonb)
        ON CONFLICT (tenant_id, scored_at) DO NOTHING RETURNING 1`,
-      [snapshot.tenantId, snapshot.scoreId, snapshot.scoredAt, snapshot.currentScore, snapshot.maxScore, JSON.stringify(snapshot.controls), JSON.stringify(snapshot.raw), JSON.stringify(snapshot.profiles)],
+      [
+        snapshot.tenantId,
+        snapshot.scoreId,
+        snapshot.scoredAt,
+        snapshot.currentScore,
+        snapshot.maxScore,
+        JSON.stringify(snapshot.controls),
+        JSON.stringify(snapshot.raw),
+        JSON.stringify(snapshot.profiles),
+      ],
     );
     return countRows(rows) === 1;
   }

@@ -2,15 +2,30 @@ import { mergeControls } from './secure-score.collector';
 import type { SecureScoreSnapshotEntity } from './secure-score-snapshot.entity';
 import { diff } from './secure-score.service';
 
-const snapshot = (currentScore: number, controls: SecureScoreSnapshotEntity['controls']) => ({ currentScore, maxScore: 100, controls }) as SecureScoreSnapshotEntity;
+const snapshot = (currentScore: number, controls: SecureScoreSnapshotEntity['controls']) =>
+  ({ currentScore, maxScore: 100, controls }) as SecureScoreSnapshotEntity;
 const control = (name: string, score: number | null, state: string | null) => ({ name, title: name, category: 'Identity', score, maxScore: 10, state });
 
 describe('Secure Score', () => {
-  it('merges the day\'s control scores with the profiles, state from the newest state update', () => {
+  it("merges the day's control scores with the profiles, state from the newest state update", () => {
     const merged = mergeControls(
-      { controlScores: [{ controlName: 'MFA', controlCategory: 'Identity', score: 5 }, { controlName: 'Orphan', controlCategory: 'Data', score: 1 }] },
+      {
+        controlScores: [
+          { controlName: 'MFA', controlCategory: 'Identity', score: 5 },
+          { controlName: 'Orphan', controlCategory: 'Data', score: 1 },
+        ],
+      },
       [
-        { id: 'MFA', title: 'Require MFA', controlCategory: 'Identity', maxScore: 9, controlStateUpdates: [{ state: 'Ignored', updatedDateTime: '2025-01-02T00:00:00Z' }, { state: 'Default', updatedDateTime: '2025-01-01T00:00:00Z' }] },
+        {
+          id: 'MFA',
+          title: 'Require MFA',
+          controlCategory: 'Identity',
+          maxScore: 9,
+          controlStateUpdates: [
+            { state: 'Ignored', updatedDateTime: '2025-01-02T00:00:00Z' },
+            { state: 'Default', updatedDateTime: '2025-01-01T00:00:00Z' },
+          ],
+        },
         { id: 'Unscored', title: 'Unscored', controlCategory: 'Apps', maxScore: 3 },
       ],
     );

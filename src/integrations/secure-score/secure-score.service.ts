@@ -17,7 +17,8 @@ export class SecureScoreService {
   async get(principal: Principal, tenantId: string): Promise<SecureScoreResponse> {
     const tenant = await this.tenants.findVisible(principal, tenantId);
     const [latest, previous] = await this.repository.latestTwo(tenant.id);
-    if (!latest) throw problems.notFound(`No Secure Score collected yet for tenant ${tenantId}; see the SecureScore source in GET /v1/tenants/${tenantId}/collection.`);
+    if (!latest)
+      throw problems.notFound(`No Secure Score collected yet for tenant ${tenantId}; see the SecureScore source in GET /v1/tenants/${tenantId}/collection.`);
     return {
       tenantId: tenant.id,
       latest: { ...summary(latest), controls: latest.controls },

@@ -22,7 +22,9 @@ export const ACTION_TYPES = [
 class HourlyLimitsConstraint implements ValidatorConstraintInterface {
   validate(value: unknown): boolean {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-    return Object.entries(value).every(([type, limit]) => (ACTION_TYPES as readonly string[]).includes(type) && Number.isInteger(limit) && (limit as number) >= 0 && (limit as number) <= 100000);
+    return Object.entries(value).every(
+      ([type, limit]) => (ACTION_TYPES as readonly string[]).includes(type) && Number.isInteger(limit) && (limit as number) >= 0 && (limit as number) <= 100000,
+    );
   }
   defaultMessage(): string {
     return `hourlyLimits maps action types (${ACTION_TYPES.join(', ')}) to whole numbers from 0 to 100000`;
@@ -45,7 +47,8 @@ export class PolicyDto {
   @Text(320, {
     each: true,
     optional: true,
-    description: 'Devices never acted on: Defender machine ids, Entra device ids or computer DNS names (a short name protects every DNS name with that first label).',
+    description:
+      'Devices never acted on: Defender machine ids, Entra device ids or computer DNS names (a short name protects every DNS name with that first label).',
     example: ['dc-01.contoso.com'],
   })
   @IsArray()
@@ -53,19 +56,29 @@ export class PolicyDto {
   @ArrayUnique()
   protectedDevices?: string[];
 
-  @Text(200, { each: true, optional: true, description: 'Defender machine tags whose devices are never acted on (e.g. domain controllers).', example: ['DomainController'] })
+  @Text(200, {
+    each: true,
+    optional: true,
+    description: 'Defender machine tags whose devices are never acted on (e.g. domain controllers).',
+    example: ['DomainController'],
+  })
   @IsArray()
   @ArrayMaxSize(1000)
   @ArrayUnique()
   protectedDeviceTags?: string[];
 
-  @ApiProperty({ enum: ACTION_TYPES, isArray: true, description: 'Action types that wait for a second responder\'s approval.' })
+  @ApiProperty({ enum: ACTION_TYPES, isArray: true, description: "Action types that wait for a second responder's approval." })
   @IsArray()
   @ArrayUnique()
   @IsIn(ACTION_TYPES, { each: true, message: `each value in approvalRequired must be one of ${ACTION_TYPES.join(', ')}` })
   approvalRequired: string[];
 
-  @ApiProperty({ type: 'object', additionalProperties: { type: 'integer', minimum: 0 }, description: 'Most actions of a type per hour per tenant.', example: { 'user.disable': 20 } })
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'integer', minimum: 0 },
+    description: 'Most actions of a type per hour per tenant.',
+    example: { 'user.disable': 20 },
+  })
   @IsObject()
   @Validate(HourlyLimitsConstraint)
   hourlyLimits: Record<string, number>;

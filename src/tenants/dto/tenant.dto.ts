@@ -22,7 +22,12 @@ export class CredentialDto {
   @Length(1, 20000)
   certificatePem?: string;
 
-  @ApiPropertyOptional({ minLength: 1, maxLength: 20000, description: 'Its private key, PEM, unencrypted (type certificate). Write-only: never returned.', writeOnly: true })
+  @ApiPropertyOptional({
+    minLength: 1,
+    maxLength: 20000,
+    description: 'Its private key, PEM, unencrypted (type certificate). Write-only: never returned.',
+    writeOnly: true,
+  })
   @ValidateIf((o: CredentialDto) => o.type === 'certificate')
   @IsString()
   @Matches(/-----BEGIN (RSA |EC )?PRIVATE KEY-----/, { message: 'privateKeyPem must be an unencrypted PEM private key' })
@@ -46,7 +51,7 @@ export class CreateTenantDto {
   @IsIn(CLOUD_NAMES as unknown as string[], { message: `cloud must be one of ${CLOUD_NAMES.join(', ')}` })
   cloud: CloudName;
 
-  @ApiProperty({ format: 'uuid', description: 'The application (client) id of Cordon\'s app registration in that tenant.' })
+  @ApiProperty({ format: 'uuid', description: "The application (client) id of Cordon's app registration in that tenant." })
   @IsUUID('all', { message: 'clientId must be a GUID' })
   clientId: string;
 
@@ -86,7 +91,10 @@ export class TenantResponse {
   @ApiProperty({ format: 'uuid' }) tenantId: string;
   @ApiProperty({ enum: CLOUD_NAMES }) cloud: string;
   @ApiProperty({ format: 'uuid' }) clientId: string;
-  @ApiProperty({ description: 'The credential itself is never returned.', example: { type: 'certificate', thumbprint: 'A1B2…', expiresAt: '2027-01-01T00:00:00.000Z' } })
+  @ApiProperty({
+    description: 'The credential itself is never returned.',
+    example: { type: 'certificate', thumbprint: 'A1B2…', expiresAt: '2027-01-01T00:00:00.000Z' },
+  })
   credential: { type: 'secret' | 'certificate'; thumbprint?: string; expiresAt?: string };
   @ApiProperty() enabled: boolean;
   @ApiProperty({ description: 'The last connection test.', example: { status: 'connected', detail: null, checkedAt: '2026-11-26T10:00:00.000Z' } })

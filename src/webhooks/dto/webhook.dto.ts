@@ -4,12 +4,22 @@ import { PageQueryDto } from '../../common/paging';
 import { MIN_SEVERITIES, WEBHOOK_EVENTS, type MinSeverity } from '../webhook-notification';
 
 export class PutWebhookDto {
-  @ApiProperty({ example: 'https://soar.example.com/hooks/cordon', maxLength: 2048, description: 'https only, to a host whose every address is public (not loopback, private, link-local, CGNAT, multicast or unspecified, nor an IPv6 form of those); checked when set and before every delivery, and each delivery connects to the address checked. Hosts in CORDON_WEBHOOK_ALLOWED_HOSTS are exempt (and may use http). Redirects are not followed.' })
+  @ApiProperty({
+    example: 'https://soar.example.com/hooks/cordon',
+    maxLength: 2048,
+    description:
+      'https only, to a host whose every address is public (not loopback, private, link-local, CGNAT, multicast or unspecified, nor an IPv6 form of those); checked when set and before every delivery, and each delivery connects to the address checked. Hosts in CORDON_WEBHOOK_ALLOWED_HOSTS are exempt (and may use http). Redirects are not followed.',
+  })
   @IsString()
   @MaxLength(2048)
   url: string;
 
-  @ApiProperty({ minLength: 16, maxLength: 256, writeOnly: true, description: 'Shared secret for the HMAC-SHA256 signature; stored encrypted, never returned.' })
+  @ApiProperty({
+    minLength: 16,
+    maxLength: 256,
+    writeOnly: true,
+    description: 'Shared secret for the HMAC-SHA256 signature; stored encrypted, never returned.',
+  })
   @IsString()
   @MinLength(16)
   @MaxLength(256)
@@ -44,7 +54,7 @@ export class DeliveryQueryDto extends PageQueryDto {
 export class DeliveryResponse {
   @ApiProperty({ format: 'uuid', description: 'Also sent as the `Cordon-Delivery` header and the payload `id`: receivers dedupe on it.' }) id: string;
   @ApiProperty({ enum: WEBHOOK_EVENTS }) event: string;
-  @ApiProperty({ description: 'Microsoft\'s alert or incident id.' }) objectId: string;
+  @ApiProperty({ description: "Microsoft's alert or incident id." }) objectId: string;
   @ApiProperty({ nullable: true, type: String }) severity: string | null;
   @ApiProperty({ enum: DELIVERY_STATUSES, description: '`pending` until delivered or out of attempts.' }) status: string;
   @ApiProperty() attempts: number;

@@ -40,10 +40,15 @@ async function askForRun(t: AdminCaller, tenantId: string, stream: string): Prom
 export async function requestRuns(t: AdminCaller, tenantId: string, streams: string[], timeoutMs = 45000): Promise<CollectionStatus> {
   const asked = Date.now() - 5;
   for (const s of streams) await askForRun(t, tenantId, s);
-  return waitFor(() => collectionStatus(t, tenantId), (b) => streams.every((s) => {
-    const run = streamOf(b, s).lastRun;
-    return run && run.finishedAt && Date.parse(run.finishedAt) >= asked;
-  }), timeoutMs);
+  return waitFor(
+    () => collectionStatus(t, tenantId),
+    (b) =>
+      streams.every((s) => {
+        const run = streamOf(b, s).lastRun;
+        return run && run.finishedAt && Date.parse(run.finishedAt) >= asked;
+      }),
+    timeoutMs,
+  );
 }
 
 /**
@@ -56,10 +61,14 @@ export async function requestOwnRun(t: AdminCaller, tenantId: string, stream: st
     const asked = Date.now() - 5;
     await askForRun(t, tenantId, stream);
     try {
-      const body = await waitFor(() => collectionStatus(t, tenantId), (b) => {
-        const run = streamOf(b, stream).lastRun;
-        return run && run.finishedAt && Date.parse(run.startedAt) >= asked;
-      }, 20000);
+      const body = await waitFor(
+        () => collectionStatus(t, tenantId),
+        (b) => {
+          const run = streamOf(b, stream).lastRun;
+          return run && run.finishedAt && Date.parse(run.startedAt) >= asked;
+        },
+        20000,
+      );
       check(streamOf(body, stream));
       return streamOf(body, stream);
     } catch (error) {
@@ -125,7 +134,12 @@ export class CrashHarness {
    */
   async killWorkerAfter(slow: FaultSpec, done: () => number, atLeast: number, unit: string): Promise<void> {
     const fault = this.sim.faults.add(slow);
-    const worker = spawnEntry('worker', { ...this.serviceEnv(), DATABASE_URL: process.env.DATABASE_URL, CORDON_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY, CORDON_LOG_LEVEL: 'warn' });
+    const worker = spawnEntry('worker', {
+      ...this.serviceEnv(),
+      DATABASE_URL: process.env.DATABASE_URL,
+      CORDON_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+      CORDON_LOG_LEVEL: 'warn',
+    });
     try {
       const until = Date.now() + 60000;
       while (done() < atLeast) {
@@ -154,6 +168,10 @@ export class CrashHarness {
     await new Promise((r) => setTimeout(r, LEASE_S * 1000 + 100));
     const asked = Date.now();
     await this.app!.http.post(`/v1/tenants/${this.tenantId}/collection/${name}/run`).set(bearer(this.adminKey)).expect(202);
-    return waitFor(() => this.stream(name), (view) => Boolean(view.lastRun && Date.parse(view.lastRun.startedAt) >= asked - 5 && view.lastRun.finishedAt), 60000);
+    return waitFor(
+      () => this.stream(name),
+      (view) => Boolean(view.lastRun && Date.parse(view.lastRun.startedAt) >= asked - 5 && view.lastRun.finishedAt),
+      60000,
+    );
   }
 }

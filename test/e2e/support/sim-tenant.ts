@@ -67,7 +67,11 @@ export async function registerSimTenant(t: AdminCaller, sim: RunningSimulator, d
   } else if (res.status !== 201) {
     throw new Error(`registering ${displayName}: ${res.status} ${JSON.stringify(res.body)}`);
   }
-  await t.http.put(`/v1/tenants/${id}/policy`).set(bearer(t.adminKey)).send({ protectedUsers: [], protectedGroups: [], approvalRequired: [], hourlyLimits: {} }).expect(200);
+  await t.http
+    .put(`/v1/tenants/${id}/policy`)
+    .set(bearer(t.adminKey))
+    .send({ protectedUsers: [], protectedGroups: [], approvalRequired: [], hourlyLimits: {} })
+    .expect(200);
   const caps = await t.http.post(`/v1/tenants/${id}/capabilities/refresh`).set(bearer(t.adminKey));
   if (caps.body.connection !== 'connected') throw new Error(`${displayName} did not connect: ${JSON.stringify(caps.body)}`);
   return id;

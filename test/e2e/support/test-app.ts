@@ -96,9 +96,7 @@ export async function startTestApp(
   class TestRootModule {}
 
   // With logLines, every log line (at debug level) is captured, so tests can search them for secrets.
-  const logger = options.logLines
-    ? createLogger('debug', { write: (line: string) => options.logLines!.push(line) })
-    : pino({ level: 'silent' });
+  const logger = options.logLines ? createLogger('debug', { write: (line: string) => options.logLines!.push(line) }) : pino({ level: 'silent' });
   const app = await createHttpApp({ config, module: TestRootModule, logger });
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
@@ -120,7 +118,10 @@ export const bearer = (key: string) => ({ Authorization: `Bearer ${key}` });
 
 /** Creates a key with the given roles through the API, as an admin would. */
 export async function createKey(t: TestApp, roles: string[], extra: Record<string, unknown> = {}): Promise<{ id: string; key: string }> {
-  const res = await t.http.post('/v1/api-keys').set(bearer(t.adminKey)).send({ name: `test ${roles.join('+')}`, roles, ...extra });
+  const res = await t.http
+    .post('/v1/api-keys')
+    .set(bearer(t.adminKey))
+    .send({ name: `test ${roles.join('+')}`, roles, ...extra });
   if (res.status !== 201) throw new Error(`creating a key failed: ${res.status} ${JSON.stringify(res.body)}`);
   return { id: res.body.id, key: res.body.key };
 }
@@ -149,7 +150,10 @@ export async function allPages<T>(t: AdminCaller, url: string, limit: number, ke
   const first = `${url}${url.includes('?') ? '&' : '?'}limit=${limit}`;
   let cursor: string | null = null;
   do {
-    const res: { body: { items: T[]; nextCursor: string | null } } = await t.http.get(`${first}${cursor ? `&cursor=${cursor}` : ''}`).set(bearer(key)).expect(200);
+    const res: { body: { items: T[]; nextCursor: string | null } } = await t.http
+      .get(`${first}${cursor ? `&cursor=${cursor}` : ''}`)
+      .set(bearer(key))
+      .expect(200);
     items.push(...res.body.items);
     cursor = res.body.nextCursor;
   } while (cursor);

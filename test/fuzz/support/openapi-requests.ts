@@ -45,7 +45,19 @@ export interface Operation {
 }
 
 interface OpenApiDocument {
-  paths: Record<string, Record<string, { operationId: string; description?: string; parameters?: Parameter[]; requestBody?: { required?: boolean; content: Record<string, { schema: Schema }> }; responses: Record<string, unknown> }>>;
+  paths: Record<
+    string,
+    Record<
+      string,
+      {
+        operationId: string;
+        description?: string;
+        parameters?: Parameter[];
+        requestBody?: { required?: boolean; content: Record<string, { schema: Schema }> };
+        responses: Record<string, unknown>;
+      }
+    >
+  >;
   components: { schemas: Record<string, Schema> };
 }
 
@@ -137,11 +149,56 @@ const HOSTILE_STRINGS = {
   'lone-surrogate': ['\ud800', 'x\udfffy', '\ud83d'],
   unicode: ['\u202egnp.exe', 'مرحبا بالعالم', '🔥💀🧨', 'e\u0301\u0301\u0301', '\u200b\u200d\ufeff', '𝕌𝕟𝕚𝕔𝕠𝕕𝕖', 'Ω≈ç√∫'],
 };
-const BAD_UUIDS = ['', 'not-a-uuid', '00000000-0000-0000-0000-000000000000', 'ffffffff-ffff-ffff-ffff-fffffffffffff', "1' OR '1'='1", '..', '%2e%2e%2f', 'null', '123', '{}'];
-const BAD_CURSORS = ['', '!!!', 'e30', 'eyJ0IjoxfQ', 'bnVsbA', 'W10', 'x'.repeat(5000), '%00', 'eyJhdCI6Im5vdCBhIGRhdGUiLCJpZCI6NX0', 'AAAA////', 'eyJzZXEiOiI5OTk5OTk5OTk5OTk5OTk5OTk5OTk5In0'];
-const HUGE_NUMBERS = ['1e308', '1e400', '-1e400', '9223372036854775808', '-9223372036854775809', '18446744073709551616', '0.5', '-1', '1e-400', '-0', '123456789012345678901234567890'];
+const BAD_UUIDS = [
+  '',
+  'not-a-uuid',
+  '00000000-0000-0000-0000-000000000000',
+  'ffffffff-ffff-ffff-ffff-fffffffffffff',
+  "1' OR '1'='1",
+  '..',
+  '%2e%2e%2f',
+  'null',
+  '123',
+  '{}',
+];
+const BAD_CURSORS = [
+  '',
+  '!!!',
+  'e30',
+  'eyJ0IjoxfQ',
+  'bnVsbA',
+  'W10',
+  'x'.repeat(5000),
+  '%00',
+  'eyJhdCI6Im5vdCBhIGRhdGUiLCJpZCI6NX0',
+  'AAAA////',
+  'eyJzZXEiOiI5OTk5OTk5OTk5OTk5OTk5OTk5OTk5In0',
+];
+const HUGE_NUMBERS = [
+  '1e308',
+  '1e400',
+  '-1e400',
+  '9223372036854775808',
+  '-9223372036854775809',
+  '18446744073709551616',
+  '0.5',
+  '-1',
+  '1e-400',
+  '-0',
+  '123456789012345678901234567890',
+];
 const BAD_PATH_SEGMENTS = ['%2F', '..%2F..%2Fetc', '%', 'a%ZZ', '%C0%AF', '%ED%A0%80', '%F0%9F%94%A5', '%20', '%20%20', '~', 'a'.repeat(3000)];
-const WRONG_CONTENT_TYPES = ['text/plain', 'application/xml', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/json; charset=utf-16', 'application/jsonx', 'application/json-patch+json', '*/*', ''];
+const WRONG_CONTENT_TYPES = [
+  'text/plain',
+  'application/xml',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data; boundary=x',
+  'application/json; charset=utf-16',
+  'application/jsonx',
+  'application/json-patch+json',
+  '*/*',
+  '',
+];
 
 /** A JSON value of another type than `schema` says. */
 function wrongTypeOf(schema: Schema): fc.Arbitrary<unknown> {
@@ -163,8 +220,11 @@ export function valueOf(schema: Schema): fc.Arbitrary<unknown> {
   switch (schema.type) {
     case 'string':
       if (schema.format === 'uuid') return fc.uuid();
-      if (schema.format === 'date-time') return fc.date({ min: new Date('2020-01-01T00:00:00Z'), max: new Date('2030-01-01T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString());
-      return fc.string({ minLength: schema.minLength ?? 0, maxLength: Math.min(schema.maxLength ?? 30, 30) }).filter((s) => s.length >= (schema.minLength ?? 0));
+      if (schema.format === 'date-time')
+        return fc.date({ min: new Date('2020-01-01T00:00:00Z'), max: new Date('2030-01-01T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString());
+      return fc
+        .string({ minLength: schema.minLength ?? 0, maxLength: Math.min(schema.maxLength ?? 30, 30) })
+        .filter((s) => s.length >= (schema.minLength ?? 0));
     case 'integer':
       return fc.integer({ min: schema.minimum ?? -1000, max: schema.maximum ?? 1000 });
     case 'number':
@@ -175,7 +235,9 @@ export function valueOf(schema: Schema): fc.Arbitrary<unknown> {
       return fc.array(valueOf(schema.items ?? { type: 'string' }), { minLength: schema.minItems ?? 0, maxLength: Math.min(schema.maxItems ?? 3, 3) });
     default: {
       const properties = schema.properties ?? {};
-      const record = fc.record(Object.fromEntries(Object.entries(properties).map(([k, v]) => [k, valueOf(v)])), { requiredKeys: (schema.required ?? []).filter((k) => k in properties) });
+      const record = fc.record(Object.fromEntries(Object.entries(properties).map(([k, v]) => [k, valueOf(v)])), {
+        requiredKeys: (schema.required ?? []).filter((k) => k in properties),
+      });
       if (schema.additionalProperties && typeof schema.additionalProperties === 'object') {
         const extra = fc.dictionary(fc.string({ minLength: 1, maxLength: 20 }), valueOf(schema.additionalProperties), { maxKeys: 3 });
         return fc.tuple(record, extra).map(([r, e]) => ({ ...e, ...r }));
@@ -197,7 +259,14 @@ function bodySlots(schema: Schema | undefined, value: unknown, key: string[] = [
   const here: Slot[] = key.length > 0 ? [{ where: 'body', key, schema }] : [];
   if (schema.properties && value && typeof value === 'object' && !Array.isArray(value)) {
     const props = schema.properties;
-    return [...here, ...Object.keys(props).flatMap((k) => (k in (value as object) ? bodySlots(props[k], (value as Record<string, unknown>)[k], [...key, k]) : [{ where: 'body' as const, key: [...key, k], schema: props[k] }]))];
+    return [
+      ...here,
+      ...Object.keys(props).flatMap((k) =>
+        k in (value as object)
+          ? bodySlots(props[k], (value as Record<string, unknown>)[k], [...key, k])
+          : [{ where: 'body' as const, key: [...key, k], schema: props[k] }],
+      ),
+    ];
   }
   if (schema.items && Array.isArray(value) && value.length > 0) return [...here, ...bodySlots(schema.items, value[0], [...key, '0'])];
   return here;
@@ -235,10 +304,17 @@ function deleteAt(draft: Draft, key: string[]): Draft {
 }
 
 /** A slot of the draft chosen by the generator, or the draft unchanged when there is none. */
-function mutateSlot(op: Operation, draft: Draft, pick: (slot: Slot) => boolean, change: (slot: Slot) => fc.Arbitrary<unknown>): fc.Arbitrary<[Draft, string]> | undefined {
+function mutateSlot(
+  op: Operation,
+  draft: Draft,
+  pick: (slot: Slot) => boolean,
+  change: (slot: Slot) => fc.Arbitrary<unknown>,
+): fc.Arbitrary<[Draft, string]> | undefined {
   const slots = slotsOf(op, draft).filter(pick);
   if (slots.length === 0) return undefined;
-  return fc.constantFrom(...slots).chain((slot) => change(slot).map((value): [Draft, string] => [setAt(draft, slot, value), `${slot.where}.${slot.key.join('.')}`]));
+  return fc
+    .constantFrom(...slots)
+    .chain((slot) => change(slot).map((value): [Draft, string] => [setAt(draft, slot, value), `${slot.where}.${slot.key.join('.')}`]));
 }
 
 const isString = (s: Slot) => s.schema.type === 'string' || s.schema.type === undefined;
@@ -250,7 +326,12 @@ function nested(depth: number, shape: 'array' | 'object'): string {
 /** The mutations that apply to a draft of `op`, each an arbitrary of the mutated draft and what it touched. */
 function mutationsOf(op: Operation, draft: Draft): Partial<Record<MutationKind, fc.Arbitrary<[Draft, string]>>> {
   const out: Partial<Record<MutationKind, fc.Arbitrary<[Draft, string] | undefined>>> = {
-    'wrong-type': mutateSlot(op, draft, (s) => s.where === 'body', (s) => wrongTypeOf(s.schema)),
+    'wrong-type': mutateSlot(
+      op,
+      draft,
+      (s) => s.where === 'body',
+      (s) => wrongTypeOf(s.schema),
+    ),
     'boundary-length': mutateSlot(op, draft, isString, (s) => {
       const max = s.schema.maxLength;
       const lengths = [0, 1, 255, 256, 4096, 70_000, ...(max === undefined ? [] : [max, max + 1]), ...(s.schema.minLength ? [s.schema.minLength - 1] : [])];
@@ -259,10 +340,30 @@ function mutationsOf(op: Operation, draft: Draft): Partial<Record<MutationKind, 
     nul: mutateSlot(op, draft, isString, () => fc.constantFrom(...HOSTILE_STRINGS.nul)),
     'lone-surrogate': mutateSlot(op, draft, isString, () => fc.constantFrom(...HOSTILE_STRINGS['lone-surrogate'])),
     unicode: mutateSlot(op, draft, isString, () => fc.constantFrom(...HOSTILE_STRINGS.unicode)),
-    'huge-number': mutateSlot(op, draft, (s) => s.schema.type === 'integer' || s.schema.type === 'number' || s.where !== 'path', () => fc.constantFrom(...HUGE_NUMBERS).map((n) => new Raw(n))),
-    'bad-uuid': mutateSlot(op, draft, (s) => s.schema.format === 'uuid', () => fc.constantFrom(...BAD_UUIDS)),
-    'bad-cursor': mutateSlot(op, draft, (s) => s.key[0] === 'cursor', () => fc.constantFrom(...BAD_CURSORS)),
-    'bad-path': mutateSlot(op, draft, (s) => s.where === 'path', () => fc.constantFrom(...BAD_PATH_SEGMENTS).map((p) => new Raw(p))),
+    'huge-number': mutateSlot(
+      op,
+      draft,
+      (s) => s.schema.type === 'integer' || s.schema.type === 'number' || s.where !== 'path',
+      () => fc.constantFrom(...HUGE_NUMBERS).map((n) => new Raw(n)),
+    ),
+    'bad-uuid': mutateSlot(
+      op,
+      draft,
+      (s) => s.schema.format === 'uuid',
+      () => fc.constantFrom(...BAD_UUIDS),
+    ),
+    'bad-cursor': mutateSlot(
+      op,
+      draft,
+      (s) => s.key[0] === 'cursor',
+      () => fc.constantFrom(...BAD_CURSORS),
+    ),
+    'bad-path': mutateSlot(
+      op,
+      draft,
+      (s) => s.where === 'path',
+      () => fc.constantFrom(...BAD_PATH_SEGMENTS).map((p) => new Raw(p)),
+    ),
     'duplicate-headers': fc
       .constantFrom('authorization', 'content-type', 'idempotency-key', 'prefer', 'x-request-id')
       .chain((name) => fc.tuple(fc.constant(name), fc.constantFrom('wait=1', 'text/plain', 'Bearer cdn_x', 'dup-1', 'application/json')))
@@ -270,7 +371,9 @@ function mutationsOf(op: Operation, draft: Draft): Partial<Record<MutationKind, 
         const first = draft.headers.find(([n]) => n === name);
         return [{ ...draft, headers: [...draft.headers, ...(first ? [] : [[name, value] as [string, string]]), [name, value]] }, `header ${name}`];
       }),
-    'wrong-content-type': fc.constantFrom(...WRONG_CONTENT_TYPES, null).map((contentType): [Draft, string] => [{ ...draft, contentType, body: draft.body ?? 'x=1' }, `content-type ${contentType}`]),
+    'wrong-content-type': fc
+      .constantFrom(...WRONG_CONTENT_TYPES, null)
+      .map((contentType): [Draft, string] => [{ ...draft, contentType, body: draft.body ?? 'x=1' }, `content-type ${contentType}`]),
   };
   if (op.body) {
     const required = (op.body.required ?? []).filter((k) => draft.body && typeof draft.body === 'object' && k in (draft.body as object));
@@ -286,9 +389,14 @@ function mutationsOf(op: Operation, draft: Draft): Partial<Record<MutationKind, 
       .tuple(fc.constantFrom(33, 64, 500, 5000, 50_000), fc.constantFrom<'array' | 'object'>('array', 'object'), fc.boolean())
       .map(([depth, shape, inField]): [Draft, string] => {
         const firstKey = Object.keys(op.body?.properties ?? {})[0] ?? 'a';
-        return [{ ...draft, rawBody: inField ? `{"${firstKey}":${nested(depth, shape)}}` : nested(depth, shape) }, `${inField ? `body.${firstKey}` : 'body'} depth ${depth} ${shape}`];
+        return [
+          { ...draft, rawBody: inField ? `{"${firstKey}":${nested(depth, shape)}}` : nested(depth, shape) },
+          `${inField ? `body.${firstKey}` : 'body'} depth ${depth} ${shape}`,
+        ];
       });
-    out['malformed-json'] = fc.constantFrom('{', '{"a":', '[1,]', '{"a":1}}', '\ufeff{}', 'nul', '', '{"a":"\\x00"}', '{"a":"\\ud800"}', "{'a':1}").map((rawBody): [Draft, string] => [{ ...draft, rawBody }, JSON.stringify(rawBody)]);
+    out['malformed-json'] = fc
+      .constantFrom('{', '{"a":', '[1,]', '{"a":1}}', '\ufeff{}', 'nul', '', '{"a":"\\x00"}', '{"a":"\\ud800"}', "{'a':1}")
+      .map((rawBody): [Draft, string] => [{ ...draft, rawBody }, JSON.stringify(rawBody)]);
   }
   return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined)) as Partial<Record<MutationKind, fc.Arbitrary<[Draft, string]>>>;
 }
@@ -326,7 +434,9 @@ function serializeBody(body: unknown): string {
 function toRequest(op: Operation, kind: MutationKind, detail: string, draft: Draft): FuzzRequest {
   // A Raw in a path or query slot was put there already encoded (a hostile encoding is the point).
   const rawSegments = new Set(kind === 'bad-path' ? [detail.split('.').slice(1).join('.')] : []);
-  const path = op.path.replace(/\{(\w+)\}/g, (_m, name: string) => (rawSegments.has(name) ? draft.pathParams[name] : encodeSegment(draft.pathParams[name] ?? '')));
+  const path = op.path.replace(/\{(\w+)\}/g, (_m, name: string) =>
+    rawSegments.has(name) ? draft.pathParams[name] : encodeSegment(draft.pathParams[name] ?? ''),
+  );
   const query = Object.entries(draft.query)
     .map(([k, v]) => `${encodeSegment(k)}=${encodeSegment(v)}`)
     .join('&');
@@ -353,14 +463,20 @@ export function requestsFor(op: Operation, known: KnownValues): fc.Arbitrary<Fuz
   };
   const pathParams = fc.record(Object.fromEntries(op.parameters.filter((p) => p.in === 'path').map((p) => [p.name, param(p)])));
   const queryParams = op.parameters.filter((p) => p.in === 'query' && p.name !== 'cursor');
-  const query = fc.record(Object.fromEntries(queryParams.map((p) => [p.name, param(p)])), { requiredKeys: queryParams.filter((p) => p.required).map((p) => p.name) });
+  const query = fc.record(Object.fromEntries(queryParams.map((p) => [p.name, param(p)])), {
+    requiredKeys: queryParams.filter((p) => p.required).map((p) => p.name),
+  });
   const headerParams = op.parameters.filter((p) => p.in === 'header');
-  const headerValue = (name: string): fc.Arbitrary<string> => (name === 'Prefer' ? fc.constantFrom('wait=0', 'wait=1', 'return=minimal') : fc.stringMatching(/^[A-Za-z0-9._-]{1,40}$/));
+  const headerValue = (name: string): fc.Arbitrary<string> =>
+    name === 'Prefer' ? fc.constantFrom('wait=0', 'wait=1', 'return=minimal') : fc.stringMatching(/^[A-Za-z0-9._-]{1,40}$/);
   const headers = fc.record(Object.fromEntries(headerParams.map((p) => [p.name.toLowerCase(), headerValue(p.name)])), { requiredKeys: [] });
   const body = op.body ? (op.bodyRequired ? valueOf(op.body) : fc.option(valueOf(op.body), { nil: undefined })) : fc.constant(undefined);
-  const drafts = fc.record({ pathParams, query, headers, body }).map(
-    ({ pathParams, query, headers, body }): Draft => ({ pathParams, query: query as Record<string, string>, headers: Object.entries(headers as Record<string, string>), body }),
-  );
+  const drafts = fc.record({ pathParams, query, headers, body }).map(({ pathParams, query, headers, body }): Draft => ({
+    pathParams,
+    query: query as Record<string, string>,
+    headers: Object.entries(headers as Record<string, string>),
+    body,
+  }));
   return drafts.chain((draft) => {
     const mutations = mutationsOf(op, draft);
     const kinds = Object.keys(mutations) as MutationKind[];

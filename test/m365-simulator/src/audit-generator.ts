@@ -52,29 +52,57 @@ const KINDS: Kind[] = [
       const failed = rand() < 0.15;
       const [appId] = pick(rand, APPS);
       return {
-        RecordType: 15, Operation: failed ? 'UserLoginFailed' : 'UserLoggedIn', Workload: 'AzureActiveDirectory',
-        ResultStatus: failed ? 'Failed' : 'Success', UserId: user, UserType: 0, ObjectId: appId, ApplicationId: appId,
-        ClientIP: ip(), LogonError: failed ? pick(rand, ['InvalidUserNameOrPassword', 'UserAccountLocked', 'DeviceAuthenticationRequired']) : null,
-        AzureActiveDirectoryEventType: 1, ExtendedProperties: [{ Name: 'UserAgent', Value: pick(rand, AGENTS) }, { Name: 'RequestType', Value: 'OAuth2:Token' }],
-        ActorContextId: tenantId, InterSystemsId: guidFromRand(rand),
+        RecordType: 15,
+        Operation: failed ? 'UserLoginFailed' : 'UserLoggedIn',
+        Workload: 'AzureActiveDirectory',
+        ResultStatus: failed ? 'Failed' : 'Success',
+        UserId: user,
+        UserType: 0,
+        ObjectId: appId,
+        ApplicationId: appId,
+        ClientIP: ip(),
+        LogonError: failed ? pick(rand, ['InvalidUserNameOrPassword', 'UserAccountLocked', 'DeviceAuthenticationRequired']) : null,
+        AzureActiveDirectoryEventType: 1,
+        ExtendedProperties: [
+          { Name: 'UserAgent', Value: pick(rand, AGENTS) },
+          { Name: 'RequestType', Value: 'OAuth2:Token' },
+        ],
+        ActorContextId: tenantId,
+        InterSystemsId: guidFromRand(rand),
       };
     },
   },
   {
     weight: 8, // Entra directory changes
     build: ({ rand, user }) => ({
-      RecordType: 8, Operation: pick(rand, ['Update user.', 'Add member to role.', 'Reset user password.', 'Add service principal.', 'Consent to application.']),
-      Workload: 'AzureActiveDirectory', ResultStatus: 'Success', UserId: user, UserType: pick(rand, [0, 2]), ObjectId: `user_${guidFromRand(rand)}`,
-      ClientIP: '', AzureActiveDirectoryEventType: 1,
-      Actor: [{ ID: user, Type: 5 }], Target: [{ ID: `User_${guidFromRand(rand)}`, Type: 2 }],
+      RecordType: 8,
+      Operation: pick(rand, ['Update user.', 'Add member to role.', 'Reset user password.', 'Add service principal.', 'Consent to application.']),
+      Workload: 'AzureActiveDirectory',
+      ResultStatus: 'Success',
+      UserId: user,
+      UserType: pick(rand, [0, 2]),
+      ObjectId: `user_${guidFromRand(rand)}`,
+      ClientIP: '',
+      AzureActiveDirectoryEventType: 1,
+      Actor: [{ ID: user, Type: 5 }],
+      Target: [{ ID: `User_${guidFromRand(rand)}`, Type: 2 }],
     }),
   },
   {
     weight: 16, // Exchange mailbox access
     build: ({ rand, user, ip }) => ({
-      RecordType: pick(rand, [2, 50]), Operation: pick(rand, ['MailItemsAccessed', 'Send', 'HardDelete', 'MoveToDeletedItems', 'Update']),
-      Workload: 'Exchange', ResultStatus: 'Succeeded', UserId: user, UserType: 0, ObjectId: user, MailboxOwnerUPN: user,
-      ClientIPAddress: ip(), ClientIP: ip(), ClientInfoString: 'Client=OWA;Action=ViaProxy', LogonType: pick(rand, [0, 1]),
+      RecordType: pick(rand, [2, 50]),
+      Operation: pick(rand, ['MailItemsAccessed', 'Send', 'HardDelete', 'MoveToDeletedItems', 'Update']),
+      Workload: 'Exchange',
+      ResultStatus: 'Succeeded',
+      UserId: user,
+      UserType: 0,
+      ObjectId: user,
+      MailboxOwnerUPN: user,
+      ClientIPAddress: ip(),
+      ClientIP: ip(),
+      ClientInfoString: 'Client=OWA;Action=ViaProxy',
+      LogonType: pick(rand, [0, 1]),
     }),
   },
   {
@@ -82,10 +110,22 @@ const KINDS: Kind[] = [
     build: ({ rand, user }) => {
       const op = pick(rand, ['New-InboxRule', 'Set-Mailbox', 'Add-MailboxPermission', 'Set-InboxRule']);
       return {
-        RecordType: 1, Operation: op, Workload: 'Exchange', ResultStatus: rand() < 0.9 ? 'True' : 'False', UserId: user, UserType: 2,
-        UserKey: 'NT AUTHORITY\\SYSTEM (Microsoft.Exchange.ServiceHost)', ObjectId: `${user}\\${op === 'New-InboxRule' ? 'Forward all' : 'Mailbox'}`,
-        ClientIP: `203.0.113.${Math.floor(rand() * 250) + 1}:${Math.floor(rand() * 60000) + 1024}`, ExternalAccess: false,
-        Parameters: op.endsWith('InboxRule') ? [{ Name: 'ForwardTo', Value: 'archive@example.net' }, { Name: 'StopProcessingRules', Value: 'True' }] : [{ Name: 'Identity', Value: user }],
+        RecordType: 1,
+        Operation: op,
+        Workload: 'Exchange',
+        ResultStatus: rand() < 0.9 ? 'True' : 'False',
+        UserId: user,
+        UserType: 2,
+        UserKey: 'NT AUTHORITY\\SYSTEM (Microsoft.Exchange.ServiceHost)',
+        ObjectId: `${user}\\${op === 'New-InboxRule' ? 'Forward all' : 'Mailbox'}`,
+        ClientIP: `203.0.113.${Math.floor(rand() * 250) + 1}:${Math.floor(rand() * 60000) + 1024}`,
+        ExternalAccess: false,
+        Parameters: op.endsWith('InboxRule')
+          ? [
+              { Name: 'ForwardTo', Value: 'archive@example.net' },
+              { Name: 'StopProcessingRules', Value: 'True' },
+            ]
+          : [{ Name: 'Identity', Value: user }],
       };
     },
   },
@@ -97,33 +137,64 @@ const KINDS: Kind[] = [
       const tenant = domain.split('.')[0];
       const site = onedrive ? `https://${tenant}-my.sharepoint.com/personal/${user.replace(/[@.]/g, '_')}/` : `https://${tenant}.sharepoint.com/sites/finance/`;
       return {
-        RecordType: onedrive ? 7 : 6, Operation: pick(rand, ['FileAccessed', 'FileDownloaded', 'FileModified', 'FileUploaded', 'FileDeleted']),
-        Workload: onedrive ? 'OneDrive' : 'SharePoint', UserId: user, UserType: 0, ClientIP: ip(), ObjectId: `${site}Shared Documents/${file}`,
-        SiteUrl: site, SourceFileName: file, SourceFileExtension: file.split('.').pop(), SourceRelativeUrl: 'Shared Documents',
-        ItemType: 'File', EventSource: 'SharePoint', UserAgent: pick(rand, AGENTS),
+        RecordType: onedrive ? 7 : 6,
+        Operation: pick(rand, ['FileAccessed', 'FileDownloaded', 'FileModified', 'FileUploaded', 'FileDeleted']),
+        Workload: onedrive ? 'OneDrive' : 'SharePoint',
+        UserId: user,
+        UserType: 0,
+        ClientIP: ip(),
+        ObjectId: `${site}Shared Documents/${file}`,
+        SiteUrl: site,
+        SourceFileName: file,
+        SourceFileExtension: file.split('.').pop(),
+        SourceRelativeUrl: 'Shared Documents',
+        ItemType: 'File',
+        EventSource: 'SharePoint',
+        UserAgent: pick(rand, AGENTS),
       };
     },
   },
   {
     weight: 5, // SharePoint sharing
     build: ({ rand, user, ip }) => ({
-      RecordType: 14, Operation: pick(rand, ['SharingSet', 'AnonymousLinkCreated', 'SharingInvitationCreated']), Workload: 'SharePoint',
-      UserId: user, UserType: 0, ClientIP: ip(), ObjectId: `https://contoso.sharepoint.com/sites/finance/Shared Documents/${pick(rand, FILES)}`,
-      TargetUserOrGroupName: pick(rand, ['partner@fabrikam.example', 'Everyone except external users', 'Anonymous']), TargetUserOrGroupType: 'Guest',
+      RecordType: 14,
+      Operation: pick(rand, ['SharingSet', 'AnonymousLinkCreated', 'SharingInvitationCreated']),
+      Workload: 'SharePoint',
+      UserId: user,
+      UserType: 0,
+      ClientIP: ip(),
+      ObjectId: `https://contoso.sharepoint.com/sites/finance/Shared Documents/${pick(rand, FILES)}`,
+      TargetUserOrGroupName: pick(rand, ['partner@fabrikam.example', 'Everyone except external users', 'Anonymous']),
+      TargetUserOrGroupType: 'Guest',
     }),
   },
   {
     weight: 9, // Teams (Audit.General)
     build: ({ rand, user, ip }) => ({
-      RecordType: 25, Operation: pick(rand, ['TeamCreated', 'MemberAdded', 'ChannelAdded', 'MessageSent', 'MeetingDetail']), Workload: 'MicrosoftTeams',
-      UserId: user, UserType: 0, ClientIP: ip(), ObjectId: null, TeamName: pick(rand, ['Finance', 'IR War Room', 'All Company']), TeamGuid: `19:${guidFromRand(rand).replace(/-/g, '')}@thread.tacv2`,
+      RecordType: 25,
+      Operation: pick(rand, ['TeamCreated', 'MemberAdded', 'ChannelAdded', 'MessageSent', 'MeetingDetail']),
+      Workload: 'MicrosoftTeams',
+      UserId: user,
+      UserType: 0,
+      ClientIP: ip(),
+      ObjectId: null,
+      TeamName: pick(rand, ['Finance', 'IR War Room', 'All Company']),
+      TeamGuid: `19:${guidFromRand(rand).replace(/-/g, '')}@thread.tacv2`,
     }),
   },
   {
     weight: 4, // Power BI (Audit.General)
     build: ({ rand, user, ip }) => ({
-      RecordType: 20, Operation: pick(rand, ['ViewReport', 'ExportReport', 'ViewDashboard']), Workload: 'PowerBI', ResultStatus: 'Succeeded',
-      UserId: user, UserType: 0, ClientIP: ip(), Activity: 'ViewReport', ItemName: 'Sales overview', IsSuccess: true,
+      RecordType: 20,
+      Operation: pick(rand, ['ViewReport', 'ExportReport', 'ViewDashboard']),
+      Workload: 'PowerBI',
+      ResultStatus: 'Succeeded',
+      UserId: user,
+      UserType: 0,
+      ClientIP: ip(),
+      Activity: 'ViewReport',
+      ItemName: 'Sales overview',
+      IsSuccess: true,
     }),
   },
   {
@@ -131,10 +202,18 @@ const KINDS: Kind[] = [
     build: ({ rand, user, ip }) => {
       const exchange = rand() < 0.5;
       return {
-        RecordType: exchange ? 13 : 11, Operation: 'DLPRuleMatch', Workload: exchange ? 'Exchange' : 'SharePoint', UserId: user, UserType: 0, ClientIP: ip(),
+        RecordType: exchange ? 13 : 11,
+        Operation: 'DLPRuleMatch',
+        Workload: exchange ? 'Exchange' : 'SharePoint',
+        UserId: user,
+        UserType: 0,
+        ClientIP: ip(),
         ObjectId: exchange ? `<${guidFromRand(rand)}@mail.example>` : `https://contoso.sharepoint.com/sites/finance/Shared Documents/${pick(rand, FILES)}`,
-        IncidentId: guidFromRand(rand), SensitiveInfoDetectionIsIncluded: true,
-        PolicyDetails: [{ PolicyId: guidFromRand(rand), PolicyName: 'PCI DSS', Rules: [{ RuleName: 'Credit card numbers', Severity: 'High', Actions: ['NotifyUser'] }] }],
+        IncidentId: guidFromRand(rand),
+        SensitiveInfoDetectionIsIncluded: true,
+        PolicyDetails: [
+          { PolicyId: guidFromRand(rand), PolicyName: 'PCI DSS', Rules: [{ RuleName: 'Credit card numbers', Severity: 'High', Actions: ['NotifyUser'] }] },
+        ],
       };
     },
   },
@@ -143,14 +222,41 @@ const KINDS: Kind[] = [
     build: ({ rand, user }) => {
       const alert = rand() < 0.5;
       return alert
-        ? { RecordType: 40, Operation: 'AlertTriggered', Workload: 'SecurityComplianceCenter', ResultStatus: 'Succeeded', UserId: 'SecurityComplianceAlerts', UserType: 4, ObjectId: guidFromRand(rand), ClientIP: null, Severity: pick(rand, ['Low', 'Medium', 'High']), Name: 'Suspicious email forwarding activity' }
-        : { RecordType: 28, Operation: 'TIMailData', Workload: 'ThreatIntelligence', UserId: 'ThreatIntel', UserType: 4, ObjectId: guidFromRand(rand), Recipients: [user], Verdict: pick(rand, ['Phish', 'Malware', 'Spam']), P1Sender: 'billing@evil.example' };
+        ? {
+            RecordType: 40,
+            Operation: 'AlertTriggered',
+            Workload: 'SecurityComplianceCenter',
+            ResultStatus: 'Succeeded',
+            UserId: 'SecurityComplianceAlerts',
+            UserType: 4,
+            ObjectId: guidFromRand(rand),
+            ClientIP: null,
+            Severity: pick(rand, ['Low', 'Medium', 'High']),
+            Name: 'Suspicious email forwarding activity',
+          }
+        : {
+            RecordType: 28,
+            Operation: 'TIMailData',
+            Workload: 'ThreatIntelligence',
+            UserId: 'ThreatIntel',
+            UserType: 4,
+            ObjectId: guidFromRand(rand),
+            Recipients: [user],
+            Verdict: pick(rand, ['Phish', 'Malware', 'Spam']),
+            P1Sender: 'billing@evil.example',
+          };
     },
   },
   {
     weight: 1, // a record type Cordon has never seen (keep enums open)
     build: ({ rand, user }) => ({
-      RecordType: 9999, Operation: 'CopilotInteraction2', Workload: 'FutureWorkload', ResultStatus: 'succeeded', UserId: user, UserType: 0, ClientIP: `[2001:db8::${Math.floor(rand() * 0xffff).toString(16)}]:443`,
+      RecordType: 9999,
+      Operation: 'CopilotInteraction2',
+      Workload: 'FutureWorkload',
+      ResultStatus: 'succeeded',
+      UserId: user,
+      UserType: 0,
+      ClientIP: `[2001:db8::${Math.floor(rand() * 0xffff).toString(16)}]:443`,
     }),
   },
 ];

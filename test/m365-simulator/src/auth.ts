@@ -49,11 +49,23 @@ export function createRequireToken(deps: AuthDeps) {
       case 'graph':
         return hostError('graph', req, now, 403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
       case 'manage':
-        return hostError('manage', req, now, 403, 'AF10001',
-          `The permission set (${roles.join(' ')}) sent in the request did not include the expected permission ${anyOf.join(' or ')}.`);
+        return hostError(
+          'manage',
+          req,
+          now,
+          403,
+          'AF10001',
+          `The permission set (${roles.join(' ')}) sent in the request did not include the expected permission ${anyOf.join(' or ')}.`,
+        );
       case 'defender':
-        return hostError('defender', req, now, 403, 'Forbidden',
-          `The application does not have any of the required application roles (${anyOf.join(', ')}) to access the resource.`);
+        return hostError(
+          'defender',
+          req,
+          now,
+          403,
+          'Forbidden',
+          `The application does not have any of the required application roles (${anyOf.join(', ')}) to access the resource.`,
+        );
     }
   };
 

@@ -8,7 +8,8 @@ import { startSimulator, type StartOptions } from './index';
  * go to stderr. Stops on SIGINT/SIGTERM.
  */
 
-const USAGE = 'usage: simulator [--port p] [--scenario file.json] [--load-audit f] [--load-alerts f] [--load-incidents f] [--load-signins f] [--load-machines f] [--load-tenant id] [--rebase-audit] [--generate-audit N] [--seed s] [--data-dir d] [--token-lifetime s] [--quiet]';
+const USAGE =
+  'usage: simulator [--port p] [--scenario file.json] [--load-audit f] [--load-alerts f] [--load-incidents f] [--load-signins f] [--load-machines f] [--load-tenant id] [--rebase-audit] [--generate-audit N] [--seed s] [--data-dir d] [--token-lifetime s] [--quiet]';
 
 export function parseArgs(argv: string[]): StartOptions {
   const o: StartOptions = {};
@@ -29,23 +30,58 @@ export function parseArgs(argv: string[]): StartOptions {
       return n;
     };
     switch (flag) {
-      case '--port': o.port = int(value()); break;
-      case '--scenario': o.scenario = value(); break;
-      case '--load-audit': push('loadAudit', value()); break;
-      case '--load-alerts': push('loadAlerts', value()); break;
-      case '--load-incidents': push('loadIncidents', value()); break;
-      case '--load-signins': push('loadSignins', value()); break;
-      case '--load-machines': push('loadMachines', value()); break;
-      case '--load-tenant': o.loadTenant = value(); break;
-      case '--rebase-audit': o.rebaseAudit = true; break;
-      case '--generate-audit': o.generateAudit = int(value()); break;
-      case '--generate-audit-days': o.generateAuditDays = Number(value()); break;
-      case '--seed': { const v = value(); o.seed = /^\d+$/.test(v) ? Number(v) : v; break; }
-      case '--data-dir': o.dataDir = value(); break;
-      case '--token-lifetime': o.tokenLifetimeSeconds = int(value()); break;
-      case '--quiet': o.quiet = true; break;
-      case '--help': case '-h': throw new Error(USAGE);
-      default: throw new Error(`unknown option ${arg}\n${USAGE}`);
+      case '--port':
+        o.port = int(value());
+        break;
+      case '--scenario':
+        o.scenario = value();
+        break;
+      case '--load-audit':
+        push('loadAudit', value());
+        break;
+      case '--load-alerts':
+        push('loadAlerts', value());
+        break;
+      case '--load-incidents':
+        push('loadIncidents', value());
+        break;
+      case '--load-signins':
+        push('loadSignins', value());
+        break;
+      case '--load-machines':
+        push('loadMachines', value());
+        break;
+      case '--load-tenant':
+        o.loadTenant = value();
+        break;
+      case '--rebase-audit':
+        o.rebaseAudit = true;
+        break;
+      case '--generate-audit':
+        o.generateAudit = int(value());
+        break;
+      case '--generate-audit-days':
+        o.generateAuditDays = Number(value());
+        break;
+      case '--seed': {
+        const v = value();
+        o.seed = /^\d+$/.test(v) ? Number(v) : v;
+        break;
+      }
+      case '--data-dir':
+        o.dataDir = value();
+        break;
+      case '--token-lifetime':
+        o.tokenLifetimeSeconds = int(value());
+        break;
+      case '--quiet':
+        o.quiet = true;
+        break;
+      case '--help':
+      case '-h':
+        throw new Error(USAGE);
+      default:
+        throw new Error(`unknown option ${arg}\n${USAGE}`);
     }
   }
   return o;

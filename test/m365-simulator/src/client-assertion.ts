@@ -11,9 +11,7 @@ import type { SimApp } from './types';
  * - `aud` = the token endpoint URL, `iss` = `sub` = client id, `exp` not passed.
  */
 
-export type AssertionResult =
-  | { ok: true }
-  | { ok: false; aadsts: number; message: string };
+export type AssertionResult = { ok: true } | { ok: false; aadsts: number; message: string };
 
 export interface AssertionContext {
   app: SimApp;
@@ -50,11 +48,19 @@ export function verifyClientAssertion(assertion: string, ctx: AssertionContext):
     };
   }
   if (!verifyJwtSignature(jwt, new X509Certificate(cert).publicKey)) {
-    return { ok: false, aadsts: 700027, message: 'Client assertion failed signature validation. (Reason - The provided signature value did not match the expected signature value.)' };
+    return {
+      ok: false,
+      aadsts: 700027,
+      message: 'Client assertion failed signature validation. (Reason - The provided signature value did not match the expected signature value.)',
+    };
   }
   const aud = String(payload.aud ?? '').toLowerCase();
   if (!ctx.audiences.some((a) => a.toLowerCase() === aud)) {
-    return { ok: false, aadsts: 700027, message: `Client assertion contains an invalid audience ${String(payload.aud)}; expected the token endpoint ${ctx.audiences[0]}.` };
+    return {
+      ok: false,
+      aadsts: 700027,
+      message: `Client assertion contains an invalid audience ${String(payload.aud)}; expected the token endpoint ${ctx.audiences[0]}.`,
+    };
   }
   if (String(payload.iss).toLowerCase() !== ctx.clientId.toLowerCase() || String(payload.sub).toLowerCase() !== ctx.clientId.toLowerCase()) {
     return { ok: false, aadsts: 700027, message: 'Client assertion failed validation: iss and sub must both equal the client id.' };

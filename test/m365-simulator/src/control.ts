@@ -38,7 +38,16 @@ export function isLoopbackAddress(address: string | undefined): boolean {
   return a === '::1' || a === '0:0:0:0:0:0:0:1';
 }
 
-const RECORD_KINDS = ['alerts', 'incidents', 'signIns', 'directoryAudits', 'riskDetections', 'secureScores', 'secureScoreControlProfiles', 'auditRecords'] as const;
+const RECORD_KINDS = [
+  'alerts',
+  'incidents',
+  'signIns',
+  'directoryAudits',
+  'riskDetections',
+  'secureScores',
+  'secureScoreControlProfiles',
+  'auditRecords',
+] as const;
 const IMMUTABLE = new Set(['id']);
 
 function obj(body: unknown): Record<string, unknown> {
@@ -90,110 +99,173 @@ export function controlModule(ctx: SimContext, deps: ControlDeps): SimRoute[] {
   const handlers: Array<[SimRoute['method'], string, (req: SimRequest) => SimResponse]> = [
     ['GET', '/_sim/info', () => ok(deps.info())],
     ['GET', '/_sim/faults', () => ok({ faults: deps.faults.list() })],
-    ['POST', '/_sim/faults', (req) => {
-      try {
-        const specs = Array.isArray(req.body) ? req.body : [req.body];
-        return ok({ faults: specs.map((s) => deps.faults.add(s)) }, 201);
-      } catch (e) {
-        throw fail(400, (e as Error).message);
-      }
-    }],
+    [
+      'POST',
+      '/_sim/faults',
+      (req) => {
+        try {
+          const specs = Array.isArray(req.body) ? req.body : [req.body];
+          return ok({ faults: specs.map((s) => deps.faults.add(s)) }, 201);
+        } catch (e) {
+          throw fail(400, (e as Error).message);
+        }
+      },
+    ],
     ['DELETE', '/_sim/faults', () => (deps.faults.clear(), { status: 204 })],
-    ['DELETE', '/_sim/faults/:id', (req) => {
-      if (!deps.faults.remove(Number(req.params.id))) throw fail(404, `no fault ${req.params.id}`);
-      return { status: 204 };
-    }],
+    [
+      'DELETE',
+      '/_sim/faults/:id',
+      (req) => {
+        if (!deps.faults.remove(Number(req.params.id))) throw fail(404, `no fault ${req.params.id}`);
+        return { status: 204 };
+      },
+    ],
     ['GET', '/_sim/clock', () => ok({ now: ctx.clock.now().toISOString(), offsetMs: deps.clock.offset() })],
-    ['POST', '/_sim/clock/advance', (req) => {
-      const b = obj(req.body);
-      const ms = Number(b.ms ?? 0) + Number(b.seconds ?? 0) * 1000 + Number(b.minutes ?? 0) * 60_000 + Number(b.hours ?? 0) * 3_600_000 + Number(b.days ?? 0) * 86_400_000;
-      if (!Number.isFinite(ms) || ms < 0) throw fail(400, 'give a non-negative ms, seconds, minutes, hours or days');
-      deps.clock.advance(ms);
-      return ok({ now: ctx.clock.now().toISOString(), offsetMs: deps.clock.offset() });
-    }],
-    ['GET', '/_sim/journal', (req) => {
-      const q = req.query;
-      const entries = deps.journal.list({ host: q.get('host') ?? undefined, method: q.get('method') ?? undefined, path: q.get('path') ?? undefined, since: q.get('since') ?? undefined });
-      return ok({ lastSeq: deps.journal.lastSeq(), entries });
-    }],
+    [
+      'POST',
+      '/_sim/clock/advance',
+      (req) => {
+        const b = obj(req.body);
+        const ms =
+          Number(b.ms ?? 0) +
+          Number(b.seconds ?? 0) * 1000 +
+          Number(b.minutes ?? 0) * 60_000 +
+          Number(b.hours ?? 0) * 3_600_000 +
+          Number(b.days ?? 0) * 86_400_000;
+        if (!Number.isFinite(ms) || ms < 0) throw fail(400, 'give a non-negative ms, seconds, minutes, hours or days');
+        deps.clock.advance(ms);
+        return ok({ now: ctx.clock.now().toISOString(), offsetMs: deps.clock.offset() });
+      },
+    ],
+    [
+      'GET',
+      '/_sim/journal',
+      (req) => {
+        const q = req.query;
+        const entries = deps.journal.list({
+          host: q.get('host') ?? undefined,
+          method: q.get('method') ?? undefined,
+          path: q.get('path') ?? undefined,
+          since: q.get('since') ?? undefined,
+        });
+        return ok({ lastSeq: deps.journal.lastSeq(), entries });
+      },
+    ],
     ['DELETE', '/_sim/journal', () => (deps.journal.clear(), { status: 204 })],
-    ['GET', '/_sim/state/tenants/:tenant', (req) => {
-      const t = tenantOf(req);
-      const counts = Object.fromEntries([...RECORD_KINDS, ...PERSISTENCE_KINDS].map((k) => [k, t[k].length]));
-      return ok({ tenantId: t.tenantId, displayName: t.displayName, domains: t.domains, licences: t.licences, users: t.users.length, devices: t.devices.length, ...counts, contentTypes: deps.contentCounts(t), hunting: huntingState({ ctx }, t, ctx.clock.nowMs() - 86_400_000, ctx.clock.nowMs()) });
-    }],
-    ['PATCH', '/_sim/state/tenants/:tenant', (req) => {
-      const t = tenantOf(req);
-      const b = obj(req.body);
-      if (b.licences) Object.assign(t.licences, obj(b.licences));
-      return ok({ tenantId: t.tenantId, licences: t.licences });
-    }],
-    ['GET', '/_sim/state/tenants/:tenant/hunting', (req) => {
-      // Advanced Hunting counters and the rows each table holds in [from, to) (default: the last 24 h).
-      const t = tenantOf(req);
-      const at = (name: string, fallback: number) => {
-        const v = req.query.get(name);
-        const ms = v === null ? fallback : Date.parse(v);
-        if (Number.isNaN(ms)) throw fail(400, `${name} must be an ISO date`);
-        return ms;
-      };
-      const now = ctx.clock.nowMs();
-      return ok(huntingState({ ctx }, t, at('from', now - 86_400_000), at('to', now)));
-    }],
+    [
+      'GET',
+      '/_sim/state/tenants/:tenant',
+      (req) => {
+        const t = tenantOf(req);
+        const counts = Object.fromEntries([...RECORD_KINDS, ...PERSISTENCE_KINDS].map((k) => [k, t[k].length]));
+        return ok({
+          tenantId: t.tenantId,
+          displayName: t.displayName,
+          domains: t.domains,
+          licences: t.licences,
+          users: t.users.length,
+          devices: t.devices.length,
+          ...counts,
+          contentTypes: deps.contentCounts(t),
+          hunting: huntingState({ ctx }, t, ctx.clock.nowMs() - 86_400_000, ctx.clock.nowMs()),
+        });
+      },
+    ],
+    [
+      'PATCH',
+      '/_sim/state/tenants/:tenant',
+      (req) => {
+        const t = tenantOf(req);
+        const b = obj(req.body);
+        if (b.licences) Object.assign(t.licences, obj(b.licences));
+        return ok({ tenantId: t.tenantId, licences: t.licences });
+      },
+    ],
+    [
+      'GET',
+      '/_sim/state/tenants/:tenant/hunting',
+      (req) => {
+        // Advanced Hunting counters and the rows each table holds in [from, to) (default: the last 24 h).
+        const t = tenantOf(req);
+        const at = (name: string, fallback: number) => {
+          const v = req.query.get(name);
+          const ms = v === null ? fallback : Date.parse(v);
+          if (Number.isNaN(ms)) throw fail(400, `${name} must be an ISO date`);
+          return ms;
+        };
+        const now = ctx.clock.nowMs();
+        return ok(huntingState({ ctx }, t, at('from', now - 86_400_000), at('to', now)));
+      },
+    ],
     ['GET', '/_sim/state/tenants/:tenant/users/:user', (req) => ok(userOf(req))],
     ['PATCH', '/_sim/state/tenants/:tenant/users/:user', (req) => ok(patch(userOf(req), req.body))],
     ['GET', '/_sim/state/tenants/:tenant/devices/:device', (req) => ok(deviceOf(req))],
     ['PATCH', '/_sim/state/tenants/:tenant/devices/:device', (req) => ok(patch(deviceOf(req), req.body))],
-    ['GET', '/_sim/state/tenants/:tenant/records/:kind', (req) => {
-      const t = tenantOf(req);
-      const kinds = [...RECORD_KINDS, ...PERSISTENCE_KINDS, 'groups'] as const;
-      const kind = kinds.find((k) => k.toLowerCase() === req.params.kind.toLowerCase());
-      if (!kind) throw fail(404, `unknown record kind ${req.params.kind}; use one of ${kinds.join(', ')}`);
-      return ok({ [kind]: t[kind] });
-    }],
-    ['POST', '/_sim/state/tenants/:tenant/records', (req) => {
-      const t = tenantOf(req);
-      const b = obj(req.body);
-      const added: Record<string, number> = {};
-      for (const [k, v] of Object.entries(b)) {
-        if (!Array.isArray(v)) throw fail(400, `${k} must be an array`);
-        const now = ctx.clock.now();
-        if (k === 'users') t.users.push(...v.map((u) => userWithDefaults(t, u, now)));
-        else if (k === 'devices') t.devices.push(...v.map((d) => deviceWithDefaults(t, d, now)));
-        else if (k === 'groups') t.groups.push(...v);
-        else if ((PERSISTENCE_KINDS as readonly string[]).includes(k)) {
-          try {
-            addPersistence(t, k as PersistenceKind, v, now.toISOString());
-          } catch (e) {
-            throw fail(400, (e as Error).message);
-          }
+    [
+      'GET',
+      '/_sim/state/tenants/:tenant/records/:kind',
+      (req) => {
+        const t = tenantOf(req);
+        const kinds = [...RECORD_KINDS, ...PERSISTENCE_KINDS, 'groups'] as const;
+        const kind = kinds.find((k) => k.toLowerCase() === req.params.kind.toLowerCase());
+        if (!kind) throw fail(404, `unknown record kind ${req.params.kind}; use one of ${kinds.join(', ')}`);
+        return ok({ [kind]: t[kind] });
+      },
+    ],
+    [
+      'POST',
+      '/_sim/state/tenants/:tenant/records',
+      (req) => {
+        const t = tenantOf(req);
+        const b = obj(req.body);
+        const added: Record<string, number> = {};
+        for (const [k, v] of Object.entries(b)) {
+          if (!Array.isArray(v)) throw fail(400, `${k} must be an array`);
+          const now = ctx.clock.now();
+          if (k === 'users') t.users.push(...v.map((u) => userWithDefaults(t, u, now)));
+          else if (k === 'devices') t.devices.push(...v.map((d) => deviceWithDefaults(t, d, now)));
+          else if (k === 'groups') t.groups.push(...v);
+          else if ((PERSISTENCE_KINDS as readonly string[]).includes(k)) {
+            try {
+              addPersistence(t, k as PersistenceKind, v, now.toISOString());
+            } catch (e) {
+              throw fail(400, (e as Error).message);
+            }
+          } else if ((RECORD_KINDS as readonly string[]).includes(k)) t[k as (typeof RECORD_KINDS)[number]].push(...v);
+          else throw fail(400, `unknown record kind ${k}; use one of ${[...RECORD_KINDS, 'users', 'devices', 'groups', ...PERSISTENCE_KINDS].join(', ')}`);
+          added[k] = v.length;
         }
-        else if ((RECORD_KINDS as readonly string[]).includes(k)) t[k as (typeof RECORD_KINDS)[number]].push(...v);
-        else throw fail(400, `unknown record kind ${k}; use one of ${[...RECORD_KINDS, 'users', 'devices', 'groups', ...PERSISTENCE_KINDS].join(', ')}`);
-        added[k] = v.length;
-      }
-      return ok({ added }, 201);
-    }],
-    ['POST', '/_sim/state/tenants/:tenant/audit-records', (req) => {
-      // NDJSON or a JSON array, each record kept as the very text sent (huge numbers stay exact).
-      const t = tenantOf(req);
-      let records;
-      try {
-        records = parseRecordsText(req.rawBody?.toString('utf8') ?? '', 'body');
-      } catch (e) {
-        throw fail(400, (e as Error).message);
-      }
-      t.auditRecords.push(...records);
-      return ok({ added: { auditRecords: records.length } }, 201);
-    }],
-    ['POST', '/_sim/tokens/user', (req) => {
-      try {
-        return ok(mintUserToken(ctx, deps.tokens, obj(req.body) as Partial<UserTokenRequest>));
-      } catch (e) {
-        if (e instanceof SimError) throw e;
-        throw fail(400, (e as Error).message);
-      }
-    }],
+        return ok({ added }, 201);
+      },
+    ],
+    [
+      'POST',
+      '/_sim/state/tenants/:tenant/audit-records',
+      (req) => {
+        // NDJSON or a JSON array, each record kept as the very text sent (huge numbers stay exact).
+        const t = tenantOf(req);
+        let records;
+        try {
+          records = parseRecordsText(req.rawBody?.toString('utf8') ?? '', 'body');
+        } catch (e) {
+          throw fail(400, (e as Error).message);
+        }
+        t.auditRecords.push(...records);
+        return ok({ added: { auditRecords: records.length } }, 201);
+      },
+    ],
+    [
+      'POST',
+      '/_sim/tokens/user',
+      (req) => {
+        try {
+          return ok(mintUserToken(ctx, deps.tokens, obj(req.body) as Partial<UserTokenRequest>));
+        } catch (e) {
+          if (e instanceof SimError) throw e;
+          throw fail(400, (e as Error).message);
+        }
+      },
+    ],
   ];
 
   const loopbackOnly = (h: (req: SimRequest) => SimResponse) => (req: SimRequest) => {

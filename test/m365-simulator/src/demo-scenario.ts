@@ -66,16 +66,65 @@ function contosoUsers(now: number): Array<Partial<SimUser>> {
   const d = DEMO.contoso.vanityDomain;
   const iso = (ms: number) => new Date(ms).toISOString();
   return [
-    { id: '0b7c1e2d-0001-4a00-8000-000000000001', userPrincipalName: `breakglass@${DEMO.contoso.domain}`, displayName: 'Break Glass (emergency access)', directoryRoles: ['Global Administrator'] },
-    { id: '0b7c1e2d-0002-4a00-8000-000000000002', userPrincipalName: `adele.vance@${d}`, displayName: 'Adele Vance', directoryRoles: ['Security Administrator', 'User Administrator'] },
-    { id: DEMO_BEC.userId, userPrincipalName: DEMO_BEC.userPrincipalName, displayName: 'Alice Example', memberOf: [DEMO_GROUP_FINANCE], riskLevel: 'high', riskState: 'atRisk', riskDetail: 'none', riskLastUpdatedDateTime: iso(now - 2 * HOUR), ...becPersistence(now) },
-    { id: '0b7c1e2d-0004-4a00-8000-000000000004', userPrincipalName: `bob@${d}`, displayName: 'Bob Builder', memberOf: [DEMO_GROUP_FINANCE], riskLevel: 'medium', riskState: 'atRisk', riskDetail: 'none', riskLastUpdatedDateTime: iso(now - DAY) },
+    {
+      id: '0b7c1e2d-0001-4a00-8000-000000000001',
+      userPrincipalName: `breakglass@${DEMO.contoso.domain}`,
+      displayName: 'Break Glass (emergency access)',
+      directoryRoles: ['Global Administrator'],
+    },
+    {
+      id: '0b7c1e2d-0002-4a00-8000-000000000002',
+      userPrincipalName: `adele.vance@${d}`,
+      displayName: 'Adele Vance',
+      directoryRoles: ['Security Administrator', 'User Administrator'],
+    },
+    {
+      id: DEMO_BEC.userId,
+      userPrincipalName: DEMO_BEC.userPrincipalName,
+      displayName: 'Alice Example',
+      memberOf: [DEMO_GROUP_FINANCE],
+      riskLevel: 'high',
+      riskState: 'atRisk',
+      riskDetail: 'none',
+      riskLastUpdatedDateTime: iso(now - 2 * HOUR),
+      ...becPersistence(now),
+    },
+    {
+      id: '0b7c1e2d-0004-4a00-8000-000000000004',
+      userPrincipalName: `bob@${d}`,
+      displayName: 'Bob Builder',
+      memberOf: [DEMO_GROUP_FINANCE],
+      riskLevel: 'medium',
+      riskState: 'atRisk',
+      riskDetail: 'none',
+      riskLastUpdatedDateTime: iso(now - DAY),
+    },
     { id: '0b7c1e2d-0005-4a00-8000-000000000005', userPrincipalName: `carol@${d}`, displayName: 'Carol Danvers' },
-    { id: '0b7c1e2d-0006-4a00-8000-000000000006', userPrincipalName: `dan@${d}`, displayName: 'Dan Jump', riskLevel: 'low', riskState: 'remediated', riskDetail: 'userPerformedSecuredPasswordReset', riskLastUpdatedDateTime: iso(now - 3 * DAY) },
+    {
+      id: '0b7c1e2d-0006-4a00-8000-000000000006',
+      userPrincipalName: `dan@${d}`,
+      displayName: 'Dan Jump',
+      riskLevel: 'low',
+      riskState: 'remediated',
+      riskDetail: 'userPerformedSecuredPasswordReset',
+      riskLastUpdatedDateTime: iso(now - 3 * DAY),
+    },
     { id: '0b7c1e2d-0007-4a00-8000-000000000007', userPrincipalName: `erin@${d}`, displayName: 'Erin Hunter' },
     { id: '0b7c1e2d-0008-4a00-8000-000000000008', userPrincipalName: `frank.former@${d}`, displayName: 'Frank Former', accountEnabled: false },
-    { id: '0b7c1e2d-0009-4a00-8000-000000000009', userPrincipalName: `partner_fabrikam.example#EXT#@${DEMO.contoso.domain}`, displayName: 'Pat Partner (Fabrikam)', userType: 'Guest', mail: 'partner@fabrikam.example' },
-    { id: '0b7c1e2d-0010-4a00-8000-000000000010', userPrincipalName: `auditor_auditfirm.example#EXT#@${DEMO.contoso.domain}`, displayName: 'Ann Auditor (guest)', userType: 'Guest', mail: 'ann@auditfirm.example' },
+    {
+      id: '0b7c1e2d-0009-4a00-8000-000000000009',
+      userPrincipalName: `partner_fabrikam.example#EXT#@${DEMO.contoso.domain}`,
+      displayName: 'Pat Partner (Fabrikam)',
+      userType: 'Guest',
+      mail: 'partner@fabrikam.example',
+    },
+    {
+      id: '0b7c1e2d-0010-4a00-8000-000000000010',
+      userPrincipalName: `auditor_auditfirm.example#EXT#@${DEMO.contoso.domain}`,
+      displayName: 'Ann Auditor (guest)',
+      userType: 'Guest',
+      mail: 'ann@auditfirm.example',
+    },
   ];
 }
 
@@ -85,45 +134,102 @@ function becPersistence(now: number): Partial<SimUser> {
   return {
     inboxRules: [
       {
-        id: DEMO_BEC.forwardingRuleId, displayName: '.', sequence: 1, isEnabled: true,
+        id: DEMO_BEC.forwardingRuleId,
+        displayName: '.',
+        sequence: 1,
+        isEnabled: true,
         conditions: { bodyOrSubjectContains: ['invoice', 'payment', 'wire transfer'] },
         actions: { forwardTo: [{ emailAddress: { name: 'Alice', address: DEMO_BEC.externalAddress } }], markAsRead: true, stopProcessingRules: true },
       },
       {
-        id: DEMO_BEC.newslettersRuleId, displayName: 'Newsletters', sequence: 2, isEnabled: true,
-        conditions: { senderContains: ['newsletter@'] }, actions: { markAsRead: true },
+        id: DEMO_BEC.newslettersRuleId,
+        displayName: 'Newsletters',
+        sequence: 2,
+        isEnabled: true,
+        conditions: { senderContains: ['newsletter@'] },
+        actions: { markAsRead: true },
       },
       // Graph does not serve it: Cordon must say that hidden rules are out of its sight.
-      { id: DEMO_BEC.hiddenRuleId, displayName: '', sequence: 3, isEnabled: true, hidden: true, conditions: { subjectContains: ['security alert'] }, actions: { delete: true } },
+      {
+        id: DEMO_BEC.hiddenRuleId,
+        displayName: '',
+        sequence: 3,
+        isEnabled: true,
+        hidden: true,
+        conditions: { subjectContains: ['security alert'] },
+        actions: { delete: true },
+      },
     ],
     authMethods: [
       { id: PASSWORD_METHOD_ID, type: 'password', createdDateTime: iso(now - 200 * DAY) },
-      { id: DEMO_BEC.authenticatorMethodId, type: 'microsoftAuthenticator', createdDateTime: iso(now - 200 * DAY), properties: { displayName: 'iPhone 14', deviceTag: 'SoftwareTokenActivated', phoneAppVersion: '6.8.7' } },
-      { id: DEMO_BEC.phoneMethodId, type: 'phone', createdDateTime: iso(now - DAY), properties: { phoneNumber: '+234 8015550143', phoneType: 'mobile', smsSignInState: 'notAllowedByPolicy' } },
+      {
+        id: DEMO_BEC.authenticatorMethodId,
+        type: 'microsoftAuthenticator',
+        createdDateTime: iso(now - 200 * DAY),
+        properties: { displayName: 'iPhone 14', deviceTag: 'SoftwareTokenActivated', phoneAppVersion: '6.8.7' },
+      },
+      {
+        id: DEMO_BEC.phoneMethodId,
+        type: 'phone',
+        createdDateTime: iso(now - DAY),
+        properties: { phoneNumber: '+234 8015550143', phoneType: 'mobile', smsSignInState: 'notAllowedByPolicy' },
+      },
     ],
     defaultAuthMethodId: DEMO_BEC.authenticatorMethodId,
   };
 }
 
 /** The unverified app Alice consented to (demo-telemetry.ts records the consent, 20 h ago) and a trusted app. */
-function contosoApps(now: number): { servicePrincipals: Array<Partial<SimServicePrincipal>>; oauth2PermissionGrants: Array<Partial<SimPermissionGrant>>; appRoleAssignments: Array<Partial<SimAppRoleAssignment>> } {
+function contosoApps(now: number): {
+  servicePrincipals: Array<Partial<SimServicePrincipal>>;
+  oauth2PermissionGrants: Array<Partial<SimPermissionGrant>>;
+  appRoleAssignments: Array<Partial<SimAppRoleAssignment>>;
+} {
   const iso = (ms: number) => new Date(ms).toISOString();
   return {
     servicePrincipals: [
-      { id: DEMO_BEC.maliciousServicePrincipalId, appId: DEMO_BEC.maliciousAppId, displayName: 'Mail Helper Pro', publisherName: 'Mail Helper Pro', verifiedPublisher: null, appOwnerOrganizationId: 'e1d2c3b4-a596-4877-8695-a4b3c2d1e0f9' },
       {
-        appId: DEMO_BEC.trustedAppId, displayName: 'Fabrikam Docs', publisherName: 'Fabrikam, Inc.', appOwnerOrganizationId: '2d3e4f50-6172-4839-9a0b-1c2d3e4f5061',
+        id: DEMO_BEC.maliciousServicePrincipalId,
+        appId: DEMO_BEC.maliciousAppId,
+        displayName: 'Mail Helper Pro',
+        publisherName: 'Mail Helper Pro',
+        verifiedPublisher: null,
+        appOwnerOrganizationId: 'e1d2c3b4-a596-4877-8695-a4b3c2d1e0f9',
+      },
+      {
+        appId: DEMO_BEC.trustedAppId,
+        displayName: 'Fabrikam Docs',
+        publisherName: 'Fabrikam, Inc.',
+        appOwnerOrganizationId: '2d3e4f50-6172-4839-9a0b-1c2d3e4f5061',
         verifiedPublisher: { displayName: 'Fabrikam, Inc.', verifiedPublisherId: '5123456', addedDateTime: iso(now - 700 * DAY) },
         appRoles: [{ id: '7a8b9c0d-1e2f-4a3b-9c4d-5e6f7a8b9c0d', value: 'Docs.Editor', displayName: 'Editor' }],
       },
     ],
     oauth2PermissionGrants: [
-      { clientId: DEMO_BEC.maliciousAppId, consentType: 'Principal', principalId: DEMO_BEC.userId, resourceId: MICROSOFT_GRAPH_APP_ID, scope: 'Mail.ReadWrite offline_access User.Read', grantedDateTime: iso(now - 20 * HOUR) },
+      {
+        clientId: DEMO_BEC.maliciousAppId,
+        consentType: 'Principal',
+        principalId: DEMO_BEC.userId,
+        resourceId: MICROSOFT_GRAPH_APP_ID,
+        scope: 'Mail.ReadWrite offline_access User.Read',
+        grantedDateTime: iso(now - 20 * HOUR),
+      },
       // Tenant-wide: GET /users/{id}/oauth2PermissionGrants does not list it (microsoft-notes §8.1).
-      { clientId: DEMO_BEC.trustedAppId, consentType: 'AllPrincipals', resourceId: MICROSOFT_GRAPH_APP_ID, scope: 'User.Read', grantedDateTime: iso(now - 700 * DAY) },
+      {
+        clientId: DEMO_BEC.trustedAppId,
+        consentType: 'AllPrincipals',
+        resourceId: MICROSOFT_GRAPH_APP_ID,
+        scope: 'User.Read',
+        grantedDateTime: iso(now - 700 * DAY),
+      },
     ],
     appRoleAssignments: [
-      { principalId: DEMO_BEC.userId, resourceId: DEMO_BEC.trustedAppId, appRoleId: '7a8b9c0d-1e2f-4a3b-9c4d-5e6f7a8b9c0d', createdDateTime: iso(now - 300 * DAY) },
+      {
+        principalId: DEMO_BEC.userId,
+        resourceId: DEMO_BEC.trustedAppId,
+        appRoleId: '7a8b9c0d-1e2f-4a3b-9c4d-5e6f7a8b9c0d',
+        createdDateTime: iso(now - 300 * DAY),
+      },
     ],
   };
 }
@@ -132,14 +238,79 @@ function contosoDevices(now: number): Array<Partial<SimDevice>> {
   const iso = (ms: number) => new Date(ms).toISOString();
   const common = { firstSeen: iso(now - 200 * DAY), exposureLevel: 'Medium', riskScore: 'Low' };
   return [
-    { ...common, id: '1e5bc9d7e413ddd7902c2932e418702b84d0cc07', computerDnsName: 'ws-001.contoso.example', aadDeviceId: '80fe8ff8-2624-418e-9591-41f0491218f9', osPlatform: 'Windows11', version: '23H2', healthStatus: 'Active', riskScore: 'High', lastSeen: iso(now - 10 * 60_000), lastIpAddress: '10.0.0.21', lastExternalIpAddress: '203.0.113.45' },
-    { ...common, id: '2a6cd0e8f524eee8a13d3a43f529813c95e1dd18', computerDnsName: 'ws-002.contoso.example', aadDeviceId: '91af9009-3735-429f-a6a2-52a15a2329fa', osPlatform: 'Windows10', version: '22H2', healthStatus: 'Active', lastSeen: iso(now - 25 * 60_000), lastIpAddress: '10.0.0.22', lastExternalIpAddress: '203.0.113.45' },
-    { ...common, id: '3b7de1f9a635fff9b24e4b54a63a924da6f2ee29', computerDnsName: 'fin-laptop-07.contoso.example', aadDeviceId: 'a2b0a11a-4846-43a0-b7b3-63b26b343a0b', osPlatform: 'Windows11', version: '23H2', healthStatus: 'Active', lastSeen: iso(now - 2 * HOUR), lastIpAddress: '10.0.1.7' },
+    {
+      ...common,
+      id: '1e5bc9d7e413ddd7902c2932e418702b84d0cc07',
+      computerDnsName: 'ws-001.contoso.example',
+      aadDeviceId: '80fe8ff8-2624-418e-9591-41f0491218f9',
+      osPlatform: 'Windows11',
+      version: '23H2',
+      healthStatus: 'Active',
+      riskScore: 'High',
+      lastSeen: iso(now - 10 * 60_000),
+      lastIpAddress: '10.0.0.21',
+      lastExternalIpAddress: '203.0.113.45',
+    },
+    {
+      ...common,
+      id: '2a6cd0e8f524eee8a13d3a43f529813c95e1dd18',
+      computerDnsName: 'ws-002.contoso.example',
+      aadDeviceId: '91af9009-3735-429f-a6a2-52a15a2329fa',
+      osPlatform: 'Windows10',
+      version: '22H2',
+      healthStatus: 'Active',
+      lastSeen: iso(now - 25 * 60_000),
+      lastIpAddress: '10.0.0.22',
+      lastExternalIpAddress: '203.0.113.45',
+    },
+    {
+      ...common,
+      id: '3b7de1f9a635fff9b24e4b54a63a924da6f2ee29',
+      computerDnsName: 'fin-laptop-07.contoso.example',
+      aadDeviceId: 'a2b0a11a-4846-43a0-b7b3-63b26b343a0b',
+      osPlatform: 'Windows11',
+      version: '23H2',
+      healthStatus: 'Active',
+      lastSeen: iso(now - 2 * HOUR),
+      lastIpAddress: '10.0.1.7',
+    },
     // Same short name as the one above, never domain-joined: name resolution must be ambiguous.
-    { ...common, id: '4c8ef2a0b746aa0ac35f5c65b74ba35eb7a3ff3a', computerDnsName: 'fin-laptop-07', aadDeviceId: null, osPlatform: 'Windows11', version: '22H2', healthStatus: 'Active', lastSeen: iso(now - 5 * HOUR), lastIpAddress: '192.168.1.17' },
-    { ...common, id: '5d9fa3b1c857bb1bd46a6d76c85cb46fc8b4aa4b', computerDnsName: 'srv-db-01.contoso.example', aadDeviceId: 'b3c1b22b-5957-44b1-88c4-74c37c454b1c', osPlatform: 'WindowsServer2022', version: '21H2', healthStatus: 'Active', exposureLevel: 'High', lastSeen: iso(now - 5 * 60_000), lastIpAddress: '10.0.2.10' },
+    {
+      ...common,
+      id: '4c8ef2a0b746aa0ac35f5c65b74ba35eb7a3ff3a',
+      computerDnsName: 'fin-laptop-07',
+      aadDeviceId: null,
+      osPlatform: 'Windows11',
+      version: '22H2',
+      healthStatus: 'Active',
+      lastSeen: iso(now - 5 * HOUR),
+      lastIpAddress: '192.168.1.17',
+    },
+    {
+      ...common,
+      id: '5d9fa3b1c857bb1bd46a6d76c85cb46fc8b4aa4b',
+      computerDnsName: 'srv-db-01.contoso.example',
+      aadDeviceId: 'b3c1b22b-5957-44b1-88c4-74c37c454b1c',
+      osPlatform: 'WindowsServer2022',
+      version: '21H2',
+      healthStatus: 'Active',
+      exposureLevel: 'High',
+      lastSeen: iso(now - 5 * 60_000),
+      lastIpAddress: '10.0.2.10',
+    },
     // Offline: machine actions stay Pending until TimeOut.
-    { ...common, id: '6ea0b4c2d968cc2ce57b7e87d96dc57ad9c5bb5c', computerDnsName: 'mac-erin.contoso.example', aadDeviceId: 'c4d2c33c-6a68-45c2-99d5-85d48e565c2d', osPlatform: 'macOS', version: '14.4', healthStatus: 'Inactive', lastSeen: iso(now - 5 * DAY), lastIpAddress: '10.0.3.4', online: false },
+    {
+      ...common,
+      id: '6ea0b4c2d968cc2ce57b7e87d96dc57ad9c5bb5c',
+      computerDnsName: 'mac-erin.contoso.example',
+      aadDeviceId: 'c4d2c33c-6a68-45c2-99d5-85d48e565c2d',
+      osPlatform: 'macOS',
+      version: '14.4',
+      healthStatus: 'Inactive',
+      lastSeen: iso(now - 5 * DAY),
+      lastIpAddress: '10.0.3.4',
+      online: false,
+    },
   ];
 }
 
@@ -163,7 +334,12 @@ export function demoScenario(nowMs: number = Date.now()): Scenario {
   const upns = cUsers.filter((u) => u.userType !== 'Guest').map((u) => u.userPrincipalName!);
   const tel = demoTelemetry(DEMO.contoso.tenantId, now, cUsers, cDevices);
   const fUsers: Array<Partial<SimUser>> = [
-    { id: '1c8d2f3e-0001-4b00-9000-000000000001', userPrincipalName: `admin@${DEMO.fabrikam.domain}`, displayName: 'Fabrikam Admin', directoryRoles: ['Global Administrator'] },
+    {
+      id: '1c8d2f3e-0001-4b00-9000-000000000001',
+      userPrincipalName: `admin@${DEMO.fabrikam.domain}`,
+      displayName: 'Fabrikam Admin',
+      directoryRoles: ['Global Administrator'],
+    },
     { id: '1c8d2f3e-0002-4b00-9000-000000000002', userPrincipalName: `gina@${DEMO.fabrikam.domain}`, displayName: 'Gina Gardner' },
     { id: '1c8d2f3e-0003-4b00-9000-000000000003', userPrincipalName: `hank@${DEMO.fabrikam.domain}`, displayName: 'Hank Hill' },
   ];
@@ -175,9 +351,22 @@ export function demoScenario(nowMs: number = Date.now()): Scenario {
         tenantId: DEMO.contoso.tenantId,
         displayName: 'Contoso Demo',
         domains: [DEMO.contoso.domain, DEMO.contoso.vanityDomain],
-        apps: [{ clientId: DEMO.contoso.clientId, displayName: 'Cordon (demo)', clientSecrets: [DEMO.contoso.clientSecret], certificates: [], generateCertificate: true, permissions: contosoPermissions(), directoryRoles: [] }],
+        apps: [
+          {
+            clientId: DEMO.contoso.clientId,
+            displayName: 'Cordon (demo)',
+            clientSecrets: [DEMO.contoso.clientSecret],
+            certificates: [],
+            generateCertificate: true,
+            permissions: contosoPermissions(),
+            directoryRoles: [],
+          },
+        ],
         users: cUsers as SimUser[],
-        groups: [{ id: DEMO_GROUP_FINANCE, displayName: 'Finance' }, { id: DEMO_GROUP_CONTAINMENT, displayName: 'BEC Containment (CA: block sign-in)' }],
+        groups: [
+          { id: DEMO_GROUP_FINANCE, displayName: 'Finance' },
+          { id: DEMO_GROUP_CONTAINMENT, displayName: 'BEC Containment (CA: block sign-in)' },
+        ],
         ...(contosoApps(now) as Partial<SimTenant>),
         devices: cDevices as SimDevice[],
         ...tel,
@@ -188,10 +377,38 @@ export function demoScenario(nowMs: number = Date.now()): Scenario {
         displayName: 'Fabrikam Basic',
         domains: [DEMO.fabrikam.domain],
         licences: { entraP1: false, entraP2: false, defenderForEndpoint: true, defenderXdr: true, unifiedAuditLog: true },
-        apps: [{ clientId: DEMO.fabrikam.clientId, displayName: 'Cordon (demo)', clientSecrets: [DEMO.fabrikam.clientSecret], certificates: [], permissions: structuredClone(CORDON_PERMISSIONS), directoryRoles: [] }],
+        apps: [
+          {
+            clientId: DEMO.fabrikam.clientId,
+            displayName: 'Cordon (demo)',
+            clientSecrets: [DEMO.fabrikam.clientSecret],
+            certificates: [],
+            permissions: structuredClone(CORDON_PERMISSIONS),
+            directoryRoles: [],
+          },
+        ],
         users: fUsers as SimUser[],
-        devices: [{ id: '7fb1c5d3ea79dd3df68c8f98ea7ed68beadbcc6d', computerDnsName: 'fab-ws-01.fabrikam.example', aadDeviceId: 'd5e3d44d-7b79-46d3-aae6-96e59f676d3e', osPlatform: 'Windows11', healthStatus: 'Active', lastSeen: new Date(now - HOUR).toISOString(), online: true, isolated: false, appExecutionRestricted: false }],
-        auditRecords: demoAudit(DEMO.fabrikam.tenantId, DEMO.fabrikam.domain, fUsers.map((u) => u.userPrincipalName!), 815, 60, now),
+        devices: [
+          {
+            id: '7fb1c5d3ea79dd3df68c8f98ea7ed68beadbcc6d',
+            computerDnsName: 'fab-ws-01.fabrikam.example',
+            aadDeviceId: 'd5e3d44d-7b79-46d3-aae6-96e59f676d3e',
+            osPlatform: 'Windows11',
+            healthStatus: 'Active',
+            lastSeen: new Date(now - HOUR).toISOString(),
+            online: true,
+            isolated: false,
+            appExecutionRestricted: false,
+          },
+        ],
+        auditRecords: demoAudit(
+          DEMO.fabrikam.tenantId,
+          DEMO.fabrikam.domain,
+          fUsers.map((u) => u.userPrincipalName!),
+          815,
+          60,
+          now,
+        ),
       },
     ],
   };

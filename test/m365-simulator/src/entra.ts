@@ -37,8 +37,7 @@ export function entraModule(ctx: SimContext, tokens: TokenService): SimRoute[] {
   const login = () => ctx.baseUrls().login;
   const hostPort = () => new URL(login()).host;
 
-  const missing = (name: string) =>
-    aadstsError(now(), 400, 'invalid_request', 900144, `The request body must contain the following parameter: '${name}'.`);
+  const missing = (name: string) => aadstsError(now(), 400, 'invalid_request', 900144, `The request body must contain the following parameter: '${name}'.`);
 
   function tenantOr400(param: string, errorName = 'invalid_request'): SimTenant {
     const tenant = ctx.findTenant(param);
@@ -46,8 +45,13 @@ export function entraModule(ctx: SimContext, tokens: TokenService): SimRoute[] {
     if (!isGuid(param) && !param.includes('.') && !MULTI_TENANT.has(param.toLowerCase())) {
       throw aadstsError(now(), 400, errorName, 900023, `Specified tenant identifier '${param}' is neither a valid DNS name, nor a valid external domain.`);
     }
-    throw aadstsError(now(), 400, errorName, 90002,
-      `Tenant '${param}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.`);
+    throw aadstsError(
+      now(),
+      400,
+      errorName,
+      90002,
+      `Tenant '${param}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.`,
+    );
   }
 
   /** Scope rules (microsoft-notes §1.1): `{resource}/.default`, one resource per request. */
@@ -58,22 +62,43 @@ export function entraModule(ctx: SimContext, tokens: TokenService): SimRoute[] {
     for (const s of scopes) {
       if (!s.toLowerCase().endsWith('/.default')) {
         if (!s.includes('/')) {
-          throw aadstsError(now(), 400, 'invalid_scope', 70011, `The provided request must include a 'scope' input parameter. The provided value for the input parameter 'scope' is not valid. The scope ${scope} is not valid.`);
+          throw aadstsError(
+            now(),
+            400,
+            'invalid_scope',
+            70011,
+            `The provided request must include a 'scope' input parameter. The provided value for the input parameter 'scope' is not valid. The scope ${scope} is not valid.`,
+          );
         }
-        throw aadstsError(now(), 400, 'invalid_scope', 1002012,
-          `The provided value for scope ${s} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`);
+        throw aadstsError(
+          now(),
+          400,
+          'invalid_scope',
+          1002012,
+          `The provided value for scope ${s} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`,
+        );
       }
       const resource = s.slice(0, -'/.default'.length);
       const r = resolveResource(resource, ctx.baseUrls());
       if (!r) {
-        throw aadstsError(now(), 400, 'invalid_resource', 500011,
-          `The resource principal named ${resource} was not found in the tenant. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.`);
+        throw aadstsError(
+          now(),
+          400,
+          'invalid_resource',
+          500011,
+          `The resource principal named ${resource} was not found in the tenant. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.`,
+        );
       }
       resolved.push(r);
     }
     if (new Set(resolved.map((r) => r.audience.toLowerCase())).size > 1) {
-      throw aadstsError(now(), 400, 'invalid_scope', 70011,
-        `The provided value for the input parameter 'scope' is not valid. The scope ${scope} is not valid. Scopes for more than one resource were requested.`);
+      throw aadstsError(
+        now(),
+        400,
+        'invalid_scope',
+        70011,
+        `The provided value for the input parameter 'scope' is not valid. The scope ${scope} is not valid. Scopes for more than one resource were requested.`,
+      );
     }
     return resolved[0];
   }
@@ -96,10 +121,21 @@ export function entraModule(ctx: SimContext, tokens: TokenService): SimRoute[] {
     }
     if (app.clientSecrets.includes(secret)) return '1';
     if (app.expiredClientSecrets?.includes(secret)) {
-      throw aadstsError(now(), 401, 'invalid_client', 7000222, `The provided client secret keys for app '${app.clientId}' are expired. Visit the Azure portal to create new keys for your app.`);
+      throw aadstsError(
+        now(),
+        401,
+        'invalid_client',
+        7000222,
+        `The provided client secret keys for app '${app.clientId}' are expired. Visit the Azure portal to create new keys for your app.`,
+      );
     }
-    throw aadstsError(now(), 401, 'invalid_client', 7000215,
-      `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${app.clientId}'.`);
+    throw aadstsError(
+      now(),
+      401,
+      'invalid_client',
+      7000215,
+      `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${app.clientId}'.`,
+    );
   }
 
   function token(req: SimRequest): SimResponse {
@@ -120,8 +156,13 @@ export function entraModule(ctx: SimContext, tokens: TokenService): SimRoute[] {
     }
     const app = tenant.apps.find((a) => a.clientId.toLowerCase() === clientId.toLowerCase());
     if (!app) {
-      throw aadstsError(now(), 400, 'unauthorized_client', 700016,
-        `Application with identifier '${clientId}' was not found in the directory '${tenant.displayName}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`);
+      throw aadstsError(
+        now(),
+        400,
+        'unauthorized_client',
+        700016,
+        `Application with identifier '${clientId}' was not found in the directory '${tenant.displayName}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`,
+      );
     }
     if (f.scope === undefined) throw missing('scope');
     const resource = resolveScopes(f.scope);
@@ -161,7 +202,27 @@ export function entraModule(ctx: SimContext, tokens: TokenService): SimRoute[] {
       http_logout_supported: true,
       frontchannel_logout_supported: true,
       end_session_endpoint: `${base}/${t}/oauth2${o}/logout`,
-      claims_supported: ['sub', 'iss', 'cloud_instance_name', 'cloud_instance_host_name', 'cloud_graph_host_name', 'msgraph_host', 'aud', 'exp', 'iat', 'auth_time', 'acr', 'nonce', 'preferred_username', 'name', 'tid', 'ver', 'at_hash', 'c_hash', 'email'],
+      claims_supported: [
+        'sub',
+        'iss',
+        'cloud_instance_name',
+        'cloud_instance_host_name',
+        'cloud_graph_host_name',
+        'msgraph_host',
+        'aud',
+        'exp',
+        'iat',
+        'auth_time',
+        'acr',
+        'nonce',
+        'preferred_username',
+        'name',
+        'tid',
+        'ver',
+        'at_hash',
+        'c_hash',
+        'email',
+      ],
       kerberos_endpoint: `${base}/${t}/kerberos`,
       tenant_region_scope: 'WW',
       cloud_instance_name: hostPort(),

@@ -94,15 +94,7 @@ export function hostErrorResponse(
   }
 }
 
-export function hostError(
-  host: SimHost,
-  req: ReqLike,
-  now: Date,
-  status: number,
-  code: string,
-  message: string,
-  headers?: Record<string, string>,
-): SimError {
+export function hostError(host: SimHost, req: ReqLike, now: Date, status: number, code: string, message: string, headers?: Record<string, string>): SimError {
   return new SimError(hostErrorResponse(host, req, now, status, code, message, headers));
 }
 

@@ -106,12 +106,7 @@ export class FaultInjector {
 
   /** Finds the first fault for this request and consumes one use of it. */
   take(host: SimHost, method: string, path: string): ActiveFault | undefined {
-    const f = this.faults.find(
-      (x) =>
-        (!x.host || x.host === host) &&
-        (!x.method || x.method.toUpperCase() === method.toUpperCase()) &&
-        x.regex.test(path),
-    );
+    const f = this.faults.find((x) => (!x.host || x.host === host) && (!x.method || x.method.toUpperCase() === method.toUpperCase()) && x.regex.test(path));
     if (!f) return undefined;
     if (f.skipping > 0) {
       f.skipping -= 1;

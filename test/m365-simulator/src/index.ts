@@ -95,9 +95,7 @@ export async function startSimulator(options: StartOptions = {}): Promise<Runnin
 
   // All RSA keys at once, in parallel: CA, TLS leaf, token signing, and apps that want a certificate.
   const certApps = tenantList.flatMap((t) => t.apps.filter((a) => a.generateCertificate).map((app) => ({ t, app })));
-  const [caKeys, leafKeys, signingKeys, ...appKeys] = await Promise.all(
-    Array.from({ length: 3 + certApps.length }, () => generateRsaKeyPairAsync()),
-  );
+  const [caKeys, leafKeys, signingKeys, ...appKeys] = await Promise.all(Array.from({ length: 3 + certApps.length }, () => generateRsaKeyPairAsync()));
   const generatedCerts = new Map<string, SimTenantInfo['certificate']>();
   for (const [i, { t, app }] of certApps.entries()) {
     const keys = appKeys[i];
@@ -110,8 +108,11 @@ export async function startSimulator(options: StartOptions = {}): Promise<Runnin
   const target = options.loadTenant ? findTenant(options.loadTenant) : tenantList[0];
   if (!target) throw new Error(`--load-tenant ${options.loadTenant}: no such tenant in the scenario`);
   const loads: Array<[LoadKind, string[]]> = [
-    ['audit', list(options.loadAudit)], ['alerts', list(options.loadAlerts)], ['incidents', list(options.loadIncidents)],
-    ['signins', list(options.loadSignins)], ['machines', list(options.loadMachines)],
+    ['audit', list(options.loadAudit)],
+    ['alerts', list(options.loadAlerts)],
+    ['incidents', list(options.loadIncidents)],
+    ['signins', list(options.loadSignins)],
+    ['machines', list(options.loadMachines)],
   ];
   for (const [kind, files] of loads) {
     for (const f of files) log(`[sim] loaded ${loadInto(target, kind, f, clock.now(), options.rebaseAudit)} ${kind} records from ${f} into ${target.tenantId}`);
@@ -119,10 +120,18 @@ export async function startSimulator(options: StartOptions = {}): Promise<Runnin
   const generators = new Map<string, AuditGenerator>();
   if (options.generateAudit && options.generateAudit > 0) {
     const seed = typeof options.seed === 'string' ? hash32(options.seed) : (options.seed ?? 1);
-    generators.set(target.tenantId, new AuditGenerator({
-      seed, count: Math.floor(options.generateAudit), tenantId: target.tenantId, anchorMs: clock.nowMs(),
-      spanMs: (options.generateAuditDays ?? 6) * 86_400_000, users: target.users.filter((u) => u.userType !== 'Guest').map((u) => u.userPrincipalName), domain: target.domains[0],
-    }));
+    generators.set(
+      target.tenantId,
+      new AuditGenerator({
+        seed,
+        count: Math.floor(options.generateAudit),
+        tenantId: target.tenantId,
+        anchorMs: clock.nowMs(),
+        spanMs: (options.generateAuditDays ?? 6) * 86_400_000,
+        users: target.users.filter((u) => u.userType !== 'Guest').map((u) => u.userPrincipalName),
+        domain: target.domains[0],
+      }),
+    );
   }
 
   const tls = generateTlsMaterial(caKeys, leafKeys);
@@ -154,14 +163,23 @@ export async function startSimulator(options: StartOptions = {}): Promise<Runnin
     const app = t.apps[0];
     const certificate = generatedCerts.get(`${t.tenantId}|${app.clientId}`);
     return {
-      tenantId: t.tenantId, displayName: t.displayName, defaultDomain: t.domains[0], clientId: app.clientId,
-      ...(app.clientSecrets[0] ? { clientSecret: app.clientSecrets[0] } : {}), cloud: 'global' as const, ...(certificate ? { certificate } : {}),
+      tenantId: t.tenantId,
+      displayName: t.displayName,
+      defaultDomain: t.domains[0],
+      clientId: app.clientId,
+      ...(app.clientSecrets[0] ? { clientSecret: app.clientSecrets[0] } : {}),
+      cloud: 'global' as const,
+      ...(certificate ? { certificate } : {}),
     };
   });
   const manage = manageModule(context, { generators });
   const routes = [
     ...controlModule(context, {
-      clock, faults, journal, tokens, contentCounts: manage.contentCounts,
+      clock,
+      faults,
+      journal,
+      tokens,
+      contentCounts: manage.contentCounts,
       info: () => ({ baseUrls: baseUrls(), caCertPath, tenants: tenantInfo, now: clock.now().toISOString() }),
     }),
     ...entraModule(context, tokens),

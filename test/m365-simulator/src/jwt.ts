@@ -22,11 +22,7 @@ function keyOptions(alg: JwtAlg, key: KeyObject) {
     : { key, padding: constants.RSA_PKCS1_PADDING };
 }
 
-export function signJwt(
-  header: Record<string, unknown>,
-  payload: Record<string, unknown>,
-  privateKey: KeyObject | string,
-): string {
+export function signJwt(header: Record<string, unknown>, payload: Record<string, unknown>, privateKey: KeyObject | string): string {
   const alg = (header.alg ?? 'RS256') as JwtAlg;
   const key = typeof privateKey === 'string' ? createPrivateKey(privateKey) : privateKey;
   const signingInput = `${b64({ ...header, alg })}.${b64(payload)}`;

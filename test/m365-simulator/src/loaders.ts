@@ -15,8 +15,22 @@ export function readRecords(path: string): RawRecord[] {
 }
 
 const DEVICE_FIELDS = new Set([
-  'id', 'computerDnsName', 'aadDeviceId', 'osPlatform', 'version', 'healthStatus', 'riskScore', 'exposureLevel',
-  'lastSeen', 'firstSeen', 'lastIpAddress', 'lastExternalIpAddress', 'online', 'isolated', 'isolationType', 'appExecutionRestricted',
+  'id',
+  'computerDnsName',
+  'aadDeviceId',
+  'osPlatform',
+  'version',
+  'healthStatus',
+  'riskScore',
+  'exposureLevel',
+  'lastSeen',
+  'firstSeen',
+  'lastIpAddress',
+  'lastExternalIpAddress',
+  'online',
+  'isolated',
+  'isolationType',
+  'appExecutionRestricted',
 ]);
 
 /** A Defender machine object (as `GET /api/machines` returns it) to a SimDevice; other fields go to `extra`. */
@@ -26,7 +40,11 @@ export function machineToDevice(tenant: SimTenant, m: RawRecord, now: Date): Sim
   for (const [k, v] of Object.entries(m)) (DEVICE_FIELDS.has(k) ? known : extra)[k] = v;
   return deviceWithDefaults(
     tenant,
-    { ...(known as Partial<SimDevice>), online: (known.online as boolean | undefined) ?? m.healthStatus !== 'Inactive', ...(Object.keys(extra).length ? { extra } : {}) },
+    {
+      ...(known as Partial<SimDevice>),
+      online: (known.online as boolean | undefined) ?? m.healthStatus !== 'Inactive',
+      ...(Object.keys(extra).length ? { extra } : {}),
+    },
     now,
   );
 }

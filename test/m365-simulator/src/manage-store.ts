@@ -1,13 +1,6 @@
 import { hash32 } from './ids';
 import type { AuditGenerator } from './audit-generator';
-import {
-  CONTENT_TYPES,
-  contentTypeOfRecord,
-  parseCreationTime,
-  servedRecord,
-  type ContentType,
-  type ResolvedManageOptions,
-} from './manage-options';
+import { CONTENT_TYPES, contentTypeOfRecord, parseCreationTime, servedRecord, type ContentType, type ResolvedManageOptions } from './manage-options';
 import { rawTextOf } from './raw-records';
 import type { RawRecord, SimTenant } from './types';
 
@@ -142,7 +135,19 @@ export class TenantAuditIndex {
       const n = b.generations.push(gen) - 1;
       const start = bucket * W;
       const created = n === 0 ? start + W : Math.max(start + W, nowMs);
-      this.publish({ contentId: contentIdFor(type, start, created, `sim${pad(n, 4)}`), contentType: type, createdMs: created, explicit: gen.explicit, generated: gen.generated, duplicate: false, generation: gen }, start, n);
+      this.publish(
+        {
+          contentId: contentIdFor(type, start, created, `sim${pad(n, 4)}`),
+          contentType: type,
+          createdMs: created,
+          explicit: gen.explicit,
+          generated: gen.generated,
+          duplicate: false,
+          generation: gen,
+        },
+        start,
+        n,
+      );
     }
     if (explicit !== undefined) gen.explicit.push(explicit);
     if (generated !== undefined) gen.generated.push(generated);
@@ -240,7 +245,13 @@ export class TenantAuditIndex {
     this.ensure(nowMs);
     const out = {} as Record<ContentType, ContentTypeCounts>;
     for (const type of CONTENT_TYPES) {
-      const c: ContentTypeCounts = { records: 0, available: 0, pending: { total: 0, latency: 0, late: 0, nextAt: null, lastAt: null }, expired: 0, blobs: { available: 0, duplicates: 0, duplicateRecords: 0 } };
+      const c: ContentTypeCounts = {
+        records: 0,
+        available: 0,
+        pending: { total: 0, latency: 0, late: 0, nextAt: null, lastAt: null },
+        expired: 0,
+        blobs: { available: 0, duplicates: 0, duplicateRecords: 0 },
+      };
       let next = Infinity;
       let last = -Infinity;
       for (const blob of this.byType.get(type) ?? []) {

@@ -7,9 +7,7 @@ import type { ResolvedManageOptions } from './manage-options';
  * start no more than 7 days back. Violations answer AF20030 (or AF20055 on newer deployments).
  */
 
-export type WindowResult =
-  | { ok: true; startMs: number; endMs: number; startText: string; endText: string }
-  | { ok: false; code: string; message: string };
+export type WindowResult = { ok: true; startMs: number; endMs: number; startText: string; endText: string } | { ok: false; code: string; message: string };
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;

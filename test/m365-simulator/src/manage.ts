@@ -79,7 +79,11 @@ export function manageModule(ctx: SimContext, deps: ManageDeps): ManageModule {
     const token = ctx.requireToken(req, 'manage');
     if (!isGuid(tenantParam)) throw fail(400, 'AF20013', `The tenant ID passed in the URL (${tenantParam}) is not a valid GUID.`);
     if (tenantParam.toLowerCase() !== token.tenant.tenantId) {
-      throw fail(400, 'AF20010', `The tenant ID passed in the URL (${tenantParam}) does not match the tenant ID passed in the access token (${token.tenant.tenantId}).`);
+      throw fail(
+        400,
+        'AF20010',
+        `The tenant ID passed in the URL (${tenantParam}) does not match the tenant ID passed in the access token (${token.tenant.tenantId}).`,
+      );
     }
     const tenant = token.tenant;
     const publisher = req.query.get('PublisherIdentifier') ?? req.query.get('publisheridentifier');
@@ -92,8 +96,11 @@ export function manageModule(ctx: SimContext, deps: ManageDeps): ManageModule {
     if (!tenant.licences.unifiedAuditLog) {
       // microsoft-notes M6: what the service answers when audit logging was never turned on (seen by peers).
       const appId = String(token.claims.appid ?? '');
-      throw fail(400, `${method} [CorrId=${req.requestId}][TenantId=${tenant.tenantId},ContentType=${contentType ?? ''},ApplicationId=${appId},PublisherId=${publisher ?? appId}][AppId=${appId}] failed. Exception`,
-        `Microsoft.Office.Compliance.Audit.DataServiceException: Tenant ${tenant.tenantId} does not exist.\r\n   at Microsoft.Office.Compliance.Audit.API.AzureManager.GetSubscriptionTableClientForTenantAsync(Guid tenantId)`);
+      throw fail(
+        400,
+        `${method} [CorrId=${req.requestId}][TenantId=${tenant.tenantId},ContentType=${contentType ?? ''},ApplicationId=${appId},PublisherId=${publisher ?? appId}][AppId=${appId}] failed. Exception`,
+        `Microsoft.Office.Compliance.Audit.DataServiceException: Tenant ${tenant.tenantId} does not exist.\r\n   at Microsoft.Office.Compliance.Audit.API.AzureManager.GetSubscriptionTableClientForTenantAsync(Guid tenantId)`,
+      );
     }
     return { tenant, publisher };
   }
@@ -116,7 +123,8 @@ export function manageModule(ctx: SimContext, deps: ManageDeps): ManageModule {
     let webhook: Subscription['webhook'] = null;
     if (body.webhook && typeof body.webhook === 'object') {
       const address = String(body.webhook.address ?? '');
-      if (!/^https:\/\//i.test(address)) throw fail(400, 'AF20021', `The webhook endpoint {${address}) could not be validated. The address must begin with HTTPS.`);
+      if (!/^https:\/\//i.test(address))
+        throw fail(400, 'AF20021', `The webhook endpoint {${address}) could not be validated. The address must begin with HTTPS.`);
       const exp = body.webhook.expiration;
       if (exp && Date.parse(exp) < ctx.clock.nowMs()) throw fail(400, 'AF20003', `Expiration ${exp} provided is set to past date and time.`);
       // [not emulated] the validation POST to the webhook and notification delivery (microsoft-notes §2.4).

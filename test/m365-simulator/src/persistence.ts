@@ -173,7 +173,9 @@ export function addPersistence(tenant: SimTenant, kind: PersistenceKind, items: 
   }
 }
 
-type TenantShape = PersistenceInput & { users?: Array<{ inboxRules?: Array<Partial<SimMessageRule>>; authMethods?: Array<Partial<SimAuthMethod>>; defaultAuthMethodId?: string }> };
+type TenantShape = PersistenceInput & {
+  users?: Array<{ inboxRules?: Array<Partial<SimMessageRule>>; authMethods?: Array<Partial<SimAuthMethod>>; defaultAuthMethodId?: string }>;
+};
 
 function validateUsers(t: TenantShape, at: string): string[] {
   const problems: string[] = [];

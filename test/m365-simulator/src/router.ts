@@ -20,9 +20,7 @@ interface CompiledRoute {
 }
 
 export type RouteMatch =
-  | { kind: 'found'; route: SimRoute; params: Record<string, string> }
-  | { kind: 'method-not-allowed'; allowed: string[] }
-  | { kind: 'not-found' };
+  { kind: 'found'; route: SimRoute; params: Record<string, string> } | { kind: 'method-not-allowed'; allowed: string[] } | { kind: 'not-found' };
 
 export function splitPath(path: string): string[] {
   return path.split('/').filter((s, i, all) => s !== '' || (i > 0 && i < all.length - 1));

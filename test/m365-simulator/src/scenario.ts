@@ -25,14 +25,7 @@ export const CORDON_PERMISSIONS: SimApp['permissions'] = {
     'SecurityEvents.Read.All',
   ],
   manage: ['ActivityFeed.Read', 'ActivityFeed.ReadDlp', 'ServiceHealth.Read'],
-  defender: [
-    'Machine.Read.All',
-    'Machine.Isolate',
-    'Machine.Scan',
-    'Machine.RestrictExecution',
-    'Machine.CollectForensics',
-    'Machine.StopAndQuarantine',
-  ],
+  defender: ['Machine.Read.All', 'Machine.Isolate', 'Machine.Scan', 'Machine.RestrictExecution', 'Machine.CollectForensics', 'Machine.StopAndQuarantine'],
 };
 
 export const DEFAULT_LICENCES: TenantLicences = {
@@ -59,7 +52,10 @@ export type UserInput = Omit<Partial<SimUser>, 'inboxRules' | 'authMethods'> & {
 export type ScenarioInput = Omit<Scenario, 'tenants'> & { tenants: TenantInput[] };
 
 export class ScenarioError extends Error {
-  constructor(readonly problems: string[], source = 'scenario') {
+  constructor(
+    readonly problems: string[],
+    source = 'scenario',
+  ) {
     super(`invalid ${source}:\n  - ${problems.join('\n  - ')}`);
   }
 }

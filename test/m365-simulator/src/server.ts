@@ -201,15 +201,30 @@ export class SimServer {
     const match = this.router.match(host, simReq.method, rawPath);
     if (match.kind === 'not-found') return notFoundResponse(host, simReq, now);
     if (match.kind === 'method-not-allowed') {
-      return hostErrorResponse(host, simReq, now, 405, host === 'login' ? 'invalid_request' : 'MethodNotAllowed',
-        `The requested resource does not support http method '${simReq.method}'.`, { allow: match.allowed.join(', ') }, 900561);
+      return hostErrorResponse(
+        host,
+        simReq,
+        now,
+        405,
+        host === 'login' ? 'invalid_request' : 'MethodNotAllowed',
+        `The requested resource does not support http method '${simReq.method}'.`,
+        { allow: match.allowed.join(', ') },
+        900561,
+      );
     }
     simReq.params = match.params;
     try {
       simReq.body = parseBody(headerValue(simReq.headers['content-type']), simReq.rawBody);
     } catch {
       const code = host === 'graph' ? 'BadRequest' : host === 'manage' ? 'AF20002' : host === 'defender' ? 'InvalidRequestBody' : 'invalid_request';
-      return hostErrorResponse(host, simReq, now, 400, code, 'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.');
+      return hostErrorResponse(
+        host,
+        simReq,
+        now,
+        400,
+        code,
+        'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.',
+      );
     }
     try {
       return await match.route.handler(simReq);
@@ -259,7 +274,17 @@ export class SimServer {
     if (!err || typeof err !== 'object' || Array.isArray(err)) return body;
     const e = err as Record<string, unknown>;
     if (host === 'graph' && !e.innerError && typeof e.code === 'string') {
-      return { ...body, error: { ...e, innerError: { date: this.deps.clock.now().toISOString().slice(0, 19), 'request-id': simReq.requestId, 'client-request-id': clientRequestIdOf(simReq) } } };
+      return {
+        ...body,
+        error: {
+          ...e,
+          innerError: {
+            date: this.deps.clock.now().toISOString().slice(0, 19),
+            'request-id': simReq.requestId,
+            'client-request-id': clientRequestIdOf(simReq),
+          },
+        },
+      };
     }
     if (host === 'defender' && e.target === undefined && typeof e.code === 'string') {
       return { ...body, error: { ...e, target: simReq.requestId } };

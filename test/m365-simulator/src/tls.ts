@@ -65,10 +65,7 @@ function buildCertificate(opts: CertOptions): string {
     extensions.push({ name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true });
     extensions.push({ name: 'extKeyUsage', serverAuth: true, clientAuth: true });
   }
-  const altNames = [
-    ...(opts.dnsNames ?? []).map((value) => ({ type: 2, value })),
-    ...(opts.ips ?? []).map((ip) => ({ type: 7, ip })),
-  ];
+  const altNames = [...(opts.dnsNames ?? []).map((value) => ({ type: 2, value })), ...(opts.ips ?? []).map((ip) => ({ type: 7, ip }))];
   if (altNames.length) extensions.push({ name: 'subjectAltName', altNames });
   extensions.push({ name: 'subjectKeyIdentifier' });
   if (issuerCert) {

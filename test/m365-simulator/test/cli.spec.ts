@@ -10,15 +10,25 @@ const root = join(__dirname, '..', '..', '..');
 
 describe('cli', () => {
   it('parses its options', () => {
-    expect(parseArgs(['--port', '9440', '--scenario=s.json', '--load-audit', 'a', '--load-audit', 'b', '--generate-audit', '1000', '--seed', 'abc', '--quiet'])).toEqual({
-      port: 9440, scenario: 's.json', loadAudit: ['a', 'b'], generateAudit: 1000, seed: 'abc', quiet: true,
+    expect(
+      parseArgs(['--port', '9440', '--scenario=s.json', '--load-audit', 'a', '--load-audit', 'b', '--generate-audit', '1000', '--seed', 'abc', '--quiet']),
+    ).toEqual({
+      port: 9440,
+      scenario: 's.json',
+      loadAudit: ['a', 'b'],
+      generateAudit: 1000,
+      seed: 'abc',
+      quiet: true,
     });
     expect(() => parseArgs(['--bogus'])).toThrow(/unknown option/);
     expect(() => parseArgs(['--port', '-1'])).toThrow(/non-negative integer/);
   });
 
   it('prints one JSON line, serves HTTPS with the reported CA, and exits 0 on SIGTERM', async () => {
-    const child = spawn(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'test/m365-simulator/src/cli.ts'), '--port', '0', '--generate-audit', '500'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'test/m365-simulator/src/cli.ts'), '--port', '0', '--generate-audit', '500'], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stderr.on('data', (c) => (stderr += c));

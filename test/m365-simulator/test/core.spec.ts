@@ -48,7 +48,15 @@ describe('host error shapes and headers', () => {
   it('answers unknown paths with 404 in each host’s shape', async () => {
     const graph = await http.get(`${sim.baseUrls.graph}/nothing-here`, { headers: { 'client-request-id': 'my-id' } });
     expect(graph.status).toBe(404);
-    expect(graph.json.error).toEqual({ code: expect.any(String), message: expect.any(String), innerError: { date: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/), 'request-id': graph.headers['request-id'], 'client-request-id': 'my-id' } });
+    expect(graph.json.error).toEqual({
+      code: expect.any(String),
+      message: expect.any(String),
+      innerError: {
+        date: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/),
+        'request-id': graph.headers['request-id'],
+        'client-request-id': 'my-id',
+      },
+    });
     expect(graph.headers['client-request-id']).toBe('my-id');
     const manage = await http.get(`${sim.baseUrls.manage}/nothing-here`);
     expect(manage.status).toBe(404);
@@ -58,7 +66,11 @@ describe('host error shapes and headers', () => {
     expect(mde.json.error).toEqual({ code: expect.any(String), message: expect.any(String), target: expect.any(String) });
     const login = await http.get(`${sim.baseUrls.login}/nothing/here/at/all`);
     expect(login.status).toBe(404);
-    expect(login.json).toMatchObject({ error: expect.any(String), error_codes: [expect.any(Number)], error_description: expect.stringMatching(/^AADSTS\d+: /) });
+    expect(login.json).toMatchObject({
+      error: expect.any(String),
+      error_codes: [expect.any(Number)],
+      error_description: expect.stringMatching(/^AADSTS\d+: /),
+    });
   });
 
   it('sends Date from the simulated clock, JSON with charset, and Graph’s request-id headers', async () => {
@@ -76,7 +88,15 @@ describe('host error shapes and headers', () => {
 describe('fault injection', () => {
   it('answers the next N matching calls with a canned response, then routes normally', async () => {
     const add = await http.post(`${sim.baseUrls.manage}/_sim/faults`, {
-      body: { host: 'login', method: 'GET', pathPattern: '/common/discovery/*', times: 2, status: 503, headers: { 'Retry-After': '7' }, body: { error: { code: 'ServiceUnavailable', message: 'try later' } } },
+      body: {
+        host: 'login',
+        method: 'GET',
+        pathPattern: '/common/discovery/*',
+        times: 2,
+        status: 503,
+        headers: { 'Retry-After': '7' },
+        body: { error: { code: 'ServiceUnavailable', message: 'try later' } },
+      },
     });
     expect(add.status).toBe(201);
     const url = `${sim.baseUrls.login}/common/discovery/v2.0/keys`;
@@ -90,7 +110,9 @@ describe('fault injection', () => {
   });
 
   it('matches regular expressions and hosts, and leaves other hosts alone', async () => {
-    const added = await http.post(`${sim.baseUrls.login}/_sim/faults`, { body: { host: 'graph', pathPattern: '^/v1\\.0/users', status: 429, headers: { 'retry-after': '1' }, times: 0 } });
+    const added = await http.post(`${sim.baseUrls.login}/_sim/faults`, {
+      body: { host: 'graph', pathPattern: '^/v1\\.0/users', status: 429, headers: { 'retry-after': '1' }, times: 0 },
+    });
     expect((await http.get(`${sim.baseUrls.graph}/v1.0/users/x`)).status).toBe(429);
     expect((await http.get(`${sim.baseUrls.graph}/V1.0/USERS`)).status).toBe(429);
     expect((await http.get(`${sim.baseUrls.graph}/v1.0/users`)).status).toBe(429); // until removed
@@ -128,11 +150,18 @@ describe('journal', () => {
   it('records requests with the authorization header reduced to scheme, aud and appid', async () => {
     await http.del(`${sim.baseUrls.graph}/_sim/journal`);
     const token = await appToken(sim, 'https://manage.office.com/.default');
-    await http.get(`${sim.baseUrls.manage}/api/v1.0/${contoso().tenantId}/activity/feed/subscriptions/list?PublisherIdentifier=${contoso().tenantId}`, { token, headers: { prefer: 'x', 'client-request-id': 'c-1' } });
+    await http.get(`${sim.baseUrls.manage}/api/v1.0/${contoso().tenantId}/activity/feed/subscriptions/list?PublisherIdentifier=${contoso().tenantId}`, {
+      token,
+      headers: { prefer: 'x', 'client-request-id': 'c-1' },
+    });
     const res = await http.get(`${sim.baseUrls.defender}/_sim/journal?host=manage&method=GET&path=subscriptions`);
     const entry = res.json.entries.at(-1);
     expect(entry).toMatchObject({
-      host: 'manage', method: 'GET', path: `/api/v1.0/${contoso().tenantId}/activity/feed/subscriptions/list`, query: `PublisherIdentifier=${contoso().tenantId}`, status: 200,
+      host: 'manage',
+      method: 'GET',
+      path: `/api/v1.0/${contoso().tenantId}/activity/feed/subscriptions/list`,
+      query: `PublisherIdentifier=${contoso().tenantId}`,
+      status: 200,
       headers: { authorization: `Bearer (aud=https://manage.office.com, appid=${contoso().clientId})`, prefer: 'x', 'client-request-id': 'c-1' },
     });
     expect(JSON.stringify(res.json)).not.toContain(token);
@@ -161,7 +190,9 @@ describe('clock and state control routes', () => {
     const t = contoso().tenantId;
     const byUpn = await http.get(`${sim.baseUrls.graph}/_sim/state/tenants/${t}/users/ALICE@contoso.example`);
     expect(byUpn.json).toMatchObject({ displayName: 'Alice Example', accountEnabled: true });
-    const patched = await http.patch(`${sim.baseUrls.graph}/_sim/state/tenants/contosodemo.onmicrosoft.com/users/${byUpn.json.id}`, { body: { accountEnabled: false } });
+    const patched = await http.patch(`${sim.baseUrls.graph}/_sim/state/tenants/contosodemo.onmicrosoft.com/users/${byUpn.json.id}`, {
+      body: { accountEnabled: false },
+    });
     expect(patched.json.accountEnabled).toBe(false);
     expect(sim.context.findTenant(t)!.users.find((u) => u.id === byUpn.json.id)!.accountEnabled).toBe(false);
     await http.patch(`${sim.baseUrls.graph}/_sim/state/tenants/${t}/users/${byUpn.json.id}`, { body: { accountEnabled: true } });
@@ -171,7 +202,9 @@ describe('clock and state control routes', () => {
 
   it('reads devices by id or name; an ambiguous name is a 409', async () => {
     const t = contoso().tenantId;
-    expect((await http.get(`${sim.baseUrls.defender}/_sim/state/tenants/${t}/devices/ws-001.contoso.example`)).json.id).toBe('1e5bc9d7e413ddd7902c2932e418702b84d0cc07');
+    expect((await http.get(`${sim.baseUrls.defender}/_sim/state/tenants/${t}/devices/ws-001.contoso.example`)).json.id).toBe(
+      '1e5bc9d7e413ddd7902c2932e418702b84d0cc07',
+    );
     const d = await http.patch(`${sim.baseUrls.defender}/_sim/state/tenants/${t}/devices/6ea0b4c2d968cc2ce57b7e87d96dc57ad9c5bb5c`, { body: { online: true } });
     expect(d.json.online).toBe(true);
     await http.post(`${sim.baseUrls.defender}/_sim/state/tenants/${t}/records`, { body: { devices: [{ computerDnsName: 'ws-001.contoso.example' }] } });
@@ -181,7 +214,9 @@ describe('clock and state control routes', () => {
   it('adds records at runtime', async () => {
     const t = contoso().tenantId;
     const before = sim.context.findTenant(t)!.alerts.length;
-    const res = await http.post(`${sim.baseUrls.graph}/_sim/state/tenants/${t}/records`, { body: { alerts: [{ id: 'new-alert' }], auditRecords: [{ Id: randomUUID(), CreationTime: '2025-01-01T00:00:00' }] } });
+    const res = await http.post(`${sim.baseUrls.graph}/_sim/state/tenants/${t}/records`, {
+      body: { alerts: [{ id: 'new-alert' }], auditRecords: [{ Id: randomUUID(), CreationTime: '2025-01-01T00:00:00' }] },
+    });
     expect(res.status).toBe(201);
     expect(res.json.added).toEqual({ alerts: 1, auditRecords: 1 });
     expect(sim.context.findTenant(t)!.alerts.length).toBe(before + 1);
@@ -196,8 +231,17 @@ describe('clock and state control routes', () => {
 
 describe('requireToken', () => {
   const fakeReq = (token?: string): SimRequest => ({
-    host: 'graph', method: 'GET', path: '/x', query: new URLSearchParams(), headers: token ? { authorization: `Bearer ${token}` } : {},
-    rawBody: Buffer.alloc(0), body: undefined, params: {}, remoteAddress: '127.0.0.1', baseUrl: '', requestId: 'req-1',
+    host: 'graph',
+    method: 'GET',
+    path: '/x',
+    query: new URLSearchParams(),
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+    rawBody: Buffer.alloc(0),
+    body: undefined,
+    params: {},
+    remoteAddress: '127.0.0.1',
+    baseUrl: '',
+    requestId: 'req-1',
   });
   const thrown = (fn: () => unknown) => {
     try {
@@ -220,18 +264,27 @@ describe('requireToken', () => {
     const ok = sim.context.requireToken(fakeReq(graphToken), 'graph', ['User.Read.All', 'User.ReadWrite.All']);
     expect(ok.app?.clientId).toBe(contoso().clientId);
     const denied = thrown(() => sim.context.requireToken(fakeReq(graphToken), 'graph', ['Directory.ReadWrite.All']));
-    expect(denied).toMatchObject({ status: 403, body: { error: { code: 'Authorization_RequestDenied', message: 'Insufficient privileges to complete the operation.' } } });
+    expect(denied).toMatchObject({
+      status: 403,
+      body: { error: { code: 'Authorization_RequestDenied', message: 'Insufficient privileges to complete the operation.' } },
+    });
     const sim2Url = `${sim.baseUrls.graph}/.default`;
     expect(sim.context.requireToken(fakeReq(await appToken(sim, sim2Url)), 'graph').audience).toBe(sim.baseUrls.graph);
   });
 
   it('Defender: a token for another audience (incl. api.security.microsoft.com) is a 403, not a 401 (microsoft-notes M16)', async () => {
     const xdr = await appToken(sim, 'https://api.security.microsoft.com/.default');
-    expect(thrown(() => sim.context.requireToken(fakeReq(xdr), 'defender'))).toMatchObject({ status: 403, body: { error: { code: 'Forbidden', target: 'req-1' } } });
+    expect(thrown(() => sim.context.requireToken(fakeReq(xdr), 'defender'))).toMatchObject({
+      status: 403,
+      body: { error: { code: 'Forbidden', target: 'req-1' } },
+    });
     expect(thrown(() => sim.context.requireToken(fakeReq('garbage'), 'defender'))).toMatchObject({ status: 401, body: { error: { code: 'Unauthorized' } } });
     const mde = await appToken(sim, 'https://api.securitycenter.microsoft.com/.default');
     expect(sim.context.requireToken(fakeReq(mde), 'defender', ['Machine.Isolate']).roles).toContain('Machine.Isolate');
-    expect(thrown(() => sim.context.requireToken(fakeReq(mde), 'defender', ['Ti.ReadWrite']))).toMatchObject({ status: 403, body: { error: { code: 'Forbidden' } } });
+    expect(thrown(() => sim.context.requireToken(fakeReq(mde), 'defender', ['Ti.ReadWrite']))).toMatchObject({
+      status: 403,
+      body: { error: { code: 'Forbidden' } },
+    });
   });
 
   it('rejects expired tokens against the simulated clock, and tampered signatures', async () => {
@@ -253,6 +306,10 @@ describe('requireToken', () => {
 describe('control routes over HTTP', () => {
   it('GET /_sim/info tells base URLs and tenants', async () => {
     const res = await request(sim.caCertPem, `${sim.baseUrls.manage}/_sim/info`);
-    expect(res.json).toMatchObject({ baseUrls: sim.baseUrls, caCertPath: sim.caCertPath, tenants: [{ tenantId: contoso().tenantId }, { displayName: 'Fabrikam Basic' }] });
+    expect(res.json).toMatchObject({
+      baseUrls: sim.baseUrls,
+      caCertPath: sim.caCertPath,
+      tenants: [{ tenantId: contoso().tenantId }, { displayName: 'Fabrikam Basic' }],
+    });
   });
 });

@@ -6,22 +6,13 @@ describe('Defender response actions', () => {
   const WS42 = '1e5bc9d7e413ddd7902c2932e418702b84d0cc07';
   const LINUX = 'cccccccccccccccccccccccccccccccccccccccc';
   const SHA1 = '87662bc3d60e4200ceaf7aae249d1c343f4b83c9';
-  const ALL = [
-    'Machine.Isolate',
-    'Machine.Scan',
-    'Machine.RestrictExecution',
-    'Machine.CollectForensics',
-    'Machine.StopAndQuarantine',
-    'Machine.Read.All',
-  ];
+  const ALL = ['Machine.Isolate', 'Machine.Scan', 'Machine.RestrictExecution', 'Machine.CollectForensics', 'Machine.StopAndQuarantine', 'Machine.Read.All'];
 
   let sim: FakeSim;
   let responder: string;
 
   beforeEach(() => {
-    sim = new FakeSim(defenderModule, [
-      tenant('t1', [device(), device({ id: LINUX, computerDnsName: 'lx-01', osPlatform: 'Linux' })]),
-    ]);
+    sim = new FakeSim(defenderModule, [tenant('t1', [device(), device({ id: LINUX, computerDnsName: 'lx-01', osPlatform: 'Linux' })])]);
     responder = sim.token('responder', { tenantId: 't1', roles: ALL, clientId: '3c1b7a2e-5555-4f4f-9999-0a0b0c0d0e0f' });
   });
 

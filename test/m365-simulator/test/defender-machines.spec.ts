@@ -113,7 +113,7 @@ describe('Defender machines', () => {
 
   it.each([
     ["$filter=deviceName eq 'x'"],
-    ["$filter=computerDnsName eq"],
+    ['$filter=computerDnsName eq'],
     ["$filter=contains(computerDnsName,'ws')"],
     ["$filter=computerDnsName eq 'x"],
     ['$top=10001'],

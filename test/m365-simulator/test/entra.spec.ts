@@ -52,7 +52,11 @@ beforeAll(async () => {
 afterAll(() => sim.stop());
 
 const secretForm = (over: Record<string, string> = {}) => ({
-  grant_type: 'client_credentials', client_id: APP, client_secret: SECRET, scope: 'https://graph.microsoft.com/.default', ...over,
+  grant_type: 'client_credentials',
+  client_id: APP,
+  client_secret: SECRET,
+  scope: 'https://graph.microsoft.com/.default',
+  ...over,
 });
 
 describe('client credentials with a secret', () => {
@@ -62,7 +66,13 @@ describe('client credentials with a secret', () => {
     expect(res.json).toEqual({ token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: expect.any(String) });
     const claims = decodePayload(res.json.access_token);
     expect(claims).toMatchObject({
-      aud: 'https://graph.microsoft.com', iss: `https://sts.windows.net/${TENANT}/`, tid: TENANT, appid: APP, idtyp: 'app', ver: '1.0', appidacr: '1',
+      aud: 'https://graph.microsoft.com',
+      iss: `https://sts.windows.net/${TENANT}/`,
+      tid: TENANT,
+      appid: APP,
+      idtyp: 'app',
+      ver: '1.0',
+      appidacr: '1',
     });
     expect(claims.roles).toEqual(expect.arrayContaining(['User.ReadWrite.All', 'SecurityAlert.Read.All']));
     expect(claims.exp - claims.iat).toBe(3599);
@@ -76,7 +86,10 @@ describe('client credentials with a secret', () => {
       headers: { authorization: `Basic ${basic}` },
     });
     expect(res.status).toBe(200);
-    expect(decodePayload(res.json.access_token)).toMatchObject({ aud: 'https://manage.office.com', roles: ['ActivityFeed.Read', 'ActivityFeed.ReadDlp', 'ServiceHealth.Read'] });
+    expect(decodePayload(res.json.access_token)).toMatchObject({
+      aud: 'https://manage.office.com',
+      roles: ['ActivityFeed.Read', 'ActivityFeed.ReadDlp', 'ServiceHealth.Read'],
+    });
   });
 
   it('gives each resource its own audience and roles; the tenant may be a verified domain', async () => {
@@ -136,11 +149,21 @@ describe('certificate client_assertion (microsoft-notes §1.2)', () => {
     const now = Math.floor(sim.clock.nowMs() / 1000);
     const alg = opts.alg ?? 'RS256';
     const header = opts.header ?? (alg === 'RS256' ? { typ: 'JWT', x5t: th.x5t } : { typ: 'JWT', 'x5t#S256': th.x5tS256 });
-    return signJwt({ ...header, alg }, { aud: opts.aud ?? tokenUrl, iss: APP, sub: APP, jti: randomUUID(), nbf: now, iat: now, exp: opts.exp ?? now + 600 }, opts.key ?? registered.privateKeyPem);
+    return signJwt(
+      { ...header, alg },
+      { aud: opts.aud ?? tokenUrl, iss: APP, sub: APP, jti: randomUUID(), nbf: now, iat: now, exp: opts.exp ?? now + 600 },
+      opts.key ?? registered.privateKeyPem,
+    );
   };
   const post = (client_assertion: string) =>
     http.post(tokenUrl, {
-      form: { grant_type: 'client_credentials', client_id: APP, scope: 'https://graph.microsoft.com/.default', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion },
+      form: {
+        grant_type: 'client_credentials',
+        client_id: APP,
+        scope: 'https://graph.microsoft.com/.default',
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+        client_assertion,
+      },
     });
 
   it('accepts RS256 with x5t (SHA-1 thumbprint)', async () => {
@@ -198,7 +221,10 @@ describe('discovery and keys (microsoft-notes §1.3)', () => {
     const jwks = await http.get(`${sim.baseUrls.login}/common/discovery/v2.0/keys`);
     expect(jwks.json.keys[0]).toMatchObject({ kty: 'RSA', use: 'sig', kid: expect.any(String), x5t: expect.any(String), x5c: [expect.any(String)] });
     const token = (await http.post(tokenUrl, { form: secretForm() })).json.access_token;
-    const { payload, protectedHeader } = await jwtVerify(token, createLocalJWKSet(jwks.json), { audience: 'https://graph.microsoft.com', issuer: `https://sts.windows.net/${TENANT}/` });
+    const { payload, protectedHeader } = await jwtVerify(token, createLocalJWKSet(jwks.json), {
+      audience: 'https://graph.microsoft.com',
+      issuer: `https://sts.windows.net/${TENANT}/`,
+    });
     expect(protectedHeader).toMatchObject({ alg: 'RS256', kid: jwks.json.keys[0].kid });
     expect(payload.tid).toBe(TENANT);
   });
@@ -222,8 +248,17 @@ describe('user (delegated) tokens', () => {
     });
     expect(res.status).toBe(200);
     const jwks = (await http.get(`${sim.baseUrls.login}/${TENANT}/discovery/v2.0/keys`)).json;
-    const { payload } = await jwtVerify(res.json.access_token, createLocalJWKSet(jwks), { audience: 'api://cordon', issuer: `${sim.baseUrls.login}/${TENANT}/v2.0` });
-    expect(payload).toMatchObject({ ver: '2.0', tid: TENANT, roles: ['Cordon.Analyst'], scp: 'access_as_user', preferred_username: 'ana@entratest.onmicrosoft.com' });
+    const { payload } = await jwtVerify(res.json.access_token, createLocalJWKSet(jwks), {
+      audience: 'api://cordon',
+      issuer: `${sim.baseUrls.login}/${TENANT}/v2.0`,
+    });
+    expect(payload).toMatchObject({
+      ver: '2.0',
+      tid: TENANT,
+      roles: ['Cordon.Analyst'],
+      scp: 'access_as_user',
+      preferred_username: 'ana@entratest.onmicrosoft.com',
+    });
     const lib = sim.mintUserToken({ tenantId: TENANT, audience: 'api://cordon', roles: [], lifetimeSeconds: 60, issuer: 'https://evil.example/' });
     expect(decodePayload(lib.access_token)).toMatchObject({ iss: 'https://evil.example/', ver: '2.0' });
     expect(lib.expires_in).toBe(60);

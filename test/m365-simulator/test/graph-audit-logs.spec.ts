@@ -76,7 +76,7 @@ describe('auditLogs/signIns', () => {
     expect(new Set(items.map((s) => s.id)).size).toBe(2345);
     const failures = await h.call(
       'GET',
-      `/v1.0/auditLogs/signIns?$filter=${encodeURIComponent("createdDateTime ge 2025-03-01T00:00:10Z and createdDateTime lt 2025-03-01T00:00:30Z and status/errorCode ne 0")}`,
+      `/v1.0/auditLogs/signIns?$filter=${encodeURIComponent('createdDateTime ge 2025-03-01T00:00:10Z and createdDateTime lt 2025-03-01T00:00:30Z and status/errorCode ne 0')}`,
       { token: AUDIT },
     );
     expect(failures.body.value.map((s: Json) => s.id)).toEqual(['si-00025', 'si-00020', 'si-00015', 'si-00010']);

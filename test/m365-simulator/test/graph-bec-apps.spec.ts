@@ -112,7 +112,9 @@ describe('appRoleAssignments', () => {
   it('DELETE /users/{id}/appRoleAssignments/{id} needs AppRoleAssignment.ReadWrite.All', async () => {
     const { tenant, h } = setup();
     const id = tenant.appRoleAssignments[0].id;
-    const denied = await h.call('DELETE', `/v1.0/users/${VICTIM_ID}/appRoleAssignments/${id}`, { token: tokenFor(['Directory.ReadWrite.All', 'Application.ReadWrite.All']) });
+    const denied = await h.call('DELETE', `/v1.0/users/${VICTIM_ID}/appRoleAssignments/${id}`, {
+      token: tokenFor(['Directory.ReadWrite.All', 'Application.ReadWrite.All']),
+    });
     expect([denied.status, denied.body.error.code]).toEqual([403, 'Authorization_RequestDenied']);
     expect((await h.call('DELETE', `/v1.0/users/${VICTIM_ID}/appRoleAssignments/${id}`, { token: ASSIGN_RW })).status).toBe(204);
     expect(tenant.directoryAudits.at(-1)!.activityDisplayName).toBe('Remove app role assignment from user');
@@ -164,7 +166,10 @@ describe('servicePrincipals', () => {
     const foreign = await h.call('PATCH', `/v1.0/servicePrincipals(appId='${EVIL_APP_ID}')`, { token: owned, body: { accountEnabled: false } });
     expect([foreign.status, foreign.body.error.code]).toEqual([403, 'Authorization_RequestDenied']);
     expect((await h.call('PATCH', `/v1.0/servicePrincipals(appId='${APP_ID}')`, { token: owned, body: { displayName: 'Cordon 2' } })).status).toBe(204);
-    expect((await h.call('PATCH', `/v1.0/servicePrincipals(appId='${EVIL_APP_ID}')`, { token: tokenFor(['Application.Read.All']), body: { accountEnabled: false } })).status).toBe(403);
+    expect(
+      (await h.call('PATCH', `/v1.0/servicePrincipals(appId='${EVIL_APP_ID}')`, { token: tokenFor(['Application.Read.All']), body: { accountEnabled: false } }))
+        .status,
+    ).toBe(403);
     expect(tenant.servicePrincipals.find((s) => s.appId === EVIL_APP_ID)!.accountEnabled).toBe(true);
   });
 });

@@ -54,7 +54,15 @@ describe('BEC persistence on the demo tenant, over HTTPS', () => {
     expect(app).toMatchObject({ appId: DEMO_BEC.maliciousAppId, displayName: 'Mail Helper Pro', verifiedPublisher: { verifiedPublisherId: null } });
 
     const phones = await graph.api(`/users/${victim}/authentication/phoneMethods`).get();
-    expect(phones.value).toEqual([{ '@odata.type': '#microsoft.graph.phoneAuthenticationMethod', id: DEMO_BEC.phoneMethodId, phoneNumber: '+234 8015550143', phoneType: 'mobile', smsSignInState: 'notAllowedByPolicy' }]);
+    expect(phones.value).toEqual([
+      {
+        '@odata.type': '#microsoft.graph.phoneAuthenticationMethod',
+        id: DEMO_BEC.phoneMethodId,
+        phoneNumber: '+234 8015550143',
+        phoneType: 'mobile',
+        smsSignInState: 'notAllowedByPolicy',
+      },
+    ]);
     // Graph gives phones no createdDateTime; the simulator's state has it (a day before start).
     const state = (await http.get(`${sim.baseUrls.graph}/_sim/state/tenants/${DEMO.contoso.tenantId}/users/${victim}`)).json;
     const phone = state.authMethods.find((m: Json) => m.id === DEMO_BEC.phoneMethodId);
@@ -85,7 +93,13 @@ describe('BEC persistence on the demo tenant, over HTTPS', () => {
 
     const writes = sim.journal.list({ since }).filter((e) => e.method !== 'GET');
     expect(writes.map((e) => [e.method, e.status])).toEqual([
-      ['PATCH', 200], ['DELETE', 204], ['DELETE', 204], ['PATCH', 204], ['DELETE', 204], ['PATCH', 204], ['POST', 204],
+      ['PATCH', 200],
+      ['DELETE', 204],
+      ['DELETE', 204],
+      ['PATCH', 204],
+      ['DELETE', 204],
+      ['PATCH', 204],
+      ['POST', 204],
     ]);
     const reset = writes[5];
     expect(reset.body).toBe('{"passwordProfile":{"password":"(redacted)","forceChangePasswordNextSignIn":true}}');
@@ -98,7 +112,10 @@ describe('BEC persistence on the demo tenant, over HTTPS', () => {
   });
 
   it('answers GraphError bodies the SDK reads, and 405 for a DELETE of the password method', async () => {
-    const missing = await graph.api(`/users/${victim}/mailFolders/inbox/messageRules/AQAAAnope=`).get().catch((e: unknown) => e);
+    const missing = await graph
+      .api(`/users/${victim}/mailFolders/inbox/messageRules/AQAAAnope=`)
+      .get()
+      .catch((e: unknown) => e);
     expect(missing).toBeInstanceOf(GraphError);
     expect(missing).toMatchObject({ statusCode: 404, code: 'ErrorItemNotFound', requestId: expect.any(String) });
     const res = await http.del(`${sim.baseUrls.graph}/v1.0/users/${victim}/authentication/passwordMethods/${PASSWORD_METHOD_ID}`, { token });
@@ -107,7 +124,15 @@ describe('BEC persistence on the demo tenant, over HTTPS', () => {
   });
 
   it('applies fault injection to the new routes', async () => {
-    await http.post(`${sim.baseUrls.graph}/_sim/faults`, { body: { host: 'graph', method: 'DELETE', pathPattern: '/v1.0/oauth2PermissionGrants/*', status: 503, body: { error: { code: 'serviceNotAvailable', message: 'try later' } } } });
+    await http.post(`${sim.baseUrls.graph}/_sim/faults`, {
+      body: {
+        host: 'graph',
+        method: 'DELETE',
+        pathPattern: '/v1.0/oauth2PermissionGrants/*',
+        status: 503,
+        body: { error: { code: 'serviceNotAvailable', message: 'try later' } },
+      },
+    });
     const res = await http.del(`${sim.baseUrls.graph}/v1.0/oauth2PermissionGrants/anything`, { token });
     expect(res.status).toBe(503);
     expect(sim.journal.list({ path: '/v1.0/oauth2PermissionGrants/anything' }).pop()).toMatchObject({ status: 503, fault: 'status' });
@@ -135,7 +160,9 @@ describe('BEC persistence on the demo tenant, over HTTPS', () => {
     expect(bad.status).toBe(400);
     expect(bad.json.error.message).toContain('oauth2PermissionGrants[0].clientId');
     // rules and methods are seeded on the user, as any user field
-    const patched = await http.patch(`${base}/users/bob@contoso.example`, { body: { inboxRules: [{ id: 'AQAAAbob=', displayName: 'x', sequence: 1, isEnabled: true, actions: { delete: true } }] } });
+    const patched = await http.patch(`${base}/users/bob@contoso.example`, {
+      body: { inboxRules: [{ id: 'AQAAAbob=', displayName: 'x', sequence: 1, isEnabled: true, actions: { delete: true } }] },
+    });
     expect(patched.status).toBe(200);
     expect((await graph.api('/users/bob@contoso.example/mailFolders/inbox/messageRules').get()).value[0].id).toBe('AQAAAbob=');
   });
@@ -157,7 +184,10 @@ describe('BEC persistence on the demo tenant, over HTTPS', () => {
       ['POST', `/groups/${DEMO_GROUP_CONTAINMENT}/members/$ref`, { '@odata.id': `https://graph.microsoft.com/v1.0/directoryObjects/${victim}` }],
     ];
     for (const [method, path, body] of writes) {
-      const res = await (method === 'DELETE' ? http.del : method === 'PATCH' ? http.patch : http.post)(`${sim.baseUrls.graph}/v1.0${path}`, { token: fabrikam, body });
+      const res = await (method === 'DELETE' ? http.del : method === 'PATCH' ? http.patch : http.post)(`${sim.baseUrls.graph}/v1.0${path}`, {
+        token: fabrikam,
+        body,
+      });
       expect([path, res.status, res.json.error.code]).toEqual([path, 403, 'Authorization_RequestDenied']);
     }
   });

@@ -18,10 +18,15 @@ describe('group members', () => {
     expect(tenant.users[0].memberOf).toEqual([GROUP_ID]);
     expect(tenant.directoryAudits.at(-1)).toMatchObject({ activityDisplayName: 'Add member to group', category: 'GroupManagement' });
     const list = await h.call('GET', `/v1.0/groups/${GROUP_ID}/members`, { token: tokenFor(['GroupMember.Read.All']) });
-    expect(list.body.value).toEqual([expect.objectContaining({ '@odata.type': '#microsoft.graph.user', id: VICTIM_ID, userPrincipalName: 'victim@contoso.com' })]);
+    expect(list.body.value).toEqual([
+      expect.objectContaining({ '@odata.type': '#microsoft.graph.user', id: VICTIM_ID, userPrincipalName: 'victim@contoso.com' }),
+    ]);
     const again = await h.call('POST', `/v1.0/groups/${GROUP_ID}/members/$ref`, { token: MEMBERS_RW, body: ref(VICTIM_ID) });
     expect(again.status).toBe(400);
-    expect(again.body.error).toMatchObject({ code: 'Request_BadRequest', message: "One or more added object references already exist for the following modified properties: 'members'." });
+    expect(again.body.error).toMatchObject({
+      code: 'Request_BadRequest',
+      message: "One or more added object references already exist for the following modified properties: 'members'.",
+    });
   });
 
   it('answers 404 for an unknown group or object, 400 for a bad reference', async () => {
@@ -55,21 +60,29 @@ describe('group members', () => {
     const refused = await h.call('DELETE', `/v1.0/groups/${GROUP_ID}/members/${VICTIM_ID}`, { token: MEMBERS_RW });
     expect([refused.status, refused.body.error.code]).toEqual([403, 'Authorization_RequestDenied']);
     expect(tenant.users.some((u) => u.id === VICTIM_ID)).toBe(true);
-    const gone = await h.call('DELETE', `/v1.0/groups/${GROUP_ID}/members/${VICTIM_ID}`, { token: tokenFor(['GroupMember.ReadWrite.All', 'User.ReadWrite.All']) });
+    const gone = await h.call('DELETE', `/v1.0/groups/${GROUP_ID}/members/${VICTIM_ID}`, {
+      token: tokenFor(['GroupMember.ReadWrite.All', 'User.ReadWrite.All']),
+    });
     expect(gone.status).toBe(204);
     expect(tenant.users.some((u) => u.id === VICTIM_ID)).toBe(false);
   });
 
   it('needs a write permission; dynamic groups refuse; role-assignable groups need RoleManagement.ReadWrite.Directory', async () => {
     const { tenant, h } = setup();
-    const denied = await h.call('POST', `/v1.0/groups/${GROUP_ID}/members/$ref`, { token: tokenFor(['GroupMember.Read.All', 'User.ReadWrite.All']), body: ref(VICTIM_ID) });
+    const denied = await h.call('POST', `/v1.0/groups/${GROUP_ID}/members/$ref`, {
+      token: tokenFor(['GroupMember.Read.All', 'User.ReadWrite.All']),
+      body: ref(VICTIM_ID),
+    });
     expect([denied.status, denied.body.error.code]).toEqual([403, 'Authorization_RequestDenied']);
     const dynamic = await h.call('POST', `/v1.0/groups/${DYNAMIC_GROUP_ID}/members/$ref`, { token: MEMBERS_RW, body: ref(VICTIM_ID) });
     expect([dynamic.status, dynamic.body.error.code]).toEqual([400, 'Request_BadRequest']);
     const roleGroup = await h.call('POST', `/v1.0/groups/${ROLE_GROUP_ID}/members/$ref`, { token: MEMBERS_RW, body: ref(VICTIM_ID) });
     expect([roleGroup.status, roleGroup.body.error.code]).toEqual([403, 'Authorization_RequestDenied']);
     expect(tenant.users[0].memberOf).toEqual([]);
-    const withRole = await h.call('POST', `/v1.0/groups/${ROLE_GROUP_ID}/members/$ref`, { token: tokenFor(['GroupMember.ReadWrite.All', 'RoleManagement.ReadWrite.Directory']), body: ref(VICTIM_ID) });
+    const withRole = await h.call('POST', `/v1.0/groups/${ROLE_GROUP_ID}/members/$ref`, {
+      token: tokenFor(['GroupMember.ReadWrite.All', 'RoleManagement.ReadWrite.Directory']),
+      body: ref(VICTIM_ID),
+    });
     expect(withRole.status).toBe(204);
   });
 });
@@ -108,7 +121,10 @@ describe('password reset (PATCH passwordProfile)', () => {
     const privileged = setup(becTenant());
     privileged.tenant.apps = [makeApp({ directoryRoles: ['Privileged Authentication Administrator'] })];
     expect((await privileged.h.call('PATCH', `/v1.0/users/${ADMIN_ID}`, { token: RESET, body: profile('Tr0ub4dor&3-horse') })).status).toBe(204);
-    const withoutPermission = await plain.h.call('PATCH', `/v1.0/users/${VICTIM_ID}`, { token: tokenFor(['User.ReadWrite.All']), body: profile('Tr0ub4dor&3-horse') });
+    const withoutPermission = await plain.h.call('PATCH', `/v1.0/users/${VICTIM_ID}`, {
+      token: tokenFor(['User.ReadWrite.All']),
+      body: profile('Tr0ub4dor&3-horse'),
+    });
     expect(withoutPermission.status).toBe(403);
   });
 });

@@ -32,12 +32,19 @@ describe('GET authentication/methods', () => {
       password: null,
       createdDateTime: '2025-03-04T10:00:00.000Z',
     });
-    expect(byType['#microsoft.graph.microsoftAuthenticatorAuthenticationMethod']).toMatchObject({ id: AUTHENTICATOR_ID, displayName: 'iPhone', createdDateTime: '2024-11-24T10:00:00.000Z' });
+    expect(byType['#microsoft.graph.microsoftAuthenticatorAuthenticationMethod']).toMatchObject({
+      id: AUTHENTICATOR_ID,
+      displayName: 'iPhone',
+      createdDateTime: '2024-11-24T10:00:00.000Z',
+    });
     const phones = res.body.value.filter((m: Json) => m['@odata.type'] === '#microsoft.graph.phoneAuthenticationMethod');
     expect(phones.map((p: Json) => p.id).sort()).toEqual([MOBILE_ID, ALT_MOBILE_ID].sort());
     for (const p of phones) expect(p).not.toHaveProperty('createdDateTime');
     expect(byType['#microsoft.graph.emailAuthenticationMethod']).not.toHaveProperty('createdDateTime');
-    expect(byType['#microsoft.graph.temporaryAccessPassAuthenticationMethod']).toMatchObject({ temporaryAccessPass: null, createdDateTime: '2025-03-03T10:00:00.000Z' });
+    expect(byType['#microsoft.graph.temporaryAccessPassAuthenticationMethod']).toMatchObject({
+      temporaryAccessPass: null,
+      createdDateTime: '2025-03-03T10:00:00.000Z',
+    });
     expect(JSON.stringify(res.body)).not.toContain('leaked!');
   });
 
@@ -73,7 +80,11 @@ describe('DELETE authentication/{type}Methods/{id}', () => {
     const res = await h.call('DELETE', `${BASE}/emailMethods/${tenant.users[0].authMethods!.find((m) => m.type === 'email')!.id}`, { token: WRITE });
     expect(res.status).toBe(204);
     expect(tenant.users[0].authMethods!.some((m) => m.type === 'email')).toBe(false);
-    expect(tenant.directoryAudits.at(-1)).toMatchObject({ activityDisplayName: 'Admin deleted security info', loggedByService: 'Authentication Methods', additionalDetails: [{ key: 'Method', value: 'Email' }] });
+    expect(tenant.directoryAudits.at(-1)).toMatchObject({
+      activityDisplayName: 'Admin deleted security info',
+      loggedByService: 'Authentication Methods',
+      additionalDetails: [{ key: 'Method', value: 'Email' }],
+    });
     const tap = tenant.users[0].authMethods!.find((m) => m.type === 'temporaryAccessPass')!.id;
     expect((await h.call('DELETE', `${BASE}/temporaryAccessPassMethods/${tap}`, { token: WRITE })).status).toBe(204);
     const again = await h.call('DELETE', `${BASE}/temporaryAccessPassMethods/${tap}`, { token: WRITE });
@@ -89,7 +100,12 @@ describe('DELETE authentication/{type}Methods/{id}', () => {
     expect(dflt.body.error.message).toBe('Cannot delete default method with other methods configured. Please change default method before deletion.');
     // others first, the default last (microsoft-notes M30)
     const methods = tenant.users[0].authMethods!;
-    for (const [segment, id] of [['phoneMethods', ALT_MOBILE_ID], ['phoneMethods', MOBILE_ID], ['emailMethods', methods.find((m) => m.type === 'email')!.id], ['temporaryAccessPassMethods', methods.find((m) => m.type === 'temporaryAccessPass')!.id]]) {
+    for (const [segment, id] of [
+      ['phoneMethods', ALT_MOBILE_ID],
+      ['phoneMethods', MOBILE_ID],
+      ['emailMethods', methods.find((m) => m.type === 'email')!.id],
+      ['temporaryAccessPassMethods', methods.find((m) => m.type === 'temporaryAccessPass')!.id],
+    ]) {
       expect((await h.call('DELETE', `${BASE}/${segment}/${id}`, { token: WRITE })).status).toBe(204);
     }
     expect((await h.call('DELETE', `${BASE}/microsoftAuthenticatorMethods/${AUTHENTICATOR_ID}`, { token: WRITE })).status).toBe(204);
@@ -104,7 +120,13 @@ describe('DELETE authentication/{type}Methods/{id}', () => {
     expect([denied.status, denied.body.error.code]).toEqual([403, 'Authorization_RequestDenied']);
     expect((await h.call('DELETE', `${BASE}/phoneMethods/${ALT_MOBILE_ID}`, { token: tokenFor(['UserAuthMethod-Phone.ReadWrite.All']) })).status).toBe(204);
     // a per-method permission covers only its own type
-    expect((await h.call('DELETE', `${BASE}/emailMethods/${tenant.users[0].authMethods!.find((m) => m.type === 'email')!.id}`, { token: tokenFor(['UserAuthMethod-Phone.ReadWrite.All']) })).status).toBe(403);
+    expect(
+      (
+        await h.call('DELETE', `${BASE}/emailMethods/${tenant.users[0].authMethods!.find((m) => m.type === 'email')!.id}`, {
+          token: tokenFor(['UserAuthMethod-Phone.ReadWrite.All']),
+        })
+      ).status,
+    ).toBe(403);
     // the harness answers 404 NoRoute where the server answers 405: no DELETE route exists
     expect((await h.call('DELETE', `${BASE}/passwordMethods/${PASSWORD_METHOD_ID}`, { token: WRITE })).body.error.code).toBe('NoRoute');
     expect(tenant.users[0].authMethods!.some((m) => m.type === 'password')).toBe(true);

@@ -84,7 +84,11 @@ describe('PATCH, POST and DELETE messageRules', () => {
 
   it('needs MailboxSettings.ReadWrite to change anything', async () => {
     const { tenant, h } = setup();
-    for (const [method, path, body] of [['PATCH', `${RULES}/AQAAAAAAAA1=`, { isEnabled: false }], ['DELETE', `${RULES}/AQAAAAAAAA1=`, undefined], ['POST', RULES, { displayName: 'x', sequence: 9 }]] as const) {
+    for (const [method, path, body] of [
+      ['PATCH', `${RULES}/AQAAAAAAAA1=`, { isEnabled: false }],
+      ['DELETE', `${RULES}/AQAAAAAAAA1=`, undefined],
+      ['POST', RULES, { displayName: 'x', sequence: 9 }],
+    ] as const) {
       const res = await h.call(method, path, { token: READ, body });
       expect(res.status).toBe(403);
       expect(res.body.error.code).toBe('ErrorAccessDenied');
@@ -111,7 +115,12 @@ describe('PATCH, POST and DELETE messageRules', () => {
 
   it('creates a rule (201, new id, next sequence) that the list then shows; displayName is required', async () => {
     const { h } = setup();
-    const body = { displayName: 'From partner', isEnabled: true, conditions: { senderContains: ['partner'] }, actions: { redirectTo: [{ emailAddress: { address: 'ops@contoso.com' } }] } };
+    const body = {
+      displayName: 'From partner',
+      isEnabled: true,
+      conditions: { senderContains: ['partner'] },
+      actions: { redirectTo: [{ emailAddress: { address: 'ops@contoso.com' } }] },
+    };
     const res = await h.call('POST', RULES, { token: WRITE, body });
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ ...body, sequence: 5, hasError: false, isReadOnly: false });

@@ -39,7 +39,14 @@ function scenario(): Scenario {
             certificates: [],
             directoryRoles: [],
             permissions: {
-              graph: ['User.Read.All', 'User.EnableDisableAccount.All', 'User.RevokeSessions.All', 'AuditLog.Read.All', 'SecurityAlert.Read.All', 'IdentityRiskyUser.Read.All'],
+              graph: [
+                'User.Read.All',
+                'User.EnableDisableAccount.All',
+                'User.RevokeSessions.All',
+                'AuditLog.Read.All',
+                'SecurityAlert.Read.All',
+                'IdentityRiskyUser.Read.All',
+              ],
               manage: [],
               defender: [],
             },
@@ -110,10 +117,7 @@ describe('Graph over HTTPS with @microsoft/microsoft-graph-client', () => {
     const revoked = await client.api(`/users/${ALICE}/revokeSignInSessions`).post({});
     expect(revoked).toEqual({ '@odata.context': `${sim.baseUrls.graph}/v1.0/$metadata#Edm.Boolean`, value: true });
 
-    const audits = await client
-      .api('/auditLogs/directoryAudits')
-      .filter(`targetResources/any(t:t/id eq '${ALICE}')`)
-      .get();
+    const audits = await client.api('/auditLogs/directoryAudits').filter(`targetResources/any(t:t/id eq '${ALICE}')`).get();
     expect(audits.value.map((a: { activityDisplayName: string }) => a.activityDisplayName).sort()).toEqual([
       'Disable account',
       'Update StsRefreshTokenValidFrom Timestamp',
@@ -123,12 +127,18 @@ describe('Graph over HTTPS with @microsoft/microsoft-graph-client', () => {
   });
 
   it('surfaces Graph errors as GraphError with code and request id', async () => {
-    const missing = await client.api('/users/nobody@graphe2e.onmicrosoft.com').get().catch((e: unknown) => e);
+    const missing = await client
+      .api('/users/nobody@graphe2e.onmicrosoft.com')
+      .get()
+      .catch((e: unknown) => e);
     expect(missing).toBeInstanceOf(GraphError);
     expect(missing).toMatchObject({ statusCode: 404, code: 'Request_ResourceNotFound', requestId: expect.any(String) });
 
     // Privileged target without a directory role on the app (microsoft-notes M13).
-    const admin = await client.api(`/users/${ADMIN}`).patch({ accountEnabled: false }).catch((e: unknown) => e);
+    const admin = await client
+      .api(`/users/${ADMIN}`)
+      .patch({ accountEnabled: false })
+      .catch((e: unknown) => e);
     expect(admin).toMatchObject({ statusCode: 403, code: 'Authorization_RequestDenied' });
     // No permission for passwordProfile (microsoft-notes M14).
     const pwd = await client
@@ -157,9 +167,7 @@ describe('Graph over HTTPS with @microsoft/microsoft-graph-client', () => {
   it('answers the Identity Protection throttle with 429 and no Retry-After (microsoft-notes M12)', async () => {
     const noRetry = [new RetryHandlerOptions(0, 0)];
     // Concurrent calls land within the same second even on a slow machine.
-    const results = await Promise.allSettled(
-      [1, 2, 3].map(() => client.api('/identityProtection/riskyUsers').middlewareOptions(noRetry).get()),
-    );
+    const results = await Promise.allSettled([1, 2, 3].map(() => client.api('/identityProtection/riskyUsers').middlewareOptions(noRetry).get()));
     const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as GraphError);
     expect(rejected.length).toBeGreaterThanOrEqual(1);
     for (const throttled of rejected) {

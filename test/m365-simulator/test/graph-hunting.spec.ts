@@ -7,13 +7,41 @@ const HUNT = tokenFor(['ThreatHunting.Read.All']);
 const URL = '/v1.0/security/runHuntingQuery';
 const HOUR = 3_600_000;
 const DEVICES = [
-  { id: 'a'.repeat(40), computerDnsName: 'ws-001.contoso.com', aadDeviceId: null, osPlatform: 'Windows11', healthStatus: 'Active', lastSeen: '2025-03-04T09:00:00Z', lastIpAddress: '10.0.0.21', online: true, isolated: false, appExecutionRestricted: false },
-  { id: 'b'.repeat(40), computerDnsName: 'ws-002.contoso.com', aadDeviceId: null, osPlatform: 'Windows10', healthStatus: 'Active', lastSeen: '2025-03-04T09:00:00Z', online: true, isolated: false, appExecutionRestricted: false },
+  {
+    id: 'a'.repeat(40),
+    computerDnsName: 'ws-001.contoso.com',
+    aadDeviceId: null,
+    osPlatform: 'Windows11',
+    healthStatus: 'Active',
+    lastSeen: '2025-03-04T09:00:00Z',
+    lastIpAddress: '10.0.0.21',
+    online: true,
+    isolated: false,
+    appExecutionRestricted: false,
+  },
+  {
+    id: 'b'.repeat(40),
+    computerDnsName: 'ws-002.contoso.com',
+    aadDeviceId: null,
+    osPlatform: 'Windows10',
+    healthStatus: 'Active',
+    lastSeen: '2025-03-04T09:00:00Z',
+    online: true,
+    isolated: false,
+    appExecutionRestricted: false,
+  },
 ];
 const ALERT: RawRecord = {
-  id: 'da0001', title: 'Ransomware', category: 'Ransomware', serviceSource: 'microsoftDefenderForEndpoint', detectionSource: 'antivirus', severity: 'high',
+  id: 'da0001',
+  title: 'Ransomware',
+  category: 'Ransomware',
+  serviceSource: 'microsoftDefenderForEndpoint',
+  detectionSource: 'antivirus',
+  severity: 'high',
   createdDateTime: new Date(START - 2 * HOUR).toISOString(),
-  evidence: [{ '@odata.type': '#microsoft.graph.security.deviceEvidence', mdeDeviceId: 'a'.repeat(40), deviceDnsName: 'ws-001.contoso.com', roles: ['compromised'] }],
+  evidence: [
+    { '@odata.type': '#microsoft.graph.security.deviceEvidence', mdeDeviceId: 'a'.repeat(40), deviceDnsName: 'ws-001.contoso.com', roles: ['compromised'] },
+  ],
 };
 
 function setup(hunting: NonNullable<Scenario['graph']>['hunting'] = {}) {
@@ -26,7 +54,7 @@ function setup(hunting: NonNullable<Scenario['graph']>['hunting'] = {}) {
 const dt = (ms: number) => `datetime(${new Date(ms).toISOString()})`;
 
 describe('Graph security/runHuntingQuery', () => {
-  it('answers Microsoft\'s shape: schema of name/type and results rows, over the tenant\'s own users and devices', async () => {
+  it("answers Microsoft's shape: schema of name/type and results rows, over the tenant's own users and devices", async () => {
     const { hunt, tenant } = setup();
     const res = await hunt(`DeviceProcessEvents | where Timestamp between (${dt(START - 3 * HOUR)} .. ${dt(START - HOUR)}) | take 5`);
     expect(res.status).toBe(200);
@@ -61,16 +89,27 @@ describe('Graph security/runHuntingQuery', () => {
     const ordered = (await hunt(`DeviceLogonEvents | where ${span} | order by Timestamp | take 3`)).body.results as Json[];
     expect(ordered.map((r) => r.Timestamp)).toEqual([...all.map((r) => r.Timestamp)].sort().reverse().slice(0, 3));
     const counts = (await hunt(`DeviceLogonEvents | where ${span} | summarize count() by ActionType`)).body;
-    expect(counts.schema).toEqual([{ name: 'ActionType', type: 'String' }, { name: 'count_', type: 'Int64' }]);
+    expect(counts.schema).toEqual([
+      { name: 'ActionType', type: 'String' },
+      { name: 'count_', type: 'Int64' },
+    ]);
     expect(counts.results.reduce((n: number, r: Json) => n + r.count_, 0)).toBe(all.length);
   });
 
-  it('derives AlertEvidence from the tenant\'s alerts', async () => {
+  it("derives AlertEvidence from the tenant's alerts", async () => {
     const res = await setup().hunt('AlertEvidence | where AlertId == "da0001"');
-    expect(res.body.results).toEqual([expect.objectContaining({ AlertId: 'da0001', EntityType: 'Machine', DeviceId: 'a'.repeat(40), ServiceSource: 'Microsoft Defender for Endpoint', Severity: 'High' })]);
+    expect(res.body.results).toEqual([
+      expect.objectContaining({
+        AlertId: 'da0001',
+        EntityType: 'Machine',
+        DeviceId: 'a'.repeat(40),
+        ServiceSource: 'Microsoft Defender for Endpoint',
+        Severity: 'High',
+      }),
+    ]);
   });
 
-  it('refuses what it does not run with BadRequest, in KQL\'s words or naming the unsupported operator', async () => {
+  it("refuses what it does not run with BadRequest, in KQL's words or naming the unsupported operator", async () => {
     const { hunt } = setup();
     const cases: Array<[unknown, RegExp]> = [
       ['DeviceProcessEvents | extend x = 1', /does not support the operator 'extend'/],
@@ -93,7 +132,10 @@ describe('Graph security/runHuntingQuery', () => {
   it('honours the Timespan forms and never reaches back more than 30 days', async () => {
     const now = START;
     expect(parseTimespan('P1D', now)).toEqual({ fromMs: now - 24 * HOUR, toMs: now });
-    expect(parseTimespan('2025-03-01T00:00:00Z/2025-03-02T00:00:00Z', now)).toEqual({ fromMs: Date.parse('2025-03-01T00:00:00Z'), toMs: Date.parse('2025-03-02T00:00:00Z') });
+    expect(parseTimespan('2025-03-01T00:00:00Z/2025-03-02T00:00:00Z', now)).toEqual({
+      fromMs: Date.parse('2025-03-01T00:00:00Z'),
+      toMs: Date.parse('2025-03-02T00:00:00Z'),
+    });
     expect(parseTimespan('PT2H/2025-03-02T00:00:00Z', now)).toEqual({ fromMs: Date.parse('2025-03-01T22:00:00Z'), toMs: Date.parse('2025-03-02T00:00:00Z') });
     expect(parseTimespan('2025-03-01T00:00:00Z/PT1H', now)).toEqual({ fromMs: Date.parse('2025-03-01T00:00:00Z'), toMs: Date.parse('2025-03-01T01:00:00Z') });
     const { hunt } = setup({ historyDays: 60, rowsPerHour: { DeviceLogonEvents: 1 } });

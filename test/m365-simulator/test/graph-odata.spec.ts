@@ -43,7 +43,7 @@ describe('OData $filter evaluation', () => {
     ["targetResources/all(t: t/type eq 'User')", true],
     ["status in ('new', 'inProgress')", true],
     ['CreationTime ge 2025-03-03T11:02:09Z', true], // zone-less timestamps are UTC
-    ["2025-03-04T00:00:00Z gt createdDateTime", true], // literal on the left
+    ['2025-03-04T00:00:00Z gt createdDateTime', true], // literal on the left
   ])('%s ⇒ %s', (filter, expected) => {
     expect(matches(filter)).toBe(expected);
   });

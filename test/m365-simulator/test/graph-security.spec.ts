@@ -192,7 +192,7 @@ describe('security/incidents', () => {
 
   it('fails persistently with 500 on $expand=alerts + $filter above the threshold (microsoft-notes M9)', async () => {
     const h = graphHarness([securityTenant(0, 30)], { graph: { incidentsExpandFailureThreshold: 20, throttling: { securityPerMinute: 0 } } });
-    const url = "/v1.0/security/incidents?$expand=alerts&$filter=lastUpdateDateTime ge 2025-03-01T00:00:00Z";
+    const url = '/v1.0/security/incidents?$expand=alerts&$filter=lastUpdateDateTime ge 2025-03-01T00:00:00Z';
     for (let attempt = 0; attempt < 3; attempt++) {
       const res = await h.call('GET', url, { token: INCIDENTS });
       expect(res.status).toBe(500);

@@ -182,9 +182,7 @@ describe('POST /v1.0/users/{id}/revokeSignInSessions', () => {
       targetResources: [
         {
           id: ALICE_ID,
-          modifiedProperties: [
-            { displayName: 'StsRefreshTokensValidFrom', oldValue: '["2025-01-01T00:00:00Z"]', newValue: '["2025-03-04T10:01:30Z"]' },
-          ],
+          modifiedProperties: [{ displayName: 'StsRefreshTokensValidFrom', oldValue: '["2025-01-01T00:00:00Z"]', newValue: '["2025-03-04T10:01:30Z"]' }],
         },
       ],
     });

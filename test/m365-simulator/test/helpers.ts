@@ -56,7 +56,10 @@ export function request(ca: string, url: string, opts: HttpOptions = {}): Promis
 
 /** Bound to one simulator: `http.get(url)`, `http.post(url, {...})`. */
 export function client(sim: RunningSimulator) {
-  const call = (method: string) => (url: string, opts: HttpOptions = {}) => request(sim.caCertPem, url, { ...opts, method });
+  const call =
+    (method: string) =>
+    (url: string, opts: HttpOptions = {}) =>
+      request(sim.caCertPem, url, { ...opts, method });
   return { get: call('GET'), post: call('POST'), patch: call('PATCH'), del: call('DELETE') };
 }
 
@@ -70,6 +73,7 @@ export async function appToken(sim: RunningSimulator, scope: string, tenantIndex
   return res.json.access_token;
 }
 
-export function decodePayload(token: string): Record<string, any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function decodePayload(token: string): Record<string, any> {
   return JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'));
 }

@@ -36,7 +36,8 @@ async function listAll(ct: string, fromMs: number, toMs: number): Promise<Array<
   const out: Array<{ contentId: string; contentUri: string }> = [];
   for (let s = fromMs; s < toMs; s += 23 * HOUR) {
     const e = Math.min(s + 23 * HOUR, toMs);
-    let url: string | undefined = `${root}/subscriptions/content?contentType=${ct}&startTime=${formatCreationTime(s)}&endTime=${formatCreationTime(e)}&PublisherIdentifier=${PUB}`;
+    let url: string | undefined =
+      `${root}/subscriptions/content?contentType=${ct}&startTime=${formatCreationTime(s)}&endTime=${formatCreationTime(e)}&PublisherIdentifier=${PUB}`;
     while (url) {
       const res = await http.get(url, { token });
       expect(res.status).toBe(200);
@@ -50,7 +51,15 @@ async function listAll(ct: string, fromMs: number, toMs: number): Promise<Array<
 describe('every loaded record is served exactly once', () => {
   const served = new Map<string, { text: string; contentType: string }[]>(); // contentId → records
   let odd: ReturnType<typeof oddAuditRecords>;
-  let before: Record<string, { records: number; available: number; pending: { total: number; late: number; latency: number; nextAt: string | null; lastAt: string | null }; expired: number }>;
+  let before: Record<
+    string,
+    {
+      records: number;
+      available: number;
+      pending: { total: number; late: number; latency: number; nextAt: string | null; lastAt: string | null };
+      expired: number;
+    }
+  >;
 
   async function fetchNew(fromMs: number, toMs: number) {
     for (const ct of CONTENT_TYPES) {
@@ -58,15 +67,21 @@ describe('every loaded record is served exactly once', () => {
         if (served.has(blob.contentId)) continue;
         const res = await http.get(`${blob.contentUri}?PublisherIdentifier=${PUB}`, { token });
         expect(res.status).toBe(200);
-        served.set(blob.contentId, splitJsonArray(res.text).map((text) => ({ text, contentType: ct })));
+        served.set(
+          blob.contentId,
+          splitJsonArray(res.text).map((text) => ({ text, contentType: ct })),
+        );
       }
     }
   }
 
-  it('accepts odd-shaped records as NDJSON next to the demo tenant\'s own and generated records', async () => {
+  it("accepts odd-shaped records as NDJSON next to the demo tenant's own and generated records", async () => {
     const nowMs = sim.clock.nowMs();
     odd = oddAuditRecords(nowMs, T);
-    const res = await http.post(`${sim.baseUrls.manage}/_sim/state/tenants/${T}/audit-records`, { body: asNdjson(odd), headers: { 'content-type': 'application/x-ndjson' } });
+    const res = await http.post(`${sim.baseUrls.manage}/_sim/state/tenants/${T}/audit-records`, {
+      body: asNdjson(odd),
+      headers: { 'content-type': 'application/x-ndjson' },
+    });
     expect(res.status).toBe(201);
     expect(res.json.added.auditRecords).toBe(odd.length);
     before = (await state()).contentTypes;
@@ -108,7 +123,8 @@ describe('content never changes once a client has seen it', () => {
   it('puts a record added for an already listed blob into a new blob of that bucket', async () => {
     const nowMs = sim.clock.nowMs();
     const created = nowMs - 2 * HOUR; // available 30 min later: its 15-minute blob is listable now
-    const line = (id: string) => `{"CreationTime":"${formatCreationTime(created)}","Id":"${id}","RecordType":25,"Workload":"MicrosoftTeams","Operation":"TeamCreated","OrganizationId":"${T}"}`;
+    const line = (id: string) =>
+      `{"CreationTime":"${formatCreationTime(created)}","Id":"${id}","RecordType":25,"Workload":"MicrosoftTeams","Operation":"TeamCreated","OrganizationId":"${T}"}`;
     const ndjson = { headers: { 'content-type': 'application/x-ndjson' } };
     await http.post(`${sim.baseUrls.manage}/_sim/state/tenants/${T}/audit-records`, { body: line('gen0-first'), ...ndjson });
     const window = [nowMs - 3 * HOUR, nowMs] as const;
@@ -147,7 +163,10 @@ describe('raw record text', () => {
 
   it('rejects a control request body that is not records, changing nothing', async () => {
     const before = (await state()).auditRecords;
-    const res = await http.post(`${sim.baseUrls.manage}/_sim/state/tenants/${T}/audit-records`, { body: '{"Id":1}\nnot json\n', headers: { 'content-type': 'application/x-ndjson' } });
+    const res = await http.post(`${sim.baseUrls.manage}/_sim/state/tenants/${T}/audit-records`, {
+      body: '{"Id":1}\nnot json\n',
+      headers: { 'content-type': 'application/x-ndjson' },
+    });
     expect(res.status).toBe(400);
     expect((await state()).auditRecords).toBe(before);
   });

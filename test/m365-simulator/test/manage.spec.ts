@@ -20,7 +20,9 @@ let token: string;
 let t0: number;
 
 async function tokenFor(s: RunningSimulator, tenant: string, clientId: string, scope = 'https://manage.office.com/.default') {
-  const res = await request(s.caCertPem, `${s.baseUrls.login}/${tenant}/oauth2/v2.0/token`, { form: { grant_type: 'client_credentials', client_id: clientId, client_secret: SECRET, scope } });
+  const res = await request(s.caCertPem, `${s.baseUrls.login}/${tenant}/oauth2/v2.0/token`, {
+    form: { grant_type: 'client_credentials', client_id: clientId, client_secret: SECRET, scope },
+  });
   return res.json.access_token as string;
 }
 const err = (res: HttpResult) => res.json?.error?.code;
@@ -37,13 +39,53 @@ beforeAll(async () => {
       tenants: [
         {
           tenantId: T,
-          apps: [{ clientId: APP, clientSecrets: [SECRET] }, { clientId: NOPERM, clientSecrets: [SECRET], permissions: { graph: [], manage: [], defender: [] } }],
+          apps: [
+            { clientId: APP, clientSecrets: [SECRET] },
+            { clientId: NOPERM, clientSecrets: [SECRET], permissions: { graph: [], manage: [], defender: [] } },
+          ],
           auditRecords: [
             // Served exactly as given: numbers as strings, IP with port, no Z; `_sim*` fields are stripped.
-            { CreationTime: formatCreationTime(t0 - 3 * HOUR), Id: 'rec-verbatim', RecordType: '15', UserType: '0', Workload: 'AzureActiveDirectory', Operation: 'UserLoggedIn', OrganizationId: T, UserId: 'x@y', ClientIP: '203.0.113.9:443', _simNote: 'hidden' },
-            { CreationTime: formatCreationTime(t0 - 2 * HOUR), Id: 'rec-late', RecordType: 15, Workload: 'AzureActiveDirectory', Operation: 'UserLoggedIn', OrganizationId: T, UserId: 'x@y', _simDelayMs: 3 * 24 * HOUR },
-            { CreationTime: formatCreationTime(t0), Id: 'rec-fresh', RecordType: 15, Workload: 'AzureActiveDirectory', Operation: 'UserLoginFailed', OrganizationId: T, UserId: 'x@y', ClientIP: null },
-            { CreationTime: formatCreationTime(t0 - 4 * HOUR), Id: 'rec-future-type', RecordType: 424242, Workload: 'SomethingNew', Operation: 'Whatever', OrganizationId: T, UserId: 'x@y' },
+            {
+              CreationTime: formatCreationTime(t0 - 3 * HOUR),
+              Id: 'rec-verbatim',
+              RecordType: '15',
+              UserType: '0',
+              Workload: 'AzureActiveDirectory',
+              Operation: 'UserLoggedIn',
+              OrganizationId: T,
+              UserId: 'x@y',
+              ClientIP: '203.0.113.9:443',
+              _simNote: 'hidden',
+            },
+            {
+              CreationTime: formatCreationTime(t0 - 2 * HOUR),
+              Id: 'rec-late',
+              RecordType: 15,
+              Workload: 'AzureActiveDirectory',
+              Operation: 'UserLoggedIn',
+              OrganizationId: T,
+              UserId: 'x@y',
+              _simDelayMs: 3 * 24 * HOUR,
+            },
+            {
+              CreationTime: formatCreationTime(t0),
+              Id: 'rec-fresh',
+              RecordType: 15,
+              Workload: 'AzureActiveDirectory',
+              Operation: 'UserLoginFailed',
+              OrganizationId: T,
+              UserId: 'x@y',
+              ClientIP: null,
+            },
+            {
+              CreationTime: formatCreationTime(t0 - 4 * HOUR),
+              Id: 'rec-future-type',
+              RecordType: 424242,
+              Workload: 'SomethingNew',
+              Operation: 'Whatever',
+              OrganizationId: T,
+              UserId: 'x@y',
+            },
           ],
         },
         { tenantId: OFF, licences: { unifiedAuditLog: false }, apps: [{ clientId: OFF_APP, clientSecrets: [SECRET] }] },
@@ -92,10 +134,26 @@ describe('subscriptions', () => {
   });
 
   it('validates webhooks (AF20021 not https, AF20003 expiration in the past)', async () => {
-    expect(err(await http.post(`${root}/subscriptions/start?contentType=Audit.General`, { token, body: { webhook: { address: 'http://x.example/hook' } } }))).toBe('AF20021');
-    expect(err(await http.post(`${root}/subscriptions/start?contentType=Audit.General`, { token, body: { webhook: { address: 'https://x.example/hook', expiration: '2001-01-01T00:00:00Z' } } }))).toBe('AF20003');
-    const ok = await http.post(`${root}/subscriptions/start?contentType=Audit.General`, { token, body: { webhook: { address: 'https://x.example/hook', authId: 'abc', expiration: '' } } });
-    expect(ok.json).toEqual({ contentType: 'Audit.General', status: 'enabled', webhook: { status: 'enabled', address: 'https://x.example/hook', authId: 'abc', expiration: null } });
+    expect(
+      err(await http.post(`${root}/subscriptions/start?contentType=Audit.General`, { token, body: { webhook: { address: 'http://x.example/hook' } } })),
+    ).toBe('AF20021');
+    expect(
+      err(
+        await http.post(`${root}/subscriptions/start?contentType=Audit.General`, {
+          token,
+          body: { webhook: { address: 'https://x.example/hook', expiration: '2001-01-01T00:00:00Z' } },
+        }),
+      ),
+    ).toBe('AF20003');
+    const ok = await http.post(`${root}/subscriptions/start?contentType=Audit.General`, {
+      token,
+      body: { webhook: { address: 'https://x.example/hook', authId: 'abc', expiration: '' } },
+    });
+    expect(ok.json).toEqual({
+      contentType: 'Audit.General',
+      status: 'enabled',
+      webhook: { status: 'enabled', address: 'https://x.example/hook', authId: 'abc', expiration: null },
+    });
   });
 });
 
@@ -109,7 +167,11 @@ describe('AF error codes (microsoft-notes §2.6)', () => {
     ['AF20002 unreadable startTime', () => listContent('Audit.Exchange', '&startTime=03/03/2025&endTime=03/04/2025'), 'AF20002'],
     ['AF20031 invalid nextPage', () => listContent('Audit.Exchange', '&nextPage=garbage'), 'AF20031'],
     ['AF20052 invalid content id', () => http.get(`${root}/audit/not-a-content-id`, { token }), 'AF20052'],
-    ['AF20050 content that does not exist', () => http.get(`${root}/audit/20200101000000000000000$20200101001500000000000$audit_exchange$Audit_Exchange$sim0000`, { token }), 'AF20050'],
+    [
+      'AF20050 content that does not exist',
+      () => http.get(`${root}/audit/20200101000000000000000$20200101001500000000000$audit_exchange$Audit_Exchange$sim0000`, { token }),
+      'AF20050',
+    ],
     ['AF20053 two languages', () => http.get(`${root}/resources/dlpSensitiveTypes`, { token, headers: { 'accept-language': 'en-US, fr-FR' } }), 'AF20053'],
     ['AF20054 bad Accept-Language', () => http.get(`${root}/resources/dlpSensitiveTypes`, { token, headers: { 'accept-language': '!!' } }), 'AF20054'],
   ])('%s', async (_n, call, code) => {
@@ -133,7 +195,9 @@ describe('AF error codes (microsoft-notes §2.6)', () => {
   });
 
   it('answers the misleading "Tenant … does not exist" when unified audit logging is off (microsoft-notes M6)', async () => {
-    const res = await http.post(`${sim.baseUrls.manage}/api/v1.0/${OFF}/activity/feed/subscriptions/start?contentType=Audit.General`, { token: await tokenFor(sim, OFF, OFF_APP) });
+    const res = await http.post(`${sim.baseUrls.manage}/api/v1.0/${OFF}/activity/feed/subscriptions/start?contentType=Audit.General`, {
+      token: await tokenFor(sim, OFF, OFF_APP),
+    });
     expect(res.status).toBe(400);
     expect(res.json.error.code).toMatch(/^StartSubscription \[.*TenantId=a0a0a0a0-0000-4000-8000-000000000002.*\] failed\. Exception$/);
     expect(res.json.error.message).toContain(`DataServiceException: Tenant ${OFF} does not exist.`);
@@ -159,9 +223,15 @@ describe('time window rules (microsoft-notes §2.2, M1)', () => {
     expect(all.length).toBeGreaterThan(0);
     const first = all[0].contentCreated;
     const startMs = Date.parse(first);
-    const inclusive = await listContent('Audit.AzureActiveDirectory', `&startTime=${new Date(startMs).toISOString().slice(0, 19)}&endTime=${new Date(startMs + HOUR).toISOString().slice(0, 19)}`);
+    const inclusive = await listContent(
+      'Audit.AzureActiveDirectory',
+      `&startTime=${new Date(startMs).toISOString().slice(0, 19)}&endTime=${new Date(startMs + HOUR).toISOString().slice(0, 19)}`,
+    );
     expect(inclusive.json[0].contentCreated).toBe(first);
-    const exclusive = await listContent('Audit.AzureActiveDirectory', `&startTime=${new Date(startMs - HOUR).toISOString().slice(0, 19)}&endTime=${new Date(startMs).toISOString().slice(0, 19)}`);
+    const exclusive = await listContent(
+      'Audit.AzureActiveDirectory',
+      `&startTime=${new Date(startMs - HOUR).toISOString().slice(0, 19)}&endTime=${new Date(startMs).toISOString().slice(0, 19)}`,
+    );
     expect(exclusive.json.map((b: Record<string, string>) => b.contentCreated)).not.toContain(first);
   });
 });
@@ -184,18 +254,32 @@ describe('content listing and blobs', () => {
     const times = blobs.map((b) => Date.parse(b.contentCreated));
     expect([...times].sort((a, b) => a - b)).toEqual(times);
     const b = blobs[0];
-    expect(b).toEqual({ contentType: 'Audit.Exchange', contentId: expect.stringMatching(/^\d{23}\$\d{23}\$audit_exchange\$Audit_Exchange\$(sim|dup)\d{4}$/), contentUri: `${root}/audit/${b.contentId}`, contentCreated: expect.any(String), contentExpiration: new Date(Date.parse(b.contentCreated) + 7 * 24 * HOUR).toISOString() });
+    expect(b).toEqual({
+      contentType: 'Audit.Exchange',
+      contentId: expect.stringMatching(/^\d{23}\$\d{23}\$audit_exchange\$Audit_Exchange\$(sim|dup)\d{4}$/),
+      contentUri: `${root}/audit/${b.contentId}`,
+      contentCreated: expect.any(String),
+      contentExpiration: new Date(Date.parse(b.contentCreated) + 7 * 24 * HOUR).toISOString(),
+    });
     const encoded = await http.get(b.contentUri.replace(/\$/g, '%24'), { token });
     expect(encoded.json.error.code).toBe('AF20052'); // use contentUri verbatim (microsoft-notes §2.2)
     const records = await http.get(`${b.contentUri}?PublisherIdentifier=${PUB}`, { token });
     expect(records.status).toBe(200);
     expect(Array.isArray(records.json)).toBe(true);
-    for (const r of records.json) expect(r).toMatchObject({ Workload: 'Exchange', OrganizationId: T, Id: expect.any(String), CreationTime: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/) });
+    for (const r of records.json)
+      expect(r).toMatchObject({
+        Workload: 'Exchange',
+        OrganizationId: T,
+        Id: expect.any(String),
+        CreationTime: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/),
+      });
   });
 
   it('re-delivers some blobs under a new contentId (duplicates, microsoft-notes §2.7)', async () => {
     const end = sim.clock.nowMs();
-    const { blobs } = await allBlobs(`${root}/subscriptions/content?contentType=Audit.SharePoint&PublisherIdentifier=${PUB}&startTime=${iso(end - 23 * HOUR)}&endTime=${iso(end)}`);
+    const { blobs } = await allBlobs(
+      `${root}/subscriptions/content?contentType=Audit.SharePoint&PublisherIdentifier=${PUB}&startTime=${iso(end - 23 * HOUR)}&endTime=${iso(end)}`,
+    );
     // A duplicate keeps the bucket start (first 23 digits) of its original and is listed later.
     const pair = blobs
       .filter((b) => b.contentId.endsWith('dup0001'))
@@ -210,7 +294,9 @@ describe('content listing and blobs', () => {
   it('serves records exactly as given (minus _sim fields) and routes unknown record types to Audit.General', async () => {
     // Look only in the hour around the record's availability (CreationTime + 30 min latency).
     const find = async (ct: string, id: string, fromMs: number, toMs = fromMs + HOUR) => {
-      const { blobs } = await allBlobs(`${root}/subscriptions/content?contentType=${ct}&PublisherIdentifier=${PUB}&startTime=${new Date(fromMs).toISOString().slice(0, 19)}&endTime=${new Date(toMs).toISOString().slice(0, 19)}`);
+      const { blobs } = await allBlobs(
+        `${root}/subscriptions/content?contentType=${ct}&PublisherIdentifier=${PUB}&startTime=${new Date(fromMs).toISOString().slice(0, 19)}&endTime=${new Date(toMs).toISOString().slice(0, 19)}`,
+      );
       for (const b of blobs) {
         const recs = (await http.get(b.contentUri, { token })).json as Array<Record<string, unknown>>;
         const r = recs.find((x) => x.Id === id);
@@ -219,7 +305,15 @@ describe('content listing and blobs', () => {
       return undefined;
     };
     expect(await find('Audit.AzureActiveDirectory', 'rec-verbatim', t0 - 3 * HOUR)).toEqual({
-      CreationTime: formatCreationTime(t0 - 3 * HOUR), Id: 'rec-verbatim', RecordType: '15', UserType: '0', Workload: 'AzureActiveDirectory', Operation: 'UserLoggedIn', OrganizationId: T, UserId: 'x@y', ClientIP: '203.0.113.9:443',
+      CreationTime: formatCreationTime(t0 - 3 * HOUR),
+      Id: 'rec-verbatim',
+      RecordType: '15',
+      UserType: '0',
+      Workload: 'AzureActiveDirectory',
+      Operation: 'UserLoggedIn',
+      OrganizationId: T,
+      UserId: 'x@y',
+      ClientIP: '203.0.113.9:443',
     });
     expect(await find('Audit.General', 'rec-future-type', t0 - 4 * HOUR)).toMatchObject({ RecordType: 424242 });
     expect(await find('Audit.AzureActiveDirectory', 'rec-fresh', t0 - 2 * HOUR, sim.clock.nowMs())).toBeUndefined(); // not available yet (latency)
@@ -232,7 +326,8 @@ describe('with the clock moving (run last: they advance time)', () => {
     sim.clock.advance(HOUR);
     token = await tokenFor(sim, T, APP); // the old one just expired
     const fresh = await allBlobs(`${root}/subscriptions/content?contentType=Audit.AzureActiveDirectory&PublisherIdentifier=${PUB}`);
-    const ids = async (blobs: Array<Record<string, string>>) => (await Promise.all(blobs.map(async (b) => (await http.get(b.contentUri, { token })).json as Array<{ Id: string }>))).flat().map((r) => r.Id);
+    const ids = async (blobs: Array<Record<string, string>>) =>
+      (await Promise.all(blobs.map(async (b) => (await http.get(b.contentUri, { token })).json as Array<{ Id: string }>))).flat().map((r) => r.Id);
     expect(await ids(fresh.blobs)).toContain('rec-fresh');
     expect(await ids(fresh.blobs)).not.toContain('rec-late');
     sim.clock.advance(3 * 24 * HOUR);
@@ -262,7 +357,13 @@ describe('throttling and newer deployments', () => {
     sim2 = await startSimulator({
       quiet: true,
       scenario: {
-        manage: { windowErrorCode: 'AF20055', rejectExactly24h: false, throttlePerMinute: 6, throttleSharedPerMinute: 3, subscriptions: { [T]: { 'Audit.General': 'enabled' } } },
+        manage: {
+          windowErrorCode: 'AF20055',
+          rejectExactly24h: false,
+          throttlePerMinute: 6,
+          throttleSharedPerMinute: 3,
+          subscriptions: { [T]: { 'Audit.General': 'enabled' } },
+        },
         tenants: [{ tenantId: T, apps: [{ clientId: APP, clientSecrets: [SECRET] }] }],
       },
     });
@@ -277,7 +378,9 @@ describe('throttling and newer deployments', () => {
     expect(bad.json.error.code).toBe('AF20055');
     const day = new Date(sim2.clock.nowMs() - 24 * HOUR).toISOString().slice(0, 10);
     const nextDay = new Date(Date.parse(day) + 24 * HOUR).toISOString().slice(0, 10);
-    expect((await get2(`${root2}/subscriptions/content?contentType=Audit.General&PublisherIdentifier=${PUB}&startTime=${day}&endTime=${nextDay}`)).status).toBe(200);
+    expect((await get2(`${root2}/subscriptions/content?contentType=Audit.General&PublisherIdentifier=${PUB}&startTime=${day}&endTime=${nextDay}`)).status).toBe(
+      200,
+    );
   });
 
   it('throttles with AF429 as HTTP 403 and no Retry-After; calls without PublisherIdentifier share a smaller pool (microsoft-notes §2.5)', async () => {
@@ -287,7 +390,9 @@ describe('throttling and newer deployments', () => {
     expect(shared.slice(0, 3).map((r) => r.status)).toEqual([200, 200, 200]);
     expect(shared[3].status).toBe(403);
     expect(shared[3].headers['retry-after']).toBeUndefined();
-    expect(shared[3].json).toEqual({ error: { code: 'AF429', message: 'Too many requests. Method=ListSubscriptions, PublisherId=00000000-0000-0000-0000-000000000000' } });
+    expect(shared[3].json).toEqual({
+      error: { code: 'AF429', message: 'Too many requests. Method=ListSubscriptions, PublisherId=00000000-0000-0000-0000-000000000000' },
+    });
     const withPub = await get2(`${root2}/subscriptions/list?PublisherIdentifier=${PUB}`);
     expect(withPub.status).toBe(200);
     sim2.clock.advance(60_000);

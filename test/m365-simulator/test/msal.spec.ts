@@ -23,7 +23,9 @@ function cca(auth: { clientSecret?: string; clientCertificate?: { thumbprint?: s
 
 describe('MSAL ConfidentialClientApplication', () => {
   it('gets a Graph token with a client secret', async () => {
-    const result = await cca({ clientSecret: sim.tenants[0].clientSecret }).acquireTokenByClientCredential({ scopes: ['https://graph.microsoft.com/.default'] });
+    const result = await cca({ clientSecret: sim.tenants[0].clientSecret }).acquireTokenByClientCredential({
+      scopes: ['https://graph.microsoft.com/.default'],
+    });
     expect(result?.tokenType).toBe('Bearer');
     expect(decodePayload(result!.accessToken)).toMatchObject({ aud: 'https://graph.microsoft.com', appid: sim.tenants[0].clientId, appidacr: '1' });
     expect(result!.expiresOn!.getTime()).toBeGreaterThan(Date.now() + 3000 * 1000);
@@ -33,7 +35,11 @@ describe('MSAL ConfidentialClientApplication', () => {
     const cert = sim.tenants[0].certificate!;
     const app = cca({ clientCertificate: { thumbprintSha256: cert.thumbprintSha256, privateKey: cert.privateKeyPem } });
     const result = await app.acquireTokenByClientCredential({ scopes: ['https://manage.office.com/.default'] });
-    expect(decodePayload(result!.accessToken)).toMatchObject({ aud: 'https://manage.office.com', appidacr: '2', roles: expect.arrayContaining(['ActivityFeed.Read']) });
+    expect(decodePayload(result!.accessToken)).toMatchObject({
+      aud: 'https://manage.office.com',
+      appidacr: '2',
+      roles: expect.arrayContaining(['ActivityFeed.Read']),
+    });
     const last = sim.journal.list({ host: 'login', path: '/oauth2/v2.0/token' }).pop()!;
     expect(last.body).toContain('client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer');
   });
@@ -46,7 +52,9 @@ describe('MSAL ConfidentialClientApplication', () => {
   });
 
   it('surfaces the AADSTS error of a wrong secret', async () => {
-    await expect(cca({ clientSecret: 'wrong' }).acquireTokenByClientCredential({ scopes: ['https://graph.microsoft.com/.default'] }))
-      .rejects.toMatchObject({ errorCode: 'invalid_client', errorMessage: expect.stringContaining('AADSTS7000215') });
+    await expect(cca({ clientSecret: 'wrong' }).acquireTokenByClientCredential({ scopes: ['https://graph.microsoft.com/.default'] })).rejects.toMatchObject({
+      errorCode: 'invalid_client',
+      errorMessage: expect.stringContaining('AADSTS7000215'),
+    });
   });
 });

@@ -16,16 +16,42 @@ const dir = mkdtempSync(join(tmpdir(), 'sim-scenario-'));
 
 describe('scenario', () => {
   it('fills every missing field with a default', () => {
-    const [t] = buildTenants(normaliseScenario({ tenants: [{ tenantId: T.toUpperCase(), users: [{ userPrincipalName: 'a@x.example' }, { userPrincipalName: 'g_y.example#EXT#@x.example' }], devices: [{}] }] }), new Date());
+    const [t] = buildTenants(
+      normaliseScenario({
+        tenants: [
+          { tenantId: T.toUpperCase(), users: [{ userPrincipalName: 'a@x.example' }, { userPrincipalName: 'g_y.example#EXT#@x.example' }], devices: [{}] },
+        ],
+      }),
+      new Date(),
+    );
     expect(t.tenantId).toBe(T);
     expect(t.licences).toEqual({ entraP1: true, entraP2: true, defenderForEndpoint: true, defenderXdr: true, unifiedAuditLog: true });
     expect(t.apps).toHaveLength(1);
     expect(t.apps[0].permissions).toEqual(CORDON_PERMISSIONS);
     expect(t.apps[0].clientSecrets[0]).toEqual(expect.any(String));
-    expect(t.users[0]).toMatchObject({ id: expect.stringMatching(/^[0-9a-f-]{36}$/), accountEnabled: true, userType: 'Member', mail: 'a@x.example', directoryRoles: [], riskLevel: 'none', riskState: 'none' });
+    expect(t.users[0]).toMatchObject({
+      id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      accountEnabled: true,
+      userType: 'Member',
+      mail: 'a@x.example',
+      directoryRoles: [],
+      riskLevel: 'none',
+      riskState: 'none',
+    });
     expect(t.users[1]).toMatchObject({ userType: 'Guest', mail: null });
     expect(t.devices[0]).toMatchObject({ id: expect.stringMatching(/^[0-9a-f]{40}$/), online: true, isolated: false, appExecutionRestricted: false });
-    for (const k of ['alerts', 'incidents', 'signIns', 'directoryAudits', 'riskDetections', 'secureScores', 'secureScoreControlProfiles', 'auditRecords', 'groups'] as const) expect(t[k]).toEqual([]);
+    for (const k of [
+      'alerts',
+      'incidents',
+      'signIns',
+      'directoryAudits',
+      'riskDetections',
+      'secureScores',
+      'secureScoreControlProfiles',
+      'auditRecords',
+      'groups',
+    ] as const)
+      expect(t[k]).toEqual([]);
     // Deterministic: the same scenario gives the same ids.
     const [again] = buildTenants(normaliseScenario({ tenants: [{ tenantId: T, users: [{ userPrincipalName: 'a@x.example' }] }] }), new Date());
     expect(again.users[0].id).toBe(t.users[0].id);
@@ -33,14 +59,23 @@ describe('scenario', () => {
   });
 
   it('keeps partial licences and explicit permissions', () => {
-    const [t] = buildTenants(normaliseScenario({ tenants: [{ tenantId: T, licences: { entraP1: false } as never, apps: [{ permissions: { graph: ['User.Read.All'] } as never }] }] }), new Date());
+    const [t] = buildTenants(
+      normaliseScenario({ tenants: [{ tenantId: T, licences: { entraP1: false } as never, apps: [{ permissions: { graph: ['User.Read.All'] } as never }] }] }),
+      new Date(),
+    );
     expect(t.licences.entraP1).toBe(false);
     expect(t.licences.entraP2).toBe(true);
     expect(t.apps[0].permissions).toEqual({ graph: ['User.Read.All'], manage: [], defender: [] });
   });
 
   it('reports every problem at once with its location', () => {
-    const bad = { tenants: [{ tenantId: 'contoso' }, { tenantId: T, users: [{ id: 'nope' }, { userPrincipalName: 'a@x' }, { userPrincipalName: 'A@x' }], devices: [{ id: 'short' }] }, { tenantId: T }] };
+    const bad = {
+      tenants: [
+        { tenantId: 'contoso' },
+        { tenantId: T, users: [{ id: 'nope' }, { userPrincipalName: 'a@x' }, { userPrincipalName: 'A@x' }], devices: [{ id: 'short' }] },
+        { tenantId: T },
+      ],
+    };
     let error: ScenarioError | undefined;
     try {
       normaliseScenario(bad);
@@ -48,13 +83,15 @@ describe('scenario', () => {
       error = e as ScenarioError;
     }
     expect(error).toBeInstanceOf(ScenarioError);
-    expect(error!.problems).toEqual(expect.arrayContaining([
-      'tenants[0].tenantId: "contoso" is not a GUID',
-      'tenants[1].users[0].id: "nope" is not a GUID',
-      'tenants[1].users: duplicate userPrincipalName a@x',
-      'tenants[1].devices[0].id: "short" is not 40 hex characters',
-      `tenants: duplicate tenantId ${T}`,
-    ]));
+    expect(error!.problems).toEqual(
+      expect.arrayContaining([
+        'tenants[0].tenantId: "contoso" is not a GUID',
+        'tenants[1].users[0].id: "nope" is not a GUID',
+        'tenants[1].users: duplicate userPrincipalName a@x',
+        'tenants[1].devices[0].id: "short" is not 40 hex characters',
+        `tenants: duplicate tenantId ${T}`,
+      ]),
+    );
     expect(() => normaliseScenario({})).toThrow(/tenants/);
   });
 
@@ -64,7 +101,8 @@ describe('scenario', () => {
     expect(loadScenarioFile(file).tenants[0].tenantId).toBe(T);
     writeFileSync(file, '{not json');
     expect(() => loadScenarioFile(file)).toThrow(ScenarioError);
-    for (const f of ['basic-tenant.json', 'audit-log-off.json', 'bec-victim.json']) expect(() => loadScenarioFile(join(__dirname, '..', 'scenarios', f))).not.toThrow();
+    for (const f of ['basic-tenant.json', 'audit-log-off.json', 'bec-victim.json'])
+      expect(() => loadScenarioFile(join(__dirname, '..', 'scenarios', f))).not.toThrow();
   });
 
   it('the demo scenario is valid and has what Cordon needs', () => {
@@ -75,7 +113,9 @@ describe('scenario', () => {
     expect(contoso.users.filter((u) => u.userType === 'Guest').length).toBeGreaterThanOrEqual(2);
     expect(contoso.devices.filter((d) => d.computerDnsName.split('.')[0] === 'fin-laptop-07')).toHaveLength(2);
     expect(contoso.devices.some((d) => !d.online)).toBe(true);
-    expect(contoso.alerts.map((a) => a.serviceSource)).toEqual(expect.arrayContaining(['microsoftDefenderForEndpoint', 'azureAdIdentityProtection', 'microsoftSentinel']));
+    expect(contoso.alerts.map((a) => a.serviceSource)).toEqual(
+      expect.arrayContaining(['microsoftDefenderForEndpoint', 'azureAdIdentityProtection', 'microsoftSentinel']),
+    );
     expect(contoso.auditRecords.length).toBeGreaterThan(300);
     expect(new Set(contoso.auditRecords.map(contentTypeOfRecord)).size).toBe(5);
     expect(fabrikam.licences).toMatchObject({ entraP1: false, entraP2: false });
@@ -89,7 +129,10 @@ describe('scenario: BEC persistence', () => {
     const [t] = buildTenants(loadScenarioFile(join(__dirname, '..', 'scenarios', 'bec-victim.json')), new Date('2025-03-04T10:00:00Z'));
     const kim = t.users[0];
     expect(kim.mailboxEnabled).toBe(true);
-    expect(kim.inboxRules!.map((r) => [r.sequence, r.isEnabled, r.hidden ?? false])).toEqual([[1, true, false], [2, true, true]]);
+    expect(kim.inboxRules!.map((r) => [r.sequence, r.isEnabled, r.hidden ?? false])).toEqual([
+      [1, true, false],
+      [2, true, true],
+    ]);
     expect(kim.inboxRules![0].id).toMatch(/^AQAAA/);
     expect(kim.authMethods!.map((m) => [m.type, m.id])).toEqual([
       ['password', PASSWORD_METHOD_ID],
@@ -99,20 +142,34 @@ describe('scenario: BEC persistence', () => {
     expect(t.servicePrincipals.map((sp) => sp.displayName)).toEqual(['Microsoft Graph', 'Cordon', 'PDF Sign Online']);
     const evil = t.servicePrincipals[2];
     expect(evil).toMatchObject({ verifiedPublisher: null, accountEnabled: true, publisherName: 'PDF Sign Online' });
-    expect(t.oauth2PermissionGrants).toEqual([expect.objectContaining({ clientId: evil.id, principalId: kim.id, resourceId: t.servicePrincipals[0].id, consentType: 'Principal' })]);
-    const guest = buildTenants(normaliseScenario({ tenants: [{ tenantId: T, users: [{ userPrincipalName: 'g_x.example#EXT#@t.example', mail: 'g@x.example' }] }] }), new Date())[0].users[0];
+    expect(t.oauth2PermissionGrants).toEqual([
+      expect.objectContaining({ clientId: evil.id, principalId: kim.id, resourceId: t.servicePrincipals[0].id, consentType: 'Principal' }),
+    ]);
+    const guest = buildTenants(
+      normaliseScenario({ tenants: [{ tenantId: T, users: [{ userPrincipalName: 'g_x.example#EXT#@t.example', mail: 'g@x.example' }] }] }),
+      new Date(),
+    )[0].users[0];
     expect(guest.mailboxEnabled).toBe(false);
   });
 
   it('reports every persistence problem with its location', () => {
     const bad = {
-      tenants: [{
-        tenantId: T,
-        users: [{ userPrincipalName: U, inboxRules: [{ sequence: 0, actions: [] }], authMethods: [{ type: 'sms' }, { type: 'password' }, { type: 'password', createdDateTime: 'yesterday' }], defaultAuthMethodId: 'nope' }],
-        servicePrincipals: [{ appId: 'not-a-guid' }],
-        oauth2PermissionGrants: [{ consentType: 'Everyone' }, { clientId: 'x' }],
-        appRoleAssignments: [{}],
-      }],
+      tenants: [
+        {
+          tenantId: T,
+          users: [
+            {
+              userPrincipalName: U,
+              inboxRules: [{ sequence: 0, actions: [] }],
+              authMethods: [{ type: 'sms' }, { type: 'password' }, { type: 'password', createdDateTime: 'yesterday' }],
+              defaultAuthMethodId: 'nope',
+            },
+          ],
+          servicePrincipals: [{ appId: 'not-a-guid' }],
+          oauth2PermissionGrants: [{ consentType: 'Everyone' }, { clientId: 'x' }],
+          appRoleAssignments: [{}],
+        },
+      ],
     };
     let problems: string[] = [];
     try {
@@ -120,20 +177,22 @@ describe('scenario: BEC persistence', () => {
     } catch (e) {
       problems = (e as ScenarioError).problems;
     }
-    expect(problems).toEqual(expect.arrayContaining([
-      'tenants[0].users[0].inboxRules[0].sequence: must be a positive integer',
-      'tenants[0].users[0].inboxRules[0].actions: must be an object',
-      expect.stringMatching(/^tenants\[0\]\.users\[0\]\.authMethods\[0\]\.type: "sms" is not one of password, phone/),
-      'tenants[0].users[0].authMethods[2].createdDateTime: "yesterday" is not a date',
-      'tenants[0].users[0].authMethods: more than one password method',
-      'tenants[0].users[0].defaultAuthMethodId: "nope" is none of the user\'s authMethods ids',
-      'tenants[0].servicePrincipals[0].appId: "not-a-guid" is not a GUID',
-      'tenants[0].oauth2PermissionGrants[0].clientId: required (a service principal id or appId)',
-      'tenants[0].oauth2PermissionGrants[0].consentType: must be Principal or AllPrincipals',
-      'tenants[0].oauth2PermissionGrants[1].principalId: required for a Principal grant (a user id or UPN)',
-      'tenants[0].appRoleAssignments[0].principalId: required (a user id or UPN)',
-      'tenants[0].appRoleAssignments[0].resourceId: required (a service principal id or appId)',
-    ]));
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'tenants[0].users[0].inboxRules[0].sequence: must be a positive integer',
+        'tenants[0].users[0].inboxRules[0].actions: must be an object',
+        expect.stringMatching(/^tenants\[0\]\.users\[0\]\.authMethods\[0\]\.type: "sms" is not one of password, phone/),
+        'tenants[0].users[0].authMethods[2].createdDateTime: "yesterday" is not a date',
+        'tenants[0].users[0].authMethods: more than one password method',
+        'tenants[0].users[0].defaultAuthMethodId: "nope" is none of the user\'s authMethods ids',
+        'tenants[0].servicePrincipals[0].appId: "not-a-guid" is not a GUID',
+        'tenants[0].oauth2PermissionGrants[0].clientId: required (a service principal id or appId)',
+        'tenants[0].oauth2PermissionGrants[0].consentType: must be Principal or AllPrincipals',
+        'tenants[0].oauth2PermissionGrants[1].principalId: required for a Principal grant (a user id or UPN)',
+        'tenants[0].appRoleAssignments[0].principalId: required (a user id or UPN)',
+        'tenants[0].appRoleAssignments[0].resourceId: required (a service principal id or appId)',
+      ]),
+    );
     expect(problems).toHaveLength(12);
   });
 
@@ -173,7 +232,15 @@ describe('loaders', () => {
 });
 
 describe('audit generator', () => {
-  const cfg = { seed: 42, count: 1000, tenantId: T, anchorMs: Date.parse('2025-03-10T00:00:00Z'), spanMs: 6 * 86_400_000, users: ['a@x.example', 'b@x.example'], domain: 'x.example' };
+  const cfg = {
+    seed: 42,
+    count: 1000,
+    tenantId: T,
+    anchorMs: Date.parse('2025-03-10T00:00:00Z'),
+    spanMs: 6 * 86_400_000,
+    users: ['a@x.example', 'b@x.example'],
+    domain: 'x.example',
+  };
 
   it('is deterministic per (seed, index) and consistent between meta and record', () => {
     const g1 = new AuditGenerator(cfg);

@@ -11,14 +11,38 @@ import { request } from './helpers';
 const tls = generateTlsMaterial();
 const clock = new SimClockImpl();
 const echo = (host: SimHost, method: SimRoute['method'], pattern: string): SimRoute => ({
-  host, method, pattern, handler: (req) => ({ status: 200, body: { body: req.body ?? null, params: req.params, query: Object.fromEntries(req.query) } }),
+  host,
+  method,
+  pattern,
+  handler: (req) => ({ status: 200, body: { body: req.body ?? null, params: req.params, query: Object.fromEntries(req.query) } }),
 });
 const routes: SimRoute[] = [
   echo('graph', 'POST', '/echo/:a'),
   echo('graph', 'GET', '/echo/:a'),
-  { host: 'graph', method: 'GET', pattern: '/boom', handler: () => { throw new Error('kaboom'); } },
-  { host: 'manage', method: 'GET', pattern: '/boom', handler: () => { throw new Error('kaboom'); } },
-  { host: 'defender', method: 'GET', pattern: '/teapot', handler: () => { throw new SimError({ status: 418, body: { error: { code: 'Teapot', message: 'short and stout' } } }); } },
+  {
+    host: 'graph',
+    method: 'GET',
+    pattern: '/boom',
+    handler: () => {
+      throw new Error('kaboom');
+    },
+  },
+  {
+    host: 'manage',
+    method: 'GET',
+    pattern: '/boom',
+    handler: () => {
+      throw new Error('kaboom');
+    },
+  },
+  {
+    host: 'defender',
+    method: 'GET',
+    pattern: '/teapot',
+    handler: () => {
+      throw new SimError({ status: 418, body: { error: { code: 'Teapot', message: 'short and stout' } } });
+    },
+  },
   { host: 'login', method: 'GET', pattern: '/text', handler: () => ({ status: 200, body: 'plain', headers: { 'X-Custom': 'yes' } }) },
   { host: 'login', method: 'GET', pattern: '/empty', handler: () => ({ status: 204, body: { ignored: true } }) },
 ];
@@ -36,7 +60,17 @@ const get = (url: string, opts = {}) => request(tls.caCertPem, url, opts);
 describe('Journal', () => {
   it('keeps only the last N entries and filters by host, method, path and since', () => {
     const j = new Journal(3);
-    for (let i = 0; i < 5; i++) j.add({ time: new Date(1000 * i).toISOString(), host: i % 2 ? 'graph' : 'manage', method: 'GET', path: `/p/${i}`, query: '', headers: {}, status: 200, durationMs: 1 });
+    for (let i = 0; i < 5; i++)
+      j.add({
+        time: new Date(1000 * i).toISOString(),
+        host: i % 2 ? 'graph' : 'manage',
+        method: 'GET',
+        path: `/p/${i}`,
+        query: '',
+        headers: {},
+        status: 200,
+        durationMs: 1,
+      });
     expect(j.list().map((e) => e.seq)).toEqual([3, 4, 5]);
     expect(j.list({ host: 'graph' }).map((e) => e.path)).toEqual(['/p/3']);
     expect(j.list({ since: 4 }).map((e) => e.seq)).toEqual([5]);

@@ -23,7 +23,11 @@ export class TenantIdParam {
 }
 
 export class IsolateDeviceDto extends ActionRequestDto {
-  @ApiPropertyOptional({ enum: ['Full', 'Selective'], default: 'Full', description: 'Selective keeps Outlook, Teams and Skype working (Windows 10 1709+ and Windows 11).' })
+  @ApiPropertyOptional({
+    enum: ['Full', 'Selective'],
+    default: 'Full',
+    description: 'Selective keeps Outlook, Teams and Skype working (Windows 10 1709+ and Windows 11).',
+  })
   @IsOptional()
   @IsIn(['Full', 'Selective'])
   isolationType?: 'Full' | 'Selective';

@@ -23,7 +23,7 @@ export class HuntingQueryDto {
   @ApiPropertyOptional({
     maxLength: 100,
     example: 'P1D',
-    description: 'ISO 8601 timespan: `P7D`, `start/end`, `P1D/end`, `start/P1D` or a start alone. Microsoft\'s default is 30 days, also its limit.',
+    description: "ISO 8601 timespan: `P7D`, `start/end`, `P1D/end`, `start/P1D` or a start alone. Microsoft's default is 30 days, also its limit.",
   })
   @IsOptional()
   @IsString()
@@ -34,13 +34,17 @@ export class HuntingQueryDto {
 
 export class HuntingColumnResponse {
   @ApiProperty({ example: 'Timestamp' }) name: string;
-  @ApiProperty({ example: 'DateTime', description: 'Microsoft\'s column type (DateTime, String, Int32, Int64, Boolean, Object…).' }) type: string;
+  @ApiProperty({ example: 'DateTime', description: "Microsoft's column type (DateTime, String, Int32, Int64, Boolean, Object…)." }) type: string;
 }
 
 export class HuntingResponse {
   @ApiProperty({ format: 'uuid' }) tenantId: string;
-  @ApiProperty({ type: [HuntingColumnResponse], description: 'The result\'s columns, as Microsoft described them.' }) schema: HuntingColumnResponse[];
-  @ApiProperty({ type: 'array', items: { type: 'object', additionalProperties: true }, description: 'The rows, as Microsoft returned them, at most CORDON_HUNTING_MAX_ROWS.' })
+  @ApiProperty({ type: [HuntingColumnResponse], description: "The result's columns, as Microsoft described them." }) schema: HuntingColumnResponse[];
+  @ApiProperty({
+    type: 'array',
+    items: { type: 'object', additionalProperties: true },
+    description: 'The rows, as Microsoft returned them, at most CORDON_HUNTING_MAX_ROWS.',
+  })
   rows: Array<Record<string, unknown>>;
   @ApiProperty({ description: 'Rows Microsoft returned.' }) rowCount: number;
   @ApiProperty({ description: 'True when Microsoft returned more rows than Cordon hands back (add `take` or narrow the query).' }) truncated: boolean;

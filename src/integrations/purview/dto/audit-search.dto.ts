@@ -15,12 +15,21 @@ export class AuditSearchParams extends TenantAuditSearchesParams {
 }
 
 export class BackfillParams extends TenantAuditSearchesParams {
-  @Text(100, { pattern: STREAM_NAME, message: 'source is not a collection stream name', example: 'Audit.Exchange', description: 'The collection stream whose gap is backfilled (a Management Activity content type).' })
+  @Text(100, {
+    pattern: STREAM_NAME,
+    message: 'source is not a collection stream name',
+    example: 'Audit.Exchange',
+    description: 'The collection stream whose gap is backfilled (a Management Activity content type).',
+  })
   source: string;
 }
 
 export class CreateAuditSearchDto {
-  @DateTime({ as: 'text', example: '2025-01-01T00:00:00Z', description: 'Records created at or after this instant. Up to 180 days back (beyond the Management Activity API\'s 7).' })
+  @DateTime({
+    as: 'text',
+    example: '2025-01-01T00:00:00Z',
+    description: "Records created at or after this instant. Up to 180 days back (beyond the Management Activity API's 7).",
+  })
   since: string;
 
   @DateTime({ as: 'text', example: '2025-03-01T00:00:00Z', description: 'Records created before this instant; after `since`.' })
@@ -38,7 +47,14 @@ export class CreateAuditSearchDto {
   @ArrayMaxSize(50)
   recordTypes?: string[];
 
-  @Text(401, { each: true, optional: true, pattern: /^[^\s@]{1,200}@[^\s@]{1,200}$/, message: 'each user is a user principal name (name@domain)', example: ['alice@contoso.com'], description: 'User principal names; any when empty. At most 50.' })
+  @Text(401, {
+    each: true,
+    optional: true,
+    pattern: /^[^\s@]{1,200}@[^\s@]{1,200}$/,
+    message: 'each user is a user principal name (name@domain)',
+    example: ['alice@contoso.com'],
+    description: 'User principal names; any when empty. At most 50.',
+  })
   @IsArray()
   @ArrayMaxSize(50)
   users?: string[];
@@ -55,7 +71,13 @@ export class CreateAuditSearchDto {
   @ArrayMaxSize(50)
   operations?: string[];
 
-  @Text(100, { optional: true, pattern: /^[A-Za-z0-9]+$/, message: 'service is a workload name such as Exchange', example: 'Exchange', description: 'Only this workload (Purview `serviceFilter`).' })
+  @Text(100, {
+    optional: true,
+    pattern: /^[A-Za-z0-9]+$/,
+    message: 'service is a workload name such as Exchange',
+    example: 'Exchange',
+    description: 'Only this workload (Purview `serviceFilter`).',
+  })
   service?: string;
 }
 
@@ -75,7 +97,7 @@ export class AuditSearchCounts {
 export class AuditSearchBackfill {
   @ApiProperty({ format: 'uuid' }) gapId: string;
   @ApiProperty({ example: 'Audit.Exchange' }) stream: string;
-  @ApiProperty({ description: 'True once the search has stored every record of the gap\'s window.' }) covered: boolean;
+  @ApiProperty({ description: "True once the search has stored every record of the gap's window." }) covered: boolean;
 }
 
 export class AuditSearchActor {
@@ -87,8 +109,18 @@ export class AuditSearchActor {
 export class AuditSearchResponse {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ format: 'uuid' }) tenantId: string;
-  @ApiProperty({ enum: ['queued', 'submitted', 'collecting', 'succeeded', 'failed'], description: '`submitted`: Microsoft is running the query; `collecting`: its records are being stored.' }) status: string;
-  @ApiProperty({ nullable: true, type: String, example: 'running', description: 'The query\'s status at Microsoft, as last seen (notStarted, running, succeeded, failed, cancelled).' }) microsoftStatus: string | null;
+  @ApiProperty({
+    enum: ['queued', 'submitted', 'collecting', 'succeeded', 'failed'],
+    description: '`submitted`: Microsoft is running the query; `collecting`: its records are being stored.',
+  })
+  status: string;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    example: 'running',
+    description: "The query's status at Microsoft, as last seen (notStarted, running, succeeded, failed, cancelled).",
+  })
+  microsoftStatus: string | null;
   @ApiProperty({ nullable: true, type: String, description: 'The Microsoft Graph auditLogQuery id.' }) queryId: string | null;
   @ApiProperty({ format: 'date-time' }) since: string;
   @ApiProperty({ format: 'date-time' }) until: string;
@@ -99,7 +131,8 @@ export class AuditSearchResponse {
   @ApiProperty({ type: AuditSearchCounts }) counts: AuditSearchCounts;
   @ApiProperty({ description: 'Times Microsoft was asked whether the query had finished.' }) polls: number;
   @ApiProperty({ nullable: true, type: String, description: 'Why it failed, or the transient error it is retrying after.' }) error: string | null;
-  @ApiProperty({ type: AuditSearchBackfill, nullable: true, description: 'Set when the search backfills a collection gap.' }) backfill: AuditSearchBackfill | null;
+  @ApiProperty({ type: AuditSearchBackfill, nullable: true, description: 'Set when the search backfills a collection gap.' })
+  backfill: AuditSearchBackfill | null;
   @ApiProperty({ type: AuditSearchActor }) requestedBy: AuditSearchActor;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;

@@ -23,13 +23,7 @@ export const READ_PERMISSIONS = ['Machine.Read.All', 'Machine.ReadWrite.All'];
  * licence, then the per-API rate limit (microsoft-notes §5.5), and finally the lazy progression of the
  * tenant's machine actions up to now.
  */
-export function beginCall(
-  ctx: SimContext,
-  req: SimRequest,
-  api: string,
-  permissions: string[],
-  limit: RateLimit,
-): DefenderCall {
+export function beginCall(ctx: SimContext, req: SimRequest, api: string, permissions: string[], limit: RateLimit): DefenderCall {
   const token = ctx.requireToken(req, 'defender', permissions);
   const tenant = token.tenant;
   if (!tenant.licences.defenderForEndpoint) {
@@ -39,13 +33,9 @@ export function beginCall(
   const nowMs = ctx.clock.nowMs();
   const retryAfter = takeRateLimitSlot(state.rateLimits, api, limit, nowMs);
   if (retryAfter !== undefined) {
-    throw mdeError(
-      req,
-      429,
-      'TooManyRequests',
-      `Rate limit is exceeded for ${api}. Try again in ${retryAfter} seconds.`,
-      { 'retry-after': String(retryAfter) },
-    );
+    throw mdeError(req, 429, 'TooManyRequests', `Rate limit is exceeded for ${api}. Try again in ${retryAfter} seconds.`, {
+      'retry-after': String(retryAfter),
+    });
   }
   const timings = resolveTimings(ctx.scenario.machineActions);
   settleTenant(tenant, nowMs, timings);

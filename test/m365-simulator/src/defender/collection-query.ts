@@ -43,12 +43,7 @@ export function parseCollectionQuery(req: SimRequest, options: FilterOptions): C
  * `@odata.nextLink`). Whether the real service also pages when `$top` is given is not documented;
  * the sim does, so a client that follows nextLink reads everything either way.
  */
-export function collectionPage(
-  req: SimRequest,
-  entitySet: string,
-  rows: unknown[],
-  query: CollectionQuery,
-): Record<string, unknown> {
+export function collectionPage(req: SimRequest, entitySet: string, rows: unknown[], query: CollectionQuery): Record<string, unknown> {
   const pageSize = query.top ?? MAX_PAGE_SIZE;
   const page = rows.slice(query.skip, query.skip + pageSize);
   const body: Record<string, unknown> = {

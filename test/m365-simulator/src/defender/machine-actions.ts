@@ -18,13 +18,7 @@ import type { RateLimitState } from './rate-limit';
  */
 
 export type ActionType =
-  | 'Isolate'
-  | 'Unisolate'
-  | 'RunAntiVirusScan'
-  | 'RestrictCodeExecution'
-  | 'UnrestrictCodeExecution'
-  | 'CollectInvestigationPackage'
-  | 'StopAndQuarantineFile';
+  'Isolate' | 'Unisolate' | 'RunAntiVirusScan' | 'RestrictCodeExecution' | 'UnrestrictCodeExecution' | 'CollectInvestigationPackage' | 'StopAndQuarantineFile';
 
 export type ActionStatus = 'Pending' | 'InProgress' | 'Succeeded' | 'Failed' | 'TimeOut' | 'Cancelled';
 
@@ -174,11 +168,7 @@ const iso = (ms: number | undefined): string | null => (ms === undefined ? null 
  * Field names follow the resource page: `lastUpdateDateTimeUtc` (the list page's samples say
  * `lastUpdateTimeUtc`, a doc inconsistency) and `externalID` as the resource page spells it.
  */
-export function machineActionBody(
-  action: MachineActionRecord,
-  nowMs: number,
-  timings: ActionTimings,
-): Record<string, unknown> {
+export function machineActionBody(action: MachineActionRecord, nowMs: number, timings: ActionTimings): Record<string, unknown> {
   const status = statusOf(action, nowMs, timings);
   return {
     id: action.id,

@@ -29,11 +29,7 @@ export interface FilterOptions {
 }
 
 type Literal =
-  | { kind: 'string'; value: string }
-  | { kind: 'number'; value: number }
-  | { kind: 'bool'; value: boolean }
-  | { kind: 'null' }
-  | { kind: 'date'; value: number };
+  { kind: 'string'; value: string } | { kind: 'number'; value: number } | { kind: 'bool'; value: boolean } | { kind: 'null' } | { kind: 'date'; value: number };
 
 type Token = { t: 'punct'; v: string } | { t: 'word'; v: string } | { t: 'string'; v: string };
 

@@ -31,12 +31,7 @@ export type RateLimitState = Map<string, number[]>;
  * Records a call at `nowMs` when the budget allows it and returns undefined; otherwise returns the
  * `Retry-After` seconds (at least 1) and records nothing.
  */
-export function takeRateLimitSlot(
-  state: RateLimitState,
-  api: string,
-  limit: RateLimit,
-  nowMs: number,
-): number | undefined {
+export function takeRateLimitSlot(state: RateLimitState, api: string, limit: RateLimit, nowMs: number): number | undefined {
   let calls = state.get(api);
   if (!calls) {
     calls = [];

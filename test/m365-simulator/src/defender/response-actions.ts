@@ -1,14 +1,7 @@
 import type { SimRequest, SimResponse } from '../types';
 import { requestorOf, type DefenderCall } from './call';
 import { badRequest, invalidRequestBody, missingParameter } from './errors';
-import {
-  ACTIVE_STATUSES,
-  conflictKey,
-  machineActionBody,
-  statusOf,
-  type ActionType,
-  type MachineActionRecord,
-} from './machine-actions';
+import { ACTIVE_STATUSES, conflictKey, machineActionBody, statusOf, type ActionType, type MachineActionRecord } from './machine-actions';
 import { findDevice, machineNotFound } from './machines';
 
 /**
@@ -147,10 +140,7 @@ export function createAction(call: DefenderCall, spec: ActionSpec): SimResponse 
   // code is what peers see in practice (microsoft-notes §5.3, M18).
   const key = conflictKey(spec.type, sha1);
   const active = state.actions.find(
-    (a) =>
-      a.machineId === device.id &&
-      conflictKey(a.type, a.relatedFileInfo?.fileIdentifier) === key &&
-      ACTIVE_STATUSES.includes(statusOf(a, nowMs, timings)),
+    (a) => a.machineId === device.id && conflictKey(a.type, a.relatedFileInfo?.fileIdentifier) === key && ACTIVE_STATUSES.includes(statusOf(a, nowMs, timings)),
   );
   if (active) throw badRequest(req, 'ActiveRequestAlreadyExists', 'Action is already in progress');
 

@@ -36,13 +36,7 @@ export function permissionDenied(env: GraphEnv, req: SimRequest, family: ErrorFa
       return graphError(clock, req, 403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
     case 'reports':
       // The reporting back end names the missing permission (seen on auditLogs/signIns).
-      return graphError(
-        clock,
-        req,
-        403,
-        'Authentication_MSGraphPermissionMissing',
-        `Calling principal does not have required MSGraph permissions ${anyOf[0]}`,
-      );
+      return graphError(clock, req, 403, 'Authentication_MSGraphPermissionMissing', `Calling principal does not have required MSGraph permissions ${anyOf[0]}`);
     case 'security':
     case 'identityProtection':
       return graphError(clock, req, 403, 'Forbidden', `Missing application roles. API required roles: ${anyOf.join(', ')}.`);

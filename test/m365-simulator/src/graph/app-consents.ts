@@ -9,7 +9,17 @@
  * All are directory-backed: 403 `Authorization_RequestDenied`, 404 `Request_ResourceNotFound`.
  */
 import { notFoundResponse } from '../errors';
-import type { RawRecord, SimAppRoleAssignment, SimPermissionGrant, SimRequest, SimResponse, SimRoute, SimServicePrincipal, SimTenant, VerifiedToken } from '../types';
+import type {
+  RawRecord,
+  SimAppRoleAssignment,
+  SimPermissionGrant,
+  SimRequest,
+  SimResponse,
+  SimRoute,
+  SimServicePrincipal,
+  SimTenant,
+  VerifiedToken,
+} from '../types';
 import { authorize, throttle, type GraphEnv } from './access';
 import { recordDirectoryAudit } from './directory-audit';
 import { graphError, resourceNotFound } from './errors';

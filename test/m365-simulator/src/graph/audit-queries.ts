@@ -126,8 +126,7 @@ function findQuery(env: GraphEnv, req: SimRequest, tenant: SimTenant): AuditQuer
 function matches(q: AuditQuery, raw: RawRecord): boolean {
   const f = q.query;
   const lower = (v: unknown): string => String(v ?? '').toLowerCase();
-  const inList = (list: unknown, value: unknown): boolean =>
-    !Array.isArray(list) || list.length === 0 || list.some((x) => lower(x) === lower(value));
+  const inList = (list: unknown, value: unknown): boolean => !Array.isArray(list) || list.length === 0 || list.some((x) => lower(x) === lower(value));
   const ms = creationMs(raw);
   if (f.filterStartDateTime && !(ms >= Date.parse(String(f.filterStartDateTime)))) return false;
   if (f.filterEndDateTime && !(ms < Date.parse(String(f.filterEndDateTime)))) return false;
@@ -149,9 +148,7 @@ function listRecords(env: GraphEnv, req: SimRequest): SimResponse {
   // Records exist only once the search has finished; they are a snapshot taken at that point.
   let records: RawRecord[] = [];
   if (status(env, q) === 'succeeded') {
-    q.records ??= token.tenant.licences.unifiedAuditLog
-      ? token.tenant.auditRecords.filter((raw) => matches(q, raw)).map(toAuditLogRecord)
-      : [];
+    q.records ??= token.tenant.licences.unifiedAuditLog ? token.tenant.auditRecords.filter((raw) => matches(q, raw)).map(toAuditLogRecord) : [];
     records = q.records;
   }
   return listResponse(env.ctx.clock, req, records, {

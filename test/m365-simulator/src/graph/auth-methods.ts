@@ -31,31 +31,118 @@ interface MethodType {
 }
 
 const TYPES: MethodType[] = [
-  { type: 'password', segment: 'passwordMethods', odataType: 'passwordAuthenticationMethod', created: true, readRoles: [], writeRoles: [], defaults: () => ({ password: null }), deletable: false, auditName: 'Password' },
   {
-    type: 'phone', segment: 'phoneMethods', odataType: 'phoneAuthenticationMethod', created: false,
-    readRoles: ['UserAuthMethod-Phone.Read.All', 'UserAuthMethod-Phone.ReadWrite.All'], writeRoles: ['UserAuthMethod-Phone.ReadWrite.All'],
-    defaults: () => ({ phoneNumber: '+1 2065550100', phoneType: 'mobile', smsSignInState: 'notSupported' }), deletable: true, auditName: 'Phone',
+    type: 'password',
+    segment: 'passwordMethods',
+    odataType: 'passwordAuthenticationMethod',
+    created: true,
+    readRoles: [],
+    writeRoles: [],
+    defaults: () => ({ password: null }),
+    deletable: false,
+    auditName: 'Password',
   },
   {
-    type: 'microsoftAuthenticator', segment: 'microsoftAuthenticatorMethods', odataType: 'microsoftAuthenticatorAuthenticationMethod', created: true,
-    readRoles: ['UserAuthMethod-MicrosoftAuthApp.Read.All', 'UserAuthMethod-MicrosoftAuthApp.ReadWrite.All'], writeRoles: ['UserAuthMethod-MicrosoftAuthApp.ReadWrite.All'],
-    defaults: () => ({ displayName: 'Phone', deviceTag: 'SoftwareTokenActivated', phoneAppVersion: '6.8.7' }), deletable: true, auditName: 'Microsoft Authenticator',
+    type: 'phone',
+    segment: 'phoneMethods',
+    odataType: 'phoneAuthenticationMethod',
+    created: false,
+    readRoles: ['UserAuthMethod-Phone.Read.All', 'UserAuthMethod-Phone.ReadWrite.All'],
+    writeRoles: ['UserAuthMethod-Phone.ReadWrite.All'],
+    defaults: () => ({ phoneNumber: '+1 2065550100', phoneType: 'mobile', smsSignInState: 'notSupported' }),
+    deletable: true,
+    auditName: 'Phone',
   },
   {
-    type: 'fido2', segment: 'fido2Methods', odataType: 'fido2AuthenticationMethod', created: true,
-    readRoles: ['UserAuthMethod-Passkey.Read.All', 'UserAuthMethod-Passkey.ReadWrite.All'], writeRoles: ['UserAuthMethod-Passkey.ReadWrite.All'],
-    defaults: () => ({ displayName: 'Security key', aaGuid: '00000000-0000-0000-0000-000000000000', model: null, attestationCertificates: [], attestationLevel: 'notAttested' }), deletable: true, auditName: 'FIDO2 security key',
+    type: 'microsoftAuthenticator',
+    segment: 'microsoftAuthenticatorMethods',
+    odataType: 'microsoftAuthenticatorAuthenticationMethod',
+    created: true,
+    readRoles: ['UserAuthMethod-MicrosoftAuthApp.Read.All', 'UserAuthMethod-MicrosoftAuthApp.ReadWrite.All'],
+    writeRoles: ['UserAuthMethod-MicrosoftAuthApp.ReadWrite.All'],
+    defaults: () => ({ displayName: 'Phone', deviceTag: 'SoftwareTokenActivated', phoneAppVersion: '6.8.7' }),
+    deletable: true,
+    auditName: 'Microsoft Authenticator',
   },
-  { type: 'softwareOath', segment: 'softwareOathMethods', odataType: 'softwareOathAuthenticationMethod', created: false, readRoles: [], writeRoles: [], defaults: () => ({ secretKey: null }), deletable: true, auditName: 'Software OATH token' },
-  { type: 'email', segment: 'emailMethods', odataType: 'emailAuthenticationMethod', created: false, readRoles: [], writeRoles: [], defaults: () => ({ emailAddress: null }), deletable: true, auditName: 'Email' },
   {
-    type: 'temporaryAccessPass', segment: 'temporaryAccessPassMethods', odataType: 'temporaryAccessPassAuthenticationMethod', created: true, readRoles: [], writeRoles: [],
-    defaults: (m) => ({ temporaryAccessPass: null, startDateTime: m.createdDateTime, lifetimeInMinutes: 60, isUsableOnce: false, isUsable: true, methodUsabilityReason: 'EnabledByPolicy' }),
-    deletable: true, auditName: 'Temporary Access Pass',
+    type: 'fido2',
+    segment: 'fido2Methods',
+    odataType: 'fido2AuthenticationMethod',
+    created: true,
+    readRoles: ['UserAuthMethod-Passkey.Read.All', 'UserAuthMethod-Passkey.ReadWrite.All'],
+    writeRoles: ['UserAuthMethod-Passkey.ReadWrite.All'],
+    defaults: () => ({
+      displayName: 'Security key',
+      aaGuid: '00000000-0000-0000-0000-000000000000',
+      model: null,
+      attestationCertificates: [],
+      attestationLevel: 'notAttested',
+    }),
+    deletable: true,
+    auditName: 'FIDO2 security key',
   },
-  { type: 'windowsHelloForBusiness', segment: 'windowsHelloForBusinessMethods', odataType: 'windowsHelloForBusinessAuthenticationMethod', created: true, readRoles: [], writeRoles: [], defaults: () => ({ displayName: 'Windows device', keyStrength: 'normal' }), deletable: true, auditName: 'Windows Hello for Business' },
-  { type: 'platformCredential', segment: 'platformCredentialMethods', odataType: 'platformCredentialAuthenticationMethod', created: true, readRoles: [], writeRoles: [], defaults: () => ({ displayName: 'Mac', keyStrength: 'normal', platform: 'macOS' }), deletable: true, auditName: 'Platform Credential' },
+  {
+    type: 'softwareOath',
+    segment: 'softwareOathMethods',
+    odataType: 'softwareOathAuthenticationMethod',
+    created: false,
+    readRoles: [],
+    writeRoles: [],
+    defaults: () => ({ secretKey: null }),
+    deletable: true,
+    auditName: 'Software OATH token',
+  },
+  {
+    type: 'email',
+    segment: 'emailMethods',
+    odataType: 'emailAuthenticationMethod',
+    created: false,
+    readRoles: [],
+    writeRoles: [],
+    defaults: () => ({ emailAddress: null }),
+    deletable: true,
+    auditName: 'Email',
+  },
+  {
+    type: 'temporaryAccessPass',
+    segment: 'temporaryAccessPassMethods',
+    odataType: 'temporaryAccessPassAuthenticationMethod',
+    created: true,
+    readRoles: [],
+    writeRoles: [],
+    defaults: (m) => ({
+      temporaryAccessPass: null,
+      startDateTime: m.createdDateTime,
+      lifetimeInMinutes: 60,
+      isUsableOnce: false,
+      isUsable: true,
+      methodUsabilityReason: 'EnabledByPolicy',
+    }),
+    deletable: true,
+    auditName: 'Temporary Access Pass',
+  },
+  {
+    type: 'windowsHelloForBusiness',
+    segment: 'windowsHelloForBusinessMethods',
+    odataType: 'windowsHelloForBusinessAuthenticationMethod',
+    created: true,
+    readRoles: [],
+    writeRoles: [],
+    defaults: () => ({ displayName: 'Windows device', keyStrength: 'normal' }),
+    deletable: true,
+    auditName: 'Windows Hello for Business',
+  },
+  {
+    type: 'platformCredential',
+    segment: 'platformCredentialMethods',
+    odataType: 'platformCredentialAuthenticationMethod',
+    created: true,
+    readRoles: [],
+    writeRoles: [],
+    defaults: () => ({ displayName: 'Mac', keyStrength: 'normal', platform: 'macOS' }),
+    deletable: true,
+    auditName: 'Platform Credential',
+  },
 ];
 
 const READ_ROLES = ['UserAuthenticationMethod.Read.All', 'UserAuthenticationMethod.ReadWrite.All'];
@@ -114,11 +201,23 @@ function remove(env: GraphEnv, req: SimRequest, t: MethodType): SimResponse {
   if (!method) throw methodNotFound(env, req);
   const others = methods.filter((m) => m !== method && m.type !== 'password');
   if (user.defaultAuthMethodId === method.id && others.length > 0) {
-    throw graphError(env.ctx.clock, req, 400, 'badRequest', 'Cannot delete default method with other methods configured. Please change default method before deletion.');
+    throw graphError(
+      env.ctx.clock,
+      req,
+      400,
+      'badRequest',
+      'Cannot delete default method with other methods configured. Please change default method before deletion.',
+    );
   }
   const phoneType = method.properties?.phoneType;
   if (method.type === 'phone' && phoneType === 'mobile' && methods.some((m) => m.type === 'phone' && m.properties?.phoneType === 'alternateMobile')) {
-    throw graphError(env.ctx.clock, req, 400, 'badRequest', 'A user cannot have an alternateMobile phone without a mobile phone. Delete the alternateMobile phone first.');
+    throw graphError(
+      env.ctx.clock,
+      req,
+      400,
+      'badRequest',
+      'A user cannot have an alternateMobile phone without a mobile phone. Delete the alternateMobile phone first.',
+    );
   }
   user.authMethods = methods.filter((m) => m !== method);
   if (user.defaultAuthMethodId === method.id) delete user.defaultAuthMethodId;

@@ -45,20 +45,19 @@ export function graphErrorResponse(
   };
 }
 
-export function graphError(
-  clock: SimClock,
-  req: SimRequest,
-  status: number,
-  code: string,
-  message: string,
-  headers?: Record<string, string>,
-): SimError {
+export function graphError(clock: SimClock, req: SimRequest, status: number, code: string, message: string, headers?: Record<string, string>): SimError {
   return new SimError(graphErrorResponse(clock, req, status, code, message, headers));
 }
 
 /** 404 for a directory object (user, group, grant, app, assignment) in Entra's words. */
 export function resourceNotFound(clock: SimClock, req: SimRequest, id: string): SimError {
-  return graphError(clock, req, 404, 'Request_ResourceNotFound', `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`);
+  return graphError(
+    clock,
+    req,
+    404,
+    'Request_ResourceNotFound',
+    `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`,
+  );
 }
 
 /**
@@ -80,18 +79,7 @@ export function throttledError(clock: SimClock, req: SimRequest, retryAfterSecon
 }
 
 /** 400 for a query Graph refuses; directory-backed services use Entra codes (microsoft-notes §6.1). */
-export function badQuery(
-  clock: SimClock,
-  req: SimRequest,
-  family: ErrorFamily,
-  message: string,
-  kind: 'syntax' | 'unsupported' = 'syntax',
-): SimError {
-  const code =
-    family === 'security'
-      ? 'BadRequest'
-      : kind === 'unsupported'
-        ? 'Request_UnsupportedQuery'
-        : 'Request_BadRequest';
+export function badQuery(clock: SimClock, req: SimRequest, family: ErrorFamily, message: string, kind: 'syntax' | 'unsupported' = 'syntax'): SimError {
+  const code = family === 'security' ? 'BadRequest' : kind === 'unsupported' ? 'Request_UnsupportedQuery' : 'Request_BadRequest';
   return graphError(clock, req, 400, code, message);
 }

@@ -12,7 +12,14 @@ import { graphError, resourceNotFound } from './errors';
 import { listResponse } from './paging';
 import { findUser, userJson } from './users';
 
-const READ_ROLES = ['GroupMember.Read.All', 'Group.Read.All', 'Directory.Read.All', 'GroupMember.ReadWrite.All', 'Group.ReadWrite.All', 'Directory.ReadWrite.All'];
+const READ_ROLES = [
+  'GroupMember.Read.All',
+  'Group.Read.All',
+  'Directory.Read.All',
+  'GroupMember.ReadWrite.All',
+  'Group.ReadWrite.All',
+  'Directory.ReadWrite.All',
+];
 const WRITE_ROLES = ['GroupMember.ReadWrite.All', 'Group.ReadWrite.All', 'Directory.ReadWrite.All'];
 const USER_DELETE_ROLES = ['User.ReadWrite.All', 'Directory.ReadWrite.All'];
 
@@ -39,8 +46,22 @@ function checkWritable(env: GraphEnv, req: SimRequest, token: VerifiedToken, gro
 }
 
 function memberJson(user: SimUser): RawRecord {
-  const { id, displayName, userPrincipalName, mail, givenName, surname, jobTitle, businessPhones, mobilePhone, officeLocation, preferredLanguage } = userJson(user);
-  return { '@odata.type': '#microsoft.graph.user', id, businessPhones, displayName, givenName, jobTitle, mail, mobilePhone, officeLocation, preferredLanguage, surname, userPrincipalName };
+  const { id, displayName, userPrincipalName, mail, givenName, surname, jobTitle, businessPhones, mobilePhone, officeLocation, preferredLanguage } =
+    userJson(user);
+  return {
+    '@odata.type': '#microsoft.graph.user',
+    id,
+    businessPhones,
+    displayName,
+    givenName,
+    jobTitle,
+    mail,
+    mobilePhone,
+    officeLocation,
+    preferredLanguage,
+    surname,
+    userPrincipalName,
+  };
 }
 
 function listMembers(env: GraphEnv, req: SimRequest): SimResponse {

@@ -177,7 +177,9 @@ class Parser {
       }
       default:
         if (t.kind === 'word') {
-          throw new KqlError(`The simulator's KQL subset does not support the operator '${t.text}' (it runs where, project, order by, sort by, take, limit and summarize count() by).`);
+          throw new KqlError(
+            `The simulator's KQL subset does not support the operator '${t.text}' (it runs where, project, order by, sort by, take, limit and summarize count() by).`,
+          );
         }
         throw this.fail(t);
     }
@@ -307,7 +309,13 @@ function compare(a: unknown, b: unknown): number {
 function hasTerm(value: unknown, term: string): boolean {
   const text = typeof value === 'string' ? value : JSON.stringify(value ?? '');
   const needle = term.toLowerCase();
-  return text.toLowerCase().split(/[^a-z0-9_]+/).includes(needle) || (/[^a-z0-9_]/i.test(needle) && text.toLowerCase().includes(needle));
+  return (
+    text
+      .toLowerCase()
+      .split(/[^a-z0-9_]+/)
+      .includes(needle) ||
+    (/[^a-z0-9_]/i.test(needle) && text.toLowerCase().includes(needle))
+  );
 }
 
 function matches(row: HuntingRow, c: Condition): boolean {
@@ -323,12 +331,20 @@ function matches(row: HuntingRow, c: Condition): boolean {
       const caseless = c.op === '=~' || c.op === '!~';
       const d = caseless ? compare(String(v).toLowerCase(), String(c.value).toLowerCase()) : typeof v === typeof c.value ? compare(v, c.value) : NaN;
       switch (c.op) {
-        case '==': case '=~': return d === 0;
-        case '!=': case '!~': return d !== 0;
-        case '<': return d < 0;
-        case '<=': return d <= 0;
-        case '>': return d > 0;
-        case '>=': return d >= 0;
+        case '==':
+        case '=~':
+          return d === 0;
+        case '!=':
+        case '!~':
+          return d !== 0;
+        case '<':
+          return d < 0;
+        case '<=':
+          return d <= 0;
+        case '>':
+          return d > 0;
+        case '>=':
+          return d >= 0;
       }
     }
   }

@@ -69,7 +69,12 @@ export function huntingState(env: Pick<GraphEnv, 'ctx'>, tenant: SimTenant, from
   const state = huntingOf(env, tenant);
   const nowMs = env.ctx.clock.nowMs();
   const rows = Object.fromEntries(HUNTING_TABLES.map((t) => [t, state.data.rows(t, fromMs, toMs, nowMs).length]));
-  return { ...state.counts, cpuUsedThisCycle: state.cpuUsed, window: { from: new Date(fromMs).toISOString(), to: new Date(Math.min(toMs, nowMs)).toISOString() }, rows };
+  return {
+    ...state.counts,
+    cpuUsedThisCycle: state.cpuUsed,
+    window: { from: new Date(fromMs).toISOString(), to: new Date(Math.min(toMs, nowMs)).toISOString() },
+    rows,
+  };
 }
 
 const DURATION = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/i;
@@ -117,7 +122,14 @@ function admit(env: GraphEnv, req: SimRequest, state: TenantHunting, limits: Hun
   if (limits.callsPerMinute > 0 && state.calls.length >= limits.callsPerMinute) {
     state.counts.throttledCalls++;
     const retryAfter = Math.max(1, Math.ceil((state.calls[0] + 60_000 - nowMs) / 1000));
-    throw graphError(clock, req, 429, 'TooManyRequests', `Too many requests: the tenant has made ${limits.callsPerMinute} advanced hunting calls in the last minute. Retry after ${retryAfter} seconds.`, { 'retry-after': String(retryAfter) });
+    throw graphError(
+      clock,
+      req,
+      429,
+      'TooManyRequests',
+      `Too many requests: the tenant has made ${limits.callsPerMinute} advanced hunting calls in the last minute. Retry after ${retryAfter} seconds.`,
+      { 'retry-after': String(retryAfter) },
+    );
   }
   const cycle = Math.floor(nowMs / CYCLE_MS);
   if (cycle !== state.cycle) {

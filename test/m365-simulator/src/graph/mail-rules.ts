@@ -81,11 +81,17 @@ function validateRule(env: GraphEnv, req: SimRequest, creating: boolean): Partia
   for (const key of Object.keys(body)) {
     if (key.startsWith('@odata.') || key === 'id' || key === 'hasError' || key === 'isReadOnly') continue;
     if (!WRITABLE.includes(key)) {
-      throw badBody(env, req, `The property '${key}' does not exist on type 'microsoft.graph.messageRule'. Make sure to only use property names that are defined by the type or mark the type as open type.`);
+      throw badBody(
+        env,
+        req,
+        `The property '${key}' does not exist on type 'microsoft.graph.messageRule'. Make sure to only use property names that are defined by the type or mark the type as open type.`,
+      );
     }
   }
-  if ('displayName' in body && typeof body.displayName !== 'string') throw badBody(env, req, "Cannot convert the literal to the expected type 'Edm.String' for 'displayName'.");
-  if ('isEnabled' in body && typeof body.isEnabled !== 'boolean') throw badBody(env, req, "Cannot convert the literal to the expected type 'Edm.Boolean' for 'isEnabled'.");
+  if ('displayName' in body && typeof body.displayName !== 'string')
+    throw badBody(env, req, "Cannot convert the literal to the expected type 'Edm.String' for 'displayName'.");
+  if ('isEnabled' in body && typeof body.isEnabled !== 'boolean')
+    throw badBody(env, req, "Cannot convert the literal to the expected type 'Edm.Boolean' for 'isEnabled'.");
   if ('sequence' in body && !(Number.isInteger(body.sequence) && (body.sequence as number) > 0)) {
     throw exchangeError(env, req, 400, 'ErrorInvalidRequest', 'The rule sequence must be a positive integer.');
   }
@@ -97,7 +103,9 @@ function validateRule(env: GraphEnv, req: SimRequest, creating: boolean): Partia
     if (!(key in actions)) continue;
     // redirectTo is a collection in the current schema, a single recipient in older revisions: accept both.
     const recipients = Array.isArray(actions[key]) ? (actions[key] as unknown[]) : [actions[key]];
-    const ok = recipients.every((r) => isObject(r) && isObject(r.emailAddress) && typeof r.emailAddress.address === 'string' && r.emailAddress.address.includes('@'));
+    const ok = recipients.every(
+      (r) => isObject(r) && isObject(r.emailAddress) && typeof r.emailAddress.address === 'string' && r.emailAddress.address.includes('@'),
+    );
     if (!ok) throw exchangeError(env, req, 400, 'ErrorInvalidRecipients', `At least one recipient in '${key}' is not valid.`);
   }
   if (creating && (typeof body.displayName !== 'string' || body.displayName.trim() === '')) {

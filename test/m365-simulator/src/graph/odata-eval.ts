@@ -30,10 +30,7 @@ export function checkFilter(node: FilterNode, spec: FilterSpec, lambdaVar?: { na
     }
     const joined = path.join('/');
     if (!allowedProps.has(joined.toLowerCase())) {
-      throw new ODataFilterError(
-        `Unsupported or invalid query filter clause specified for property '${joined}'.`,
-        'unsupported',
-      );
+      throw new ODataFilterError(`Unsupported or invalid query filter clause specified for property '${joined}'.`, 'unsupported');
     }
   };
   const checkOperand = (op: Operand): void => {

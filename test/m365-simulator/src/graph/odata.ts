@@ -43,10 +43,7 @@ export class ODataFilterError extends Error {
   }
 }
 
-type Token =
-  | { t: 'punct'; v: '(' | ')' | ',' | '/' | ':' }
-  | { t: 'ident'; v: string }
-  | { t: 'lit'; lit: Literal };
+type Token = { t: 'punct'; v: '(' | ')' | ',' | '/' | ':' } | { t: 'ident'; v: string } | { t: 'lit'; lit: Literal };
 
 const DATETIME = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,7})?)?(?:Z|[+-]\d{2}:\d{2})?)?/;
 const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(?![\w-])/;

@@ -94,13 +94,7 @@ function compareIds(a: unknown, b: unknown): number {
   return x === y ? 0 : x < y ? -1 : 1;
 }
 
-function parseInteger(
-  clock: SimClock,
-  req: SimRequest,
-  family: ErrorFamily,
-  name: string,
-  raw: string | undefined,
-): number | undefined {
+function parseInteger(clock: SimClock, req: SimRequest, family: ErrorFamily, name: string, raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
   if (!/^\d+$/.test(raw.trim())) {
     throw badQuery(clock, req, family, `Invalid value '${raw}' for query option '$${name}'.`);
@@ -130,7 +124,10 @@ export function parseFilterParam(clock: SimClock, req: SimRequest, family: Error
 /** Applies `$select` to one object; unknown properties are left out, as Graph does for most types. */
 export function applySelect(item: RawRecord, select: string | undefined): RawRecord {
   if (!select) return item;
-  const wanted = select.split(',').map((s) => s.trim()).filter(Boolean);
+  const wanted = select
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const out: RawRecord = {};
   if (item['@odata.type'] !== undefined) out['@odata.type'] = item['@odata.type'];
   for (const name of wanted) {
@@ -184,11 +181,7 @@ export function listResponse(clock: SimClock, req: SimRequest, items: RawRecord[
   const direction = order.desc ? -1 : 1;
   const members = spec.enumOrder?.[order.property];
   const keyOf = (item: RawRecord) => sortKey(item, order.property, members);
-  matched = [...matched].sort(
-    (a, b) =>
-      direction * compareKeys(keyOf(a), keyOf(b)) ||
-      direction * compareIds(a.id, b.id),
-  );
+  matched = [...matched].sort((a, b) => direction * compareKeys(keyOf(a), keyOf(b)) || direction * compareIds(a.id, b.id));
 
   const tokenRaw = queryOption(req, 'skiptoken');
   let start = skip;
@@ -196,9 +189,7 @@ export function listResponse(clock: SimClock, req: SimRequest, items: RawRecord[
     const token = decodeToken(tokenRaw);
     if (!token) throw badQuery(clock, req, family, 'The $skiptoken is invalid or has expired.');
     const after = matched.findIndex(
-      (item) =>
-        direction * compareKeys(keyOf(item), token.k) > 0 ||
-        (compareKeys(keyOf(item), token.k) === 0 && direction * compareIds(item.id, token.id) > 0),
+      (item) => direction * compareKeys(keyOf(item), token.k) > 0 || (compareKeys(keyOf(item), token.k) === 0 && direction * compareIds(item.id, token.id) > 0),
     );
     start = after === -1 ? matched.length : after;
   }

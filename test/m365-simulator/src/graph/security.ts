@@ -47,16 +47,7 @@ function listAlerts(env: GraphEnv, req: SimRequest): SimResponse {
   return listResponse(env.ctx.clock, req, shapedAlerts(req, token), {
     ...PAGING,
     filter: {
-      properties: [
-        'assignedTo',
-        'classification',
-        'determination',
-        'createdDateTime',
-        'lastUpdateDateTime',
-        'severity',
-        'serviceSource',
-        'status',
-      ],
+      properties: ['assignedTo', 'classification', 'determination', 'createdDateTime', 'lastUpdateDateTime', 'severity', 'serviceSource', 'status'],
     },
     orderable: ['createdDateTime', 'lastUpdateDateTime', 'severity'],
     enumOrder: { severity: ['unknown', 'informational', 'low', 'medium', 'high', 'unknownFutureValue'] },

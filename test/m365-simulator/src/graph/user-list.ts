@@ -13,7 +13,10 @@ function listUsers(env: GraphEnv, req: SimRequest): SimResponse {
   const token = authorize(env, req, 'directory', READ_ROLES);
   const select = queryOption(req, 'select');
   const known = [...DEFAULT_PROPERTIES, ...EXTRA_PROPERTIES].map((p) => p.toLowerCase());
-  for (const name of (select ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const name of (select ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     if (!known.includes(name.toLowerCase())) {
       throw graphError(env.ctx.clock, req, 400, 'Request_BadRequest', `Could not find a property named '${name}' on type 'microsoft.graph.user'.`);
     }

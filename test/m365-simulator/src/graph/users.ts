@@ -129,7 +129,10 @@ function getUser(env: GraphEnv, req: SimRequest): SimResponse {
   let context = `${req.baseUrl}/v1.0/$metadata#users/$entity`;
   if (select) {
     names = [];
-    for (const raw of select.split(',').map((s) => s.trim()).filter(Boolean)) {
+    for (const raw of select
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)) {
       const name = [...DEFAULT_PROPERTIES, ...EXTRA_PROPERTIES].find((p) => p.toLowerCase() === raw.toLowerCase());
       if (!name) {
         throw graphError(env.ctx.clock, req, 400, 'Request_BadRequest', `Could not find a property named '${raw}' on type 'microsoft.graph.user'.`);
@@ -148,8 +151,7 @@ function mayPatch(token: VerifiedToken, property: string): boolean {
     case 'accountEnabled':
       // Least privilege is User.EnableDisableAccount.All *plus* a read permission (microsoft-notes §4.1).
       return (
-        hasAnyRole(token, WRITE_ROLES) ||
-        (token.roles.includes('User.EnableDisableAccount.All') && hasAnyRole(token, ['User.Read.All', 'Directory.Read.All']))
+        hasAnyRole(token, WRITE_ROLES) || (token.roles.includes('User.EnableDisableAccount.All') && hasAnyRole(token, ['User.Read.All', 'Directory.Read.All']))
       );
     case 'passwordProfile':
       return (
@@ -218,11 +220,7 @@ function patchUser(env: GraphEnv, req: SimRequest): SimResponse {
   }
   const profile = patch.passwordProfile as { password: string; forceChangePasswordNextSignIn?: boolean } | undefined;
   if (profile && !passwordIsComplex(profile.password)) {
-    throw badRequest(
-      env,
-      req,
-      'The specified password does not comply with password complexity requirements. Please provide a different password.',
-    );
+    throw badRequest(env, req, 'The specified password does not comply with password complexity requirements. Please provide a different password.');
   }
 
   const now = env.ctx.clock.now().toISOString();
@@ -274,7 +272,10 @@ function revokeSignInSessions(env: GraphEnv, req: SimRequest): SimResponse {
   if (!user) throw userNotFound(env, req, req.params.id);
   const before = user.signInSessionsValidFromDateTime;
   // Graph reports this property to the second, without a fraction.
-  user.signInSessionsValidFromDateTime = env.ctx.clock.now().toISOString().replace(/\.\d+Z$/, 'Z');
+  user.signInSessionsValidFromDateTime = env.ctx.clock
+    .now()
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z');
   recordDirectoryAudit(env.ctx, token.tenant, token, {
     activity: 'Update StsRefreshTokenValidFrom Timestamp',
     target: user,

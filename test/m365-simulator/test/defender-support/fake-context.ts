@@ -121,8 +121,7 @@ export class FakeSim {
   private requireToken(req: SimRequest, resource: string, anyOf?: string[]): VerifiedToken {
     const auth = String(req.headers.authorization ?? '');
     const fake = this.tokens.get(auth.replace(/^Bearer /, ''));
-    const err = (status: number, code: string) =>
-      new SimError({ status, body: { error: { code, message: code, target: req.requestId } } });
+    const err = (status: number, code: string) => new SimError({ status, body: { error: { code, message: code, target: req.requestId } } });
     if (!auth.startsWith('Bearer ') || !fake) throw err(401, 'Unauthorized');
     if (resource !== 'defender' || fake.wrongAudience) throw err(403, 'Forbidden');
     if (anyOf && !anyOf.some((r) => fake.roles.includes(r))) throw err(403, 'Forbidden');
@@ -146,11 +145,7 @@ export class FakeSim {
   }
 
   /** Routes a request the way the core does (case-insensitive literals, decoded params). */
-  async call(
-    method: string,
-    url: string,
-    opts: { token?: string; body?: unknown; rawBody?: string } = {},
-  ): Promise<CallResult> {
+  async call(method: string, url: string, opts: { token?: string; body?: unknown; rawBody?: string } = {}): Promise<CallResult> {
     const parsed = new URL(url, BASE);
     const path = decodeURIComponent(parsed.pathname);
     for (const route of this.routes) {

@@ -55,7 +55,12 @@ export function becTenant(extra: Partial<TenantInput> = {}): SimTenant {
     ],
     servicePrincipals: [
       { appId: EVIL_APP_ID, displayName: 'Mail Helper', publisherName: 'Mail Helper' },
-      { appId: TRUSTED_APP_ID, displayName: 'Docs', publisherName: 'Fabrikam', verifiedPublisher: { displayName: 'Fabrikam', verifiedPublisherId: '123', addedDateTime: iso(START - 900 * DAY) } },
+      {
+        appId: TRUSTED_APP_ID,
+        displayName: 'Docs',
+        publisherName: 'Fabrikam',
+        verifiedPublisher: { displayName: 'Fabrikam', verifiedPublisherId: '123', addedDateTime: iso(START - 900 * DAY) },
+      },
     ],
     oauth2PermissionGrants: [
       { clientId: EVIL_APP_ID, principalId: 'victim@contoso.com', scope: 'Mail.ReadWrite offline_access' },

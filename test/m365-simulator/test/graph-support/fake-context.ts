@@ -5,7 +5,17 @@
  * them, so a test states exactly which roles a call carries.
  */
 import { randomUUID } from 'node:crypto';
-import { SimError, type SimApp, type SimClock, type SimContext, type SimRequest, type SimTenant, type SimUser, type VerifiedToken, type Scenario } from '../../src/types';
+import {
+  SimError,
+  type SimApp,
+  type SimClock,
+  type SimContext,
+  type SimRequest,
+  type SimTenant,
+  type SimUser,
+  type VerifiedToken,
+  type Scenario,
+} from '../../src/types';
 
 export const START = Date.parse('2025-03-04T10:00:00Z');
 export const TENANT_ID = '8f1d2c3b-aaaa-bbbb-cccc-123456789abc';
@@ -104,10 +114,7 @@ export function fakeContext(tenants: SimTenant[], scenario: Partial<Scenario> = 
     clock,
     tenants: map,
     scenario: { tenants: [], ...scenario },
-    findTenant: (idOrDomain) =>
-      [...map.values()].find(
-        (t) => t.tenantId === idOrDomain || t.domains.some((d) => d.toLowerCase() === idOrDomain.toLowerCase()),
-      ),
+    findTenant: (idOrDomain) => [...map.values()].find((t) => t.tenantId === idOrDomain || t.domains.some((d) => d.toLowerCase() === idOrDomain.toLowerCase())),
     requireToken(req: SimRequest, _resource, anyOf?: string[]): VerifiedToken {
       const header = req.headers.authorization;
       if (typeof header !== 'string' || !header.startsWith('Bearer ')) {

@@ -12,11 +12,7 @@ export interface PlainResponse {
   text: string;
 }
 
-export function httpsCall(
-  url: string,
-  ca: string,
-  init: { method?: string; headers?: Record<string, string>; body?: string } = {},
-): Promise<PlainResponse> {
+export function httpsCall(url: string, ca: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<PlainResponse> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method: init.method ?? 'GET', headers: init.headers, ca }, (res) => {
       const chunks: Buffer[] = [];
