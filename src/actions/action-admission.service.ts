@@ -1,3 +1,5 @@
+import { idempotencyProblems } from '../idempotency/idempotency-key';
+import type { IdempotencyHold } from '../idempotency/idempotent.interceptor';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
@@ -16,7 +18,7 @@ import { ActionExecutor, AdmittedAction } from './action-executor';
 import { ActionHandler, ActionTarget, StepContext, StepError } from './action-handler';
 import { ActionAnswer, toActionResponse } from './action-view';
 import { ActionEntity, ActionStepEntity, FINAL_STATUSES } from './action.entity';
-import { ACCEPTED, ActionsRepository } from './actions.repository';
+import { ACCEPTED, ActionsRepository, NewAction } from './actions.repository';
 import { ActionRequestDto } from './dto/action.dto';
 
 /** What an action route knows of its call: the action type it creates, who asks, and `Prefer: wait`. */
@@ -25,6 +27,8 @@ export interface ActionCall {
   context: RequestContext;
   /** Seconds to wait for the final state (Prefer: wait=N), at most 60. */
   waitSeconds?: number;
+  /** The request's Idempotency-Key, when it has one, and the action a dead request with it had recorded. */
+  idempotency?: IdempotencyHold;
 }
 
 export interface ActionRequest extends ActionCall {
@@ -79,25 +83,85 @@ export class ActionAdmissionService {
     const { tenant } = guardrails;
     if (!tenant.enabled) throw new Problem(409, 'tenant-disabled', 'Tenant disabled', `Tenant ${tenant.id} is disabled; enable it to act on it.`);
     const handler = this.catalogue.get(input.type);
-    const { reason, ticket, dryRun, ...params } = input.body as ActionRequestDto & Record<string, unknown>;
+    const lease = { owner: this.executor.owner, seconds: this.config.actionLeaseSeconds };
 
-    const record = {
+    // A retry of a request whose process died after recording it carries on with that action.
+    const resumed = input.idempotency?.resumeActionId ? await this.resume(input.idempotency.resumeActionId, input, lease) : undefined;
+    if (resumed && 'answer' in resumed) return resumed.answer;
+    const record = this.recordOf(input, tenant.id);
+    const action =
+      resumed?.action ??
+      (await this.auditLog.appendWith([{ entry: actionAudit.requested(record, context) }], (insert) =>
+        this.repository.insertRequest(record, insert, lease, input.idempotency),
+      ));
+    // The admission is held under this process's lease while it runs: if the process dies, a retry or the recovery sweep takes over.
+    const heartbeat = setInterval(
+      () => void this.repository.renewAdmission(action.id, lease.owner, lease.seconds).catch(() => undefined),
+      (lease.seconds * 1000) / 3,
+    );
+    heartbeat.unref();
+    try {
+      return await this.admit(input, action, guardrails, handler, record.params, record.dryRun);
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+
+  /**
+   * The action a request with this Idempotency-Key recorded before its process died: its admission is
+   * taken over once the dead process's lease lapses (waiting for that, at most one lease), so the retry
+   * carries on with it; an action admitted already is answered (and resumed if its runner died).
+   * Undefined when the key named no action of this request (a new one is recorded).
+   */
+  private async resume(
+    actionId: string,
+    input: ActionRequest,
+    lease: { owner: string; seconds: number },
+  ): Promise<{ action: ActionEntity } | { answer: ActionAnswer } | undefined> {
+    const until = Date.now() + (lease.seconds + 1) * 1000;
+    for (;;) {
+      const prior = await this.repository.findById(actionId);
+      if (!prior || prior.tenantId !== input.tenantId || prior.type !== input.type) return undefined;
+      const admitted = (prior.target as { id?: string }).id !== undefined;
+      if (admitted || prior.status !== 'queued') {
+        if ((FINAL_STATUSES as string[]).includes(prior.status)) return { answer: await this.answer(prior.id, prior.dryRun ? 'planned' : 'finished') };
+        return { answer: await this.start(prior.id, input.waitSeconds) };
+      }
+      if (await this.repository.takeOverAdmission(prior.id, lease.owner, lease.seconds)) return { action: prior };
+      if (Date.now() > until) throw idempotencyProblems.inProgress();
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+
+  private recordOf(input: ActionRequest, tenantId: string): NewAction & { target: { requested: string } } {
+    const { reason, ticket, dryRun, ...params } = input.body as ActionRequestDto & Record<string, unknown>;
+    return {
       id: randomUUID(),
-      tenantId: tenant.id,
+      tenantId,
       type: input.type,
       target: { requested: input.requested },
       targetKey: input.requested.toLowerCase(),
-      status: 'queued' as const,
+      status: 'queued',
       reason,
       ticket: ticket ?? null,
       dryRun: dryRun ?? false,
       params,
-      requestedBy: context.actor,
-      requestedById: context.actor.id,
+      requestedBy: input.context.actor,
+      requestedById: input.context.actor.id,
     };
-    const action = await this.auditLog.appendWith([{ entry: actionAudit.requested(record, context) }], (insert) =>
-      this.repository.insertRequest(record, insert),
-    );
+  }
+
+  /** Admission of a recorded request: capabilities, target, policy, approval, cap, then the start (ARCHITECTURE.md §5.2). */
+  private async admit(
+    input: ActionRequest,
+    action: ActionEntity,
+    guardrails: Awaited<ReturnType<TenantsService['findVisibleWithGuardrails']>>,
+    handler: ActionHandler,
+    params: Record<string, unknown>,
+    dryRun: boolean,
+  ): Promise<ActionAnswer> {
+    const { context } = input;
+    const { tenant } = guardrails;
     const statuses = capabilityStatuses(guardrails.capabilities);
     const policy = policyInForce(guardrails.policy);
 
@@ -309,6 +373,7 @@ export class ActionAdmissionService {
       tenantId: action.tenantId,
       target,
       params,
+      attempt: 1,
       reason: action.reason,
       requestedBy: action.requestedBy,
       clientRequestId: action.id,

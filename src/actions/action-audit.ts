@@ -52,6 +52,11 @@ export const actionAudit = {
     return entry(action, 'action.failed', ENGINE, action.targetKey, requestId, { error: error.toJSON() });
   },
 
+  /** A recorded request whose admission stopped with its process, and that no retry carried on with. */
+  admissionInterrupted(action: Audited & Pick<ActionEntity, 'targetKey'>, error: Record<string, unknown>): AuditEntryInput {
+    return entry(action, 'action.failed', ENGINE, action.targetKey, action.id, { error });
+  },
+
   dryRun(action: Audited & Pick<ActionEntity, 'requestedBy'>, target: ActionTarget, requestId: string, result: Record<string, unknown>): AuditEntryInput {
     return entry(action, 'action.dry-run', action.requestedBy, target.display, requestId, result);
   },

@@ -129,6 +129,7 @@ export class ActionDecisionsService {
       tenantId: action.tenantId,
       target: action.target as unknown as ActionTarget,
       params: action.params,
+      attempt: Math.max(1, step.attempts),
       reason: action.reason,
       requestedBy: action.requestedBy,
       clientRequestId: context.requestId,

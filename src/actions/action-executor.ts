@@ -150,6 +150,7 @@ export class ActionExecutor {
         requestedBy: action.requestedBy,
         clientRequestId,
         capabilities: caps,
+        attempt: Math.max(1, step.attempts),
         ...(step.state ? { state: step.state } : {}),
       });
       // A step's start is recorded (if the action is still ours: not cancelled, not taken over after our
@@ -260,6 +261,7 @@ export class ActionExecutor {
       tenantId: action.tenantId,
       target: action.target as unknown as ActionTarget,
       params: action.params,
+      attempt: Math.max(1, step.attempts),
       reason: action.reason,
       requestedBy: action.requestedBy,
       clientRequestId: randomUUID(),

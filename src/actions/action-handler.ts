@@ -34,6 +34,12 @@ export interface StepContext {
   capabilities: Record<string, string>;
   /** What a long-running step carried from its previous run (its `state`); undefined on the first run. */
   state?: Record<string, unknown>;
+  /**
+   * How many times this step has been started, this run included (1 the first time). More than 1 without
+   * `state` means an earlier run may have sent its Microsoft call and died before recording the answer:
+   * the step looks for what that call did before sending it again.
+   */
+  attempt: number;
 }
 
 export interface StepOutcome {

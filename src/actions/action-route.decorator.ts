@@ -15,7 +15,7 @@ import { map, Observable } from 'rxjs';
 import { Access, requestContextOf } from '../access/access.decorator';
 import type { Principal } from '../access/principal';
 import { ProblemResponse } from '../common/problem.dto';
-import { Idempotent } from '../idempotency/idempotent.interceptor';
+import { Idempotent, IdempotencyHold } from '../idempotency/idempotent.interceptor';
 import type { ActionCall } from './action-admission.service';
 import type { ActionAnswer } from './action-view';
 import { ActionResponse } from './dto/action.dto';
@@ -53,11 +53,12 @@ export const PreferWait = createParamDecorator((_: unknown, ctx: ExecutionContex
 
 /** The call of an `@ActionRoute`: the action type it creates, who asks, and `Prefer: wait`. */
 export const CurrentActionCall = createParamDecorator((_: unknown, ctx: ExecutionContext): ActionCall => {
-  const request = ctx.switchToHttp().getRequest<FastifyRequest & { principal: Principal }>();
+  const request = ctx.switchToHttp().getRequest<FastifyRequest & { principal: Principal; idempotency?: IdempotencyHold }>();
   return {
     type: Reflect.getMetadata(ACTION_TYPE, ctx.getHandler()) as string,
     context: requestContextOf(request),
     waitSeconds: waitSeconds(request.headers.prefer),
+    ...(request.idempotency ? { idempotency: request.idempotency } : {}),
   };
 });
 

@@ -19,6 +19,7 @@ export interface ActorJson {
 @Index('actions_tenant_created_idx', { synchronize: false })
 @Index('actions_tenant_type_created_idx', { synchronize: false })
 @Index('actions_unfinished_idx', { synchronize: false })
+@Index('actions_unadmitted_idx', { synchronize: false })
 export class ActionEntity {
   @PrimaryGeneratedColumn('uuid') id: string;
   @Column('uuid', { name: 'tenant_id' }) tenantId: string;

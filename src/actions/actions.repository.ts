@@ -39,6 +39,7 @@ export type AuditInsert = (params: unknown[]) => string;
 export const STEP_STARTED = 'EXISTS (SELECT 1 FROM started)';
 export const ACTION_FINISHED = 'EXISTS (SELECT 1 FROM finished)';
 export const ACCEPTED = 'EXISTS (SELECT 1 FROM accepted)';
+export const ABANDONED_FAILED = 'EXISTS (SELECT 1 FROM failed)';
 
 /** The request as admission writes it ahead. */
 export type NewAction = Pick<
@@ -83,10 +84,17 @@ export class ActionsRepository {
   }
 
   /**
-   * Writes the request ahead, in one statement: the action row and, in the same statement, its audit
-   * entry (`insert`), so that neither exists without the other. Answers the action as stored.
+   * Writes the request ahead, in one statement: the action row, held under the admitting process's
+   * `lease` while its admission runs, and, in the same statement, its audit entry (`insert`), so that
+   * neither exists without the other; the request's Idempotency-Key (`keyedBy`) records the action, so a
+   * retry after a crash carries on with it. Answers the action as stored.
    */
-  async insertRequest(action: NewAction, insert: AuditInsert): Promise<ActionEntity> {
+  async insertRequest(
+    action: NewAction,
+    insert: AuditInsert,
+    lease: { owner: string; seconds: number },
+    keyedBy?: { principalId: string; key: string },
+  ): Promise<ActionEntity> {
     const { params, p } = parameters();
     const values = [
       action.id,
@@ -102,12 +110,17 @@ export class ActionsRepository {
       json(action.requestedBy),
       action.requestedById,
     ].map(p);
+    const keyed = keyedBy
+      ? `, keyed AS (UPDATE idempotency_keys SET action_id = ${values[0]}::uuid
+                      WHERE principal_id = ${p(keyedBy.principalId)} AND key = ${p(keyedBy.key)} AND state = 'in_progress')`
+      : '';
     const [row]: Array<{ created_at: Date; updated_at: Date }> = await this.dataSource.query(
       `WITH inserted AS (
-         INSERT INTO actions (id, tenant_id, type, target, target_key, status, reason, ticket, dry_run, params, requested_by, requested_by_id)
-         VALUES (${values[0]}, ${values[1]}, ${values[2]}, ${values[3]}::jsonb, ${values[4]}, ${values[5]}, ${values[6]}, ${values[7]}, ${values[8]}, ${values[9]}::jsonb, ${values[10]}::jsonb, ${values[11]})
+         INSERT INTO actions (id, tenant_id, type, target, target_key, status, reason, ticket, dry_run, params, requested_by, requested_by_id, lease_owner, lease_until)
+         VALUES (${values[0]}, ${values[1]}, ${values[2]}, ${values[3]}::jsonb, ${values[4]}, ${values[5]}, ${values[6]}, ${values[7]}, ${values[8]}, ${values[9]}::jsonb, ${values[10]}::jsonb, ${values[11]},
+                 ${p(lease.owner)}, now() + make_interval(secs => ${p(lease.seconds)}))
          RETURNING created_at, updated_at),
-       audit AS (${insert(params)})
+       audit AS (${insert(params)})${keyed}
        SELECT created_at, updated_at FROM inserted`,
       params,
     );
@@ -117,7 +130,7 @@ export class ActionsRepository {
       decisionReason: null,
       result: null,
       error: null,
-      leaseOwner: null,
+      leaseOwner: lease.owner,
       leaseUntil: null,
       completedAt: null,
       createdAt: row.created_at,
@@ -185,7 +198,8 @@ export class ActionsRepository {
   ): Promise<boolean> {
     const { params, p } = parameters(actionId);
     const parts = [
-      `accepted AS (UPDATE actions SET status = ${p(changes.status)}, target = ${p(json(changes.target))}::jsonb, target_key = ${p(changes.targetKey)}, updated_at = now()
+      `accepted AS (UPDATE actions SET status = ${p(changes.status)}, target = ${p(json(changes.target))}::jsonb, target_key = ${p(changes.targetKey)},
+                lease_owner = NULL, lease_until = NULL, updated_at = now()
          WHERE id = $1 AND status = 'queued' RETURNING id)`,
       `steps AS (INSERT INTO action_steps (action_id, position, name, status, attempts)
          SELECT $1, ord - 1, name, 'pending', 0 FROM unnest(${p(steps)}::text[]) WITH ORDINALITY AS s(name, ord) WHERE EXISTS (SELECT 1 FROM accepted))`,
@@ -248,7 +262,7 @@ export class ActionsRepository {
   async claim(id: string, owner: string, leaseSeconds: number, dueAt?: Date): Promise<boolean> {
     const rows = await this.dataSource.query(
       `UPDATE actions SET status = 'running', lease_owner = $2, lease_until = now() + make_interval(secs => $3), updated_at = now()
-        WHERE id = $1 AND (status = 'queued' OR (status = 'running' AND (lease_until IS NULL OR lease_until < now()) ))
+        WHERE id = $1 AND (status = 'queued' OR (status = 'running' AND (lease_until IS NULL OR lease_until < now()) )) AND target ? 'id'
           AND CASE WHEN $4::timestamptz IS NULL
                    THEN NOT EXISTS (SELECT 1 FROM action_steps s WHERE s.action_id = $1 AND s.next_poll_at > now())
                    ELSE EXISTS (SELECT 1 FROM action_steps s WHERE s.action_id = $1 AND s.next_poll_at = $4::timestamptz) END
@@ -297,6 +311,58 @@ export class ActionsRepository {
       [id, owner, leaseSeconds],
     );
     return (Array.isArray(rows[0]) ? rows[0] : rows).length > 0;
+  }
+
+  /** Keeps the admission of a recorded request held by its process (its heartbeat while it resolves the target). */
+  async renewAdmission(id: string, owner: string, leaseSeconds: number): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE actions SET lease_until = now() + make_interval(secs => $3) WHERE id = $1 AND lease_owner = $2 AND status = 'queued' AND NOT (target ? 'id')`,
+      [id, owner, leaseSeconds],
+    );
+  }
+
+  /**
+   * A retry (same Idempotency-Key) takes over the admission of the request a dead process had recorded
+   * but not admitted, once that process's lease has lapsed. Answers whether it did.
+   */
+  async takeOverAdmission(id: string, owner: string, leaseSeconds: number): Promise<boolean> {
+    const rows = await this.dataSource.query(
+      `UPDATE actions SET lease_owner = $2, lease_until = now() + make_interval(secs => $3)
+        WHERE id = $1 AND status = 'queued' AND NOT (target ? 'id') AND (lease_until IS NULL OR lease_until < now() OR lease_owner = $2) RETURNING id`,
+      [id, owner, leaseSeconds],
+    );
+    return (Array.isArray(rows[0]) ? rows[0] : rows).length > 0;
+  }
+
+  /**
+   * Requests recorded but never admitted whose admitting process stopped renewing its lease more than
+   * `graceSeconds` ago (it died, and no retry carried on with them). Rows from before admission leases
+   * (no lease) count after ten minutes.
+   */
+  async findAbandonedRequests(graceSeconds: number, limit: number): Promise<string[]> {
+    const rows: Array<{ id: string }> = await this.dataSource.query(
+      `SELECT id FROM actions WHERE status = 'queued' AND NOT (target ? 'id')
+          AND (lease_until < now() - make_interval(secs => $1) OR (lease_until IS NULL AND updated_at < now() - interval '10 minutes'))
+        ORDER BY created_at LIMIT $2`,
+      [graceSeconds, limit],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** Ends an abandoned request (see findAbandonedRequests) as failed, with its audit entry, if it still is one. */
+  async failAbandonedRequest(id: string, graceSeconds: number, error: Record<string, unknown>, insert: AuditInsert): Promise<boolean> {
+    const { params, p } = parameters(id);
+    const [row]: Array<{ failed: boolean }> = await this.dataSource.query(
+      `WITH failed AS (
+         UPDATE actions SET status = 'failed', error = ${p(json(error))}::jsonb, completed_at = now(), lease_owner = NULL, lease_until = NULL, updated_at = now()
+          WHERE id = $1 AND status = 'queued' AND NOT (target ? 'id')
+            AND (lease_until < now() - make_interval(secs => ${p(graceSeconds)}) OR (lease_until IS NULL AND updated_at < now() - interval '10 minutes'))
+          RETURNING id),
+       audit AS (${insert(params)})
+       SELECT EXISTS (SELECT 1 FROM failed) AS failed`,
+      params,
+    );
+    return row.failed;
   }
 
   /**

@@ -109,6 +109,7 @@ describe('loadConfig', () => {
       encryptionPreviousKeys: [Buffer.alloc(32, 2).toString('base64'), Buffer.alloc(32, 3).toString('base64')],
       auditHmacKey: Buffer.alloc(32, 4),
       actionLeaseSeconds: 30,
+      idempotencyHoldSeconds: 30,
       eventsRetentionDays: 30,
       collection: {
         intervalMinutes: 10,

@@ -39,6 +39,8 @@ export interface AppConfig {
   encryptionPreviousKeys: string[];
   /** How long an action's runner holds it without renewing; after that another process may resume it. */
   actionLeaseSeconds: number;
+  /** How long a request holds its Idempotency-Key without renewing it; a retry after a crash waits at most this. */
+  idempotencyHoldSeconds: number;
   /** Key for HMACs in the audit log (values provable without being stored); default: a key file in dataDir. */
   auditHmacKey?: Buffer;
   /** Events older than this many days are removed by the daily retention job. */
@@ -253,6 +255,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     encryptionKey,
     encryptionPreviousKeys,
     actionLeaseSeconds: integer('CORDON_ACTION_LEASE_S', 30, 2, 3600),
+    idempotencyHoldSeconds: integer('CORDON_IDEMPOTENCY_HOLD_S', 30, 2, 3600),
     eventsRetentionDays: integer('CORDON_EVENTS_RETENTION_DAYS', 90, 1, 3650),
     collection: {
       intervalMinutes: integer('CORDON_COLLECTION_INTERVAL_MINUTES', 5, 1, 1440),

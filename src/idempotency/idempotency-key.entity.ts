@@ -13,4 +13,8 @@ export class IdempotencyKeyEntity {
   @Column('jsonb', { name: 'response_body', nullable: true }) responseBody: unknown;
   @Column('jsonb', { name: 'response_headers', nullable: true }) responseHeaders: Record<string, string> | null;
   @Column('timestamptz', { name: 'created_at', default: () => 'now()' }) createdAt: Date;
+  /** Until when the request that claimed the key holds it; renewed while it runs (migrations/0013). */
+  @Column('timestamptz', { name: 'held_until', nullable: true }) heldUntil: Date | null;
+  /** The action the request recorded, when it is an action route (so a retry after a crash carries on with it). */
+  @Column('uuid', { name: 'action_id', nullable: true }) actionId: string | null;
 }

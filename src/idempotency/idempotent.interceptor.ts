@@ -1,10 +1,12 @@
-import { applyDecorators, CallHandler, ExecutionContext, Injectable, NestInterceptor, SetMetadata, UseInterceptors } from '@nestjs/common';
+import { applyDecorators, CallHandler, ExecutionContext, Inject, Injectable, NestInterceptor, SetMetadata, UseInterceptors } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ApiHeader } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { catchError, from, mergeMap, Observable, of, throwError } from 'rxjs';
+import { catchError, finalize, from, mergeMap, Observable, of, throwError } from 'rxjs';
 import type { Principal } from '../access/principal';
 import { Problem } from '../common/problem';
+import type { AppConfig } from '../config/config';
+import { APP_CONFIG } from '../config/config.module';
 import { claimIdempotencyKey } from './idempotency-key';
 import { IdempotencyRepository } from './idempotency.repository';
 import { SealedResponse, SealedResponses } from './sealed-responses';
@@ -12,6 +14,16 @@ import { SealedResponse, SealedResponses } from './sealed-responses';
 const OPERATION = 'cordon:idempotent-operation';
 /** Response headers a replay repeats (the body and status are always repeated). */
 const REPLAYED_HEADERS = ['location', 'retry-after', 'preference-applied'];
+
+/**
+ * What the interceptor tells the route about its key (`request.idempotency`): admission records the action
+ * against it, and carries on with `resumeActionId` — the action a request that died had recorded.
+ */
+export interface IdempotencyHold {
+  principalId: string;
+  key: string;
+  resumeActionId?: string;
+}
 
 /** What is stored for an answer that was a problem: it is thrown again on replay, so it renders the same. */
 interface StoredProblem {
@@ -51,6 +63,7 @@ export function Idempotent(operation: string, options: IdempotentOptions = {}) {
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
   constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly reflector: Reflector,
     private readonly repository: IdempotencyRepository,
     private readonly sealed: SealedResponses,
@@ -59,28 +72,37 @@ export class IdempotencyInterceptor implements NestInterceptor {
   async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
     const route = this.reflector.get<{ operation: string; secretInAnswer: boolean } | undefined>(OPERATION, context.getHandler());
     const http = context.switchToHttp();
-    const request = http.getRequest<FastifyRequest & { principal: Principal }>();
+    const request = http.getRequest<FastifyRequest & { principal: Principal; idempotency?: IdempotencyHold }>();
     const reply = http.getResponse<FastifyReply>();
     const header = request.headers['idempotency-key'];
     const key = Array.isArray(header) ? header[0] : header;
     if (!route || key === undefined) return next.handle();
     const principalId = `${request.principal.type}:${request.principal.id}`;
-    const existing = await claimIdempotencyKey(this.repository, principalId, key, {
-      operation: route.operation,
-      params: request.params ?? {},
-      body: request.body ?? null,
-    });
-    if (existing) {
+    const hold = this.config.idempotencyHoldSeconds;
+    const claim = await claimIdempotencyKey(
+      this.repository,
+      principalId,
+      key,
+      { operation: route.operation, params: request.params ?? {}, body: request.body ?? null },
+      hold,
+    );
+    if (!claim.run) {
+      const existing = claim.replay;
       const status = existing.responseStatus!;
       const body = route.secretInAnswer && status < 400 ? this.sealed.open(principalId, key, existing.responseBody as SealedResponse) : existing.responseBody;
       return this.replay(reply, status, body, existing.responseHeaders ?? {});
     }
+    request.idempotency = { principalId, key, ...(claim.resumeActionId ? { resumeActionId: claim.resumeActionId } : {}) };
+    // The hold is renewed while the request runs: if this process dies, a retry takes the key over within `hold` seconds.
+    const heartbeat = setInterval(() => void this.repository.renewHold(principalId, key, hold).catch(() => undefined), (hold * 1000) / 3);
+    heartbeat.unref();
     return next.handle().pipe(
       mergeMap((body) => {
         const kept = route.secretInAnswer ? this.sealed.seal(principalId, key, body ?? null) : (body ?? null);
         return from(this.repository.complete(principalId, key, reply.statusCode, kept, replayedHeaders(reply)).then(() => body));
       }),
       catchError((error: unknown) => from(this.onError(principalId, key, error)).pipe(mergeMap(() => throwError(() => error)))),
+      finalize(() => clearInterval(heartbeat)),
     );
   }
 
@@ -97,7 +119,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
 
   /** A refusal (4xx problem) is the answer and is kept; anything else frees the key for a retry. */
   private async onError(principalId: string, key: string, error: unknown): Promise<void> {
-    if (error instanceof Problem && error.status < 500 && error.slug !== 'validation-failed') {
+    // A request that found the work still held elsewhere (request-in-progress) leaves the key free for the next retry.
+    if (error instanceof Problem && error.status < 500 && error.slug !== 'validation-failed' && error.slug !== 'request-in-progress') {
       const problem: StoredProblem = {
         problem: { status: error.status, slug: error.slug, title: error.title, detail: error.detail, extras: error.extras, headers: error.headers },
       };

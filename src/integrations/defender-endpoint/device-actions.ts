@@ -139,6 +139,9 @@ export class DeviceActions implements OnModuleInit {
         const state = (ctx.state ?? {}) as MachineActionState;
         try {
           if (state.machineActionId) return await this.track(spec, ctx, state);
+          // A second start, or a wake-up after waiting for capacity (an earlier wake may have sent it), looks first.
+          const earlier = ctx.attempt > 1 || state.slotAt ? await this.earlierSubmission(spec, ctx) : undefined;
+          if (earlier) return earlier;
           return (await this.waitForTurn(spec, ctx, state)) ?? (await this.submit(spec, ctx));
         } catch (error) {
           throw toDefenderStepError(error, spec.permission);
@@ -217,6 +220,19 @@ export class DeviceActions implements OnModuleInit {
       if (error instanceof MicrosoftApiError && error.code === 'ActiveRequestAlreadyExists') return this.adopt(spec, ctx, error);
       throw error;
     }
+  }
+
+  /**
+   * A step started again without state: an earlier run may have created the machine action and died
+   * before recording its id. Defender keeps the comment Cordon sent, which names the Cordon action: if
+   * a machine action of this type on this device carries it, that one is tracked (whatever its status),
+   * and no second one is created.
+   */
+  private async earlierSubmission(spec: DeviceActionSpec, ctx: StepContext): Promise<StepInProgress | undefined> {
+    const listed = await this.client.actions(ctx.tenantId, `machineId eq ${odataString(ctx.target.id)} and type eq ${odataString(spec.machineActionType)}`);
+    const ours = listed.find((a) => a.type === spec.machineActionType && (a.requestorComment ?? '').includes(ctx.actionId));
+    if (!ours) return undefined;
+    return this.inProgress(ours, { machineActionId: ours.id, polls: 0 }, `found the ${describeAction(ours)} an earlier run of this step created`);
   }
 
   /**
