@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiConflictResponse, ApiForbiddenResponse, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { Access, CurrentRequest, RequestContext } from '../access/access.decorator';
 import { ApiProblems } from '../common/api-problems.decorator';
 import { Page } from '../common/paging';
@@ -69,8 +69,11 @@ export class ActionsController {
   @Post('v1/actions/:id/approve')
   @ApiTags('actions')
   @Access('responder')
-  @ApiOkResponse({ type: ActionResponse, description: 'Approved; it runs now (202, or 200 with Prefer: wait when finished).' })
+  @ApiAcceptedResponse({ type: ActionResponse, description: 'Approved; it runs now. `Location: /v1/actions/{id}`.' })
+  @ApiOkResponse({ type: ActionResponse, description: 'Approved, and finished within `Prefer: wait=N`.' })
+  @ApiForbiddenResponse({ type: ProblemResponse, description: '`self-approval`: a request is approved by another responder than its requester.' })
   @ApiConflictResponse({ type: ProblemResponse, description: '`action-not-awaiting-approval`.' })
+  @ApiHeader({ name: 'Prefer', required: false, description: '`wait=N` (N ≤ 60): answer with the final state if it is reached within N seconds.' })
   @AnswersAction()
   approve(@Param() p: ActionIdParam, @CurrentRequest() ctx: RequestContext, @PreferWait() wait?: number) {
     return this.decisions.approve(p.id, ctx, wait);
@@ -80,7 +83,9 @@ export class ActionsController {
   @ApiTags('actions')
   @HttpCode(200)
   @Access('responder')
-  @ApiOkResponse({ type: ActionResponse })
+  @ApiOkResponse({ type: ActionResponse, description: 'Rejected; the action ends `rejected` with the reason.' })
+  @ApiForbiddenResponse({ type: ProblemResponse, description: '`self-approval`: a request is rejected by another responder than its requester.' })
+  @ApiConflictResponse({ type: ProblemResponse, description: '`action-not-awaiting-approval`.' })
   reject(@Param() p: ActionIdParam, @Body() b: DecisionDto, @CurrentRequest() ctx: RequestContext): Promise<ActionResponse> {
     return this.decisions.reject(p.id, ctx, b.reason);
   }
