@@ -128,11 +128,95 @@ function getIncident(env: GraphEnv, req: SimRequest): SimResponse {
   return json({ '@odata.context': context, ...incidentShaper(req, token, expand)(incident) });
 }
 
+// Writable enums of alert and incident (microsoft-notes §3.2): Graph accepts the members up to and including the sentinel.
+const ALERT_STATUS = ['unknown', 'new', 'inProgress', 'resolved', 'unknownFutureValue'];
+const INCIDENT_STATUS = ['active', 'resolved', 'inProgress', 'redirected', 'unknownFutureValue', 'awaitingAction'];
+const CLASSIFICATION = ['unknown', 'falsePositive', 'truePositive', 'informationalExpectedActivity', 'unknownFutureValue'];
+const DETERMINATION = [
+  'unknown',
+  'apt',
+  'malware',
+  'securityPersonnel',
+  'securityTesting',
+  'unwantedSoftware',
+  'other',
+  'multiStagedAttack',
+  'compromisedAccount',
+  'phishing',
+  'maliciousUserActivity',
+  'notMalicious',
+  'notEnoughDataToValidate',
+  'confirmedUserActivity',
+  'lineOfBusinessApplication',
+  'unknownFutureValue',
+];
+
+interface Writable {
+  enums: Record<string, string[]>;
+  strings: string[];
+  stringLists: string[];
+}
+
+function badRequest(env: GraphEnv, req: SimRequest, message: string): Error {
+  return graphError(env.ctx.clock, req, 400, 'BadRequest', message);
+}
+
+/** Validates a PATCH body against the writable properties; returns the changes to apply. */
+function patchChanges(env: GraphEnv, req: SimRequest, spec: Writable): RawRecord {
+  const body = req.body;
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw badRequest(env, req, 'The request body is not a JSON object.');
+  const changes: RawRecord = {};
+  for (const [key, value] of Object.entries(body as RawRecord)) {
+    if (key in spec.enums) {
+      if (typeof value !== 'string' || !spec.enums[key].includes(value)) {
+        throw badRequest(env, req, `Requested value '${String(value)}' was not found for property '${key}'.`);
+      }
+    } else if (spec.strings.includes(key)) {
+      if (value !== null && typeof value !== 'string') throw badRequest(env, req, `Property '${key}' expects a string.`);
+    } else if (spec.stringLists.includes(key)) {
+      if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) throw badRequest(env, req, `Property '${key}' expects a collection of strings.`);
+    } else {
+      throw badRequest(env, req, `The property '${key}' does not exist or is not writable.`);
+    }
+    changes[key] = value;
+  }
+  return changes;
+}
+
+function patchAlert(env: GraphEnv, req: SimRequest): SimResponse {
+  const token = gate(env, req, ['SecurityAlert.ReadWrite.All']);
+  const stored = token.tenant.alerts.find((a) => a.id === req.params.id);
+  if (!stored) throw notFound(env, req, 'Alert');
+  const changes = patchChanges(env, req, {
+    enums: { status: ALERT_STATUS, classification: CLASSIFICATION, determination: DETERMINATION },
+    strings: ['assignedTo'],
+    stringLists: [],
+  });
+  Object.assign(stored, changes, { lastUpdateDateTime: env.ctx.clock.now().toISOString() });
+  if (changes.status === 'resolved') stored.resolvedDateTime = stored.lastUpdateDateTime;
+  return getAlert(env, req);
+}
+
+function patchIncident(env: GraphEnv, req: SimRequest): SimResponse {
+  const token = gate(env, req, ['SecurityIncident.ReadWrite.All']);
+  const stored = token.tenant.incidents.find((i) => String(i.id) === req.params.id);
+  if (!stored) throw notFound(env, req, 'Incident');
+  const changes = patchChanges(env, req, {
+    enums: { status: INCIDENT_STATUS, classification: CLASSIFICATION, determination: DETERMINATION },
+    strings: ['assignedTo'],
+    stringLists: ['customTags'],
+  });
+  Object.assign(stored, changes, { lastUpdateDateTime: env.ctx.clock.now().toISOString() });
+  return getIncident(env, req);
+}
+
 export function securityRoutes(env: GraphEnv): SimRoute[] {
   return [
     { host: 'graph', method: 'GET', pattern: '/v1.0/security/alerts_v2', handler: (req) => listAlerts(env, req) },
     { host: 'graph', method: 'GET', pattern: '/v1.0/security/alerts_v2/:id', handler: (req) => getAlert(env, req) },
     { host: 'graph', method: 'GET', pattern: '/v1.0/security/incidents', handler: (req) => listIncidents(env, req) },
     { host: 'graph', method: 'GET', pattern: '/v1.0/security/incidents/:id', handler: (req) => getIncident(env, req) },
+    { host: 'graph', method: 'PATCH', pattern: '/v1.0/security/alerts_v2/:id', handler: (req) => patchAlert(env, req) },
+    { host: 'graph', method: 'PATCH', pattern: '/v1.0/security/incidents/:id', handler: (req) => patchIncident(env, req) },
   ];
 }
