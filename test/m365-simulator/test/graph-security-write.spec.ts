@@ -61,4 +61,22 @@ describe('PATCH security/alerts_v2 and security/incidents', () => {
     const wrong = await h.call('PATCH', '/v1.0/security/incidents/7', { token: WRITE, body: { status: 'new' } });
     expect(wrong.status).toBe(400);
   });
+
+  it('adds comments to an alert and an incident, and refuses an empty one', async () => {
+    const h = graphHarness([tenant()], NO_THROTTLE);
+    const a = await h.call('POST', '/v1.0/security/alerts_v2/da1/comments', {
+      token: WRITE,
+      body: { '@odata.type': 'microsoft.graph.security.alertComment', comment: 'contained' },
+    });
+    expect(a.status).toBe(200);
+    expect(a.body.value).toHaveLength(1);
+    expect(a.body.value[0].comment).toBe('contained');
+    const i = await h.call('POST', '/v1.0/security/incidents/7/comments', { token: WRITE, body: { comment: 'closed by Cordon' } });
+    expect(i.status).toBe(200);
+    expect(i.body.value[0].comment).toBe('closed by Cordon');
+    const empty = await h.call('POST', '/v1.0/security/alerts_v2/da1/comments', { token: WRITE, body: {} });
+    expect(empty.status).toBe(400);
+    const ro = await h.call('POST', '/v1.0/security/incidents/7/comments', { token: READ, body: { comment: 'x' } });
+    expect(ro.status).toBe(403);
+  });
 });

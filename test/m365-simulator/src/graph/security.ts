@@ -210,6 +210,37 @@ function patchIncident(env: GraphEnv, req: SimRequest): SimResponse {
   return getIncident(env, req);
 }
 
+/** Appends an alertComment; Graph answers 200 with the record's whole comment collection. */
+function addComment(env: GraphEnv, req: SimRequest, record: RawRecord, token: VerifiedToken, context: string): SimResponse {
+  const body = req.body as RawRecord | undefined;
+  const comment = body && typeof body === 'object' ? body.comment : undefined;
+  if (typeof comment !== 'string' || comment.length === 0) throw badRequest(env, req, "The property 'comment' is required.");
+  const comments = Array.isArray(record.comments) ? (record.comments as RawRecord[]) : [];
+  comments.push({
+    '@odata.type': 'microsoft.graph.security.alertComment',
+    comment,
+    createdByDisplayName: token.app?.displayName ?? 'Automation',
+    createdDateTime: env.ctx.clock.now().toISOString(),
+  });
+  record.comments = comments;
+  record.lastUpdateDateTime = env.ctx.clock.now().toISOString();
+  return json({ '@odata.context': `${req.baseUrl}/v1.0/$metadata#${context}`, value: comments });
+}
+
+function commentAlert(env: GraphEnv, req: SimRequest): SimResponse {
+  const token = gate(env, req, ['SecurityAlert.ReadWrite.All']);
+  const stored = token.tenant.alerts.find((a) => a.id === req.params.id);
+  if (!stored) throw notFound(env, req, 'Alert');
+  return addComment(env, req, stored, token, 'microsoft.graph.security.alertComment');
+}
+
+function commentIncident(env: GraphEnv, req: SimRequest): SimResponse {
+  const token = gate(env, req, ['SecurityIncident.ReadWrite.All']);
+  const stored = token.tenant.incidents.find((i) => String(i.id) === req.params.id);
+  if (!stored) throw notFound(env, req, 'Incident');
+  return addComment(env, req, stored, token, 'microsoft.graph.security.alertComment');
+}
+
 export function securityRoutes(env: GraphEnv): SimRoute[] {
   return [
     { host: 'graph', method: 'GET', pattern: '/v1.0/security/alerts_v2', handler: (req) => listAlerts(env, req) },
@@ -218,5 +249,7 @@ export function securityRoutes(env: GraphEnv): SimRoute[] {
     { host: 'graph', method: 'GET', pattern: '/v1.0/security/incidents/:id', handler: (req) => getIncident(env, req) },
     { host: 'graph', method: 'PATCH', pattern: '/v1.0/security/alerts_v2/:id', handler: (req) => patchAlert(env, req) },
     { host: 'graph', method: 'PATCH', pattern: '/v1.0/security/incidents/:id', handler: (req) => patchIncident(env, req) },
+    { host: 'graph', method: 'POST', pattern: '/v1.0/security/alerts_v2/:id/comments', handler: (req) => commentAlert(env, req) },
+    { host: 'graph', method: 'POST', pattern: '/v1.0/security/incidents/:id/comments', handler: (req) => commentIncident(env, req) },
   ];
 }
