@@ -128,7 +128,7 @@ function getIncident(env: GraphEnv, req: SimRequest): SimResponse {
   return json({ '@odata.context': context, ...incidentShaper(req, token, expand)(incident) });
 }
 
-// Writable enums of alert and incident (microsoft-notes §3.2): Graph accepts the members up to and including the sentinel.
+// Writable enums of alert and incident (microsoft-notes M42): Graph accepts the members up to and including the sentinel.
 const ALERT_STATUS = ['unknown', 'new', 'inProgress', 'resolved', 'unknownFutureValue'];
 const INCIDENT_STATUS = ['active', 'resolved', 'inProgress', 'redirected', 'unknownFutureValue', 'awaitingAction'];
 const CLASSIFICATION = ['unknown', 'falsePositive', 'truePositive', 'informationalExpectedActivity', 'unknownFutureValue'];
@@ -210,7 +210,7 @@ function patchIncident(env: GraphEnv, req: SimRequest): SimResponse {
   return getIncident(env, req);
 }
 
-/** Appends an alertComment; Graph answers 200 with the record's whole comment collection. */
+/** Appends an alertComment; Graph answers 200 with the record's whole comment collection (microsoft-notes M42). */
 function addComment(env: GraphEnv, req: SimRequest, record: RawRecord, token: VerifiedToken, context: string): SimResponse {
   const body = req.body as RawRecord | undefined;
   const comment = body && typeof body === 'object' ? body.comment : undefined;
