@@ -8,7 +8,7 @@ import { addPersistence, PERSISTENCE_KINDS, type PersistenceKind } from './persi
 import { parseRecordsText } from './raw-records';
 import { deviceWithDefaults, userWithDefaults } from './scenario';
 import type { TokenService, UserTokenRequest } from './tokens';
-import { SimError, type SimContext, type SimHost, type SimRequest, type SimResponse, type SimRoute, type SimTenant } from './types';
+import { SimError, type SimContext, type SimHost, type SimRequest, type SimApp, type SimResponse, type SimRoute, type SimTenant } from './types';
 
 /**
  * `/_sim/*` control routes, served on every host port and only to loopback callers: faults, clock,
@@ -76,6 +76,20 @@ export function controlModule(ctx: SimContext, deps: ControlDeps): SimRoute[] {
     if (!u) throw fail(404, `unknown user ${req.params.user}`);
     return u;
   };
+  const appOf = (req: SimRequest) => {
+    const t = tenantOf(req);
+    const a = t.apps.find((x) => x.clientId.toLowerCase() === req.params.app.toLowerCase());
+    if (!a) throw fail(404, `no app ${req.params.app} in tenant ${t.tenantId}`);
+    return a;
+  };
+  const appView = (a: SimApp) => ({
+    clientId: a.clientId,
+    displayName: a.displayName,
+    permissions: a.permissions,
+    requiredResourceAccess: a.requiredResourceAccess ?? null,
+    replyUrls: a.replyUrls ?? null,
+    consentOutcome: a.consentOutcome ?? 'grant',
+  });
   const deviceOf = (req: SimRequest) => {
     const t = tenantOf(req);
     // Machine actions progress lazily (no timers); apply what is due so the state shown is current.
@@ -195,6 +209,40 @@ export function controlModule(ctx: SimContext, deps: ControlDeps): SimRoute[] {
         };
         const now = ctx.clock.nowMs();
         return ok(huntingState({ ctx }, t, at('from', now - 86_400_000), at('to', now)));
+      },
+    ],
+    ['GET', '/_sim/state/tenants/:tenant/apps/:app', (req) => ok(appView(appOf(req)))],
+    [
+      'PATCH',
+      '/_sim/state/tenants/:tenant/apps/:app',
+      (req) => {
+        // The app's granted application permissions per resource (the token's `roles`), what its registration
+        // requests (granted by admin consent), its reply URLs and what the simulated admin does on the consent page.
+        const app = appOf(req);
+        const b = obj(req.body);
+        const lists = (v: unknown, name: string) => {
+          const o = obj(v);
+          const out: Partial<Record<'graph' | 'manage' | 'defender', string[]>> = {};
+          for (const [k, list] of Object.entries(o)) {
+            if (!['graph', 'manage', 'defender'].includes(k)) throw fail(400, `${name}.${k}: unknown resource (graph, manage, defender)`);
+            if (!Array.isArray(list) || list.some((x) => typeof x !== 'string')) throw fail(400, `${name}.${k} must be an array of strings`);
+            out[k as 'graph'] = [...new Set(list as string[])];
+          }
+          return out;
+        };
+        if (b.permissions !== undefined) Object.assign(app.permissions, lists(b.permissions, 'permissions'));
+        if (b.requiredResourceAccess !== undefined)
+          app.requiredResourceAccess = { ...app.requiredResourceAccess, ...lists(b.requiredResourceAccess, 'requiredResourceAccess') };
+        if (b.replyUrls !== undefined) {
+          if (b.replyUrls !== null && (!Array.isArray(b.replyUrls) || b.replyUrls.some((x) => typeof x !== 'string')))
+            throw fail(400, 'replyUrls must be an array of strings or null');
+          app.replyUrls = (b.replyUrls as string[] | null) ?? undefined;
+        }
+        if (b.consentOutcome !== undefined) {
+          if (b.consentOutcome !== 'grant' && b.consentOutcome !== 'decline') throw fail(400, "consentOutcome must be 'grant' or 'decline'");
+          app.consentOutcome = b.consentOutcome;
+        }
+        return ok(appView(app));
       },
     ],
     ['GET', '/_sim/state/tenants/:tenant/users/:user', (req) => ok(userOf(req))],

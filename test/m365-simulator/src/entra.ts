@@ -1,7 +1,8 @@
 import { verifyClientAssertion } from './client-assertion';
 import { aadstsError, aadstsResponse } from './errors';
 import { isGuid } from './ids';
-import { resolveResource, type ResolvedResource } from './resources';
+import { MICROSOFT_RESOURCES, resolveResource, type ResolvedResource } from './resources';
+import { CORDON_PERMISSIONS } from './scenario';
 import type { TokenService } from './tokens';
 import type { SimApp, SimContext, SimRequest, SimResponse, SimRoute, SimTenant } from './types';
 
@@ -263,8 +264,85 @@ export function entraModule(ctx: SimContext, tokens: TokenService): SimRoute[] {
     };
   }
 
+  /** An error Entra shows on its own page instead of redirecting (unknown tenant or app, unregistered reply URL). */
+  function consentPage(status: number, aadsts: number, message: string): SimResponse {
+    const text = `AADSTS${aadsts}: ${message}`;
+    return {
+      status,
+      headers: { 'content-type': 'text/html; charset=utf-8' },
+      body: `<!DOCTYPE html><html><body><h1>Sorry, but we're having trouble signing you in.</h1><p>${text}</p></body></html>`,
+    };
+  }
+
+  /**
+   * The admin-consent endpoint (microsoft-notes M43): the simulated admin signs in and grants (or declines) the
+   * app registration's `requiredResourceAccess`; the answer is a 302 to `redirect_uri` with
+   * `admin_consent=True&tenant&scope&state`, or `error&error_description` — Microsoft may send
+   * `admin_consent=True` together with `error`, so a client reads `error` first.
+   */
+  function adminConsent(req: SimRequest, version: 'v1' | 'v2'): SimResponse {
+    const tenant = ctx.findTenant(req.params.tenant);
+    if (!tenant) return consentPage(400, 90002, `Tenant '${req.params.tenant}' not found.`);
+    const clientId = req.query.get('client_id') ?? '';
+    if (!clientId) return consentPage(400, 900144, "The request body must contain the following parameter: 'client_id'.");
+    const app = tenant.apps.find((a) => a.clientId.toLowerCase() === clientId.toLowerCase());
+    if (!app) {
+      return consentPage(400, 700016, `Application with identifier '${clientId}' was not found in the directory '${tenant.displayName}'.`);
+    }
+    const redirectUri = req.query.get('redirect_uri') ?? app.replyUrls?.[0];
+    if (!redirectUri) return consentPage(400, 900144, "The request body must contain the following parameter: 'redirect_uri'.");
+    if (app.replyUrls && !app.replyUrls.includes(redirectUri)) {
+      return consentPage(
+        400,
+        50011,
+        `The redirect URI '${redirectUri}' specified in the request does not match the redirect URIs configured for the application '${app.clientId}'.`,
+      );
+    }
+    let target: URL;
+    try {
+      target = new URL(redirectUri);
+    } catch {
+      return consentPage(400, 50011, `The redirect URI '${redirectUri}' specified in the request is not a valid URI.`);
+    }
+    const state = req.query.get('state');
+    const redirect = (params: Record<string, string>): SimResponse => {
+      for (const [k, v] of Object.entries(params)) target.searchParams.set(k, v);
+      if (state !== null) target.searchParams.set('state', state);
+      return { status: 302, headers: { location: target.toString(), 'cache-control': 'no-store, no-cache' }, body: '' };
+    };
+    const scope = req.query.get('scope') ?? '';
+    const scopes = scope.split(/\s+/).filter(Boolean);
+    if (version === 'v2' && !scopes.length) {
+      return redirect({ error: 'invalid_request', error_description: "AADSTS900144: The request body must contain the following parameter: 'scope'." });
+    }
+    for (const s of scopes) {
+      const resource = s.replace(/\/[^/]*$/, '');
+      if (!resolveResource(resource, ctx.baseUrls())) {
+        return redirect({
+          error: 'invalid_client',
+          error_description: `AADSTS650053: The application '${app.displayName}' asked for scope '${s}' that doesn't exist on the resource.`,
+        });
+      }
+    }
+    if (app.consentOutcome === 'decline') {
+      return redirect({ admin_consent: 'True', error: 'access_denied', error_description: 'AADSTS65004: User declined to consent to access the app.' });
+    }
+    const requested = app.requiredResourceAccess ?? CORDON_PERMISSIONS;
+    for (const host of ['graph', 'manage', 'defender'] as const) {
+      const add = requested[host] ?? [];
+      app.permissions[host] = [...new Set([...app.permissions[host], ...add])];
+    }
+    const granted = (['graph', 'manage', 'defender'] as const).flatMap((host) => {
+      const uri = MICROSOFT_RESOURCES.find((r) => r.host === host)!.uri;
+      return app.permissions[host].map((p) => `${uri}/${p}`);
+    });
+    return redirect({ admin_consent: 'True', tenant: tenant.tenantId, ...(version === 'v2' ? { scope: granted.join(' ') } : {}) });
+  }
+
   return [
     { host: 'login', method: 'POST', pattern: '/:tenant/oauth2/v2.0/token', handler: token },
+    { host: 'login', method: 'GET', pattern: '/:tenant/v2.0/adminconsent', handler: (r) => adminConsent(r, 'v2') },
+    { host: 'login', method: 'GET', pattern: '/:tenant/adminconsent', handler: (r) => adminConsent(r, 'v1') },
     { host: 'login', method: 'GET', pattern: '/:tenant/v2.0/.well-known/openid-configuration', handler: (r) => openidConfiguration(r, 'v2') },
     { host: 'login', method: 'GET', pattern: '/:tenant/.well-known/openid-configuration', handler: (r) => openidConfiguration(r, 'v1') },
     { host: 'login', method: 'GET', pattern: '/:tenant/discovery/v2.0/keys', handler: keys },

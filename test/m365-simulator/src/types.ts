@@ -87,6 +87,15 @@ export interface SimApp {
   };
   /** Directory roles held by the app's service principal (e.g. "Privileged Authentication Administrator"). */
   directoryRoles: string[];
+  /**
+   * The application permissions the app registration requests (its `requiredResourceAccess`): what an admin
+   * grants through the admin-consent endpoint (default: everything Cordon needs; microsoft-notes M43).
+   */
+  requiredResourceAccess?: { graph?: string[]; manage?: string[]; defender?: string[] };
+  /** Registered reply URLs; when set, an admin-consent `redirect_uri` outside them is refused (AADSTS50011). */
+  replyUrls?: string[];
+  /** What the (simulated) admin does on the consent page: grant (default) or decline. */
+  consentOutcome?: 'grant' | 'decline';
   /** Secrets that exist but have expired (the token endpoint answers AADSTS7000222). */
   expiredClientSecrets?: string[];
   /**
