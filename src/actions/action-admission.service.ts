@@ -38,7 +38,7 @@ export interface ActionRequest extends ActionCall {
   body: ActionRequestDto;
 }
 
-/** Why the policy protects the target, or null: protected users and groups; protected devices and device tags. */
+/** Why the policy protects the target, or null: protected users and groups; protected devices and device tags (other kinds: none). */
 function protectionOf(kind: ActionHandler['targetKind'], target: ActionTarget, policy: PolicyDto): string | null {
   if (kind === 'device') {
     const device = target.identities.find((i) => (policy.protectedDevices ?? []).includes(i));
@@ -46,6 +46,7 @@ function protectionOf(kind: ActionHandler['targetKind'], target: ActionTarget, p
     const tag = (target.tags ?? []).find((t) => (policy.protectedDeviceTags ?? []).includes(t));
     return tag ? `tagged ${tag}` : null;
   }
+  if (kind !== 'user') return null;
   if (target.identities.some((i) => policy.protectedUsers.includes(i))) return 'protected user';
   const group = target.groups.find((g) => policy.protectedGroups.includes(g));
   return group ? `member of protected group ${group}` : null;

@@ -93,8 +93,12 @@ export interface StepDefinition {
 
 export interface ActionHandler {
   type: string;
-  /** The target kind in the route (`user`, `device`). */
-  targetKind: 'user' | 'device';
+  /**
+   * The target kind in the route: a user, a device, an enterprise app (service principal), or a Defender
+   * XDR alert or incident. Protected-target policy applies to users (protected users and groups) and
+   * devices (protected devices and tags); an app handler refuses its own protected apps when it resolves.
+   */
+  targetKind: 'user' | 'device' | 'app' | 'alert' | 'incident';
   /** Capabilities that must be `available` for the action at all. */
   requiredCapabilities: string[];
   /** Resolves what the caller named; throws StepError('target-not-found') when Microsoft has no such thing. */
