@@ -17,6 +17,7 @@ import { groupRoutes } from './groups';
 import { huntingRoutes } from './hunting';
 import { identityProtectionRoutes } from './identity-protection';
 import { mailRuleRoutes } from './mail-rules';
+import { organizationRoutes } from './organization';
 import { secureScoreRoutes } from './secure-score';
 import { securityRoutes } from './security';
 import { userListRoutes } from './user-list';
@@ -29,6 +30,7 @@ export const graphModule: SimModule = (ctx) => {
     ...userRoutes(env),
     ...userMembershipRoutes(env),
     ...userListRoutes(env),
+    ...organizationRoutes(env),
     ...identityProtectionRoutes(env),
     ...securityRoutes(env),
     ...huntingRoutes(env),
