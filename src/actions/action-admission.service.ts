@@ -14,6 +14,7 @@ import { policyInForce } from '../tenants/tenant-policies.service';
 import { TenantsService } from '../tenants/tenants.service';
 import { actionAudit, POLICY } from './action-audit';
 import { ActionCatalogue } from './action-catalogue';
+import { ActionSecrets } from './action-secrets';
 import { ActionExecutor, AdmittedAction } from './action-executor';
 import { ActionHandler, ActionTarget, StepContext, StepError } from './action-handler';
 import { ActionAnswer, toActionResponse } from './action-view';
@@ -75,6 +76,7 @@ export class ActionAdmissionService {
     private readonly auditLog: AuditLogService,
     private readonly tenants: TenantsService,
     private readonly capabilities: TenantCapabilitiesService,
+    private readonly secrets: ActionSecrets,
   ) {}
 
   async request(input: ActionRequest): Promise<ActionAnswer> {
@@ -89,12 +91,13 @@ export class ActionAdmissionService {
     // A retry of a request whose process died after recording it carries on with that action.
     const resumed = input.idempotency?.resumeActionId ? await this.resume(input.idempotency.resumeActionId, input, lease) : undefined;
     if (resumed && 'answer' in resumed) return resumed.answer;
-    const record = this.recordOf(input, tenant.id);
+    const { record, secrets } = this.recordOf(input, tenant.id, handler.secretParams ?? []);
     const action =
       resumed?.action ??
       (await this.auditLog.appendWith([{ entry: actionAudit.requested(record, context) }], (insert) =>
         this.repository.insertRequest(record, insert, lease, input.idempotency),
       ));
+    this.secrets.put(action.id, secrets);
     // The admission is held under this process's lease while it runs: if the process dies, a retry or the recovery sweep takes over.
     const heartbeat = setInterval(
       () => void this.repository.renewAdmission(action.id, lease.owner, lease.seconds).catch(() => undefined),
@@ -134,21 +137,37 @@ export class ActionAdmissionService {
     }
   }
 
-  private recordOf(input: ActionRequest, tenantId: string): NewAction & { target: { requested: string } } {
+  /** The action to record, and the secrets of its body, which are kept out of it (`ActionHandler.secretParams`). */
+  private recordOf(
+    input: ActionRequest,
+    tenantId: string,
+    secretParams: string[],
+  ): { record: NewAction & { target: { requested: string } }; secrets: Record<string, string> } {
     const { reason, ticket, dryRun, ...params } = input.body as ActionRequestDto & Record<string, unknown>;
+    const secrets: Record<string, string> = {};
+    for (const name of secretParams) {
+      if (typeof params[name] === 'string') {
+        secrets[name] = params[name];
+        params[`${name}Given`] = true;
+      }
+      delete params[name];
+    }
     return {
-      id: randomUUID(),
-      tenantId,
-      type: input.type,
-      target: { requested: input.requested },
-      targetKey: input.requested.toLowerCase(),
-      status: 'queued',
-      reason,
-      ticket: ticket ?? null,
-      dryRun: dryRun ?? false,
-      params,
-      requestedBy: input.context.actor,
-      requestedById: input.context.actor.id,
+      secrets,
+      record: {
+        id: randomUUID(),
+        tenantId,
+        type: input.type,
+        target: { requested: input.requested },
+        targetKey: input.requested.toLowerCase(),
+        status: 'queued',
+        reason,
+        ticket: ticket ?? null,
+        dryRun: dryRun ?? false,
+        params,
+        requestedBy: input.context.actor,
+        requestedById: input.context.actor.id,
+      },
     };
   }
 
@@ -379,6 +398,7 @@ export class ActionAdmissionService {
       requestedBy: action.requestedBy,
       clientRequestId: action.id,
       capabilities,
+      ...(handler.secretParams ? { secrets: this.secrets.get(action.id) ?? {} } : {}),
     };
     const definitions = handler.steps(params);
     const plan: Array<{ step: string; wouldChange: string; changes: boolean }> = [];

@@ -10,6 +10,7 @@ import { JobsService } from '../jobs/jobs.service';
 import { actionAudit, ENGINE } from './action-audit';
 import { ActionTarget, StepContext, StepDefinition, StepError, StepInProgress } from './action-handler';
 import { ActionCatalogue } from './action-catalogue';
+import { ActionSecrets } from './action-secrets';
 import { ActionEntity, ActionStepEntity } from './action.entity';
 import { ACTION_FINISHED, ActionFinal, ActionsRepository, Recorded, STEP_STARTED, StepFinish } from './actions.repository';
 
@@ -66,6 +67,7 @@ export class ActionExecutor {
     private readonly auditLog: AuditLogService,
     private readonly capabilities: TenantCapabilitiesService,
     private readonly jobs: JobsService,
+    private readonly secrets: ActionSecrets,
   ) {}
 
   /** Durable fallback: if this process dies before running the action, the job (on any replica) does. */
@@ -152,6 +154,7 @@ export class ActionExecutor {
         capabilities: caps,
         attempt: Math.max(1, step.attempts),
         ...(step.state ? { state: step.state } : {}),
+        ...(handler.secretParams ? { secrets: this.secrets.get(actionId) ?? {} } : {}),
       });
       // A step's start is recorded (if the action is still ours: not cancelled, not taken over after our
       // lease lapsed) before its Microsoft call; every later start is recorded in the same transaction as
@@ -329,6 +332,7 @@ export class ActionExecutor {
   /** The action as the final statement left it, when it was this run that finished it (not cancelled, still ours). */
   private finished(action: ActionEntity, steps: ActionStepEntity[], final: ActionFinal, recorded: Recorded<'finished'>): FinishedAction | undefined {
     if (!recorded.finished) return undefined;
+    this.secrets.forget(action.id);
     Object.assign(action, { ...final, completedAt: recorded.at, updatedAt: recorded.at, leaseOwner: null, leaseUntil: null });
     return { action, steps };
   }

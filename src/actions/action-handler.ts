@@ -40,6 +40,8 @@ export interface StepContext {
    * the step looks for what that call did before sending it again.
    */
   attempt: number;
+  /** The request's secret parameters (`ActionHandler.secretParams`), when this process still holds them. */
+  secrets?: Record<string, string>;
 }
 
 export interface StepOutcome {
@@ -106,6 +108,12 @@ export interface ActionHandler {
   steps(params: Record<string, unknown>): StepDefinition[];
   /** Plain words the result carries (e.g. what revoking sessions does not do). */
   notes?: string[];
+  /**
+   * Body fields that are secrets (a password to set): never stored with the action, audited, logged or
+   * answered; the steps get them in `StepContext.secrets` (ActionSecrets), and the parameters record only
+   * `<name>Given: true`.
+   */
+  secretParams?: string[];
 }
 
 /** A precise failure of a step (or of target resolution): a stable code plus Microsoft's own words. */

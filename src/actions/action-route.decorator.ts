@@ -67,6 +67,8 @@ export interface ActionRouteDocs {
   accepted?: string;
   /** 409 problems of this route's handler, before those every action route may answer. */
   conflicts?: string;
+  /** Body fields that are secrets: kept out of the Idempotency-Key's stored fingerprint (see `Idempotent`). */
+  secretFields?: string[];
 }
 
 /**
@@ -85,7 +87,10 @@ export function ActionRoute(path: string, type: string, docs: ActionRouteDocs = 
     Access('analyst', 'responder'),
     SetMetadata(ACTION_TYPE, type),
     // Outside the answer's mapping, so that a replay repeats the status and Location it set.
-    Idempotent(type, { description: 'Same key and body ⇒ the first answer is replayed (Idempotent-Replayed: true).' }),
+    Idempotent(type, {
+      description: 'Same key and body ⇒ the first answer is replayed (Idempotent-Replayed: true).',
+      ...(docs.secretFields ? { secretFields: docs.secretFields } : {}),
+    }),
     AnswersAction(),
     ApiAcceptedResponse({ type: ActionResponse, description: `Accepted; \`Location: /v1/actions/{id}\`. ${accepted}` }),
     ApiOkResponse({ type: ActionResponse, description: 'Finished within `Prefer: wait=N`, or a dry run.' }),

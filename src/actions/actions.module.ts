@@ -5,6 +5,7 @@ import { ActionAdmissionService } from './action-admission.service';
 import { ActionCatalogue } from './action-catalogue';
 import { ActionDecisionsService } from './action-decisions.service';
 import { ActionExecutor } from './action-executor';
+import { ActionSecrets } from './action-secrets';
 import { ActionQueriesService } from './action-queries.service';
 import { ActionEntity, ActionStepEntity } from './action.entity';
 import { ActionsController } from './actions.controller';
@@ -15,7 +16,16 @@ import { ActionsRepository } from './actions.repository';
 @Module({
   imports: [TypeOrmModule.forFeature([ActionEntity, ActionStepEntity]), TenantsModule],
   controllers: [ActionsController],
-  providers: [ActionsRepository, ActionCatalogue, ActionExecutor, ActionAdmissionService, ActionDecisionsService, ActionQueriesService, ActionsRecovery],
+  providers: [
+    ActionsRepository,
+    ActionCatalogue,
+    ActionSecrets,
+    ActionExecutor,
+    ActionAdmissionService,
+    ActionDecisionsService,
+    ActionQueriesService,
+    ActionsRecovery,
+  ],
   exports: [ActionCatalogue, ActionAdmissionService],
 })
 export class ActionsModule {}

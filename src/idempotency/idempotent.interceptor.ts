@@ -35,6 +35,19 @@ export interface IdempotentOptions {
   secretInAnswer?: boolean;
   /** What a replay answers, for the header's OpenAPI description (the default suits most create routes). */
   description?: string;
+  /**
+   * Body fields that are secrets (a password to set): left out of the request's stored fingerprint (only
+   * whether one was given counts), so no hash of a secret is kept; a retry with the key is the same request.
+   */
+  secretFields?: string[];
+}
+
+/** The body as fingerprinted: each secret field's value replaced by a marker. */
+function withoutSecrets(body: unknown, fields: string[]): unknown {
+  if (fields.length === 0 || body === null || typeof body !== 'object' || Array.isArray(body)) return body;
+  const copy: Record<string, unknown> = { ...(body as Record<string, unknown>) };
+  for (const f of fields) if (f in copy) copy[f] = '[secret]';
+  return copy;
 }
 
 /**
@@ -46,7 +59,7 @@ export interface IdempotentOptions {
  */
 export function Idempotent(operation: string, options: IdempotentOptions = {}) {
   return applyDecorators(
-    SetMetadata(OPERATION, { operation, secretInAnswer: options.secretInAnswer ?? false }),
+    SetMetadata(OPERATION, { operation, secretInAnswer: options.secretInAnswer ?? false, secretFields: options.secretFields ?? [] }),
     UseInterceptors(IdempotencyInterceptor),
     ApiHeader({
       name: 'Idempotency-Key',
@@ -70,7 +83,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
   ) {}
 
   async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
-    const route = this.reflector.get<{ operation: string; secretInAnswer: boolean } | undefined>(OPERATION, context.getHandler());
+    const route = this.reflector.get<{ operation: string; secretInAnswer: boolean; secretFields: string[] } | undefined>(OPERATION, context.getHandler());
     const http = context.switchToHttp();
     const request = http.getRequest<FastifyRequest & { principal: Principal; idempotency?: IdempotencyHold }>();
     const reply = http.getResponse<FastifyReply>();
@@ -83,7 +96,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
       this.repository,
       principalId,
       key,
-      { operation: route.operation, params: request.params ?? {}, body: request.body ?? null },
+      { operation: route.operation, params: request.params ?? {}, body: withoutSecrets(request.body ?? null, route.secretFields) },
       hold,
     );
     if (!claim.run) {

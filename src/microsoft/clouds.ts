@@ -202,3 +202,8 @@ export class ForeignHostError extends Error {
     this.name = 'ForeignHostError';
   }
 }
+
+/** The cloud's public Graph host, as Graph writes it in `@odata.id` references (not the endpoint Cordon calls, which tests override). */
+export function graphHostOf(cloud: CloudName): string {
+  return HOSTS[cloud].graph;
+}

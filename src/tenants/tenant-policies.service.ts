@@ -15,13 +15,22 @@ const EMPTY: Required<PolicyDto> = {
   protectedDeviceTags: [],
   approvalRequired: [],
   hourlyLimits: {},
+  containmentGroupId: null,
 };
 
 /** The policy in force: the stored one, or the empty policy when none was set. */
 export function policyInForce(policy: TenantPolicyEntity | null): Required<PolicyDto> {
   if (!policy) return { ...EMPTY };
-  const { protectedUsers, protectedGroups, protectedDevices, protectedDeviceTags, approvalRequired, hourlyLimits } = policy;
-  return { protectedUsers, protectedGroups, protectedDevices, protectedDeviceTags, approvalRequired, hourlyLimits };
+  const { protectedUsers, protectedGroups, protectedDevices, protectedDeviceTags, approvalRequired, hourlyLimits, containmentGroupId } = policy;
+  return {
+    protectedUsers,
+    protectedGroups,
+    protectedDevices,
+    protectedDeviceTags,
+    approvalRequired,
+    hourlyLimits,
+    containmentGroupId: containmentGroupId ?? null,
+  };
 }
 
 /** Guardrails per tenant: protected users and groups, approvals, hourly limits. Replaced whole, audited. */
@@ -56,6 +65,7 @@ export class TenantPoliciesService {
       protectedDeviceTags: [...new Set((input.protectedDeviceTags ?? []).map((t) => t.trim().toLowerCase()))],
       approvalRequired: [...input.approvalRequired].sort(),
       hourlyLimits: input.hourlyLimits,
+      containmentGroupId: input.containmentGroupId?.toLowerCase() ?? null,
     };
     await this.repository.transaction(async (manager) => {
       const before = await this.repository.policy(tenantId, manager);

@@ -55,6 +55,8 @@ export class TenantPolicyEntity {
   @Column('text', { name: 'protected_device_tags', array: true, default: () => "'{}'" }) protectedDeviceTags: string[];
   @Column('text', { name: 'approval_required', array: true, default: () => "'{}'" }) approvalRequired: string[];
   @Column('jsonb', { name: 'hourly_limits', default: () => "'{}'" }) hourlyLimits: Record<string, number>;
+  /** migrations/0014: the group containment adds users to (a Conditional Access block policy's), or null. */
+  @Column('uuid', { name: 'containment_group_id', nullable: true }) containmentGroupId: string | null;
   @Column('text', { name: 'updated_by' }) updatedBy: string;
   @Column('timestamptz', { name: 'updated_at', default: () => 'now()' }) updatedAt: Date;
 }

@@ -27,10 +27,53 @@ const USER_ACTIONS_CHECK: CapabilityCheck = {
   },
 };
 
-/** Entra ID's capabilities: its three logs, each decided by reading one record, and the user actions. */
+/**
+ * Evicting persistence (microsoft-notes §9): one capability per write permission, each granted by any of
+ * its permissions (the least privileged first, the one a refusal names).
+ */
+const PERSISTENCE: Capability[] = [
+  { name: 'mailbox-rules', permissions: ['MailboxSettings.ReadWrite'], licence: 'an Exchange Online mailbox per user' },
+  { name: 'app-consents', permissions: ['DelegatedPermissionGrant.ReadWrite.All', 'Directory.ReadWrite.All'], licence: null },
+  { name: 'app-role-assignments', permissions: ['AppRoleAssignment.ReadWrite.All'], licence: null },
+  { name: 'auth-methods', permissions: ['UserAuthenticationMethod.ReadWrite.All'], licence: null },
+  { name: 'password-reset', permissions: ['User-PasswordProfile.ReadWrite.All'], licence: null },
+  { name: 'group-membership', permissions: ['GroupMember.ReadWrite.All', 'Group.ReadWrite.All', 'Directory.ReadWrite.All'], licence: null },
+  { name: 'app-management', permissions: ['Application.ReadWrite.All', 'Directory.ReadWrite.All'], licence: null },
+];
+
+/** The persistence capabilities by what the actions call them, and the permission a refusal names. */
+export const PERSISTENCE_CAPABILITY = {
+  rules: 'mailbox-rules',
+  consents: 'app-consents',
+  appRoles: 'app-role-assignments',
+  methods: 'auth-methods',
+  password: 'password-reset',
+  group: 'group-membership',
+  apps: 'app-management',
+  permissionOf(name: string): string {
+    const found = PERSISTENCE.find((c) => c.name === name);
+    return found ? `needs ${found.permissions[0]}` : name;
+  },
+} as const;
+
+/** None of them can be probed without acting: a user read proves Graph answers, the token's roles decide (as for the user actions). */
+const PERSISTENCE_CHECK: CapabilityCheck = {
+  capabilities: PERSISTENCE,
+  async probe({ roles }) {
+    const granted = await roles('graph');
+    return PERSISTENCE.map((c) =>
+      c.permissions.some((p) => granted.includes(p))
+        ? { capability: c.name, status: 'available' as const, detail: null }
+        : { capability: c.name, status: 'forbidden' as const, detail: `needs ${c.permissions[0]} (application permission on Microsoft Graph)` },
+    );
+  },
+};
+
+/** Entra ID's capabilities: its three logs, each decided by reading one record, the user actions and persistence removal. */
 export const ENTRA_ID_CAPABILITIES: CapabilityCheck[] = [
   readCheck(SIGN_IN_LOGS, ({ graph }) => graph.get('/auditLogs/signIns', { query: { $top: '1' } })),
   readCheck(DIRECTORY_AUDITS, ({ graph }) => graph.get('/auditLogs/directoryAudits', { query: { $top: '1' } })),
   readCheck(IDENTITY_PROTECTION, ({ graph }) => graph.get('/identityProtection/riskyUsers', { query: { $top: '1' } })),
   USER_ACTIONS_CHECK,
+  PERSISTENCE_CHECK,
 ];

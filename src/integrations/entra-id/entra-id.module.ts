@@ -7,13 +7,21 @@ import { TenantsModule } from '../../tenants/tenants.module';
 import { ENTRA_ID_CAPABILITIES } from './entra-id.capabilities';
 import { DirectoryAuditsCollector, RiskDetectionsCollector, SignInsCollector } from './entra-log.collectors';
 import { IdentityProtectionPacer } from './identity-protection-pacer';
+import { PersistenceActions } from './persistence-actions';
+import { PersistenceController } from './persistence.controller';
+import { PersistenceReads } from './persistence-reads.service';
+import { TenantGraphs } from './tenant-graphs';
 import { UserActions } from './user-actions';
 
 /** Entra ID: user containment actions, and the sign-in, directory audit and risk detection collectors. */
 @Module({
   imports: [ActionsModule, TenantsModule, MicrosoftModule, CollectionModule],
+  controllers: [PersistenceController],
   providers: [
+    TenantGraphs,
     UserActions,
+    PersistenceActions,
+    PersistenceReads,
     IdentityProtectionPacer,
     SignInsCollector,
     DirectoryAuditsCollector,

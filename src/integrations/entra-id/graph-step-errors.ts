@@ -8,7 +8,17 @@ const PERMISSION_FOR: Record<string, string> = {
   revoke: 'User.RevokeSessions.All or User.ReadWrite.All',
   confirm: 'IdentityRiskyUser.ReadWrite.All',
   read: 'User.Read.All',
+  rules: 'MailboxSettings.ReadWrite',
+  consents: 'DelegatedPermissionGrant.ReadWrite.All (and AppRoleAssignment.ReadWrite.All for app role assignments)',
+  appRoles: 'AppRoleAssignment.ReadWrite.All',
+  methods: 'UserAuthenticationMethod.ReadWrite.All',
+  password: 'User-PasswordProfile.ReadWrite.All',
+  group: 'GroupMember.ReadWrite.All',
+  app: 'Application.ReadWrite.All',
 };
+
+/** Exchange Online's answers on the mailbox routes (microsoft-notes M37). */
+const MAILBOX_MISSING = ['MailboxNotEnabledForRESTAPI', 'MailboxNotHostedInExchangeOnline', 'ErrorMailboxNotFound'];
 
 /**
  * Microsoft's answer, as a precise step error. A 403 Authorization_RequestDenied on a privileged
@@ -21,9 +31,12 @@ export function toStepError(failure: unknown, operation: keyof typeof PERMISSION
   const { answer: error, extra } = classified;
   switch (error.kind) {
     case 'not-found':
-      return new StepError('target-not-found', `Microsoft has no such user (${error.code ?? error.status}).`, extra);
+      if (error.code && MAILBOX_MISSING.includes(error.code)) {
+        return new StepError('mailbox-unavailable', `The user has no Exchange Online mailbox Graph can reach (${error.code}): ${error.message}`, extra);
+      }
+      return new StepError('target-not-found', `Microsoft has no such ${operation === 'app' ? 'app' : 'user'} (${error.code ?? error.status}).`, extra);
     case 'forbidden':
-      if (targetRoles.length > 0 && (operation === 'disable' || operation === 'enable')) {
+      if (targetRoles.length > 0 && (operation === 'disable' || operation === 'enable' || operation === 'password' || operation === 'methods')) {
         return new StepError(
           'privileged-target',
           `The account holds the directory role(s) ${targetRoles.join(', ')}. To change it, Cordon's app (its service principal) must itself hold a directory role with more privilege — for example Privileged Authentication Administrator to disable a Global Administrator. Graph: ${error.code}: ${error.message}`,

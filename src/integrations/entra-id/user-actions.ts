@@ -1,8 +1,8 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { ActionHandler, ActionTarget, StepContext, StepDefinition, StepError } from '../../actions/action-handler';
+import { ActionHandler, ActionTarget, StepContext, StepDefinition } from '../../actions/action-handler';
 import { ActionCatalogue } from '../../actions/action-catalogue';
-import { GraphClientFactory, TenantGraphClient } from '../../microsoft';
-import { TenantsService } from '../../tenants/tenants.service';
+import type { TenantGraphClient } from '../../microsoft';
+import { TenantGraphs } from './tenant-graphs';
 import { toStepError } from './graph-step-errors';
 
 interface GraphUser {
@@ -20,13 +20,10 @@ interface DirectoryObject {
   displayName?: string;
 }
 
-/** How long a tenant's Graph client is reused before its tenant row is read again. */
-const CLIENT_TTL_MS = 2000;
-
 const USER_SELECT = 'id,userPrincipalName,displayName,accountEnabled,userType,signInSessionsValidFromDateTime';
 
 /** Said plainly in every result that revokes sessions, so analysts are not misled (microsoft-notes §4.2). */
-const REVOCATION_NOTE =
+export const REVOCATION_NOTE =
   "Revoking sessions invalidates refresh tokens and browser session cookies (it can take a few minutes). Access tokens already issued stay valid until they expire, typically 60–90 minutes, unless the resource supports continuous access evaluation. Guest users' sessions live in their home tenant and are not revoked.";
 
 /**
@@ -35,11 +32,9 @@ const REVOCATION_NOTE =
  */
 @Injectable()
 export class UserActions implements OnModuleInit {
-  private readonly clients = new Map<string, { client: Promise<TenantGraphClient>; until: number }>();
   constructor(
     private readonly catalogue: ActionCatalogue,
-    private readonly tenants: TenantsService,
-    private readonly graphs: GraphClientFactory,
+    private readonly graphs: TenantGraphs,
   ) {}
 
   onModuleInit(): void {
@@ -53,7 +48,7 @@ export class UserActions implements OnModuleInit {
       type,
       targetKind: 'user',
       requiredCapabilities: ['user-actions'],
-      resolve: (tenantId, requested) => this.resolve(tenantId, requested),
+      resolve: (tenantId, requested) => this.resolveUser(tenantId, requested),
       steps: () => list,
       ...extra,
     });
@@ -66,29 +61,12 @@ export class UserActions implements OnModuleInit {
     this.catalogue.register(handler('user.confirm-compromised', [steps.confirm], { requiredCapabilities: ['user-actions', 'identity-protection'] }));
   }
 
-  /**
-   * The tenant's Graph client, read from the database at most once per CLIENT_TTL_MS: an isolate makes
-   * four Graph-calling steps within milliseconds, and each lookup is a query on the hot path. A
-   * credential changed or a tenant deleted meanwhile is seen within that time.
-   */
   private graph(tenantId: string): Promise<TenantGraphClient> {
-    const now = Date.now();
-    const cached = this.clients.get(tenantId);
-    if (cached && cached.until > now) return cached.client;
-    const client = this.loadGraph(tenantId);
-    this.clients.set(tenantId, { client, until: now + CLIENT_TTL_MS });
-    client.catch(() => this.clients.delete(tenantId));
-    return client;
-  }
-
-  private async loadGraph(tenantId: string): Promise<TenantGraphClient> {
-    const tenant = await this.tenants.findLive(tenantId);
-    if (!tenant) throw new StepError('tenant-not-found', `Tenant ${tenantId} no longer exists.`);
-    return this.graphs.forTenant(this.tenants.credentialsOf(tenant));
+    return this.graphs.of(tenantId);
   }
 
   /** One Graph read of the user and one of its memberships (groups for policy, roles for errors). */
-  private async resolve(tenantId: string, requested: string): Promise<ActionTarget> {
+  async resolveUser(tenantId: string, requested: string): Promise<ActionTarget> {
     const graph = await this.graph(tenantId);
     try {
       const user = await graph.get<GraphUser>(`/users/${encodeURIComponent(requested)}`, { query: { $select: USER_SELECT } });
@@ -117,7 +95,7 @@ export class UserActions implements OnModuleInit {
     return ((ctx.target.details?.directoryRoles as string[] | undefined) ?? []).slice();
   }
 
-  private accountStep(name: string, enabled: boolean): StepDefinition {
+  accountStep(name: string, enabled: boolean): StepDefinition {
     const op = enabled ? 'enable' : 'disable';
     const read = async (ctx: StepContext) =>
       (await this.graph(ctx.tenantId)).get<GraphUser>(`/users/${ctx.target.id}`, {
@@ -156,7 +134,7 @@ export class UserActions implements OnModuleInit {
     };
   }
 
-  private revokeStep(): StepDefinition {
+  revokeStep(): StepDefinition {
     const readValidFrom = async (ctx: StepContext) =>
       (
         await (

@@ -1,6 +1,17 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Text } from '../../common/dto-decorators';
-import { ArrayMaxSize, ArrayUnique, IsArray, IsIn, IsObject, Validate, ValidatorConstraint, ValidatorConstraintInterface } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayUnique,
+  IsArray,
+  IsIn,
+  IsObject,
+  IsOptional,
+  IsUUID,
+  Validate,
+  ValidatorConstraint,
+  ValidatorConstraintInterface,
+} from 'class-validator';
 
 /** Action types a policy can name (README "Response actions"). */
 export const ACTION_TYPES = [
@@ -16,6 +27,16 @@ export const ACTION_TYPES = [
   'device.restrict-app-execution',
   'device.unrestrict-app-execution',
   'device.collect-investigation-package',
+  'user.remove-inbox-rules',
+  'user.enable-inbox-rules',
+  'user.revoke-app-consents',
+  'user.remove-auth-methods',
+  'user.reset-password',
+  'user.add-to-containment-group',
+  'user.remove-from-containment-group',
+  'user.contain-bec',
+  'app.disable',
+  'app.enable',
 ] as const;
 
 @ValidatorConstraint({ name: 'hourlyLimits' })
@@ -82,6 +103,17 @@ export class PolicyDto {
   @IsObject()
   @Validate(HourlyLimitsConstraint)
   hourlyLimits: Record<string, number>;
+
+  @ApiPropertyOptional({
+    type: String,
+    format: 'uuid',
+    nullable: true,
+    description:
+      'The group (object id) `user.add-to-containment-group` and `user.contain-bec` add users to — for example the group a Conditional Access policy blocks. Null or absent: none.',
+  })
+  @IsOptional()
+  @IsUUID('all')
+  containmentGroupId?: string | null;
 }
 
 export class PolicyResponse extends PolicyDto {

@@ -277,6 +277,15 @@ export function demoTelemetry(tenantId: string, now: number, users: Array<Partia
     audit(6, 'Add user', 'UserManagement', user('auditor_'), byAdele),
     audit(7, 'Update conditional access policy', 'Policy', adele, byAdele),
     audit(8, 'Invite external user', 'UserManagement', user('partner_'), byAdele),
+    // The attacker's phone, registered yesterday from the attacker's IP: Graph gives phone methods no date (microsoft-notes M36).
+    {
+      ...audit(9, 'User registered security info', 'UserManagement', alice, {
+        user: { id: alice.id, displayName: null, userPrincipalName: alice.userPrincipalName, ipAddress: '198.51.100.77' },
+        app: null,
+      }),
+      activityDateTime: iso(now - DAY),
+      loggedByService: 'Authentication Methods',
+    },
   ];
 
   const risk = (i: number, u: Partial<SimUser>, type: string, level: string, state: string): RawRecord => ({
