@@ -104,6 +104,12 @@ ${line}
     curl -s -X POST http://127.0.0.1:${port}/v1/tenants/$TENANT/users/alice@contoso.example/isolate \\
       -H "Authorization: Bearer $RESPONDER" -H 'Content-Type: application/json' -H 'Prefer: wait=10' \\
       -d '{"reason":"demo: impossible travel"}'
+  Alice is also a BEC victim: a rule forwarding her mail to alice.archive@proton.example, a consent
+  to the unverified app "Mail Helper Pro", a phone added yesterday. See it, then evict it all:
+    curl -s http://127.0.0.1:${port}/v1/tenants/$TENANT/users/alice@contoso.example/inbox-rules -H "Authorization: Bearer $RESPONDER"
+    curl -s -X POST http://127.0.0.1:${port}/v1/tenants/$TENANT/users/alice@contoso.example/contain-bec \\
+      -H "Authorization: Bearer $RESPONDER" -H 'Content-Type: application/json' -H 'Prefer: wait=30' \\
+      -d '{"reason":"demo: BEC, forwarding to an outside address"}'
   What the simulated tenant now says about her:
     curl -s --cacert ${simInfo.caCertPath} https://localhost:${simPort}/_sim/state/tenants/${demo.tenantId}/users/alice@contoso.example
   Keys are kept in ${keysFile}. Ctrl-C stops both.

@@ -14,6 +14,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key (`cdn_...`) or an Entra ID access token.' }, 'bearer')
     .addTag('api-keys', 'API keys for playbooks and scripts (admin).')
     .addTag('actions', 'Response actions: contain users and devices; approvals; the action record.')
+    .addTag('persistence', 'What an attacker left in an account (inbox rules, consents, sign-in methods), read live from Graph; removing it is an action.')
     .addTag('audit-log', 'The tamper-evident action log (auditor, admin).')
     .addTag('tenants', 'Microsoft 365 tenants, their capabilities and policies (admin writes; analyst, responder, admin read).')
     .addTag('telemetry', 'Collected audit telemetry (events) and per-tenant collection status and control (analyst, responder, admin read).')

@@ -49,7 +49,7 @@ type Ruled = { rule: MessageRule; risk: RuleRisk };
 /**
  * Evicting persistence (docs/microsoft-notes.md §9): inbox rules, consents, sign-in methods, the password,
  * the containment group and enterprise apps, one action type each, and `user.contain-bec`, which runs them
- * in the order that locks the attacker out first (M30). Every step reads first, keeps what it removes as
+ * in the order that locks the attacker out first (microsoft-notes M30). Every step reads first, keeps what it removes as
  * evidence, makes the change and reads it back; a step run again after a crash finds its work done.
  */
 @Injectable()
@@ -449,7 +449,7 @@ export class PersistenceActions implements OnModuleInit {
           const { chosen, missing, how, kept } = await this.chooseMethods(ctx, graph, methods, composite);
           if (missing.length && ctx.attempt === 1)
             throw new StepError('target-not-found', `${ctx.target.display} has no sign-in method ${missing.join(', ')}.`);
-          // The alternate mobile phone goes before the mobile one; the default method, which Graph refuses while others remain, last (M35).
+          // The alternate mobile phone goes before the mobile one; the default method, which Graph refuses while others remain, last (microsoft-notes M35).
           const queue = [...chosen].sort((a, b) => Number(b.id === ALTERNATE_MOBILE_ID) - Number(a.id === ALTERNATE_MOBILE_ID));
           const deferred = new Set<string>();
           while (queue.length) {

@@ -312,11 +312,7 @@ export async function lastRegistrationSince(graph: TenantGraphClient, userId: st
       query: { $filter: `activityDateTime ge ${since} and targetResources/any(t:t/id eq '${userId}')` },
       limit: 1000,
     });
-    const registered = audits.filter(
-      (a) =>
-        /registered security info|StrongAuthenticationMethod/i.test(a.activityDisplayName ?? '') ||
-        /registered security info/i.test(a.activityDisplayName ?? ''),
-    );
+    const registered = audits.filter((a) => /registered security info/i.test(a.activityDisplayName ?? ''));
     return registered.map((a) => a.activityDateTime ?? null).find(Boolean) ?? null;
   } catch {
     return undefined;

@@ -1,6 +1,6 @@
 /**
- * `GET /v1.0/organization`: the tenant's one organization object, with `verifiedDomains` (microsoft-notes
- * §9.7). Cordon reads it to tell an address inside the tenant from one outside (a forwarding rule to an
+ * `GET /v1.0/organization`: the tenant's one organization object, with `verifiedDomains`
+ * (microsoft-notes §9.7). Cordon reads it to tell an address inside the tenant from one outside (a forwarding rule to an
  * outside address is the commonest BEC persistence).
  */
 import type { SimRequest, SimResponse, SimRoute, SimTenant } from '../types';
