@@ -79,9 +79,11 @@ export async function registerSimTenant(t: AdminCaller, sim: RunningSimulator, d
 
 /** Graph calls that change things, as the simulator received them (method, path, status). */
 export function graphWrites(sim: RunningSimulator, since: number): Array<Pick<JournalEntry, 'method' | 'path' | 'status' | 'body'>> {
-  return sim.journal
-    .list({ host: 'graph', since })
-    // A hunting query is a read sent as POST (the collector may run one at any time).
-    .filter((e) => e.method !== 'GET' && !e.path.toLowerCase().startsWith('/v1.0/security/runhuntingquery'))
-    .map((e) => ({ method: e.method, path: e.path, status: e.status, body: e.body }));
+  return (
+    sim.journal
+      .list({ host: 'graph', since })
+      // A hunting query is a read sent as POST (the collector may run one at any time).
+      .filter((e) => e.method !== 'GET' && !e.path.toLowerCase().startsWith('/v1.0/security/runhuntingquery'))
+      .map((e) => ({ method: e.method, path: e.path, status: e.status, body: e.body }))
+  );
 }
