@@ -5,6 +5,7 @@ import {
   ExecutionContext,
   Injectable,
   NestInterceptor,
+  Patch,
   Post,
   SetMetadata,
   UseInterceptors,
@@ -69,10 +70,12 @@ export interface ActionRouteDocs {
   conflicts?: string;
   /** Body fields that are secrets: kept out of the Idempotency-Key's stored fingerprint (see `Idempotent`). */
   secretFields?: string[];
+  /** The HTTP method (default POST): PATCH for an action that updates a Microsoft object in place (an alert, an incident). */
+  method?: 'POST' | 'PATCH';
 }
 
 /**
- * A route that requests a response action of `type` (ARCHITECTURE.md §5.2): `POST path` for analysts and
+ * A route that requests a response action of `type` (ARCHITECTURE.md §5.2): `POST path` (or `PATCH`) for analysts and
  * responders, `Idempotency-Key` on the action type, `Prefer: wait=N`, and the answers documented. The
  * handler takes `@CurrentActionCall()` and hands it, with the target and body, to ActionAdmissionService.
  */
@@ -82,7 +85,7 @@ export function ActionRoute(path: string, type: string, docs: ActionRouteDocs = 
     .filter(Boolean)
     .join(', ');
   return applyDecorators(
-    Post(path),
+    docs.method === 'PATCH' ? Patch(path) : Post(path),
     ApiTags('actions'),
     Access('analyst', 'responder'),
     SetMetadata(ACTION_TYPE, type),
