@@ -17,7 +17,7 @@ export const GRAPH_SECURITY_SOURCE = 'graph-security';
  * Newer enum members (serviceSource `microsoftDefenderForCloud`, …) read `unknownFutureValue` without
  * it (microsoft-notes §3.2, M10). Sent on the first request and on every nextLink.
  */
-const PREFER_UNKNOWN_ENUMS = { Prefer: 'include-unknown-enum-members' };
+export const PREFER_UNKNOWN_ENUMS = { Prefer: 'include-unknown-enum-members' };
 
 interface StreamSpec<R extends { id: string; lastUpdateAt: string }> {
   path: string;
@@ -114,6 +114,21 @@ export class GraphSecurityCollector implements Collector, OnModuleInit {
     }
     if (since) sink.window(since, new Date());
     if (newest) await sink.advance(newest);
+  }
+
+  /**
+   * One object as Microsoft answered it to a single GET (an action read it back after changing it):
+   * stored and notified like a collected version, so that Cordon's copy shows the change before the
+   * next run, and that run finds the same version and leaves it alone. Answers false when Cordon could
+   * not use the object.
+   */
+  async storeObject(tenantId: string, stream: 'alerts' | 'incidents', raw: Record<string, unknown>): Promise<boolean> {
+    const { '@odata.context': _context, ...item } = raw; // a single GET carries it, a listing does not
+    const spec = (stream === 'alerts' ? ALERTS : INCIDENTS) as StreamSpec<AlertRow | IncidentRow>;
+    const normalized = spec.normalize(item);
+    if (!('row' in normalized)) return false;
+    await this.repository.transaction((manager) => this.store(manager, tenantId, spec, [normalized.row]));
+    return true;
   }
 
   /** One page: upsert, then queue a webhook notification for each object the upsert inserted or changed. */

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { ActionsModule } from '../../actions/actions.module';
 import { CollectionModule } from '../../collection/collection.module';
 import { MicrosoftModule } from '../../microsoft';
 import { registerCapabilities } from '../../tenants/capability-registry';
@@ -13,16 +14,26 @@ import { SecurityAlertEntity, SecurityIncidentEntity } from './security-objects.
 import { SecurityRepository } from './security.repository';
 import { SecurityRetentionService } from './security-retention.service';
 import { SecurityTelemetryService } from './security-telemetry.service';
+import { XdrActions } from './xdr-actions';
+import { XdrActionsController } from './xdr-actions.controller';
 
-/** Defender XDR alerts and incidents through Graph: the collector (registered with the engine) and the read APIs. */
+/** Defender XDR alerts and incidents through Graph: the collector (registered with the engine), the read APIs, and the alert.* and incident.* actions. */
 @Module({
-  imports: [TypeOrmModule.forFeature([SecurityAlertEntity, SecurityIncidentEntity]), CollectionModule, MicrosoftModule, TenantsModule, WebhooksModule],
-  controllers: [AlertsController, IncidentsController],
+  imports: [
+    TypeOrmModule.forFeature([SecurityAlertEntity, SecurityIncidentEntity]),
+    ActionsModule,
+    CollectionModule,
+    MicrosoftModule,
+    TenantsModule,
+    WebhooksModule,
+  ],
+  controllers: [AlertsController, IncidentsController, XdrActionsController],
   providers: [
     GraphSecurityCollector,
     SecurityRepository,
     SecurityTelemetryService,
     SecurityRetentionService,
+    XdrActions,
     registerCapabilities(...GRAPH_SECURITY_CAPABILITIES),
   ],
 })

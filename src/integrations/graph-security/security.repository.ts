@@ -43,6 +43,10 @@ const NEWER = (t: string) =>
 export class SecurityRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
+  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction(work);
+  }
+
   async upsertAlerts(manager: EntityManager, tenantId: string, rows: AlertRow[]): Promise<ChangedRow[]> {
     if (rows.length === 0) return [];
     const result: unknown = await manager.query(

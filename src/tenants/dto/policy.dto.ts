@@ -37,6 +37,10 @@ export const ACTION_TYPES = [
   'user.contain-bec',
   'app.disable',
   'app.enable',
+  'alert.update',
+  'alert.comment',
+  'incident.update',
+  'incident.comment',
 ] as const;
 
 @ValidatorConstraint({ name: 'hourlyLimits' })

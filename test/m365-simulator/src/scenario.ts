@@ -20,6 +20,8 @@ export const CORDON_PERMISSIONS: SimApp['permissions'] = {
     'IdentityRiskEvent.Read.All',
     'SecurityAlert.Read.All',
     'SecurityIncident.Read.All',
+    'SecurityAlert.ReadWrite.All',
+    'SecurityIncident.ReadWrite.All',
     'AuditLog.Read.All',
     'AuditLogsQuery.Read.All',
     'SecurityEvents.Read.All',
