@@ -29,7 +29,8 @@ describe('Defender XDR updates and comments (against the simulator)', () => {
 
   beforeAll(async () => {
     sim = await startDemoSimulator();
-    t = await startTestApp({ ...simEnv(sim), CORDON_ACTION_LEASE_S: '5' });
+    // The webhook test's receiver is a closed loopback port: the deliveries are recorded, never delivered.
+    t = await startTestApp({ ...simEnv(sim), CORDON_ACTION_LEASE_S: '5', CORDON_WEBHOOK_ALLOWED_HOSTS: '127.0.0.1:9' });
     contoso = await registerSimTenant(t, sim, 'Contoso Demo');
     responder = (await createKey(t, ['responder'])).key;
     analyst = (await createKey(t, ['analyst'])).key;
@@ -269,6 +270,24 @@ describe('Defender XDR updates and comments (against the simulator)', () => {
     expect(res.body.status).toBe('failed');
     expect(res.body.steps[0].error).toMatchObject({ code: 'permission-missing', status: 403, message: expect.stringContaining('SecurityAlert.ReadWrite.All') });
     expect(simAlert(BRUTE_FORCE).status).toBe('inProgress');
+  });
+
+  it("notifies the tenant's webhook of the version it stored, as a collection run would", async () => {
+    const hook = `/v1/tenants/${contoso}/webhook`;
+    await t.http
+      .put(hook)
+      .set(bearer(t.adminKey))
+      .send({ url: 'http://127.0.0.1:9/hook', secret: 'xdr-updates-webhook-secret-1234', minSeverity: 'informational' })
+      .expect(200);
+    try {
+      const res = await patchAlert(responder, EMAIL, { reason: 'INC-24: phish removed', status: 'resolved', determination: 'phishing' });
+      expect(res.body.status).toBe('succeeded');
+      const items = (await t.http.get(`${hook}/deliveries?limit=1000`).set(bearer(t.adminKey)).expect(200)).body.items as any[];
+      // `alert.created` when no collection run had stored the alert yet
+      expect(items.filter((d) => d.objectId === EMAIL).map((d) => d.event)).toEqual([expect.stringMatching(/^alert\.(updated|created)$/)]);
+    } finally {
+      await t.http.delete(hook).set(bearer(t.adminKey));
+    }
   });
 
   it('comments on an alert and an incident once each, with the action marker, and Cordon’s copy carries them', async () => {
