@@ -5,7 +5,7 @@ import { Text, UuidParam } from '../../../common/dto-decorators';
 
 /**
  * The values Cordon sends to Microsoft, as Graph documents its writable enums (microsoft-notes §8.7, M42).
- * Values Microsoft sends back are never checked against these lists (open enums, M10). The
+ * Values Microsoft sends back are never checked against these lists (open enums, microsoft-notes M10). The
  * `unknownFutureValue` sentinel is no value to set, so it is not accepted.
  */
 export const ALERT_STATUSES = ['unknown', 'new', 'inProgress', 'resolved'] as const;
