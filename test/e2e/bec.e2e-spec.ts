@@ -11,10 +11,19 @@ const FINAL = ['succeeded', 'partially_succeeded', 'failed', 'rejected', 'cancel
 
 /** A BEC suite: its own demo simulator (the victim's persistence fresh), Cordon, Contoso and Fabrikam registered. */
 function becSuite() {
-  const s = {} as { sim: RunningSimulator; t: TestApp; contoso: string; fabrikam: string; responder: string; analyst: string; auditor: string };
+  const s = { logLines: [] as string[] } as {
+    sim: RunningSimulator;
+    t: TestApp;
+    contoso: string;
+    fabrikam: string;
+    responder: string;
+    analyst: string;
+    auditor: string;
+    logLines: string[];
+  };
   beforeAll(async () => {
     s.sim = await startDemoSimulator();
-    s.t = await startTestApp({ ...simEnv(s.sim), CORDON_ACTION_LEASE_S: '5' });
+    s.t = await startTestApp({ ...simEnv(s.sim), CORDON_ACTION_LEASE_S: '5' }, [], { logLines: s.logLines });
     s.contoso = await registerSimTenant(s.t, s.sim, 'Contoso Demo');
     s.fabrikam = await registerSimTenant(s.t, s.sim, 'Fabrikam Basic');
     s.responder = (await createKey(s.t, ['responder'])).key;
@@ -210,8 +219,18 @@ describe('evicting BEC persistence: reads and single actions (against the simula
       const text = JSON.stringify(rows, (_k, v: unknown) => (Buffer.isBuffer(v) ? v.toString('latin1') : v));
       for (const secret of [weak, strong]) expect({ table: table_name, found: text.includes(secret) }).toEqual({ table: table_name, found: false });
     }
+    expect(s.logLines.length).toBeGreaterThan(0);
+    for (const secret of [weak, strong]) expect(s.logLines.filter((l) => l.includes(secret))).toEqual([]);
     // the simulator's journal keeps no password either (microsoft-notes M38)
     expect(s.sim.journal.list({ host: 'graph' }).some((e) => JSON.stringify(e.body ?? '').includes(strong))).toBe(false);
+  });
+
+  it('names the directory roles when Microsoft refuses to reset a privileged account’s password', async () => {
+    const res = await act('reset-password', {}, { path: 'users/adele.vance@contoso.example' });
+    const done = await final(res.body.id);
+    expect(done.status).toBe('failed');
+    expect(done.steps[0].error).toMatchObject({ code: 'privileged-target', microsoftCode: 'Authorization_RequestDenied', status: 403 });
+    expect(done.steps[0].error.message).toMatch(/Security Administrator, User Administrator/);
   });
 
   it('adds to and removes from the containment group named by the policy; without one, 409', async () => {
@@ -249,6 +268,8 @@ describe('evicting BEC persistence: reads and single actions (against the simula
     const res = await act('remove-auth-methods', { allExceptPassword: true }, { key: s.analyst });
     expect(res.status).toBe(202);
     expect(res.body.status).toBe('awaiting_approval');
+    expect((await act('remove-auth-methods', { allExceptPassword: true }, { key: s.auditor })).status).toBe(403);
+    expect(alice().authMethods!.length).toBeGreaterThan(1);
   });
 });
 
