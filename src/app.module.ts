@@ -20,6 +20,7 @@ import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { JobsModule } from './jobs/jobs.module';
 import { TenantsModule } from './tenants/tenants.module';
+import { OnboardingModule } from './onboarding/onboarding.module';
 
 /** Every feature module: the app imports them all, and the route spec checks every controller they declare. */
 export const FEATURE_MODULES = [
@@ -38,6 +39,7 @@ export const FEATURE_MODULES = [
   PurviewModule,
   SecureScoreModule,
   DefenderHuntingModule,
+  OnboardingModule,
 ];
 
 @Module({})

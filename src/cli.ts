@@ -9,6 +9,7 @@ import { ROLES, Role } from './access/roles';
 import { createLogger, PinoNestLogger } from './common/logger';
 import { loadConfigOrExit } from './config/load-or-exit';
 import { KeyRotationService } from './tenants/key-rotation.service';
+import { azureCliScript, manifestOf, requiredResourceAccess, UnknownModuleError, type ManifestModuleView } from './onboarding/manifest';
 
 /** Operators at the shell are recorded in the audit log as the system's CLI. */
 const CLI_CONTEXT = { actor: { type: 'system' as const, id: 'cli', name: `cli (${userInfo().username})` }, requestId: randomUUID() };
@@ -19,12 +20,36 @@ const USAGE = `Usage: npm run cli -- <command>
   api-keys list
   api-keys revoke <id>
   rotate-encryption-key
+  manifest [--modules <name[,name]>] [--format json|required-resource-access|azure-cli]
+                             the application permissions Cordon's app registration needs (no database)
 
 Roles: ${ROLES.join(', ')}. With the embedded database, stop the service first (one process at a time).`;
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n\n${USAGE}\n`);
   process.exit(2);
+}
+
+/** `manifest`: what to grant, from the same capability checks the probe runs; printed, nothing started. */
+function printManifest(args: string[]): void {
+  const { values } = parseArgs({ args, options: { modules: { type: 'string' }, format: { type: 'string' } } });
+  const format = values.format ?? 'json';
+  if (!['json', 'required-resource-access', 'azure-cli'].includes(format)) fail(`unknown --format ${format}`);
+  let modules: ManifestModuleView[];
+  try {
+    modules = manifestOf(
+      values.modules
+        ?.split(',')
+        .map((m) => m.trim())
+        .filter(Boolean),
+    );
+  } catch (error) {
+    if (error instanceof UnknownModuleError) fail(error.message);
+    throw error;
+  }
+  if (format === 'azure-cli') process.stdout.write(azureCliScript(modules));
+  else if (format === 'required-resource-access') process.stdout.write(`${JSON.stringify(requiredResourceAccess(modules), null, 2)}\n`);
+  else process.stdout.write(`${JSON.stringify({ modules, requiredResourceAccess: requiredResourceAccess(modules) }, null, 2)}\n`);
 }
 
 function parseCreate(args: string[]) {
@@ -52,6 +77,7 @@ function parseCreate(args: string[]) {
 async function main(argv: string[]): Promise<void> {
   const [group, command, ...rest] = argv;
   if (group === 'rotate-encryption-key') return rotateEncryptionKey();
+  if (group === 'manifest') return printManifest(argv.slice(1));
   if (group !== 'api-keys' || !command) fail('unknown command');
   const config = { ...loadConfigOrExit(), workers: false };
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
