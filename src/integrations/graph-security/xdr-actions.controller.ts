@@ -2,7 +2,9 @@ import { Body, Controller, Param } from '@nestjs/common';
 import type { ActionCall } from '../../actions/action-admission.service';
 import { ActionAdmissionService } from '../../actions/action-admission.service';
 import { ActionRoute, ActionRouteDocs, CurrentActionCall } from '../../actions/action-route.decorator';
+import { ApiNotFoundResponse } from '@nestjs/swagger';
 import { ApiProblems } from '../../common/api-problems.decorator';
+import { ProblemResponse } from '../../common/problem.dto';
 import { problems } from '../../common/problem';
 import {
   ALERT_CHANGE_FIELDS,
@@ -24,6 +26,7 @@ function requireChange(body: object, fields: readonly string[]): void {
 
 /** Closing the loop in Defender XDR: status, classification, determination, owner, tags and comments of alerts and incidents. */
 @ApiProblems()
+@ApiNotFoundResponse({ type: ProblemResponse, description: "No such tenant (or outside the caller's tenant list)." })
 @Controller()
 export class XdrActionsController {
   constructor(private readonly admission: ActionAdmissionService) {}
