@@ -7,6 +7,8 @@ import { AllowedHost, parseAllowedHosts } from '../common/outbound-url';
  */
 export interface AppConfig {
   port: number;
+  /** Where browsers reach Cordon (`CORDON_PUBLIC_URL`): the admin-consent callback is sent there. */
+  publicUrl: string;
   host: string;
   /** PostgreSQL connection string; undefined ⇒ embedded PGlite under `dataDir`. */
   databaseUrl?: string;
@@ -235,6 +237,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
 
   const config: AppConfig = {
     port: integer('PORT', 3000, 0, 65535),
+    publicUrl: (url('CORDON_PUBLIC_URL', ['https:', 'http:']) ?? `http://localhost:${integer('PORT', 3000, 0, 65535)}`).replace(/\/+$/, ''),
     host: value('HOST') ?? '0.0.0.0',
     databaseUrl: url('DATABASE_URL', ['postgres:', 'postgresql:']),
     databasePoolMax: integer('CORDON_DATABASE_POOL_MAX', 10, 1, 1000),

@@ -6,6 +6,7 @@ import type { Principal } from '../access/principal';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
 import { JobsService } from '../jobs/jobs.service';
+import { TokenProvider } from '../microsoft';
 import type { CapabilityResult } from './capability';
 import { CapabilityProbe } from './capability-probe';
 import { CapabilitiesResponse } from './dto/policy.dto';
@@ -52,6 +53,7 @@ export class TenantCapabilitiesService implements OnModuleInit, OnApplicationBoo
     private readonly auditLog: AuditLogService,
     private readonly jobs: JobsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly tokens: TokenProvider,
   ) {}
 
   onModuleInit(): void {
@@ -114,9 +116,18 @@ export class TenantCapabilitiesService implements OnModuleInit, OnApplicationBoo
 
   /** Probes now and answers with the result. */
   async refresh(principal: Principal, tenantId: string, context: AuditContext): Promise<CapabilitiesResponse> {
-    await this.tenants.findVisible(principal, tenantId);
+    const tenant = await this.tenants.findVisible(principal, tenantId);
+    // Asked for now: with fresh tokens, whose roles are what is granted now (a cached token keeps the roles it was issued with).
+    this.tokens.forget(this.tenants.credentialsOf(tenant));
     await this.refreshById(tenantId, context);
     return this.get(principal, tenantId);
+  }
+
+  /** Probes the tenant now (after an admin consent), without a caller's tenant scope to check. */
+  async probeNow(tenantId: string, context: AuditContext): Promise<void> {
+    const tenant = await this.repository.findLive(tenantId);
+    if (tenant) this.tokens.forget(this.tenants.credentialsOf(tenant)); // tokens from before a consent carry the old roles
+    return this.refreshById(tenantId, context);
   }
 
   /** Probes the tenant once the probe this process may be running for it has finished. */

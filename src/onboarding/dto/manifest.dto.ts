@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import { Text } from '../../common/dto-decorators';
 
 export class ManifestQueryDto {
   @ApiPropertyOptional({ description: 'Comma-separated module names (all when left out).', example: 'user-actions,persistence-removal' })
@@ -60,4 +61,15 @@ export class ManifestResponse {
     description: "The app registration's requiredResourceAccess for these modules.",
   })
   requiredResourceAccess: Array<Record<string, unknown>>;
+}
+
+/** What Microsoft appends to the redirect URI after an admin consent (microsoft-notes §8.9). */
+export class ConsentCallbackQuery {
+  @Text(2000, { optional: true, description: 'The state Cordon put in the consent link.' }) state?: string;
+  @Text(20, { optional: true, description: '`True`, also when `error` is set: the error is read first.' }) admin_consent?: string;
+  @Text(100, { optional: true, description: "Microsoft's tenant value: recorded, not trusted." }) tenant?: string;
+  @Text(200, { optional: true }) error?: string;
+  @Text(2000, { optional: true }) error_description?: string;
+  @Text(2000, { optional: true }) error_uri?: string;
+  @Text(2000, { optional: true }) scope?: string;
 }
