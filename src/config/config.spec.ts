@@ -85,6 +85,7 @@ describe('loadConfig', () => {
     });
     expect(config).toEqual({
       port: 8080,
+      publicUrl: 'http://localhost:8080',
       host: '127.0.0.1',
       databaseUrl: 'postgres://u@db:5432/cordon',
       databasePoolMax: 20,

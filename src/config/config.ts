@@ -235,9 +235,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
     problems.push('CORDON_ENCRYPTION_KEY is required with DATABASE_URL (every replica must encrypt tenant credentials with the same key)');
   }
 
+  const port = integer('PORT', 3000, 0, 65535);
   const config: AppConfig = {
-    port: integer('PORT', 3000, 0, 65535),
-    publicUrl: (url('CORDON_PUBLIC_URL', ['https:', 'http:']) ?? `http://localhost:${integer('PORT', 3000, 0, 65535)}`).replace(/\/+$/, ''),
+    port,
+    publicUrl: (url('CORDON_PUBLIC_URL', ['https:', 'http:']) ?? `http://localhost:${port}`).replace(/\/+$/, ''),
     host: value('HOST') ?? '0.0.0.0',
     databaseUrl: url('DATABASE_URL', ['postgres:', 'postgresql:']),
     databasePoolMax: integer('CORDON_DATABASE_POOL_MAX', 10, 1, 1000),
