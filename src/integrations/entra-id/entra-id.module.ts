@@ -10,7 +10,7 @@ import { IdentityProtectionPacer } from './identity-protection-pacer';
 import { PersistenceActions } from './persistence-actions';
 import { PersistenceController } from './persistence.controller';
 import { PersistenceReads } from './persistence-reads.service';
-import { TenantGraphs } from './tenant-graphs';
+import { TenantGraphs } from '../tenant-graphs';
 import { UserActions } from './user-actions';
 
 /** Entra ID: user containment actions, and the sign-in, directory audit and risk detection collectors. */

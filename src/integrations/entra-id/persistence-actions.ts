@@ -27,7 +27,7 @@ import {
   servicePrincipalByEitherId,
   verifiedDomains,
 } from './persistence-graph';
-import { TenantGraphs } from './tenant-graphs';
+import { TenantGraphs } from '../tenant-graphs';
 import { REVOCATION_NOTE, UserActions } from './user-actions';
 
 /** Microsoft's own tenants: their first-party apps are never disabled by Cordon. */

@@ -3,7 +3,7 @@ import type { Principal } from '../../access/principal';
 import { Problem } from '../../common/problem';
 import { MicrosoftApiError, type TenantGraphClient } from '../../microsoft';
 import { TenantsService } from '../../tenants/tenants.service';
-import { TenantGraphs } from './tenant-graphs';
+import { TenantGraphs } from '../tenant-graphs';
 import type { AppConsentsResponse, AuthMethodsResponse, InboxRulesResponse } from './dto/persistence.dto';
 import { GRANT_DATE_NOTE, HIDDEN_RULES_NOTE, listConsents, listMethods, listRules, METHOD_DATE_NOTE, riskOf, verifiedDomains } from './persistence-graph';
 

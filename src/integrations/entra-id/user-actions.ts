@@ -2,7 +2,7 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import { ActionHandler, ActionTarget, StepContext, StepDefinition } from '../../actions/action-handler';
 import { ActionCatalogue } from '../../actions/action-catalogue';
 import type { TenantGraphClient } from '../../microsoft';
-import { TenantGraphs } from './tenant-graphs';
+import { TenantGraphs } from '../tenant-graphs';
 import { toStepError } from './graph-step-errors';
 
 interface GraphUser {

@@ -1,3 +1,4 @@
+import { TenantGraphs } from '../tenant-graphs';
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ActionsModule } from '../../actions/actions.module';
@@ -33,6 +34,7 @@ import { XdrActionsController } from './xdr-actions.controller';
     SecurityRepository,
     SecurityTelemetryService,
     SecurityRetentionService,
+    TenantGraphs,
     XdrActions,
     registerCapabilities(...GRAPH_SECURITY_CAPABILITIES),
   ],

@@ -1,7 +1,6 @@
 import type { ActionHandler, StepContext } from '../../actions/action-handler';
 import { ActionCatalogue } from '../../actions/action-catalogue';
-import type { GraphClientFactory } from '../../microsoft';
-import type { TenantsService } from '../../tenants/tenants.service';
+import type { TenantGraphs } from '../tenant-graphs';
 import type { GraphSecurityCollector } from './graph-security.collector';
 import { commentText, differences, XdrActions } from './xdr-actions';
 
@@ -24,10 +23,9 @@ function setup(comments: Array<Record<string, unknown>>) {
     patch: jest.fn(),
   };
   const catalogue = new ActionCatalogue();
-  const tenants = { findLive: async () => ({ id: 't1' }), credentialsOf: () => ({}) } as unknown as TenantsService;
-  const graphs = { forTenant: () => graph } as unknown as GraphClientFactory;
+  const graphs = { of: async () => graph } as unknown as TenantGraphs;
   const collector = { storeObject: jest.fn(async () => true) } as unknown as GraphSecurityCollector;
-  new XdrActions(catalogue, tenants, graphs, collector).onModuleInit();
+  new XdrActions(catalogue, graphs, collector).onModuleInit();
   return { handler: catalogue.get('alert.comment') as ActionHandler, calls, alert };
 }
 

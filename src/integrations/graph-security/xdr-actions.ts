@@ -1,16 +1,13 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { ActionHandler, ActionTarget, StepContext, StepDefinition, StepError, StepOutcome } from '../../actions/action-handler';
+import { ActionHandler, ActionTarget, StepContext, StepDefinition, StepOutcome } from '../../actions/action-handler';
 import { ActionCatalogue } from '../../actions/action-catalogue';
-import { GraphClientFactory, TenantGraphClient } from '../../microsoft';
-import { TenantsService } from '../../tenants/tenants.service';
+import type { TenantGraphClient } from '../../microsoft';
+import { TenantGraphs } from '../tenant-graphs';
 import { ALERT_CHANGE_FIELDS, INCIDENT_CHANGE_FIELDS } from './dto/xdr-actions.dto';
 import { GraphSecurityCollector, PREFER_UNKNOWN_ENUMS } from './graph-security.collector';
 import { toXdrStepError, type XdrKind } from './xdr-step-errors';
 
 type Raw = Record<string, unknown>;
-
-/** How long a tenant's Graph client is reused before its tenant row is read again. */
-const CLIENT_TTL_MS = 2000;
 
 interface KindSpec {
   kind: XdrKind;
@@ -77,12 +74,10 @@ export function differences(fields: readonly string[], current: Raw, wanted: Raw
 @Injectable()
 export class XdrActions implements OnModuleInit {
   private readonly logger = new Logger(XdrActions.name);
-  private readonly clients = new Map<string, { client: Promise<TenantGraphClient>; until: number }>();
 
   constructor(
     private readonly catalogue: ActionCatalogue,
-    private readonly tenants: TenantsService,
-    private readonly graphs: GraphClientFactory,
+    private readonly graphs: TenantGraphs,
     private readonly collector: GraphSecurityCollector,
   ) {}
 
@@ -101,19 +96,7 @@ export class XdrActions implements OnModuleInit {
   }
 
   private graph(tenantId: string): Promise<TenantGraphClient> {
-    const now = Date.now();
-    const cached = this.clients.get(tenantId);
-    if (cached && cached.until > now) return cached.client;
-    const client = this.loadGraph(tenantId);
-    this.clients.set(tenantId, { client, until: now + CLIENT_TTL_MS });
-    client.catch(() => this.clients.delete(tenantId));
-    return client;
-  }
-
-  private async loadGraph(tenantId: string): Promise<TenantGraphClient> {
-    const tenant = await this.tenants.findLive(tenantId);
-    if (!tenant) throw new StepError('tenant-not-found', `Tenant ${tenantId} no longer exists.`);
-    return this.graphs.forTenant(this.tenants.credentialsOf(tenant));
+    return this.graphs.of(tenantId);
   }
 
   /** The object as Microsoft holds it now; newer enum members as they are (microsoft-notes M10). */

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { StepError } from '../../actions/action-handler';
-import { GraphClientFactory, TenantGraphClient } from '../../microsoft';
-import { TenantsService } from '../../tenants/tenants.service';
+import { StepError } from '../actions/action-handler';
+import { GraphClientFactory, TenantGraphClient } from '../microsoft';
+import { TenantsService } from '../tenants/tenants.service';
 
 /** How long a tenant's Graph client is reused before its tenant row is read again. */
 const CLIENT_TTL_MS = 2000;
