@@ -21,6 +21,7 @@ import { ActionAnswer, toActionResponse } from './action-view';
 import { ActionEntity, ActionStepEntity, FINAL_STATUSES } from './action.entity';
 import { ACCEPTED, ActionsRepository, NewAction } from './actions.repository';
 import { ActionRequestDto } from './dto/action.dto';
+import { ActionEvidence } from './evidence/action-evidence.service';
 
 /** What an action route knows of its call: the action type it creates, who asks, and `Prefer: wait`. */
 export interface ActionCall {
@@ -77,6 +78,7 @@ export class ActionAdmissionService {
     private readonly tenants: TenantsService,
     private readonly capabilities: TenantCapabilitiesService,
     private readonly secrets: ActionSecrets,
+    private readonly evidence: ActionEvidence,
   ) {}
 
   async request(input: ActionRequest): Promise<ActionAnswer> {
@@ -249,8 +251,11 @@ export class ActionAdmissionService {
         capabilities: statusNames(statuses),
         firstRequestId,
       };
+      // What the target looks like before anything changes, in the same statement (ARCHITECTURE.md §5.7).
+      const snapshot = await this.evidence.snapshotEntry(action, handler, { target, capabilities: admitted.capabilities, requestId: firstRequestId });
       const entries = [
         { entry: accepted, onlyIf: ACCEPTED },
+        ...(snapshot ? [{ entry: snapshot, onlyIf: ACCEPTED }] : []),
         { entry: actionAudit.stepStarted(action, admitted.steps[0], firstRequestId), onlyIf: ACCEPTED },
       ];
       const lease = { owner: this.executor.owner, seconds: this.config.actionLeaseSeconds };

@@ -1,5 +1,6 @@
 import type { AuditActor, AuditContext, AuditEntryInput } from '../audit-log/audit-entry';
 import type { ActionTarget, StepError } from './action-handler';
+import { evidenceSha256, type HashedSnapshotItem } from './evidence/evidence-snapshots';
 import type { ActionEntity, ActionStepEntity } from './action.entity';
 import type { ActionFinal, NewAction } from './actions.repository';
 
@@ -108,10 +109,19 @@ export const actionAudit = {
       step: step.name,
       position: step.position,
       microsoftRequestId: outcome.microsoftRequestId,
-      ...(outcome.detail ? { detail: outcome.detail } : {}),
+      // The step's evidence is its detail; its hash is what GET /v1/actions/{id}/evidence shows next to it.
+      ...(outcome.detail ? { detail: outcome.detail, evidenceSha256: evidenceSha256(outcome.detail) } : {}),
       ...(outcome.error ? { error: outcome.error } : {}),
     };
     return entry(action, `action.step.${outcome.status}`, ENGINE, displayed(action), outcome.microsoftRequestId, data);
+  },
+
+  /**
+   * What the target looked like before the first step changed anything (ARCHITECTURE.md §5.7): every item
+   * with its content and SHA-256, so the verified chain proves the evidence unaltered.
+   */
+  snapshot(action: ActionEntity, requestId: string, items: HashedSnapshotItem[]): AuditEntryInput {
+    return entry(action, 'action.snapshot', ENGINE, displayed(action), requestId, { items });
   },
 
   /** What a long-running step did at Microsoft meanwhile. */

@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import type { EntityManager } from 'typeorm';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
+import type { AuditEntryInput } from '../audit-log/audit-entry';
 import { AuditLogService } from '../audit-log/audit-log.service';
 import { TenantCapabilitiesService, statusNames } from '../tenants/tenant-capabilities.service';
 import { JobsService } from '../jobs/jobs.service';
@@ -11,6 +12,7 @@ import { actionAudit, ENGINE } from './action-audit';
 import { ActionTarget, StepContext, StepDefinition, StepError, StepInProgress } from './action-handler';
 import { ActionCatalogue } from './action-catalogue';
 import { ActionSecrets } from './action-secrets';
+import { ActionEvidence } from './evidence/action-evidence.service';
 import { ActionEntity, ActionStepEntity } from './action.entity';
 import { ACTION_FINISHED, ActionFinal, ActionsRepository, Recorded, STEP_STARTED, StepFinish } from './actions.repository';
 
@@ -68,6 +70,7 @@ export class ActionExecutor {
     private readonly capabilities: TenantCapabilitiesService,
     private readonly jobs: JobsService,
     private readonly secrets: ActionSecrets,
+    private readonly evidence: ActionEvidence,
   ) {}
 
   /** Durable fallback: if this process dies before running the action, the job (on any replica) does. */
@@ -162,7 +165,14 @@ export class ActionExecutor {
       // committed before the next Microsoft call (write-ahead), with fewer commits. A long-running step
       // that was started already is run again with its state, not started again.
       const resuming = todo[0].status === 'running' && todo[0].state !== null;
-      if (!admitted && !resuming && !(await this.recordBoundary(action, null, { step: todo[0], clientRequestId }))) return;
+      if (!admitted && !resuming) {
+        // What the target looks like before anything changes, recorded with the first step's start.
+        const snapshot =
+          todo[0].position === 0
+            ? await this.evidence.snapshotEntry(action, handler, { target, capabilities: caps, requestId: clientRequestId, again: todo[0].attempts > 0 })
+            : null;
+        if (!(await this.recordBoundary(action, null, { step: todo[0], clientRequestId }, snapshot))) return;
+      }
       for (const [i, step] of todo.entries()) {
         const definition = definitions[step.position];
         const ctx = contextOf(step, i === 0 && resuming ? (step.microsoftRequestId ?? clientRequestId) : clientRequestId);
@@ -299,9 +309,11 @@ export class ActionExecutor {
     action: ActionEntity,
     finished: { step: ActionStepEntity; outcome: StepOutcome } | null,
     next: { step: ActionStepEntity; clientRequestId: string },
+    snapshot: AuditEntryInput | null = null,
   ): Promise<boolean> {
     const entries = [
       ...(finished ? [{ entry: actionAudit.stepFinished(action, finished.step, finished.outcome) }] : []),
+      ...(snapshot ? [{ entry: snapshot, onlyIf: STEP_STARTED }] : []),
       { entry: actionAudit.stepStarted(action, next.step, next.clientRequestId), onlyIf: STEP_STARTED },
     ];
     const start = { position: next.step.position, attempts: next.step.attempts + 1, clientRequestId: next.clientRequestId };

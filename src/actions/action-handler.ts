@@ -114,6 +114,12 @@ export interface ActionHandler {
    * `<name>Given: true`.
    */
   secretParams?: string[];
+  /**
+   * False: no evidence snapshot before the first step (EvidenceSnapshots), e.g. for an action that only
+   * reads or that undoes Cordon's own change. By default every action whose target kind has snapshot
+   * reads gets one.
+   */
+  snapshot?: false;
 }
 
 /** A precise failure of a step (or of target resolution): a stable code plus Microsoft's own words. */

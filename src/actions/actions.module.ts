@@ -11,11 +11,14 @@ import { ActionEntity, ActionStepEntity } from './action.entity';
 import { ActionsController } from './actions.controller';
 import { ActionsRecovery } from './actions-recovery';
 import { ActionsRepository } from './actions.repository';
+import { ActionEvidence } from './evidence/action-evidence.service';
+import { EvidenceController } from './evidence/evidence.controller';
+import { EvidenceSnapshots } from './evidence/evidence-snapshots';
 
-/** The actions engine. Integration modules register their handlers in ActionCatalogue. */
+/** The actions engine. Integration modules register their handlers in ActionCatalogue, their snapshot reads in EvidenceSnapshots. */
 @Module({
   imports: [TypeOrmModule.forFeature([ActionEntity, ActionStepEntity]), TenantsModule],
-  controllers: [ActionsController],
+  controllers: [ActionsController, EvidenceController],
   providers: [
     ActionsRepository,
     ActionCatalogue,
@@ -25,7 +28,9 @@ import { ActionsRepository } from './actions.repository';
     ActionDecisionsService,
     ActionQueriesService,
     ActionsRecovery,
+    EvidenceSnapshots,
+    ActionEvidence,
   ],
-  exports: [ActionCatalogue, ActionAdmissionService],
+  exports: [ActionCatalogue, ActionAdmissionService, EvidenceSnapshots],
 })
 export class ActionsModule {}

@@ -104,6 +104,8 @@ describe('response actions on users (against the simulator)', () => {
     expect(audit).toEqual([
       'action.requested',
       'action.accepted',
+      // what Alice looked like before the first change (GET /v1/actions/{id}/evidence)
+      'action.snapshot',
       'action.step.started',
       'action.step.succeeded',
       'action.step.started',
@@ -428,6 +430,7 @@ describe('response actions on users (against the simulator)', () => {
     expect(await eventsOf(started.body.id)).toEqual([
       'action.requested',
       'action.accepted',
+      'action.snapshot',
       'action.step.started disable-sign-in',
       'action.cancelled',
       'action.step.succeeded disable-sign-in',

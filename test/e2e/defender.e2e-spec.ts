@@ -148,7 +148,7 @@ describe('device containment through Defender for Endpoint (against the simulato
     const audit = (await t.http.get(`/v1/audit-log?actionId=${res.body.id}&limit=100`).set(bearer(t.adminKey))).body.items.map(
       (e: { event: string }) => e.event,
     );
-    expect(audit.slice(0, 4)).toEqual(['action.requested', 'action.accepted', 'action.step.started', 'action.step.progress']);
+    expect(audit.slice(0, 5)).toEqual(['action.requested', 'action.accepted', 'action.snapshot', 'action.step.started', 'action.step.progress']);
     expect(audit.at(-1)).toBe('action.succeeded');
     // Release it again, by machine id this time.
     const release = await waitFinal((await act(responder.key, WS1, 'release')).body.id);

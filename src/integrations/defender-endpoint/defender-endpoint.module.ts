@@ -11,6 +11,7 @@ import { DefenderPacerRepository } from './defender-pacer.repository';
 import { DeviceActions } from './device-actions';
 import { DeviceInventoryService } from './device-inventory.service';
 import { DeviceResolver } from './device-resolver';
+import { DeviceSnapshot } from './device-snapshot';
 import { DeviceEntity } from './device.entity';
 import { DevicesController } from './devices.controller';
 import { DevicesRepository } from './devices.repository';
@@ -31,6 +32,7 @@ import { MachineActionReader } from './machine-action-reader';
     DeviceResolver,
     DeviceInventoryService,
     DeviceActions,
+    DeviceSnapshot,
     registerCapabilities(DEFENDER_ENDPOINT_CAPABILITIES),
   ],
   exports: [DeviceInventoryService],

@@ -12,6 +12,7 @@ import { PersistenceController } from './persistence.controller';
 import { PersistenceReads } from './persistence-reads.service';
 import { TenantGraphs } from '../tenant-graphs';
 import { UserActions } from './user-actions';
+import { UserSnapshot } from './user-snapshot';
 
 /** Entra ID: user containment actions, and the sign-in, directory audit and risk detection collectors. */
 @Module({
@@ -20,6 +21,7 @@ import { UserActions } from './user-actions';
   providers: [
     TenantGraphs,
     UserActions,
+    UserSnapshot,
     PersistenceActions,
     PersistenceReads,
     IdentityProtectionPacer,

@@ -77,6 +77,21 @@ export async function auditEntriesSince(db: DataSource, before: State): Promise<
   return [...new Set(rows.map((r) => `${r.event} (request ${r.request_id})`))];
 }
 
+/**
+ * Audit entries the actions engine wrote since `before` for other requests' actions: an action admitted
+ * earlier that was waiting (for Defender capacity, for its machine action) and moved on meanwhile.
+ */
+export async function backgroundEngineEntries(db: DataSource, before: State, requestId: string): Promise<number> {
+  const [row] = (await db.query(
+    `SELECT count(*)::int AS n FROM (
+       SELECT request_id FROM audit_pending WHERE id > $1 AND actor_id = 'actions-engine' AND action_id IS NOT NULL
+       UNION ALL SELECT request_id FROM audit_log WHERE (seq > $2 OR pending_id > $1) AND actor_id = 'actions-engine' AND action_id IS NOT NULL
+     ) e WHERE request_id <> $3`,
+    [before['~auditPendingId'], before['~auditSeq'], requestId],
+  )) as Array<{ n: number }>;
+  return row.n;
+}
+
 /** Waits until background work a request started (an action running on) has stopped changing the state. */
 export async function settle(db: DataSource, timeoutMs = 5000): Promise<void> {
   const until = Date.now() + timeoutMs;
