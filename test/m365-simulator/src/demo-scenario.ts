@@ -2,7 +2,7 @@ import { AuditGenerator } from './audit-generator';
 import { demoTelemetry } from './demo-telemetry';
 import { MICROSOFT_GRAPH_APP_ID, PASSWORD_METHOD_ID } from './persistence';
 import { CORDON_PERMISSIONS } from './scenario';
-import type { Scenario, SimApp, SimTenant, SimAppRoleAssignment, SimDevice, SimPermissionGrant, SimServicePrincipal, SimUser } from './types';
+import type { Scenario, SimApp, SimMailMessage, SimTenant, SimAppRoleAssignment, SimDevice, SimPermissionGrant, SimServicePrincipal, SimUser } from './types';
 
 /**
  * The built-in demo: "Contoso Demo" (every licence, an app with a secret and a generated certificate
@@ -62,6 +62,57 @@ export const BEC_PERMISSIONS = [
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
+/**
+ * The demo phish (microsoft-notes §15): one send delivered to Bob, Carol and Erin in Contoso Demo (route A:
+ * analyzedEmails), and one to Gina and Hank in Fabrikam Basic, which has no Defender for Office 365 and only
+ * Mail.ReadWrite (route B: per mailbox). Every mailbox also holds a harmless newsletter.
+ */
+export const DEMO_PHISH = {
+  contoso: {
+    networkMessageId: '73ca4154-58d8-43d0-a890-08dc18c52e6d',
+    internetMessageId: '<DB9PR01MB7788.phish.4711@mail.payroll-update.example>',
+    recipients: [`bob@${DEMO.contoso.vanityDomain}`, `carol@${DEMO.contoso.vanityDomain}`, `erin@${DEMO.contoso.vanityDomain}`],
+    subject: 'ACTION REQUIRED: confirm your payroll details',
+    from: 'payroll@payroll-update.example',
+  },
+  fabrikam: {
+    networkMessageId: '5b1d9e27-3c4a-4f6b-8e2d-08dc2a7f1b90',
+    internetMessageId: '<AM6PR02MB1122.phish.815@mail.invoice-portal.example>',
+    recipients: [`gina@${DEMO.fabrikam.domain}`, `hank@${DEMO.fabrikam.domain}`],
+    subject: 'Overdue invoice #815 - open the attached statement',
+    from: 'billing@invoice-portal.example',
+  },
+  newsletter: { subject: 'This week at Contoso', from: 'news@contoso.example' },
+} as const;
+
+/** Permissions Fabrikam Basic's app has for mail: per-mailbox access only (microsoft-notes §15). */
+export const FABRIKAM_MAIL_PERMISSIONS = ['Mail.ReadWrite'];
+/** Permissions Contoso Demo's app has for mail: Defender for Office 365 remediation and per-mailbox access. */
+export const CONTOSO_MAIL_PERMISSIONS = ['SecurityAnalyzedMessage.ReadWrite.All', 'Mail.ReadWrite'];
+
+/** A mailbox's messages: the newsletter, and the phish when `phish` is given (ids are filled by scenario.ts). */
+function mailbox(now: number, index: number, phish?: (typeof DEMO_PHISH)['contoso' | 'fabrikam']): SimMailMessage[] {
+  const newsletter = {
+    internetMessageId: `<newsletter.${index}@contoso.example>`,
+    networkMessageId: `0e1f2a3b-4c5d-4e6f-8a7b-${String(index).padStart(12, '0')}`,
+    subject: DEMO_PHISH.newsletter.subject,
+    from: DEMO_PHISH.newsletter.from,
+    receivedDateTime: new Date(now - 2 * DAY).toISOString(),
+  };
+  const messages: Array<Partial<SimMailMessage>> = [newsletter];
+  if (phish) {
+    messages.push({
+      internetMessageId: phish.internetMessageId,
+      networkMessageId: phish.networkMessageId,
+      subject: phish.subject,
+      from: phish.from,
+      receivedDateTime: new Date(now - 3 * HOUR).toISOString(),
+      threatTypes: ['phish'],
+    });
+  }
+  return messages as SimMailMessage[];
+}
+
 function contosoUsers(now: number): Array<Partial<SimUser>> {
   const d = DEMO.contoso.vanityDomain;
   const iso = (ms: number) => new Date(ms).toISOString();
@@ -98,8 +149,14 @@ function contosoUsers(now: number): Array<Partial<SimUser>> {
       riskState: 'atRisk',
       riskDetail: 'none',
       riskLastUpdatedDateTime: iso(now - DAY),
+      messages: mailbox(now, 4, DEMO_PHISH.contoso),
     },
-    { id: '0b7c1e2d-0005-4a00-8000-000000000005', userPrincipalName: `carol@${d}`, displayName: 'Carol Danvers' },
+    {
+      id: '0b7c1e2d-0005-4a00-8000-000000000005',
+      userPrincipalName: `carol@${d}`,
+      displayName: 'Carol Danvers',
+      messages: mailbox(now, 5, DEMO_PHISH.contoso),
+    },
     {
       id: '0b7c1e2d-0006-4a00-8000-000000000006',
       userPrincipalName: `dan@${d}`,
@@ -109,7 +166,7 @@ function contosoUsers(now: number): Array<Partial<SimUser>> {
       riskDetail: 'userPerformedSecuredPasswordReset',
       riskLastUpdatedDateTime: iso(now - 3 * DAY),
     },
-    { id: '0b7c1e2d-0007-4a00-8000-000000000007', userPrincipalName: `erin@${d}`, displayName: 'Erin Hunter' },
+    { id: '0b7c1e2d-0007-4a00-8000-000000000007', userPrincipalName: `erin@${d}`, displayName: 'Erin Hunter', messages: mailbox(now, 7, DEMO_PHISH.contoso) },
     { id: '0b7c1e2d-0008-4a00-8000-000000000008', userPrincipalName: `frank.former@${d}`, displayName: 'Frank Former', accountEnabled: false },
     {
       id: '0b7c1e2d-0009-4a00-8000-000000000009',
@@ -323,7 +380,7 @@ function demoAudit(tenantId: string, domain: string, users: string[], seed: numb
 /** Contoso's app also holds the BEC permissions and ThreatHunting.Read.All; Fabrikam's keeps Cordon's defaults (the 403 cases). */
 function contosoPermissions(): SimApp['permissions'] {
   const permissions = structuredClone(CORDON_PERMISSIONS);
-  permissions.graph.push(...BEC_PERMISSIONS, 'ThreatHunting.Read.All');
+  permissions.graph.push(...BEC_PERMISSIONS, 'ThreatHunting.Read.All', ...CONTOSO_MAIL_PERMISSIONS);
   return permissions;
 }
 
@@ -340,8 +397,18 @@ export function demoScenario(nowMs: number = Date.now()): Scenario {
       displayName: 'Fabrikam Admin',
       directoryRoles: ['Global Administrator'],
     },
-    { id: '1c8d2f3e-0002-4b00-9000-000000000002', userPrincipalName: `gina@${DEMO.fabrikam.domain}`, displayName: 'Gina Gardner' },
-    { id: '1c8d2f3e-0003-4b00-9000-000000000003', userPrincipalName: `hank@${DEMO.fabrikam.domain}`, displayName: 'Hank Hill' },
+    {
+      id: '1c8d2f3e-0002-4b00-9000-000000000002',
+      userPrincipalName: `gina@${DEMO.fabrikam.domain}`,
+      displayName: 'Gina Gardner',
+      messages: mailbox(now, 102, DEMO_PHISH.fabrikam),
+    },
+    {
+      id: '1c8d2f3e-0003-4b00-9000-000000000003',
+      userPrincipalName: `hank@${DEMO.fabrikam.domain}`,
+      displayName: 'Hank Hill',
+      messages: mailbox(now, 103, DEMO_PHISH.fabrikam),
+    },
   ];
   return {
     tokenLifetimeSeconds: 3599,
@@ -376,14 +443,14 @@ export function demoScenario(nowMs: number = Date.now()): Scenario {
         tenantId: DEMO.fabrikam.tenantId,
         displayName: 'Fabrikam Basic',
         domains: [DEMO.fabrikam.domain],
-        licences: { entraP1: false, entraP2: false, defenderForEndpoint: true, defenderXdr: true, unifiedAuditLog: true },
+        licences: { entraP1: false, entraP2: false, defenderForEndpoint: true, defenderXdr: true, unifiedAuditLog: true, defenderForOffice: false },
         apps: [
           {
             clientId: DEMO.fabrikam.clientId,
             displayName: 'Cordon (demo)',
             clientSecrets: [DEMO.fabrikam.clientSecret],
             certificates: [],
-            permissions: structuredClone(CORDON_PERMISSIONS),
+            permissions: { ...structuredClone(CORDON_PERMISSIONS), graph: [...CORDON_PERMISSIONS.graph, ...FABRIKAM_MAIL_PERMISSIONS] },
             directoryRoles: [],
           },
         ],

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { guidFrom, hex40From, isGuid } from './ids';
 import { PASSWORD_METHOD_ID, PHONE_METHOD_IDS, fillPersistence, validatePersistence, type PersistenceInput } from './persistence';
-import type { Scenario, SimApp, SimAuthMethod, SimDevice, SimMessageRule, SimTenant, SimUser, TenantLicences } from './types';
+import type { Scenario, SimApp, SimAuthMethod, SimDevice, SimMailMessage, SimMessageRule, SimTenant, SimUser, TenantLicences } from './types';
 
 /**
  * Scenario loading: parse, fill every missing field with a default, validate, and build the
@@ -47,8 +47,10 @@ export type TenantInput = Omit<Partial<SimTenant>, 'apps' | 'users' | 'devices' 
   licences?: Partial<TenantLicences>;
 } & PersistenceInput;
 /** A user as a scenario writes it: rules and methods may leave out what has a default. */
-export type UserInput = Omit<Partial<SimUser>, 'inboxRules' | 'authMethods'> & {
+export type UserInput = Omit<Partial<SimUser>, 'inboxRules' | 'authMethods' | 'messages'> & {
   inboxRules?: Array<Partial<SimMessageRule>>;
+  /** Delivered messages: ids, folder and time have defaults (graph/mail-messages.ts). */
+  messages?: Array<Partial<SimMailMessage> & Pick<SimMailMessage, 'internetMessageId' | 'networkMessageId' | 'subject' | 'from'>>;
   authMethods?: Array<Partial<SimAuthMethod> & Pick<SimAuthMethod, 'type'>>;
 };
 export type ScenarioInput = Omit<Scenario, 'tenants'> & { tenants: TenantInput[] };
@@ -117,6 +119,19 @@ function fillUser(tenantId: string, domain: string, raw: UserInput, index: numbe
       isEnabled: r.isEnabled ?? true,
     })),
     authMethods: withPasswordMethod(raw, nowIso, tenantId, upn),
+    messages: (raw.messages ?? []).map((m, i) => fillMessage(tenantId, upn, m, i, nowIso)),
+  };
+}
+
+/** A mailbox message with its two ids (immutable, and the REST id a move changes; microsoft-notes M55). */
+function fillMessage(tenantId: string, upn: string, m: NonNullable<UserInput['messages']>[number], index: number, nowIso: string): SimMailMessage {
+  const seed = guidFrom('message', tenantId, upn.toLowerCase(), m.internetMessageId, index).replace(/-/g, '');
+  return {
+    ...m,
+    immutableId: m.immutableId ?? `AAkALg${Buffer.from(`imm:${seed}`).toString('base64url')}`,
+    restId: m.restId ?? `AAMkAG${Buffer.from(`rest:${seed}:0`).toString('base64url')}`,
+    receivedDateTime: m.receivedDateTime ?? nowIso,
+    folder: m.folder ?? 'inbox',
   };
 }
 

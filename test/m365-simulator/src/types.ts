@@ -70,6 +70,11 @@ export interface TenantLicences {
   defenderXdr: boolean;
   /** Unified audit log ingestion is on (Management Activity API, Purview audit search). */
   unifiedAuditLog: boolean;
+  /**
+   * Microsoft Defender for Office 365 (analyzedEmails and their remediation); absent ⇒ licensed
+   * (microsoft-notes M53).
+   */
+  defenderForOffice?: boolean;
 }
 
 export interface SimApp {
@@ -133,6 +138,48 @@ export interface SimUser {
   authMethods?: SimAuthMethod[];
   /** The user's default MFA method: it cannot be deleted while other methods remain (microsoft-notes M35). */
   defaultAuthMethodId?: string;
+  /** Messages in the mailbox (graph/mail-messages.ts, microsoft-notes §15). */
+  messages?: SimMailMessage[];
+}
+
+/** Mailbox folders the simulator models, by their Graph well-known names. */
+export type SimMailFolder = 'inbox' | 'junkemail' | 'deleteditems' | 'recoverableitemsdeletions' | 'recoverableitemspurges';
+
+/** One delivered copy of a message, in one recipient's mailbox (microsoft-notes §15). */
+export interface SimMailMessage {
+  /** The immutable id (served with `Prefer: IdType="ImmutableId"`): it survives moves between folders (microsoft-notes M55). */
+  immutableId: string;
+  /** The default REST id: a move gives the message a new one. */
+  restId: string;
+  /** RFC 2822 Message-ID, the same for every recipient of one send. */
+  internetMessageId: string;
+  /** Exchange Online's id for the message as it crossed the organisation, the same for every recipient. */
+  networkMessageId: string;
+  subject: string;
+  /** The sender's address. */
+  from: string;
+  receivedDateTime: string;
+  folder: SimMailFolder;
+  /** Verdicts Defender for Office recorded (analyzedEmails `threatTypes`). */
+  threatTypes?: string[];
+}
+
+/** A remediation submitted through `analyzedEmails/remediate`: an Action center entry (microsoft-notes M53). */
+export interface SimEmailRemediation {
+  /** The bulk id in the Location header's portal link. */
+  bulkId: string;
+  displayName: string;
+  description: string;
+  severity: string;
+  action: string;
+  remediateSendersCopy: boolean;
+  analyzedEmails: Array<{ networkMessageId: string; recipientEmailAddress: string }>;
+  submittedDateTime: string;
+  /** Simulated time at which the mailboxes change. */
+  applyAtMs: number;
+  status: 'pending' | 'completed';
+  /** Per pair, what happened once applied. */
+  results?: Array<{ networkMessageId: string; recipientEmailAddress: string; outcome: 'remediated' | 'not-found' | 'already' }>;
 }
 
 /** An Outlook inbox rule as Graph's `messageRule` has it (microsoft-notes §9.1). */
@@ -273,6 +320,8 @@ export interface SimTenant {
   secureScoreControlProfiles: RawRecord[];
   /** Management Activity API audit records (each has CreationTime, Workload, RecordType, Id...). */
   auditRecords: RawRecord[];
+  /** Remediations submitted through `analyzedEmails/remediate`, oldest first (graph/analyzed-emails.ts). */
+  emailRemediations?: SimEmailRemediation[];
 }
 
 /** A scenario file: what a test or demo declares. Missing fields take defaults (see scenario.ts). */
@@ -356,6 +405,15 @@ export interface GraphScenarioOptions {
     outlookPer10Minutes?: number;
     /** Identity and access writes (grants, apps, groups, methods): per 2.5 minutes per app and tenant (default 3,000). */
     directoryWritesPer150Seconds?: number;
+    /** Outlook: requests one app may have in flight at once against one mailbox (default 4; microsoft-notes M56). */
+    mailboxConcurrency?: number;
+  };
+  /** Mail remediation (microsoft-notes §15). */
+  mail?: {
+    /** Simulated ms between a 202 from `analyzedEmails/remediate` and the change in the mailboxes (default 10,000). */
+    remediationDelayMs?: number;
+    /** Real ms each mailbox message call takes, so that concurrent calls overlap (default 0). */
+    latencyMs?: number;
   };
 }
 

@@ -3,12 +3,14 @@
  *
  * Users (get, disable/enable, password reset, revoke sessions), Identity Protection, Defender XDR
  * alerts and incidents, Advanced Hunting, Entra reports, Purview audit search, Secure Score, and the persistence an
- * attacker leaves (inbox rules, consent grants and apps, authentication methods, group membership). Handlers return
+ * attacker leaves (inbox rules, consent grants and apps, authentication methods, group membership), and
+ * email remediation (analyzedEmails and mailbox messages, microsoft-notes §15). Handlers return
  * Graph-shaped bodies and throw SimError with Graph's error body; the core server adds the
  * `request-id`, `client-request-id` and `Date` headers.
  */
 import type { SimModule } from '../types';
 import { createGraphEnv } from './access';
+import { analyzedEmailRoutes } from './analyzed-emails';
 import { appConsentRoutes } from './app-consents';
 import { auditLogRoutes } from './audit-logs';
 import { auditQueryRoutes } from './audit-queries';
@@ -16,6 +18,7 @@ import { authMethodRoutes } from './auth-methods';
 import { groupRoutes } from './groups';
 import { huntingRoutes } from './hunting';
 import { identityProtectionRoutes } from './identity-protection';
+import { mailMessageRoutes } from './mail-messages';
 import { mailRuleRoutes } from './mail-rules';
 import { organizationRoutes } from './organization';
 import { secureScoreRoutes } from './secure-score';
@@ -38,6 +41,8 @@ export const graphModule: SimModule = (ctx) => {
     ...auditQueryRoutes(env),
     ...secureScoreRoutes(env),
     ...mailRuleRoutes(env),
+    ...mailMessageRoutes(env),
+    ...analyzedEmailRoutes(env),
     ...authMethodRoutes(env),
     ...groupRoutes(env),
     // last: it serves the single-segment `servicePrincipals(appId='…')` form

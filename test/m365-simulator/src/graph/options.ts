@@ -11,7 +11,9 @@ export interface GraphOptions {
     securityPerMinute: number;
     outlookPer10Minutes: number;
     directoryWritesPer150Seconds: number;
+    mailboxConcurrency: number;
   };
+  mail: { remediationDelayMs: number; latencyMs: number };
 }
 
 export function graphOptions(scenario: Scenario): GraphOptions {
@@ -33,6 +35,9 @@ export function graphOptions(scenario: Scenario): GraphOptions {
       // microsoft-notes §8.10: Outlook per app and mailbox; identity and access writes per app and tenant.
       outlookPer10Minutes: o.throttling?.outlookPer10Minutes ?? 10_000,
       directoryWritesPer150Seconds: o.throttling?.directoryWritesPer150Seconds ?? 3000,
+      // microsoft-notes M56: four requests in flight per app and mailbox.
+      mailboxConcurrency: o.throttling?.mailboxConcurrency ?? 4,
     },
+    mail: { remediationDelayMs: o.mail?.remediationDelayMs ?? 10_000, latencyMs: o.mail?.latencyMs ?? 0 },
   };
 }
