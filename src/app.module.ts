@@ -10,6 +10,7 @@ import { PurviewModule } from './integrations/purview/purview.module';
 import { SecureScoreModule } from './integrations/secure-score/secure-score.module';
 import { DefenderHuntingModule } from './integrations/defender-hunting/defender-hunting.module';
 import { GraphSecurityModule } from './integrations/graph-security/graph-security.module';
+import { EmailRemediationModule } from './integrations/email-remediation/email-remediation.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 import { CollectionModule } from './collection/collection.module';
 import { AuthModule } from './auth/auth.module';
@@ -36,6 +37,7 @@ export const FEATURE_MODULES = [
   ManagementActivityModule,
   WebhooksModule,
   GraphSecurityModule,
+  EmailRemediationModule,
   PurviewModule,
   SecureScoreModule,
   DefenderHuntingModule,

@@ -100,7 +100,7 @@ export interface ActionHandler {
    * XDR alert or incident. Protected-target policy applies to users (protected users and groups) and
    * devices (protected devices and tags); an app handler refuses its own protected apps when it resolves.
    */
-  targetKind: 'user' | 'device' | 'app' | 'alert' | 'incident';
+  targetKind: 'user' | 'device' | 'app' | 'alert' | 'incident' | 'email';
   /** Capabilities that must be `available` for the action at all. */
   requiredCapabilities: string[];
   /** Resolves what the caller named; throws StepError('target-not-found') when Microsoft has no such thing. */

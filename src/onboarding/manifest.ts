@@ -1,6 +1,7 @@
 import type { MicrosoftResource } from '../microsoft';
 import type { Capability, CapabilityCheck } from '../tenants/capability';
 import { DEFENDER_ENDPOINT_CAPABILITIES } from '../integrations/defender-endpoint/defender-endpoint.capabilities';
+import { EMAIL_REMEDIATION_CAPABILITIES } from '../integrations/email-remediation/email-remediation.capabilities';
 import { DEFENDER_HUNTING_CAPABILITIES } from '../integrations/defender-hunting/defender-hunting.capabilities';
 import { ENTRA_ID_CAPABILITIES } from '../integrations/entra-id/entra-id.capabilities';
 import { GRAPH_SECURITY_CAPABILITIES } from '../integrations/graph-security/graph-security.capabilities';
@@ -18,6 +19,7 @@ export const ALL_CAPABILITY_CHECKS: CapabilityCheck[] = [
   ...GRAPH_SECURITY_CAPABILITIES,
   DEFENDER_ENDPOINT_CAPABILITIES,
   ...DEFENDER_HUNTING_CAPABILITIES,
+  ...EMAIL_REMEDIATION_CAPABILITIES,
 ];
 
 export interface ManifestModule {
@@ -81,6 +83,12 @@ export const MODULES: ManifestModule[] = [
     ],
   },
   { name: 'hunting', description: 'Defender XDR advanced hunting: raw telemetry collection and on-demand queries.', capabilities: ['advanced-hunting'] },
+  {
+    name: 'email-remediation',
+    description:
+      'Email remediation: Defender for Office 365 analyzedEmails remediation (Global cloud), or per mailbox with Mail.ReadWrite; either one is enough.',
+    capabilities: ['email-remediation', 'mailbox-messages'],
+  },
 ];
 
 /** Permissions that let an app grant itself more (microsoft-notes M25): best held by a second, approval-gated app registration. */

@@ -41,6 +41,7 @@ export const ACTION_TYPES = [
   'alert.comment',
   'incident.update',
   'incident.comment',
+  'email.remediate',
 ] as const;
 
 @ValidatorConstraint({ name: 'hourlyLimits' })

@@ -196,6 +196,8 @@ describe('per-mailbox messages', () => {
     const read = await h.call('GET', '/v1.0/users/alice@contoso.com/messages/imm-1', { token: MAIL_READ, headers: IMMUTABLE });
     expect(read.status).toBe(200);
     expect(read.body.parentFolderId).toBe(folderId(t.users[0], 'recoverableitemsdeletions'));
+    const folder = await h.call('GET', '/v1.0/users/alice@contoso.com/mailFolders/RecoverableItemsDeletions', { token: MAIL_READ });
+    expect(folder.body.id).toBe(read.body.parentFolderId);
     const dumpster = await h.call(
       'GET',
       `/v1.0/users/alice@contoso.com/mailFolders/recoverableitemsdeletions/messages?$filter=internetMessageId eq '${IMID}'`,

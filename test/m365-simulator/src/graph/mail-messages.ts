@@ -142,6 +142,25 @@ function listFolder(env: GraphEnv, req: SimRequest): Promise<SimResponse> {
   });
 }
 
+/** `GET /users/{id}/mailFolders/{name or id}`: the folder's id (what `parentFolderId` holds). */
+function getFolder(env: GraphEnv, req: SimRequest): Promise<SimResponse> {
+  return withMailbox(env, req, READ_ROLES, (user) => {
+    const folder = folderNamed(user, req.params.folder);
+    if (!folder) throw exchangeError(env, req, 404, 'ErrorInvalidIdMalformed', 'Id is malformed.');
+    const count = (user.messages ?? []).filter((m) => m.folder === folder).length;
+    return {
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+      body: {
+        '@odata.context': `${req.baseUrl}/v1.0/$metadata#users('${user.id}')/mailFolders/$entity`,
+        id: folderId(user, folder),
+        displayName: folder,
+        totalItemCount: count,
+      },
+    };
+  });
+}
+
 function getMessage(env: GraphEnv, req: SimRequest): Promise<SimResponse> {
   return withMailbox(env, req, READ_ROLES, (user) => {
     const message = findMessage(env, req, user);
@@ -197,6 +216,7 @@ export function mailMessageRoutes(env: GraphEnv): SimRoute[] {
   return [
     { host: 'graph', method: 'GET', pattern: base, handler: (req) => listAll(env, req) },
     { host: 'graph', method: 'GET', pattern: '/v1.0/users/:id/mailFolders/:folder/messages', handler: (req) => listFolder(env, req) },
+    { host: 'graph', method: 'GET', pattern: '/v1.0/users/:id/mailFolders/:folder', handler: (req) => getFolder(env, req) },
     { host: 'graph', method: 'GET', pattern: `${base}/:messageId`, handler: (req) => getMessage(env, req) },
     { host: 'graph', method: 'DELETE', pattern: `${base}/:messageId`, handler: (req) => deleteMessage(env, req) },
     { host: 'graph', method: 'POST', pattern: `${base}/:messageId/permanentDelete`, handler: (req) => permanentDelete(env, req) },
