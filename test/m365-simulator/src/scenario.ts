@@ -27,7 +27,15 @@ export const CORDON_PERMISSIONS: SimApp['permissions'] = {
     'SecurityEvents.Read.All',
   ],
   manage: ['ActivityFeed.Read', 'ActivityFeed.ReadDlp', 'ServiceHealth.Read'],
-  defender: ['Machine.Read.All', 'Machine.Isolate', 'Machine.Scan', 'Machine.RestrictExecution', 'Machine.CollectForensics', 'Machine.StopAndQuarantine'],
+  defender: [
+    'Machine.Read.All',
+    'Machine.Isolate',
+    'Machine.Scan',
+    'Machine.RestrictExecution',
+    'Machine.CollectForensics',
+    'Machine.StopAndQuarantine',
+    'Ti.ReadWrite.All',
+  ],
 };
 
 export const DEFAULT_LICENCES: TenantLicences = {
@@ -204,6 +212,9 @@ export function normaliseScenario(raw: unknown, source = 'scenario'): Scenario {
         problems.push(`${at}.users[${j}].userPrincipalName: "${u.userPrincipalName}" has no @domain`);
       }
     });
+    if (t.indicatorLimit !== undefined && !(Number.isInteger(t.indicatorLimit) && t.indicatorLimit >= 0)) {
+      problems.push(`${at}.indicatorLimit: must be a whole number, 0 or more`);
+    }
     (t.devices ?? []).forEach((d, j) => {
       if (d.id !== undefined && !/^[0-9a-f]{40}$/i.test(d.id)) problems.push(`${at}.devices[${j}].id: "${d.id}" is not 40 hex characters`);
     });

@@ -322,6 +322,8 @@ export interface SimTenant {
   auditRecords: RawRecord[];
   /** Remediations submitted through `analyzedEmails/remediate`, oldest first (graph/analyzed-emails.ts). */
   emailRemediations?: SimEmailRemediation[];
+  /** Defender's limit of active custom indicators for this tenant (default 15,000; a test lowers it). */
+  indicatorLimit?: number;
 }
 
 /** A scenario file: what a test or demo declares. Missing fields take defaults (see scenario.ts). */

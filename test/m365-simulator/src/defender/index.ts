@@ -3,6 +3,15 @@ import { beginCall, READ_PERMISSIONS, type DefenderCall } from './call';
 import { DOWNLOAD_PATH, downloadPackage, getPackageUri } from './investigation-package';
 import { cancelAction, getAction, listActions } from './machine-action-routes';
 import { resolveTimings, settleTenant } from './machine-actions';
+import {
+  deleteIndicator,
+  importIndicators,
+  INDICATOR_API_LIMIT,
+  INDICATOR_IMPORT_LIMIT,
+  INDICATOR_PERMISSIONS,
+  listIndicators,
+  submitIndicator,
+} from './indicators';
 import { getMachine, listMachines } from './machines';
 import { ACTION_API_LIMIT, PACKAGE_URI_LIMIT, type RateLimit } from './rate-limit';
 import { ACTION_PERMISSIONS, ACTION_SPECS, createAction } from './response-actions';
@@ -15,7 +24,8 @@ import { ACTION_PERMISSIONS, ACTION_SPECS, createAction } from './response-actio
  * - `scenario.machineActions.{pendingMs,inProgressMs,timeoutMs}`: how actions progress on the sim clock;
  * - `SimDevice.online: false`: the device's actions stay `Pending` until `TimeOut`;
  * - `SimDevice.extra.failActions: ['Isolate', ...]` (or `['*']`): those actions end `Failed` instead
- *   of `Succeeded` (the key is not served in the machine body).
+ *   of `Succeeded` (the key is not served in the machine body);
+ * - `SimTenant.indicatorLimit`: the tenant's limit of active indicators (default 15,000).
  */
 export const defenderModule: SimModule = (ctx) => {
   const api = (
@@ -46,6 +56,10 @@ export const defenderModule: SimModule = (ctx) => {
     api('POST', '/api/machineactions/:id/cancel', 'cancel', ACTION_PERMISSIONS, cancelAction),
     api('GET', '/api/machineactions/:id/GetPackageUri', 'GetPackageUri', READ_PERMISSIONS, getPackageUri, PACKAGE_URI_LIMIT),
     { host: 'defender', method: 'GET', pattern: DOWNLOAD_PATH, handler: download },
+    api('POST', '/api/indicators', 'indicators', INDICATOR_PERMISSIONS, submitIndicator, INDICATOR_API_LIMIT),
+    api('POST', '/api/indicators/import', 'indicators/import', INDICATOR_PERMISSIONS, importIndicators, INDICATOR_IMPORT_LIMIT),
+    api('GET', '/api/indicators', 'indicators (list)', INDICATOR_PERMISSIONS, listIndicators, INDICATOR_API_LIMIT),
+    api('DELETE', '/api/indicators/:id', 'indicators/{id}', INDICATOR_PERMISSIONS, deleteIndicator, INDICATOR_API_LIMIT),
   ];
 };
 
@@ -59,3 +73,5 @@ export function settleMachineActions(ctx: SimContext, tenant?: SimTenant): void 
   const now = ctx.clock.nowMs();
   for (const t of tenant ? [tenant] : ctx.tenants.values()) settleTenant(t, now, timings);
 }
+
+export { indicatorsOf, isExpired, type IndicatorRecord } from './indicators';
