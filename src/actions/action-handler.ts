@@ -96,11 +96,11 @@ export interface StepDefinition {
 export interface ActionHandler {
   type: string;
   /**
-   * The target kind in the route: a user, a device, an enterprise app (service principal), or a Defender
-   * XDR alert or incident. Protected-target policy applies to users (protected users and groups) and
+   * The target kind in the route: a user, a device, an enterprise app (service principal), a Defender
+   * XDR alert or incident, or a Defender for Endpoint custom indicator. Protected-target policy applies to users (protected users and groups) and
    * devices (protected devices and tags); an app handler refuses its own protected apps when it resolves.
    */
-  targetKind: 'user' | 'device' | 'app' | 'alert' | 'incident' | 'email';
+  targetKind: 'user' | 'device' | 'app' | 'alert' | 'incident' | 'email' | 'indicator';
   /** Capabilities that must be `available` for the action at all. */
   requiredCapabilities: string[];
   /** Resolves what the caller named; throws StepError('target-not-found') when Microsoft has no such thing. */

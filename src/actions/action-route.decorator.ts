@@ -2,6 +2,7 @@ import {
   applyDecorators,
   CallHandler,
   createParamDecorator,
+  Delete,
   ExecutionContext,
   Injectable,
   NestInterceptor,
@@ -70,12 +71,15 @@ export interface ActionRouteDocs {
   conflicts?: string;
   /** Body fields that are secrets: kept out of the Idempotency-Key's stored fingerprint (see `Idempotent`). */
   secretFields?: string[];
-  /** The HTTP method (default POST): PATCH for an action that updates a Microsoft object in place (an alert, an incident). */
-  method?: 'POST' | 'PATCH';
+  /**
+   * The HTTP method (default POST): PATCH for an action that updates a Microsoft object in place (an alert, an
+   * incident), DELETE for one that removes it (an indicator; the body still carries the reason).
+   */
+  method?: 'POST' | 'PATCH' | 'DELETE';
 }
 
 /**
- * A route that requests a response action of `type` (ARCHITECTURE.md §5.2): `POST path` (or `PATCH`) for analysts and
+ * A route that requests a response action of `type` (ARCHITECTURE.md §5.2): `POST path` (or `PATCH`, `DELETE`) for analysts and
  * responders, `Idempotency-Key` on the action type, `Prefer: wait=N`, and the answers documented. The
  * handler takes `@CurrentActionCall()` and hands it, with the target and body, to ActionAdmissionService.
  */
@@ -85,7 +89,7 @@ export function ActionRoute(path: string, type: string, docs: ActionRouteDocs = 
     .filter(Boolean)
     .join(', ');
   return applyDecorators(
-    docs.method === 'PATCH' ? Patch(path) : Post(path),
+    docs.method === 'PATCH' ? Patch(path) : docs.method === 'DELETE' ? Delete(path) : Post(path),
     ApiTags('actions'),
     Access('analyst', 'responder'),
     SetMetadata(ACTION_TYPE, type),

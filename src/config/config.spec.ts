@@ -129,6 +129,7 @@ describe('loadConfig', () => {
         rateMarginMs: 500,
         pollInitialMs: 2000,
         pollMaxMs: 60000,
+        indicatorLimit: 15000,
       },
       entraTelemetry: { overlapMinutes: 45, identityProtectionIntervalMs: 1500 },
       purviewSearch: { pollSeconds: 20, maxPollSeconds: 120, timeoutHours: 12 },

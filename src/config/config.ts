@@ -124,6 +124,8 @@ export interface DefenderEndpointConfig {
   /** First wait before polling a machine action; doubles up to the maximum. */
   pollInitialMs: number;
   pollMaxMs: number;
+  /** Active custom indicators a tenant may hold (Microsoft: 15,000, microsoft-notes M46); lower it to leave room for other tools. */
+  indicatorLimit: number;
 }
 
 export interface CollectionConfig {
@@ -278,6 +280,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       rateMarginMs: integer('CORDON_DEFENDER_RATE_MARGIN_MS', 1000, 0, 60000),
       pollInitialMs: integer('CORDON_DEFENDER_POLL_INITIAL_MS', 10000, 100, 3600000),
       pollMaxMs: integer('CORDON_DEFENDER_POLL_MAX_MS', 300000, 100, 86400000),
+      indicatorLimit: integer('CORDON_DEFENDER_INDICATOR_LIMIT', 15000, 1, 15000),
     },
     entraTelemetry: {
       overlapMinutes: integer('CORDON_ENTRA_OVERLAP_MINUTES', 60, 0, 1440),

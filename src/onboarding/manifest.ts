@@ -62,8 +62,8 @@ export const MODULES: ManifestModule[] = [
   },
   {
     name: 'defender-endpoint',
-    description: 'Defender for Endpoint: the device inventory and device containment actions.',
-    capabilities: ['defender-machines', 'defender-actions'],
+    description: 'Defender for Endpoint: the device inventory, device containment actions and custom indicators.',
+    capabilities: ['defender-machines', 'defender-actions', 'indicators'],
   },
   {
     name: 'user-actions',

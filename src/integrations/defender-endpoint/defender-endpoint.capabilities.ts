@@ -10,11 +10,30 @@ const DEFENDER_ACTIONS: Capability = {
 };
 
 /**
- * Listing one machine decides the machine API; the actions cannot be probed without acting, so the
- * roles of Cordon's Defender token decide them, once the machine API answers.
+ * Custom indicators (microsoft-notes M44, M47): Ti.ReadWrite.All, which sees every indicator, is what Cordon
+ * asks for; a token with only Ti.ReadWrite (the app's own indicators) is accepted too, and the detail says so.
+ */
+const INDICATORS: Capability = { name: 'indicators', permissions: ['Ti.ReadWrite.All'], licence: DEFENDER };
+
+/** Ti.ReadWrite.All, or Ti.ReadWrite (limited to Cordon's own indicators), decides `indicators`. */
+function indicatorsOf(granted: string[]): CapabilityResult {
+  if (granted.includes('Ti.ReadWrite.All')) return { capability: INDICATORS.name, status: 'available', detail: null };
+  if (granted.includes('Ti.ReadWrite')) {
+    return {
+      capability: INDICATORS.name,
+      status: 'available',
+      detail: "Ti.ReadWrite only: Cordon sees (lists, counts against the limit) only the indicators it created; grant Ti.ReadWrite.All to see the tenant's",
+    };
+  }
+  return { capability: INDICATORS.name, status: 'forbidden', detail: 'needs Ti.ReadWrite.All (or Ti.ReadWrite), WindowsDefenderATP application permission' };
+}
+
+/**
+ * Listing one machine decides the machine API; the actions and indicators cannot be probed without
+ * acting, so the roles of Cordon's Defender token decide them, once the machine API answers.
  */
 export const DEFENDER_ENDPOINT_CAPABILITIES: CapabilityCheck = {
-  capabilities: [DEFENDER_MACHINES, DEFENDER_ACTIONS],
+  capabilities: [DEFENDER_MACHINES, DEFENDER_ACTIONS, INDICATORS],
   async probe({ tenant, http, roles, failed }) {
     const machines: CapabilityResult = { capability: DEFENDER_MACHINES.name, status: 'available', detail: null };
     try {
@@ -23,7 +42,7 @@ export const DEFENDER_ENDPOINT_CAPABILITIES: CapabilityCheck = {
       // No machine matching is a 404 (microsoft-notes M19): the API answered, so it is available.
       if (!(error instanceof MicrosoftApiError && error.kind === 'not-found')) {
         const failure = failed(DEFENDER_MACHINES, error);
-        return [failure, { ...failure, capability: DEFENDER_ACTIONS.name }];
+        return [failure, { ...failure, capability: DEFENDER_ACTIONS.name }, { ...failure, capability: INDICATORS.name }];
       }
     }
     const granted = await roles('defender');
@@ -33,6 +52,6 @@ export const DEFENDER_ENDPOINT_CAPABILITIES: CapabilityCheck = {
     const actions: CapabilityResult = !missing.includes('Machine.Isolate')
       ? { capability: DEFENDER_ACTIONS.name, status: 'available', detail: missing.length ? `not granted: ${missing.join(', ')}` : null }
       : { capability: DEFENDER_ACTIONS.name, status: 'forbidden', detail: `needs ${missing.join(', ')}` };
-    return [machines, actions];
+    return [machines, actions, indicatorsOf(granted)];
   },
 };

@@ -16,12 +16,16 @@ import { DeviceEntity } from './device.entity';
 import { DevicesController } from './devices.controller';
 import { DevicesRepository } from './devices.repository';
 import { DevicesService } from './devices.service';
+import { IndicatorActions } from './indicator-actions';
+import { IndicatorClient } from './indicator-client';
+import { IndicatorsController } from './indicators.controller';
+import { IndicatorsService } from './indicators.service';
 import { MachineActionReader } from './machine-action-reader';
 
-/** Defender for Endpoint: the device inventory and the device.* containment actions, paced per tenant and API. */
+/** Defender for Endpoint: the device inventory, the device.* containment actions and the indicator.* actions, paced per tenant and API. */
 @Module({
   imports: [TypeOrmModule.forFeature([DeviceEntity]), ActionsModule, TenantsModule, MicrosoftModule],
-  controllers: [DevicesController],
+  controllers: [DevicesController, IndicatorsController],
   providers: [
     DefenderPacerRepository,
     DefenderPacer,
@@ -33,6 +37,9 @@ import { MachineActionReader } from './machine-action-reader';
     DeviceInventoryService,
     DeviceActions,
     DeviceSnapshot,
+    IndicatorClient,
+    IndicatorActions,
+    IndicatorsService,
     registerCapabilities(DEFENDER_ENDPOINT_CAPABILITIES),
   ],
   exports: [DeviceInventoryService],

@@ -33,9 +33,13 @@ export function nextSlot(nowMs: number, history: BookingHistory, limits: PacingL
 }
 
 /**
- * The documented limits per API: 100/min and 1,500/h for machines, machine actions and every response
- * action; GetPackageUri allows 2/min and 120/h (https://learn.microsoft.com/defender-endpoint/api/get-package-sas-uri).
+ * The documented limits per API: 100/min and 1,500/h for machines, machine actions, every response
+ * action and the indicator create, list and delete APIs; GetPackageUri allows 2/min and 120/h
+ * (https://learn.microsoft.com/defender-endpoint/api/get-package-sas-uri); the indicator import 30/min and
+ * no hourly figure (microsoft-notes M45), so 30 × 60 an hour.
  */
 export function documentedLimits(api: string): { perMinute: number; perHour: number } {
-  return api === 'GetPackageUri' ? { perMinute: 2, perHour: 120 } : { perMinute: 100, perHour: 1500 };
+  if (api === 'GetPackageUri') return { perMinute: 2, perHour: 120 };
+  if (api === 'indicators/import') return { perMinute: 30, perHour: 1800 };
+  return { perMinute: 100, perHour: 1500 };
 }

@@ -42,6 +42,9 @@ export const ACTION_TYPES = [
   'incident.update',
   'incident.comment',
   'email.remediate',
+  'indicator.submit',
+  'indicator.import',
+  'indicator.remove',
 ] as const;
 
 @ValidatorConstraint({ name: 'hourlyLimits' })
