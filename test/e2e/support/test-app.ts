@@ -1,7 +1,7 @@
 import { ApiExcludeController } from '@nestjs/swagger';
 import { Controller, DynamicModule, Get, Module, Param, Post, Type } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -81,6 +81,7 @@ export async function startTestApp(
   options: { logLines?: string[] } = {},
 ): Promise<TestApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'cordon-e2e-'));
+  seedEmbeddedDatabase(env.CORDON_DATA_DIR ?? dataDir);
   const adminKey = env.CORDON_BOOTSTRAP_ADMIN_KEY ?? generateApiKey();
   const config = loadConfig({
     DATABASE_URL: process.env.DATABASE_URL,
@@ -112,6 +113,18 @@ export async function startTestApp(
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * On PGlite, a data directory without a database starts as a copy of the migrated one the global setup
+ * made (test/e2e/global-setup.ts), instead of creating a cluster. A directory that has one (a suite
+ * restarting the service on its own data) is left as it is.
+ */
+export function seedEmbeddedDatabase(dataDir: string): void {
+  const template = process.env.CORDON_TEST_PGLITE_TEMPLATE;
+  const target = join(dataDir, 'pglite');
+  if (process.env.DATABASE_URL || !template || existsSync(target)) return;
+  cpSync(join(template, 'pglite'), target, { recursive: true });
 }
 
 export const bearer = (key: string) => ({ Authorization: `Bearer ${key}` });
