@@ -2,8 +2,8 @@ import type { Role } from './roles';
 
 /** Who is calling: an API key or a signed-in Entra ID user. Attached to the request by the guard. */
 export interface Principal {
-  type: 'apiKey' | 'user';
-  /** API key id, or the user's Entra object id. */
+  type: 'apiKey' | 'user' | 'system';
+  /** API key id, or the user's Entra object id ('cordon' for Cordon's own principal, see src/actions/releases). */
   id: string;
   name: string;
   roles: Role[];

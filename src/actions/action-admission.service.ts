@@ -22,6 +22,7 @@ import { ActionEntity, ActionStepEntity, FINAL_STATUSES } from './action.entity'
 import { ACCEPTED, ActionsRepository, NewAction } from './actions.repository';
 import { ActionRequestDto } from './dto/action.dto';
 import { ActionEvidence } from './evidence/action-evidence.service';
+import { releasePlan } from './releases/release-window';
 
 /** What an action route knows of its call: the action type it creates, who asks, and `Prefer: wait`. */
 export interface ActionCall {
@@ -420,7 +421,13 @@ export class ActionAdmissionService {
           status: 'skipped',
           detail: { dryRun: true, wouldChange: p.wouldChange, changes: p.changes },
         });
-      const result = { dryRun: true, plan, wouldNeedApproval: needsApproval, ...(handler.notes?.length ? { notes: handler.notes } : {}) };
+      const result = {
+        dryRun: true,
+        plan,
+        wouldNeedApproval: needsApproval,
+        ...(handler.notes?.length ? { notes: handler.notes } : {}),
+        ...releasePlan(handler.release, params),
+      };
       await this.repository.update(manager, action.id, {
         status: 'succeeded',
         target: target as never,

@@ -14,7 +14,17 @@ import { ActionCatalogue } from './action-catalogue';
 import { ActionSecrets } from './action-secrets';
 import { ActionEvidence } from './evidence/action-evidence.service';
 import { ActionEntity, ActionStepEntity } from './action.entity';
-import { ACTION_FINISHED, ActionFinal, ActionsRepository, Recorded, STEP_STARTED, StepFinish } from './actions.repository';
+import { ACTION_FINISHED, ActionFinal, ActionsRepository, FinishAlso, Recorded, STEP_STARTED, StepFinish } from './actions.repository';
+
+/**
+ * What another part of the engine records with an action's final state, in the same statement (`also`),
+ * and does once that statement committed (`after`, only when this run finished it): time-boxed
+ * containment schedules its release this way (src/actions/releases).
+ */
+export interface FinishExtension {
+  also(action: ActionEntity, final: ActionFinal): FinishAlso | undefined;
+  after(action: ActionEntity): Promise<void>;
+}
 
 /** The safety net of an admitted action: runs it if the process that admitted it did not (`{ actionId }`). */
 export const EXECUTE_QUEUE = 'actions.execute';
@@ -61,6 +71,7 @@ export class ActionExecutor {
   /** In-process wake-ups of waiting steps (the durable `actions.poll` job is the fallback). */
   private readonly timers = new Set<NodeJS.Timeout>();
   private stopping = false;
+  private readonly extensions: FinishExtension[] = [];
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -72,6 +83,16 @@ export class ActionExecutor {
     private readonly secrets: ActionSecrets,
     private readonly evidence: ActionEvidence,
   ) {}
+
+  /** Adds to what the final statement of every action records (see FinishExtension). */
+  extendFinish(extension: FinishExtension): void {
+    this.extensions.push(extension);
+  }
+
+  private alsoOf(action: ActionEntity, final: ActionFinal): FinishAlso | undefined {
+    const parts = this.extensions.map((e) => e.also(action, final)).filter((a): a is FinishAlso => a !== undefined);
+    return parts.length ? (p) => parts.flatMap((a) => a(p)) : undefined;
+  }
 
   /** Durable fallback: if this process dies before running the action, the job (on any replica) does. */
   async enqueueSafetyNet(manager: EntityManager | undefined, actionId: string): Promise<void> {
@@ -142,9 +163,9 @@ export class ActionExecutor {
         // every outcome is recorded (a runner died before the final state): finish from the steps read
         const final = this.finalOf(action, steps);
         const recorded = await this.auditLog.appendWith([{ entry: actionAudit.finished(action, final), onlyIf: ACTION_FINISHED }], (insert) =>
-          this.repository.recordFinish(action.id, this.owner, null, final, insert),
+          this.repository.recordFinish(action.id, this.owner, null, final, insert, this.alsoOf(action, final)),
         );
-        return this.finished(action, steps, final, recorded);
+        return await this.finished(action, steps, final, recorded);
       }
       const contextOf = (step: ActionStepEntity, clientRequestId: string): StepContext => ({
         actionId,
@@ -336,16 +357,25 @@ export class ActionExecutor {
     this.apply(step, outcome);
     const final = this.finalOf(action, steps);
     const entries = [{ entry: actionAudit.stepFinished(action, step, outcome) }, { entry: actionAudit.finished(action, final), onlyIf: ACTION_FINISHED }];
-    const recorded = await this.auditLog.appendWith(entries, (insert) => this.repository.recordFinish(action.id, this.owner, finish, final, insert));
+    const recorded = await this.auditLog.appendWith(entries, (insert) =>
+      this.repository.recordFinish(action.id, this.owner, finish, final, insert, this.alsoOf(action, final)),
+    );
     step.finishedAt = recorded.at;
     return this.finished(action, steps, final, recorded);
   }
 
   /** The action as the final statement left it, when it was this run that finished it (not cancelled, still ours). */
-  private finished(action: ActionEntity, steps: ActionStepEntity[], final: ActionFinal, recorded: Recorded<'finished'>): FinishedAction | undefined {
+  private async finished(
+    action: ActionEntity,
+    steps: ActionStepEntity[],
+    final: ActionFinal,
+    recorded: Recorded<'finished'>,
+  ): Promise<FinishedAction | undefined> {
     if (!recorded.finished) return undefined;
     this.secrets.forget(action.id);
     Object.assign(action, { ...final, completedAt: recorded.at, updatedAt: recorded.at, leaseOwner: null, leaseUntil: null });
+    for (const extension of this.extensions)
+      await extension.after(action).catch((error) => this.logger.warn({ err: error, actionId: action.id }, 'after-finish work failed; its sweep covers it'));
     return { action, steps };
   }
 

@@ -120,6 +120,26 @@ export interface ActionHandler {
    * reads gets one.
    */
   snapshot?: false;
+  /**
+   * The action type that undoes this one (user.disable → user.enable): the type is a containment, its
+   * route takes `releaseAfter` / `releaseAt`, and the engine runs the inverse when that time comes
+   * (src/actions/releases). `check` reads the containment back at Microsoft for the daily drift check,
+   * where a cheap read exists.
+   */
+  release?: ReleaseDeclaration;
+}
+
+/** What a containment check found at Microsoft: whether the containment still holds, in plain words. */
+export interface ContainmentCheck {
+  /** null: the read could not tell (nothing listed either way). */
+  holds: boolean | null;
+  found: string;
+  detail?: Record<string, unknown>;
+}
+
+export interface ReleaseDeclaration {
+  type: string;
+  check?(tenantId: string, target: ActionTarget, containedAt: Date): Promise<ContainmentCheck>;
 }
 
 /** A precise failure of a step (or of target resolution): a stable code plus Microsoft's own words. */

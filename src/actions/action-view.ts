@@ -1,7 +1,8 @@
 import type { ActionEntity, ActionStepEntity } from './action.entity';
 import type { ActionResponse } from './dto/action.dto';
 
-export function toActionResponse(action: ActionEntity, steps: ActionStepEntity[]): ActionResponse {
+/** `release`: the action's automatic release (time-boxed containment), when it has one (see releaseView). */
+export function toActionResponse(action: ActionEntity, steps: ActionStepEntity[], release?: Record<string, unknown>): ActionResponse {
   return {
     id: action.id,
     type: action.type,
@@ -30,6 +31,8 @@ export function toActionResponse(action: ActionEntity, steps: ActionStepEntity[]
     ...(action.completedAt ? { completedAt: action.completedAt.toISOString() } : {}),
     ...(action.result ? { result: action.result } : {}),
     ...(action.error ? { error: action.error } : {}),
+    ...(typeof action.params?.releaseOf === 'string' ? { releaseOf: action.params.releaseOf } : {}),
+    ...(release ? { release } : {}),
   };
 }
 

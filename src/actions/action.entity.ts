@@ -11,7 +11,7 @@ export interface ActorJson {
   name: string;
 }
 
-/** Mirrors migrations/0004_actions.sql and 0008 (the boot test fails on drift). */
+/** Mirrors migrations/0004_actions.sql, 0008 and 0017 (the boot test fails on drift). */
 @Entity({ name: 'actions' })
 @Check('actions_status_known', "status IN ('awaiting_approval', 'queued', 'running', 'succeeded', 'partially_succeeded', 'failed', 'rejected', 'cancelled')")
 @Check('actions_reason_length', 'char_length(reason) BETWEEN 1 AND 1000')
@@ -20,6 +20,7 @@ export interface ActorJson {
 @Index('actions_tenant_type_created_idx', { synchronize: false })
 @Index('actions_unfinished_idx', { synchronize: false })
 @Index('actions_unadmitted_idx', { synchronize: false })
+@Index('actions_tenant_type_target_completed_idx', { synchronize: false })
 export class ActionEntity {
   @PrimaryGeneratedColumn('uuid') id: string;
   @Column('uuid', { name: 'tenant_id' }) tenantId: string;

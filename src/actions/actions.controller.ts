@@ -8,6 +8,7 @@ import { ActionAdmissionService, ActionCall } from './action-admission.service';
 import { ActionDecisionsService } from './action-decisions.service';
 import { ActionQueriesService } from './action-queries.service';
 import { ActionRoute, AnswersAction, CurrentActionCall, PreferWait } from './action-route.decorator';
+import { TimeboxedActionRequestDto } from './releases/release-window';
 import { ActionIdParam, ActionPage, ActionQueryDto, ActionRequestDto, ActionResponse, DecisionDto, TenantUserParams } from './dto/action.dto';
 
 @ApiProblems()
@@ -21,7 +22,7 @@ export class ActionsController {
   ) {}
 
   @ActionRoute('v1/tenants/:id/users/:user/isolate', 'user.isolate')
-  isolate(@Param() p: TenantUserParams, @Body() b: ActionRequestDto, @CurrentActionCall() call: ActionCall) {
+  isolate(@Param() p: TenantUserParams, @Body() b: TimeboxedActionRequestDto, @CurrentActionCall() call: ActionCall) {
     return this.admission.request({ ...call, tenantId: p.id, requested: p.user, body: b });
   }
 
@@ -36,7 +37,7 @@ export class ActionsController {
   }
 
   @ActionRoute('v1/tenants/:id/users/:user/disable', 'user.disable')
-  disable(@Param() p: TenantUserParams, @Body() b: ActionRequestDto, @CurrentActionCall() call: ActionCall) {
+  disable(@Param() p: TenantUserParams, @Body() b: TimeboxedActionRequestDto, @CurrentActionCall() call: ActionCall) {
     return this.admission.request({ ...call, tenantId: p.id, requested: p.user, body: b });
   }
 

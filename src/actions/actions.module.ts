@@ -14,11 +14,15 @@ import { ActionsRepository } from './actions.repository';
 import { ActionEvidence } from './evidence/action-evidence.service';
 import { EvidenceController } from './evidence/evidence.controller';
 import { EvidenceSnapshots } from './evidence/evidence-snapshots';
+import { ContainmentsService } from './releases/containments.service';
+import { ReleaseScheduler } from './releases/release-scheduler.service';
+import { ReleasesController } from './releases/releases.controller';
+import { ReleasesRepository } from './releases/releases.repository';
 
 /** The actions engine. Integration modules register their handlers in ActionCatalogue, their snapshot reads in EvidenceSnapshots. */
 @Module({
   imports: [TypeOrmModule.forFeature([ActionEntity, ActionStepEntity]), TenantsModule],
-  controllers: [ActionsController, EvidenceController],
+  controllers: [ActionsController, EvidenceController, ReleasesController],
   providers: [
     ActionsRepository,
     ActionCatalogue,
@@ -30,6 +34,10 @@ import { EvidenceSnapshots } from './evidence/evidence-snapshots';
     ActionsRecovery,
     EvidenceSnapshots,
     ActionEvidence,
+    // Time-boxed containment and the containments board (src/actions/releases).
+    ReleasesRepository,
+    ReleaseScheduler,
+    ContainmentsService,
   ],
   exports: [ActionCatalogue, ActionAdmissionService, EvidenceSnapshots],
 })

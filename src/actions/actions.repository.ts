@@ -35,6 +35,12 @@ export type Recorded<K extends string> = { [key in K]: boolean } & { at: Date };
 /** Builds the INSERT of a statement's audit entries (AuditLogService.appendWith), pushing its parameters. */
 export type AuditInsert = (params: unknown[]) => string;
 
+/**
+ * More data-modifying statements the final statement of an action runs (their bodies, as CTEs that may
+ * read `finished`): what must be recorded exactly when the action ends, such as a scheduled release.
+ */
+export type FinishAlso = (p: (value: unknown) => string) => string[];
+
 /** Conditions for audit entries inside the statements below: the step was started; the action was finished; admitted. */
 export const STEP_STARTED = 'EXISTS (SELECT 1 FROM started)';
 export const ACTION_FINISHED = 'EXISTS (SELECT 1 FROM finished)';
@@ -166,7 +172,14 @@ export class ActionsRepository {
    * the final state only if the action still runs under `owner` (row locked), with their audit entries
    * (`insert`, the final one under ACTION_FINISHED). Answers whether the action was finished, and when.
    */
-  async recordFinish(actionId: string, owner: string, finished: StepFinish | null, final: ActionFinal, insert: AuditInsert): Promise<Recorded<'finished'>> {
+  async recordFinish(
+    actionId: string,
+    owner: string,
+    finished: StepFinish | null,
+    final: ActionFinal,
+    insert: AuditInsert,
+    also?: FinishAlso,
+  ): Promise<Recorded<'finished'>> {
     const { params, p } = parameters(actionId, owner);
     const parts = [`ours AS (SELECT id FROM actions WHERE id = $1 AND status = 'running' AND lease_owner = $2 FOR NO KEY UPDATE)`];
     if (finished) parts.push(`done AS (${finishSql(p, finished)})`);
@@ -175,6 +188,7 @@ export class ActionsRepository {
                      completed_at = now(), lease_owner = NULL, lease_until = NULL, updated_at = now()
          WHERE id IN (SELECT id FROM ours) RETURNING id)`,
       `audit AS (${insert(params)})`,
+      ...(also?.(p) ?? []).map((body, i) => `also_${i} AS (${body})`),
     );
     const [row]: Array<Recorded<'finished'>> = await this.dataSource.query(
       `WITH ${parts.join(',\n')} SELECT EXISTS (SELECT 1 FROM finished) AS finished, now() AS at`,

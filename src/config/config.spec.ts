@@ -111,6 +111,7 @@ describe('loadConfig', () => {
       auditHmacKey: Buffer.alloc(32, 4),
       actionLeaseSeconds: 30,
       idempotencyHoldSeconds: 30,
+      releaseMinSeconds: 60,
       eventsRetentionDays: 30,
       collection: {
         intervalMinutes: 10,

@@ -43,6 +43,8 @@ export interface AppConfig {
   actionLeaseSeconds: number;
   /** How long a request holds its Idempotency-Key without renewing it; a retry after a crash waits at most this. */
   idempotencyHoldSeconds: number;
+  /** The shortest `releaseAfter` / `releaseAt` accepted: 60 (PT1M, the documented minimum); lower only in tests. */
+  releaseMinSeconds: number;
   /** Key for HMACs in the audit log (values provable without being stored); default: a key file in dataDir. */
   auditHmacKey?: Buffer;
   /** Events older than this many days are removed by the daily retention job. */
@@ -262,6 +264,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     encryptionPreviousKeys,
     actionLeaseSeconds: integer('CORDON_ACTION_LEASE_S', 30, 2, 3600),
     idempotencyHoldSeconds: integer('CORDON_IDEMPOTENCY_HOLD_S', 30, 2, 3600),
+    releaseMinSeconds: integer('CORDON_RELEASE_MIN_S', 60, 1, 60),
     eventsRetentionDays: integer('CORDON_EVENTS_RETENTION_DAYS', 90, 1, 3650),
     collection: {
       intervalMinutes: integer('CORDON_COLLECTION_INTERVAL_MINUTES', 5, 1, 1440),

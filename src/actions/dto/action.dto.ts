@@ -91,6 +91,14 @@ export class ActionResponse {
   @ApiPropertyOptional({ format: 'date-time' }) completedAt?: string;
   @ApiPropertyOptional({ type: 'object', additionalProperties: true }) result?: Record<string, unknown>;
   @ApiPropertyOptional({ type: 'object', additionalProperties: true }) error?: Record<string, unknown>;
+  @ApiPropertyOptional({ format: 'uuid', description: 'An automatic release: the containing action it releases.' }) releaseOf?: string;
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description:
+      'Time-boxed containment: { type, status: scheduled|running|released|kept|failed, scheduledAt, releaseAfter | releaseAt, actionId? (the release action), extensions?, extendedBy?, keptBy?, keepReason?, error? }.',
+  })
+  release?: Record<string, unknown>;
 }
 
 export class ActionPage {

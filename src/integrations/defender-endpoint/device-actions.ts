@@ -1,5 +1,14 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
-import { ActionHandler, StepContext, StepDefinition, StepError, StepInProgress, StepOutcome } from '../../actions/action-handler';
+import {
+  ActionHandler,
+  ActionTarget,
+  ContainmentCheck,
+  StepContext,
+  StepDefinition,
+  StepError,
+  StepInProgress,
+  StepOutcome,
+} from '../../actions/action-handler';
 import { ActionCatalogue } from '../../actions/action-catalogue';
 import type { AppConfig } from '../../config/config';
 import { APP_CONFIG } from '../../config/config.module';
@@ -21,6 +30,8 @@ interface DeviceActionSpec {
   machineActionType: string;
   /** The machine action type this one undoes (isolate ↔ release): reported when pending, never overridden. */
   opposite?: string;
+  /** The Cordon action type that undoes this containment (time-boxed containment, src/actions/releases). */
+  releasedBy?: string;
   permission: string;
   done: string;
 }
@@ -32,6 +43,7 @@ const SPECS: DeviceActionSpec[] = [
     path: 'isolate',
     machineActionType: 'Isolate',
     opposite: 'Unisolate',
+    releasedBy: 'device.release',
     permission: 'Machine.Isolate',
     done: 'device isolated',
   },
@@ -58,6 +70,7 @@ const SPECS: DeviceActionSpec[] = [
     path: 'restrictCodeExecution',
     machineActionType: 'RestrictCodeExecution',
     opposite: 'UnrestrictCodeExecution',
+    releasedBy: 'device.unrestrict-app-execution',
     permission: 'Machine.RestrictExecution',
     done: 'app execution restricted',
   },
@@ -123,6 +136,9 @@ export class DeviceActions implements OnModuleInit {
         requiredCapabilities: ['defender-actions'],
         resolve: (tenantId, requested) => this.resolver.resolve(tenantId, requested),
         steps: () => [step],
+        ...(spec.releasedBy
+          ? { release: { type: spec.releasedBy, check: (tenantId: string, target: ActionTarget) => this.stillContained(spec, tenantId, target) } }
+          : {}),
       };
       this.catalogue.register(handler);
     }
@@ -169,6 +185,29 @@ export class DeviceActions implements OnModuleInit {
         }
       },
     };
+  }
+
+  /**
+   * The drift check of a device containment: the newest machine action of this type or its opposite that
+   * succeeded on the device (one `GET /api/machineactions` with a `$filter`, newest first, the read the
+   * steps use). The opposite one (an Unisolate from the portal) means the containment was undone.
+   */
+  private async stillContained(spec: DeviceActionSpec, tenantId: string, target: ActionTarget): Promise<ContainmentCheck> {
+    try {
+      const listed = await this.client.actions(
+        tenantId,
+        `machineId eq ${odataString(target.id)} and (type eq ${odataString(spec.machineActionType)} or type eq ${odataString(spec.opposite!)})`,
+      );
+      const last = listed.find((a) => a.status === 'Succeeded' && (a.type === spec.machineActionType || a.type === spec.opposite));
+      if (!last) return { holds: null, found: `Defender lists no completed ${spec.machineActionType} or ${spec.opposite} machine action on the device` };
+      return {
+        holds: last.type === spec.machineActionType,
+        found: `the newest completed one is the ${describeAction(last)}`,
+        detail: { machineActionId: last.id },
+      };
+    } catch (error) {
+      throw toDefenderStepError(error, spec.permission);
+    }
   }
 
   private scope(spec: DeviceActionSpec, ctx: StepContext): string | undefined {

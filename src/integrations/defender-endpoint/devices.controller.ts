@@ -3,6 +3,7 @@ import { ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ActionAdmissionService, ActionCall } from '../../actions/action-admission.service';
 import { ActionRoute, ActionRouteDocs, CurrentActionCall } from '../../actions/action-route.decorator';
 import { ActionRequestDto } from '../../actions/dto/action.dto';
+import { TimeboxedActionRequestDto } from '../../actions/releases/release-window';
 import { Access, CurrentRequest, RequestContext } from '../../access/access.decorator';
 import { ApiProblems } from '../../common/api-problems.decorator';
 import { Page } from '../../common/paging';
@@ -49,12 +50,12 @@ export class DevicesController {
   }
 
   @ActionRoute('v1/tenants/:id/devices/:device/restrict-app-execution', 'device.restrict-app-execution', DEVICE_ACTION)
-  restrictAppExecution(@Param() p: TenantDeviceParams, @Body() b: ActionRequestDto, @CurrentActionCall() call: ActionCall) {
+  restrictAppExecution(@Param() p: TenantDeviceParams, @Body() b: TimeboxedActionRequestDto, @CurrentActionCall() call: ActionCall) {
     return this.admission.request({ ...call, tenantId: p.id, requested: p.device, body: b });
   }
 
   @ActionRoute('v1/tenants/:id/devices/:device/unrestrict-app-execution', 'device.unrestrict-app-execution', DEVICE_ACTION)
-  unrestrictAppExecution(@Param() p: TenantDeviceParams, @Body() b: ActionRequestDto, @CurrentActionCall() call: ActionCall) {
+  unrestrictAppExecution(@Param() p: TenantDeviceParams, @Body() b: TimeboxedActionRequestDto, @CurrentActionCall() call: ActionCall) {
     return this.admission.request({ ...call, tenantId: p.id, requested: p.device, body: b });
   }
 

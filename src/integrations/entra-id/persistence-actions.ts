@@ -1,7 +1,7 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { randomInt } from 'node:crypto';
 import { ActionCatalogue } from '../../actions/action-catalogue';
-import { ActionHandler, ActionTarget, StepContext, StepDefinition, StepError, StepOutcome } from '../../actions/action-handler';
+import { ActionHandler, ActionTarget, ContainmentCheck, StepContext, StepDefinition, StepError, StepOutcome } from '../../actions/action-handler';
 import { Problem } from '../../common/problem';
 import { MicrosoftApiError, type TenantGraphClient } from '../../microsoft';
 import { graphHostOf } from '../../microsoft/clouds';
@@ -83,7 +83,10 @@ export class PersistenceActions implements OnModuleInit {
       secretParams: ['password'],
     });
     const grouped = (tenantId: string, requested: string) => this.resolveWithGroup(tenantId, requested);
-    user('user.add-to-containment-group', [PERSISTENCE_CAPABILITY.group], () => [this.groupStep(true, false)], { resolve: grouped });
+    user('user.add-to-containment-group', [PERSISTENCE_CAPABILITY.group], () => [this.groupStep(true, false)], {
+      resolve: grouped,
+      release: { type: 'user.remove-from-containment-group' },
+    });
     user('user.remove-from-containment-group', [PERSISTENCE_CAPABILITY.group], () => [this.groupStep(false, false)], { resolve: grouped });
     user('user.contain-bec', ['user-actions'], (p) => this.becSteps(p), {
       notes: [REVOCATION_NOTE, HIDDEN_RULES_NOTE, NO_UNDO_CONSENTS, NO_UNDO_METHODS, PASSWORD_NOTE],
@@ -98,6 +101,7 @@ export class PersistenceActions implements OnModuleInit {
         ...(enabled
           ? {}
           : {
+              release: { type: 'app.enable', check: (tenantId: string, target: ActionTarget) => this.appDisabled(tenantId, target) },
               notes: [
                 'Disabling the enterprise app stops new sign-ins and token issuance for it; access tokens already issued stay valid until they expire (about an hour).',
               ],
@@ -618,6 +622,24 @@ export class PersistenceActions implements OnModuleInit {
   }
 
   // ---- enterprise apps ---------------------------------------------------------------------------
+
+  /** The drift check of a disabled app: one Graph read of the service principal's accountEnabled (the read the step verifies with). */
+  private async appDisabled(tenantId: string, target: ActionTarget): Promise<ContainmentCheck> {
+    try {
+      const sp = await (
+        await this.graph({ tenantId })
+      ).get<{ accountEnabled?: boolean }>(`/servicePrincipals/${target.id}`, { query: { $select: 'id,accountEnabled' } });
+      return sp.accountEnabled === false
+        ? { holds: true, found: 'the app is disabled (accountEnabled false)' }
+        : {
+            holds: false,
+            found: `the app is enabled again (accountEnabled ${String(sp.accountEnabled)})`,
+            detail: { accountEnabled: sp.accountEnabled ?? null },
+          };
+    } catch (error) {
+      throw toStepError(error, 'app');
+    }
+  }
 
   private async resolveApp(tenantId: string, requested: string): Promise<ActionTarget> {
     const tenant = await this.tenants.findLive(tenantId);

@@ -4,6 +4,7 @@ import { Access, CurrentRequest, RequestContext } from '../../access/access.deco
 import { ActionAdmissionService, ActionCall } from '../../actions/action-admission.service';
 import { ActionRoute, CurrentActionCall } from '../../actions/action-route.decorator';
 import { ActionRequestDto, TenantUserParams } from '../../actions/dto/action.dto';
+import { TimeboxedActionRequestDto } from '../../actions/releases/release-window';
 import { ApiProblems } from '../../common/api-problems.decorator';
 import { problems } from '../../common/problem';
 import { ProblemResponse } from '../../common/problem.dto';
@@ -96,7 +97,7 @@ export class PersistenceController {
   }
 
   @ActionRoute('v1/tenants/:id/users/:user/add-to-containment-group', 'user.add-to-containment-group', { conflicts: '`containment-group-not-set`' })
-  addToContainmentGroup(@Param() p: TenantUserParams, @Body() b: ActionRequestDto, @CurrentActionCall() call: ActionCall) {
+  addToContainmentGroup(@Param() p: TenantUserParams, @Body() b: TimeboxedActionRequestDto, @CurrentActionCall() call: ActionCall) {
     return this.admission.request({ ...call, tenantId: p.id, requested: p.user, body: b });
   }
 
@@ -113,7 +114,7 @@ export class PersistenceController {
   @ActionRoute('v1/tenants/:id/service-principals/:app/disable', 'app.disable', {
     conflicts: "`protected-target` also for Cordon's own app and Microsoft's first-party apps",
   })
-  disableApp(@Param() p: TenantAppParams, @Body() b: ActionRequestDto, @CurrentActionCall() call: ActionCall) {
+  disableApp(@Param() p: TenantAppParams, @Body() b: TimeboxedActionRequestDto, @CurrentActionCall() call: ActionCall) {
     return this.admission.request({ ...call, tenantId: p.id, requested: p.app, body: b });
   }
 

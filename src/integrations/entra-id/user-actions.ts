@@ -1,5 +1,5 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { ActionHandler, ActionTarget, StepContext, StepDefinition } from '../../actions/action-handler';
+import { ActionHandler, ActionTarget, ContainmentCheck, StepContext, StepDefinition } from '../../actions/action-handler';
 import { ActionCatalogue } from '../../actions/action-catalogue';
 import type { TenantGraphClient } from '../../microsoft';
 import { TenantGraphs } from '../tenant-graphs';
@@ -53,10 +53,17 @@ export class UserActions implements OnModuleInit {
       ...extra,
     });
     // Disable first, then revoke (microsoft-notes §4.2: containment order).
-    this.catalogue.register(handler('user.isolate', [steps.disable, steps.revoke, steps.confirm], { notes: [REVOCATION_NOTE] }));
+    // Time-boxed containment: the inverse the engine runs when the release is due, and the drift check's read.
+    const signInCheck = (tenantId: string, target: ActionTarget) => this.signInDisabled(tenantId, target);
+    this.catalogue.register(
+      handler('user.isolate', [steps.disable, steps.revoke, steps.confirm], {
+        notes: [REVOCATION_NOTE],
+        release: { type: 'user.release', check: signInCheck },
+      }),
+    );
     this.catalogue.register(handler('user.release', [steps.enable]));
     this.catalogue.register(handler('user.revoke-sessions', [steps.revoke], { notes: [REVOCATION_NOTE] }));
-    this.catalogue.register(handler('user.disable', [steps.disable]));
+    this.catalogue.register(handler('user.disable', [steps.disable], { release: { type: 'user.enable', check: signInCheck } }));
     this.catalogue.register(handler('user.enable', [steps.enable]));
     this.catalogue.register(handler('user.confirm-compromised', [steps.confirm], { requiredCapabilities: ['user-actions', 'identity-protection'] }));
   }
@@ -86,6 +93,22 @@ export class UserActions implements OnModuleInit {
           directoryRoles: roles,
         },
       };
+    } catch (error) {
+      throw toStepError(error, 'read');
+    }
+  }
+
+  /** The drift check of a sign-in containment: one Graph read of accountEnabled (the read the steps verify with). */
+  private async signInDisabled(tenantId: string, target: ActionTarget): Promise<ContainmentCheck> {
+    try {
+      const user = await (await this.graph(tenantId)).get<GraphUser>(`/users/${target.id}`, { query: { $select: 'id,accountEnabled' } });
+      return user.accountEnabled === false
+        ? { holds: true, found: 'sign-in is disabled (accountEnabled false)' }
+        : {
+            holds: false,
+            found: `sign-in is enabled again (accountEnabled ${String(user.accountEnabled)})`,
+            detail: { accountEnabled: user.accountEnabled ?? null },
+          };
     } catch (error) {
       throw toStepError(error, 'read');
     }

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
 import { ActionRequestDto } from '../../../actions/dto/action.dto';
+import { TimeboxedActionRequestDto } from '../../../actions/releases/release-window';
 import { Text, UuidParam } from '../../../common/dto-decorators';
 import { PageQueryDto } from '../../../common/paging';
 
@@ -22,7 +23,8 @@ export class TenantIdParam {
   id: string;
 }
 
-export class IsolateDeviceDto extends ActionRequestDto {
+/** Isolation takes a release window too (time-boxed containment). */
+export class IsolateDeviceDto extends TimeboxedActionRequestDto {
   @ApiPropertyOptional({
     enum: ['Full', 'Selective'],
     default: 'Full',
