@@ -51,7 +51,7 @@ function windowFromNow(body: ReleaseParams): { at: Date; words: string } {
 }
 
 /**
- * Time-boxed containment (ARCHITECTURE.md §5.7). The statement that records a containing action's
+ * Time-boxed containment (ARCHITECTURE.md §5.8). The statement that records a containing action's
  * success also writes its release (`action_releases`, scheduled); a pg-boss job keyed by the action
  * runs it when due — or the sweep, if that job was lost. Running it moves the row from scheduled to
  * running (only one process wins), then asks admission for the inverse action as Cordon's own
@@ -289,7 +289,7 @@ export class ReleaseScheduler implements OnModuleInit, OnApplicationBootstrap, O
           row
             ? `The release of action ${actionId} is ${row.status}${row.releaseActionId ? ` (action ${row.releaseActionId})` : ''}; only a scheduled release can be extended or kept.`
             : `Action ${actionId} has no automatic release${asksForRelease(action.params) ? ' (yet: it has not succeeded)' : ''}.`,
-          { status: row?.status ?? null },
+          { releaseStatus: row?.status ?? null },
         );
       }
       await change(manager, action, row);
