@@ -5,7 +5,7 @@ const DEFENDER = 'Microsoft Defender for Endpoint (microsoft-notes §5.5)';
 const DEFENDER_MACHINES: Capability = { name: 'defender-machines', permissions: ['Machine.Read.All'], licence: DEFENDER };
 const DEFENDER_ACTIONS: Capability = {
   name: 'defender-actions',
-  permissions: ['Machine.Isolate', 'Machine.Scan', 'Machine.RestrictExecution', 'Machine.CollectForensics'],
+  permissions: ['Machine.Isolate', 'Machine.Scan', 'Machine.RestrictExecution', 'Machine.CollectForensics', 'Machine.StopAndQuarantine'],
   licence: DEFENDER,
 };
 

@@ -34,6 +34,8 @@ export interface MachineAction {
   cancellationComment?: string | null;
   cancellationDateTimeUtc?: string | null;
   errorHResult?: number | null;
+  /** The file a StopAndQuarantineFile action is about. */
+  relatedFileInfo?: { fileIdentifier: string; fileIdentifierType: string } | null;
 }
 
 export const FINAL_MACHINE_ACTION_STATUSES: readonly MachineActionStatus[] = ['Succeeded', 'Failed', 'TimeOut', 'Cancelled'];

@@ -91,7 +91,28 @@ const SPECS: DeviceActionSpec[] = [
     permission: 'Machine.CollectForensics',
     done: 'investigation package collected',
   },
+  {
+    type: 'device.stop-and-quarantine-file',
+    step: 'stop-and-quarantine-file',
+    path: 'StopAndQuarantineFile',
+    machineActionType: 'StopAndQuarantineFile',
+    permission: 'Machine.StopAndQuarantine',
+    done: 'file stopped and quarantined',
+  },
 ];
+
+/** The file a quarantine names (lower-case SHA-1), or undefined for the other actions. */
+const fileOf = (params: ActionParams) => params.sha1?.toLowerCase();
+
+/**
+ * Whether a machine action Defender lists is one of this spec's, on the same file for a quarantine
+ * (Defender conflicts quarantines per file, microsoft-notes M48).
+ */
+function sameAction(spec: DeviceActionSpec, action: MachineAction, params: ActionParams): boolean {
+  if (action.type !== spec.machineActionType) return false;
+  const file = fileOf(params);
+  return file === undefined || (action.relatedFileInfo?.fileIdentifier ?? '').toLowerCase() === file;
+}
 
 /** What a device action's step carries between runs. */
 interface MachineActionState {
@@ -214,6 +235,7 @@ export class DeviceActions implements OnModuleInit {
     const params = ctx.params as ActionParams;
     if (spec.path === 'isolate') return params.isolationType ?? 'Full';
     if (spec.path === 'runAntiVirusScan') return params.scanType ?? 'Quick';
+    if (spec.path === 'StopAndQuarantineFile') return `SHA-1 ${fileOf(params)}`;
     return undefined;
   }
 
@@ -269,7 +291,7 @@ export class DeviceActions implements OnModuleInit {
    */
   private async earlierSubmission(spec: DeviceActionSpec, ctx: StepContext): Promise<StepInProgress | undefined> {
     const listed = await this.client.actions(ctx.tenantId, `machineId eq ${odataString(ctx.target.id)} and type eq ${odataString(spec.machineActionType)}`);
-    const ours = listed.find((a) => a.type === spec.machineActionType && (a.requestorComment ?? '').includes(ctx.actionId));
+    const ours = listed.find((a) => sameAction(spec, a, ctx.params as ActionParams) && (a.requestorComment ?? '').includes(ctx.actionId));
     if (!ours) return undefined;
     return this.inProgress(ours, { machineActionId: ours.id, polls: 0 }, `found the ${describeAction(ours)} an earlier run of this step created`);
   }
@@ -280,7 +302,7 @@ export class DeviceActions implements OnModuleInit {
    */
   private async adopt(spec: DeviceActionSpec, ctx: StepContext, error: MicrosoftApiError): Promise<StepInProgress> {
     const pending = await this.client.actions(ctx.tenantId, `machineId eq ${odataString(ctx.target.id)} and (status eq 'Pending' or status eq 'InProgress')`);
-    const same = pending.find((a) => a.type === spec.machineActionType);
+    const same = pending.find((a) => sameAction(spec, a, ctx.params as ActionParams));
     if (same) return this.inProgress(same, { machineActionId: same.id, adopted: true, polls: 0 }, `adopted the ${describeAction(same)}`, error.requestId);
     const opposite = pending.find((a) => a.type === spec.opposite);
     if (opposite) {
@@ -317,6 +339,7 @@ export class DeviceActions implements OnModuleInit {
       machineActionStatus: action.status,
       machineActionType: action.type,
       ...(action.scope ? { scope: action.scope } : {}),
+      ...(action.relatedFileInfo ? { relatedFile: action.relatedFileInfo } : {}),
       ...(adopted ? { adopted: true } : {}),
       lastUpdate: action.lastUpdateDateTimeUtc ?? null,
     };

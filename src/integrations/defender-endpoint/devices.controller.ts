@@ -9,7 +9,16 @@ import { ApiProblems } from '../../common/api-problems.decorator';
 import { Page } from '../../common/paging';
 import { ProblemResponse } from '../../common/problem.dto';
 import { DevicesService } from './devices.service';
-import { DevicePage, DeviceQueryDto, DeviceResponse, IsolateDeviceDto, ScanDeviceDto, TenantDeviceParams, TenantIdParam } from './dto/device.dto';
+import {
+  DevicePage,
+  DeviceQueryDto,
+  DeviceResponse,
+  IsolateDeviceDto,
+  ScanDeviceDto,
+  StopAndQuarantineFileDto,
+  TenantDeviceParams,
+  TenantIdParam,
+} from './dto/device.dto';
 
 /** What every device action route answers besides the common ones. */
 const DEVICE_ACTION: ActionRouteDocs = {
@@ -61,6 +70,11 @@ export class DevicesController {
 
   @ActionRoute('v1/tenants/:id/devices/:device/collect-investigation-package', 'device.collect-investigation-package', DEVICE_ACTION)
   collectInvestigationPackage(@Param() p: TenantDeviceParams, @Body() b: ActionRequestDto, @CurrentActionCall() call: ActionCall) {
+    return this.admission.request({ ...call, tenantId: p.id, requested: p.device, body: b });
+  }
+
+  @ActionRoute('v1/tenants/:id/devices/:device/stop-and-quarantine-file', 'device.stop-and-quarantine-file', DEVICE_ACTION)
+  stopAndQuarantineFile(@Param() p: TenantDeviceParams, @Body() b: StopAndQuarantineFileDto, @CurrentActionCall() call: ActionCall) {
     return this.admission.request({ ...call, tenantId: p.id, requested: p.device, body: b });
   }
 }

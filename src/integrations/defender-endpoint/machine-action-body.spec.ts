@@ -17,9 +17,10 @@ describe('Defender action bodies', () => {
     ['restrictCodeExecution', {}, { Comment: comment }],
     ['unrestrictCodeExecution', {}, { Comment: comment }],
     ['collectInvestigationPackage', {}, { Comment: comment }],
+    ['StopAndQuarantineFile', { sha1: 'a'.repeat(40) }, { Comment: comment, Sha1: 'a'.repeat(40) }],
   ])('%s %j ⇒ exactly the documented parameter names', (path, params, expected) => {
     const body = machineActionBody(path, comment, params);
     expect(body).toEqual(expected);
-    for (const key of Object.keys(body)) expect(['Comment', 'IsolationType', 'ScanType']).toContain(key);
+    for (const key of Object.keys(body)) expect(['Comment', 'IsolationType', 'ScanType', 'Sha1']).toContain(key);
   });
 });

@@ -1,9 +1,9 @@
 /**
  * The bodies of Defender response actions. Parameter names are case-sensitive (microsoft-notes §5.1,
- * microsoft-notes M17): `Comment`, `IsolationType`, `ScanType` — built here, and only here.
+ * microsoft-notes M17): `Comment`, `IsolationType`, `ScanType`, `Sha1` — built here, and only here.
  */
 
-export type ActionParams = { isolationType?: string; scanType?: string };
+export type ActionParams = { isolationType?: string; scanType?: string; sha1?: string };
 
 export interface Requester {
   type: string;
@@ -22,6 +22,8 @@ export function machineActionBody(path: string, comment: string, params: ActionP
       return { Comment: comment, IsolationType: params.isolationType ?? 'Full' };
     case 'runAntiVirusScan':
       return { Comment: comment, ScanType: params.scanType ?? 'Quick' };
+    case 'StopAndQuarantineFile':
+      return { Comment: comment, Sha1: params.sha1 ?? '' };
     default:
       return { Comment: comment };
   }

@@ -27,6 +27,7 @@ export const ACTION_TYPES = [
   'device.restrict-app-execution',
   'device.unrestrict-app-execution',
   'device.collect-investigation-package',
+  'device.stop-and-quarantine-file',
   'user.remove-inbox-rules',
   'user.enable-inbox-rules',
   'user.revoke-app-consents',

@@ -324,6 +324,8 @@ export interface SimTenant {
   emailRemediations?: SimEmailRemediation[];
   /** Defender's limit of active custom indicators for this tenant (default 15,000; a test lowers it). */
   indicatorLimit?: number;
+  /** SHA-1s of files Defender knows as signed by Microsoft: StopAndQuarantineFile refuses them (microsoft-notes M48). */
+  microsoftSignedFiles?: string[];
 }
 
 /** A scenario file: what a test or demo declares. Missing fields take defaults (see scenario.ts). */

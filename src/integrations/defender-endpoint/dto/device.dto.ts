@@ -42,6 +42,17 @@ export class ScanDeviceDto extends ActionRequestDto {
   scanType?: 'Quick' | 'Full';
 }
 
+export class StopAndQuarantineFileDto extends ActionRequestDto {
+  @Text(40, {
+    min: 40,
+    pattern: /^[0-9a-fA-F]{40}$/,
+    message: 'sha1 must be the SHA-1 of the file: 40 hexadecimal characters',
+    example: '87662bc3d60e4200ceaf7aae249d1c343f4b83c9',
+    description: 'The SHA-1 of the file to stop and quarantine (Defender takes only SHA-1 here).',
+  })
+  sha1: string;
+}
+
 export class DeviceQueryDto extends PageQueryDto {
   @Text(255, { optional: true, description: 'DNS name or its beginning (case-insensitive).', example: 'ws-0' })
   name?: string;

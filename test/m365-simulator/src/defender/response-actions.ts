@@ -114,11 +114,19 @@ export function readParams(req: SimRequest, params: readonly ParamSpec[]): Recor
   return out;
 }
 
-/** Selective isolation and stop-and-quarantine are Windows-only (microsoft-notes §5.3, prerequisites). */
-function unsupportedPlatform(spec: ActionSpec, scope: string | null, osPlatform: string): boolean {
-  const windows = /^windows/i.test(osPlatform);
+/**
+ * Selective isolation is Windows-only (microsoft-notes §5.3, prerequisites); stop and quarantine needs
+ * Windows 10 version 1703 or later, or Windows 11 (microsoft-notes M48): a Windows 10 whose `version`
+ * is a release number below 1703 is refused, and so is every other platform (servers included).
+ */
+function unsupportedPlatform(spec: ActionSpec, scope: string | null, device: { osPlatform: string; version?: string }): boolean {
+  const windows = /^windows/i.test(device.osPlatform);
   if (spec.type === 'Isolate' && scope === 'Selective') return !windows;
-  if (spec.type === 'StopAndQuarantineFile') return !windows;
+  if (spec.type === 'StopAndQuarantineFile') {
+    if (/^windows11$/i.test(device.osPlatform)) return false;
+    if (!/^windows10$/i.test(device.osPlatform)) return true;
+    return /^\d{4}$/.test(device.version ?? '') && Number(device.version) < 1703;
+  }
   return false;
 }
 
@@ -132,8 +140,18 @@ export function createAction(call: DefenderCall, spec: ActionSpec): SimResponse 
   const device = findDevice(tenant, req.params.id);
   if (!device) throw machineNotFound(req, req.params.id);
   const scope = spec.scopeParam ? (params[spec.scopeParam] ?? spec.defaultScope ?? null) : null;
-  if (unsupportedPlatform(spec, scope, device.osPlatform)) {
-    throw badRequest(req, 'OsPlatformNotSupported', `OS Platform ${device.osPlatform} isn't supported for this action.`);
+  if (unsupportedPlatform(spec, scope, device)) {
+    const os = `${device.osPlatform}${device.version ? ` ${device.version}` : ''}`;
+    throw badRequest(req, 'OsPlatformNotSupported', `OS Platform ${os} isn't supported for this action.`);
+  }
+  // The file's signer is known to Defender's cloud: a Microsoft-signed (or trusted-publisher) file is
+  // refused when the action is requested (microsoft-notes M48; the wording is the sim's).
+  if (sha1 !== undefined && (tenant.microsoftSignedFiles ?? []).some((h) => h.toLowerCase() === sha1.toLowerCase())) {
+    throw badRequest(
+      req,
+      'BadRequest',
+      `File ${sha1.toLowerCase()} is signed by Microsoft or a trusted publisher; Stop and Quarantine File can't be taken on it.`,
+    );
   }
 
   // microsoft-notes M18: one active action of a kind per device. The message is the run-av-scan doc's; the
