@@ -32,6 +32,7 @@ export const PERMISSION_IDS: Record<string, { resource: MicrosoftResource; id: s
   'Machine.Isolate': { resource: 'defender', id: '7e4e1300-e1b9-4102-88ba-f0cb6e6d5974', verified: true },
   'Machine.LiveResponse': { resource: 'defender', id: '1629b959-c0af-42a1-92f0-f6162060bdf1', verified: true },
   'Machine.Read.All': { resource: 'defender', id: 'ea8291d3-4b9a-44b5-bc3a-6cea3026dc79', verified: true },
+  'Machine.ReadWrite.All': { resource: 'defender', id: 'aa027352-232b-4ed4-b963-a705fc4d6d2c', verified: true },
   'Machine.RestrictExecution': { resource: 'defender', id: '96b6b35d-074d-4e2d-b167-8d68d9269648', verified: true },
   'Machine.Scan': { resource: 'defender', id: 'a86d9824-b2b6-45f8-b042-16bc4922ed4e', verified: true },
   'Machine.StopAndQuarantine': { resource: 'defender', id: '96e72b5e-7e68-4171-aad1-3937599e4751', verified: true },

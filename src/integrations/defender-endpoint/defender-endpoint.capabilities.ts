@@ -8,6 +8,8 @@ const DEFENDER_ACTIONS: Capability = {
   permissions: ['Machine.Isolate', 'Machine.Scan', 'Machine.RestrictExecution', 'Machine.CollectForensics', 'Machine.StopAndQuarantine'],
   licence: DEFENDER,
 };
+/** Machine tags (microsoft-notes M49). */
+const DEVICE_TAGS: Capability = { name: 'device-tags', permissions: ['Machine.ReadWrite.All'], licence: DEFENDER };
 
 /**
  * Custom indicators (microsoft-notes M44, M47): Ti.ReadWrite.All, which sees every indicator, is what Cordon
@@ -33,7 +35,7 @@ function indicatorsOf(granted: string[]): CapabilityResult {
  * acting, so the roles of Cordon's Defender token decide them, once the machine API answers.
  */
 export const DEFENDER_ENDPOINT_CAPABILITIES: CapabilityCheck = {
-  capabilities: [DEFENDER_MACHINES, DEFENDER_ACTIONS, INDICATORS],
+  capabilities: [DEFENDER_MACHINES, DEFENDER_ACTIONS, INDICATORS, DEVICE_TAGS],
   async probe({ tenant, http, roles, failed }) {
     const machines: CapabilityResult = { capability: DEFENDER_MACHINES.name, status: 'available', detail: null };
     try {
@@ -42,7 +44,7 @@ export const DEFENDER_ENDPOINT_CAPABILITIES: CapabilityCheck = {
       // No machine matching is a 404 (microsoft-notes M19): the API answered, so it is available.
       if (!(error instanceof MicrosoftApiError && error.kind === 'not-found')) {
         const failure = failed(DEFENDER_MACHINES, error);
-        return [failure, { ...failure, capability: DEFENDER_ACTIONS.name }, { ...failure, capability: INDICATORS.name }];
+        return [failure, { ...failure, capability: DEFENDER_ACTIONS.name }, { ...failure, capability: INDICATORS.name }, { ...failure, capability: DEVICE_TAGS.name }];
       }
     }
     const granted = await roles('defender');
@@ -52,6 +54,12 @@ export const DEFENDER_ENDPOINT_CAPABILITIES: CapabilityCheck = {
     const actions: CapabilityResult = !missing.includes('Machine.Isolate')
       ? { capability: DEFENDER_ACTIONS.name, status: 'available', detail: missing.length ? `not granted: ${missing.join(', ')}` : null }
       : { capability: DEFENDER_ACTIONS.name, status: 'forbidden', detail: `needs ${missing.join(', ')}` };
-    return [machines, actions, indicatorsOf(granted)];
+    const byRole = (c: Capability): CapabilityResult => {
+      const lacking = c.permissions.filter((p) => !granted.includes(p));
+      return lacking.length
+        ? { capability: c.name, status: 'forbidden', detail: `needs ${lacking.join(', ')}` }
+        : { capability: c.name, status: 'available', detail: null };
+    };
+    return [machines, actions, indicatorsOf(granted), byRole(DEVICE_TAGS)];
   },
 };

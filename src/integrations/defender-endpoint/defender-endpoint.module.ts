@@ -9,6 +9,7 @@ import { DefenderClient } from './defender-client';
 import { DefenderPacer } from './defender-pacer';
 import { DefenderPacerRepository } from './defender-pacer.repository';
 import { DeviceActions } from './device-actions';
+import { DeviceTags } from './device-tags';
 import { DeviceInventoryService } from './device-inventory.service';
 import { DeviceResolver } from './device-resolver';
 import { DeviceSnapshot } from './device-snapshot';
@@ -40,6 +41,7 @@ import { MachineActionReader } from './machine-action-reader';
     IndicatorClient,
     IndicatorActions,
     IndicatorsService,
+    DeviceTags,
     registerCapabilities(DEFENDER_ENDPOINT_CAPABILITIES),
   ],
   exports: [DeviceInventoryService],

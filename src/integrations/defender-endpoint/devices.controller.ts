@@ -7,12 +7,14 @@ import { TimeboxedActionRequestDto } from '../../actions/releases/release-window
 import { Access, CurrentRequest, RequestContext } from '../../access/access.decorator';
 import { ApiProblems } from '../../common/api-problems.decorator';
 import { Page } from '../../common/paging';
+import { problems } from '../../common/problem';
 import { ProblemResponse } from '../../common/problem.dto';
 import { DevicesService } from './devices.service';
 import {
   DevicePage,
   DeviceQueryDto,
   DeviceResponse,
+  DeviceTagsDto,
   IsolateDeviceDto,
   ScanDeviceDto,
   StopAndQuarantineFileDto,
@@ -25,6 +27,13 @@ const DEVICE_ACTION: ActionRouteDocs = {
   accepted: 'The step stays `running` until Defender reports the machine action final.',
   conflicts: '`ambiguous-target` (with `candidates`)',
 };
+
+/** A tag request names at least one tag, and never the same tag to add and to remove: refused before anything is recorded. */
+function requireTags(body: DeviceTagsDto): void {
+  if (!body.add?.length && !body.remove?.length) throw problems.validation([{ field: 'body', message: 'give at least one tag in add or remove' }]);
+  const both = (body.add ?? []).find((t) => (body.remove ?? []).includes(t));
+  if (both !== undefined) throw problems.validation([{ field: 'remove', message: `tag "${both}" is in both add and remove` }]);
+}
 
 @ApiProblems()
 @ApiNotFoundResponse({ type: ProblemResponse, description: "No such tenant (or outside the caller's tenant list)." })
@@ -75,6 +84,15 @@ export class DevicesController {
 
   @ActionRoute('v1/tenants/:id/devices/:device/stop-and-quarantine-file', 'device.stop-and-quarantine-file', DEVICE_ACTION)
   stopAndQuarantineFile(@Param() p: TenantDeviceParams, @Body() b: StopAndQuarantineFileDto, @CurrentActionCall() call: ActionCall) {
+    return this.admission.request({ ...call, tenantId: p.id, requested: p.device, body: b });
+  }
+
+  @ActionRoute('v1/tenants/:id/devices/:device/tags', 'device.tag', {
+    accepted: 'One step per tag; a tag already there (or already gone) is a no-op.',
+    conflicts: '`ambiguous-target` (with `candidates`), `protected-target` (also when removing a protected tag: the device is protected while it has it)',
+  })
+  tags(@Param() p: TenantDeviceParams, @Body() b: DeviceTagsDto, @CurrentActionCall() call: ActionCall) {
+    requireTags(b);
     return this.admission.request({ ...call, tenantId: p.id, requested: p.device, body: b });
   }
 }

@@ -28,6 +28,7 @@ export const ACTION_TYPES = [
   'device.unrestrict-app-execution',
   'device.collect-investigation-package',
   'device.stop-and-quarantine-file',
+  'device.tag',
   'user.remove-inbox-rules',
   'user.enable-inbox-rules',
   'user.revoke-app-consents',

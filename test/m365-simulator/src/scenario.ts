@@ -35,6 +35,8 @@ export const CORDON_PERMISSIONS: SimApp['permissions'] = {
     'Machine.CollectForensics',
     'Machine.StopAndQuarantine',
     'Ti.ReadWrite.All',
+    'Machine.ReadWrite.All',
+    'Machine.LiveResponse',
   ],
 };
 

@@ -57,3 +57,45 @@ describe('Defender stop and quarantine a file', () => {
     expect(res.status).toBe(403);
   });
 });
+
+/** Machine tags: `POST /api/machines/{id}/tags` (microsoft-notes M49). */
+describe('Defender machine tags', () => {
+  const WS42 = '1e5bc9d7e413ddd7902c2932e418702b84d0cc07';
+  let sim: FakeSim;
+  let token: string;
+  beforeEach(() => {
+    sim = new FakeSim(defenderModule, [tenant('t1', [device({ extra: { machineTags: ['vip'] } })])]);
+    token = sim.token('rw', { tenantId: 't1', roles: ['Machine.ReadWrite.All'] });
+  });
+  const tag = (body: unknown, t = token) => sim.call('POST', `/api/machines/${WS42}/tags`, { token: t, body });
+
+  it('adds and removes a tag, answers 200 with the Machine, and GET /api/machines/{id} shows machineTags', async () => {
+    const added = await tag({ Value: 'IR-4711', Action: 'Add' });
+    expect(added.status).toBe(200);
+    expect(added.body).toMatchObject({ id: WS42, machineTags: ['vip', 'IR-4711'] });
+    expect((await tag({ Value: 'IR-4711', Action: 'Add' })).body.machineTags).toEqual(['vip', 'IR-4711']);
+    const removed = await tag({ Value: 'vip', Action: 'Remove' });
+    expect(removed.body.machineTags).toEqual(['IR-4711']);
+    expect((await tag({ Value: 'not-there', Action: 'Remove' })).status).toBe(200);
+    const read = await sim.call('GET', `/api/machines/${WS42}`, { token });
+    expect(read.body.machineTags).toEqual(['IR-4711']);
+  });
+
+  it.each([
+    [{ Action: 'Add' }, 'MissingRequiredParameter'],
+    [{ value: 'x', Action: 'Add' }, 'MissingRequiredParameter'],
+    [{ Value: 'x', Action: 'add' }, 'InvalidRequestBody'],
+    [{ Value: 'x'.repeat(201), Action: 'Add' }, 'InvalidRequestBody'],
+  ])('refuses %j with %s', async (body, code) => {
+    const res = await tag(body);
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe(code);
+  });
+
+  it('needs Machine.ReadWrite.All and answers 404 for an unknown machine', async () => {
+    const ro = sim.token('ro', { tenantId: 't1', roles: ['Machine.Read.All'] });
+    expect((await tag({ Value: 'x', Action: 'Add' }, ro)).status).toBe(403);
+    const res = await sim.call('POST', `/api/machines/${'0'.repeat(40)}/tags`, { token, body: { Value: 'x', Action: 'Add' } });
+    expect(res.status).toBe(404);
+  });
+});

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional } from 'class-validator';
+import { ArrayMaxSize, ArrayUnique, IsArray, IsIn, IsOptional } from 'class-validator';
 import { ActionRequestDto } from '../../../actions/dto/action.dto';
 import { TimeboxedActionRequestDto } from '../../../actions/releases/release-window';
 import { Text, UuidParam } from '../../../common/dto-decorators';
@@ -51,6 +51,38 @@ export class StopAndQuarantineFileDto extends ActionRequestDto {
     description: 'The SHA-1 of the file to stop and quarantine (Defender takes only SHA-1 here).',
   })
   sha1: string;
+}
+
+/** Printable text: no control characters (C0, DEL, C1). */
+// eslint-disable-next-line no-control-regex
+export const NO_CONTROL_CHARS = /^[^\u0000-\u001f\u007f-\u009f]+$/;
+
+export class DeviceTagsDto extends ActionRequestDto {
+  @Text(200, {
+    each: true,
+    optional: true,
+    pattern: NO_CONTROL_CHARS,
+    message: 'each tag in add must be 1 to 200 characters without control characters',
+    description: 'Machine tags to add (Defender compares tag text exactly).',
+    example: ['IR-4711'],
+  })
+  @IsArray()
+  @ArrayMaxSize(50)
+  @ArrayUnique()
+  add?: string[];
+
+  @Text(200, {
+    each: true,
+    optional: true,
+    pattern: NO_CONTROL_CHARS,
+    message: 'each tag in remove must be 1 to 200 characters without control characters',
+    description: 'Machine tags to remove.',
+    example: ['quarantine-pending'],
+  })
+  @IsArray()
+  @ArrayMaxSize(50)
+  @ArrayUnique()
+  remove?: string[];
 }
 
 export class DeviceQueryDto extends PageQueryDto {

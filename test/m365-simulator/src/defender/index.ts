@@ -15,6 +15,7 @@ import {
 import { getMachine, listMachines } from './machines';
 import { ACTION_API_LIMIT, PACKAGE_URI_LIMIT, type RateLimit } from './rate-limit';
 import { ACTION_PERMISSIONS, ACTION_SPECS, createAction } from './response-actions';
+import { machineTags } from './tags';
 
 /**
  * The Microsoft Defender for Endpoint API (`https://api.securitycenter.microsoft.com/api/...`,
@@ -51,6 +52,7 @@ export const defenderModule: SimModule = (ctx) => {
     api('GET', '/api/machines', 'machines', READ_PERMISSIONS, (call) => listMachines(call.req, call.tenant)),
     api('GET', '/api/machines/:id', 'machines/{id}', READ_PERMISSIONS, (call) => getMachine(call.req, call.tenant)),
     ...actionRoutes,
+    api('POST', '/api/machines/:id/tags', 'tags', ['Machine.ReadWrite.All'], machineTags),
     api('GET', '/api/machineactions', 'machineactions', READ_PERMISSIONS, listActions),
     api('GET', '/api/machineactions/:id', 'machineactions/{id}', READ_PERMISSIONS, getAction),
     api('POST', '/api/machineactions/:id/cancel', 'cancel', ACTION_PERMISSIONS, cancelAction),
