@@ -326,6 +326,8 @@ export interface SimTenant {
   indicatorLimit?: number;
   /** SHA-1s of files Defender knows as signed by Microsoft: StopAndQuarantineFile refuses them (microsoft-notes M48). */
   microsoftSignedFiles?: string[];
+  /** The tenant's live response library (scripts and files); default one script, collect-triage.ps1 (microsoft-notes M50). */
+  liveResponseLibrary?: Array<{ name: string; output?: string; errors?: string; exitCode?: number }>;
 }
 
 /** A scenario file: what a test or demo declares. Missing fields take defaults (see scenario.ts). */

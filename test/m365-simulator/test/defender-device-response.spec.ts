@@ -99,3 +99,103 @@ describe('Defender machine tags', () => {
     expect(res.status).toBe(404);
   });
 });
+
+/** Live response sessions, results and limits (microsoft-notes M50, M51). */
+describe('Defender live response', () => {
+  const WS42 = '1e5bc9d7e413ddd7902c2932e418702b84d0cc07';
+  let sim: FakeSim;
+  let token: string;
+  beforeEach(() => {
+    const devices = [device({ extra: { files: { 'C:\\Temp\\evil.exe': 'MZ-evil' } } })];
+    for (let i = 0; i < 26; i++) devices.push(device({ id: i.toString(16).padStart(40, 'a'), computerDnsName: `ws-${i}`, online: false }));
+    sim = new FakeSim(defenderModule, [tenant('t1', devices)]);
+    token = sim.token('lr', { tenantId: 't1', roles: ['Machine.LiveResponse', 'Machine.Read.All'], clientId: 'app' });
+  });
+  const run = (commands: unknown[], id = WS42, t = token) =>
+    sim.call('POST', `/api/machines/${id}/runliveresponse`, { token: t, body: { Commands: commands, Comment: 'IR-1' } });
+  const script = (name: string, args?: string) => ({
+    type: 'RunScript',
+    params: [{ key: 'ScriptName', value: name }, ...(args ? [{ key: 'Args', value: args }] : [])],
+  });
+  const getFile = (path: string) => ({ type: 'GetFile', params: [{ key: 'Path', value: path }] });
+
+  it('runs the commands to Completed and serves each result through a 30-minute link without the bearer', async () => {
+    const res = await run([script('collect-triage.ps1', '-Quick'), getFile('c:\\temp\\EVIL.exe')]);
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({
+      type: 'LiveResponse',
+      status: 'Pending',
+      commands: [
+        { index: 0, commandStatus: 'Created' },
+        { index: 1, commandStatus: 'Created' },
+      ],
+    });
+    sim.advance(180_001);
+    const done = await sim.call('GET', `/api/machineactions/${res.body.id}`, { token });
+    expect(done.body).toMatchObject({ status: 'Succeeded', commands: [{ commandStatus: 'Completed', errors: [] }, { commandStatus: 'Completed' }] });
+    const link = await sim.call('GET', `/api/machineactions/${res.body.id}/GetLiveResponseResultDownloadLink(index=0)`, { token });
+    expect(link.status).toBe(200);
+    const download = await sim.call('GET', link.body.value);
+    expect(JSON.parse(String(download.body))).toEqual({
+      script_name: 'collect-triage.ps1',
+      exit_code: 0,
+      script_output: expect.stringContaining('Args: -Quick'),
+      script_errors: '',
+    });
+    const file = await sim.call(
+      'GET',
+      (await sim.call('GET', `/api/machineactions/${res.body.id}/GetLiveResponseResultDownloadLink(index=1)`, { token })).body.value,
+    );
+    expect(String(file.body)).toBe('MZ-evil');
+    sim.advance(30 * 60_000);
+    expect((await sim.call('GET', link.body.value)).status).toBe(403);
+  });
+
+  it('fails a script not in the library, and the failure stops the rest', async () => {
+    const res = await run([script('unknown.ps1'), getFile('C:\\Temp\\evil.exe')]);
+    sim.advance(180_001);
+    const done = await sim.call('GET', `/api/machineactions/${res.body.id}`, { token });
+    expect(done.body).toMatchObject({
+      status: 'Failed',
+      commands: [{ commandStatus: 'Failed', errors: ['Script unknown.ps1 was not found in the live response library.'] }, { commandStatus: 'Created' }],
+    });
+    expect((await sim.call('GET', `/api/machineactions/${res.body.id}/GetLiveResponseResultDownloadLink(index=1)`, { token })).status).toBe(404);
+  });
+
+  it('allows one session per machine (400 ActiveRequestAlreadyExists) and 25 per tenant (429 with Retry-After)', async () => {
+    sim.tenants.get('t1')!.devices[0].online = false;
+    expect((await run([getFile('C:\\x')])).status).toBe(201);
+    const second = await run([getFile('C:\\x')]);
+    expect(second.status).toBe(400);
+    expect(second.body.error.code).toBe('ActiveRequestAlreadyExists');
+    for (let i = 0; i < 24; i++) {
+      if (i % 9 === 8) sim.advance(60_000); // stay under 10 calls a minute
+      expect((await run([getFile('C:\\x')], i.toString(16).padStart(40, 'a'))).status).toBe(201);
+    }
+    sim.advance(60_000);
+    const over = await run([getFile('C:\\x')], (25).toString(16).padStart(40, 'a'));
+    expect(over.status).toBe(429);
+    expect(over.headers['retry-after']).toBe('60');
+  });
+
+  it('answers 429 past 10 calls a minute and needs Machine.LiveResponse', async () => {
+    for (let i = 0; i < 10; i++) await run([getFile('C:\\x')], i.toString(16).padStart(40, 'a'));
+    const throttled = await run([getFile('C:\\x')], (11).toString(16).padStart(40, 'a'));
+    expect(throttled.status).toBe(429);
+    expect(throttled.body.error.code).toBe('TooManyRequests');
+    const other = sim.token('o', { tenantId: 't1', roles: ['Machine.Isolate'] });
+    expect((await run([getFile('C:\\x')], WS42, other)).status).toBe(403);
+  });
+
+  it.each([
+    [{ Comment: 'c' }, 'MissingRequiredParameter'],
+    [{ Comment: 'c', Commands: [] }, 'InvalidRequestBody'],
+    [{ Comment: 'c', Commands: [{ type: 'Reboot', params: [] }] }, 'InvalidRequestBody'],
+    [{ Comment: 'c', Commands: [{ type: 'GetFile', params: [{ key: 'path', value: 'C:\\x' }] }] }, 'MissingRequiredParameter'],
+    [{ Commands: [{ type: 'GetFile', params: [{ key: 'Path', value: 'C:\\x' }] }] }, 'MissingRequiredParameter'],
+  ])('refuses %j with %s', async (body, code) => {
+    const res = await sim.call('POST', `/api/machines/${WS42}/runliveresponse`, { token, body });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe(code);
+  });
+});

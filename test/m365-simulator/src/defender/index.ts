@@ -16,6 +16,7 @@ import { getMachine, listMachines } from './machines';
 import { ACTION_API_LIMIT, PACKAGE_URI_LIMIT, type RateLimit } from './rate-limit';
 import { ACTION_PERMISSIONS, ACTION_SPECS, createAction } from './response-actions';
 import { machineTags } from './tags';
+import { downloadLiveResponseResult, LIVE_RESPONSE_DOWNLOAD_PATH, LIVE_RESPONSE_LIMIT, resultDownloadLink, runLiveResponse } from './live-response';
 
 /**
  * The Microsoft Defender for Endpoint API (`https://api.securitycenter.microsoft.com/api/...`,
@@ -53,15 +54,19 @@ export const defenderModule: SimModule = (ctx) => {
     api('GET', '/api/machines/:id', 'machines/{id}', READ_PERMISSIONS, (call) => getMachine(call.req, call.tenant)),
     ...actionRoutes,
     api('POST', '/api/machines/:id/tags', 'tags', ['Machine.ReadWrite.All'], machineTags),
+    api('POST', '/api/machines/:id/runliveresponse', 'runliveresponse', ['Machine.LiveResponse'], runLiveResponse, LIVE_RESPONSE_LIMIT),
     api('GET', '/api/machineactions', 'machineactions', READ_PERMISSIONS, listActions),
     api('GET', '/api/machineactions/:id', 'machineactions/{id}', READ_PERMISSIONS, getAction),
-    api('POST', '/api/machineactions/:id/cancel', 'cancel', ACTION_PERMISSIONS, cancelAction),
+    api('POST', '/api/machineactions/:id/cancel', 'cancel', [...ACTION_PERMISSIONS, 'Machine.LiveResponse'], cancelAction),
     api('GET', '/api/machineactions/:id/GetPackageUri', 'GetPackageUri', READ_PERMISSIONS, getPackageUri, PACKAGE_URI_LIMIT),
+    // `GetLiveResponseResultDownloadLink(index=i)` is one path segment; the literal routes above win over it.
+    api('GET', '/api/machineactions/:id/:fn', 'GetLiveResponseResultDownloadLink', READ_PERMISSIONS, resultDownloadLink),
     { host: 'defender', method: 'GET', pattern: DOWNLOAD_PATH, handler: download },
     api('POST', '/api/indicators', 'indicators', INDICATOR_PERMISSIONS, submitIndicator, INDICATOR_API_LIMIT),
     api('POST', '/api/indicators/import', 'indicators/import', INDICATOR_PERMISSIONS, importIndicators, INDICATOR_IMPORT_LIMIT),
     api('GET', '/api/indicators', 'indicators (list)', INDICATOR_PERMISSIONS, listIndicators, INDICATOR_API_LIMIT),
     api('DELETE', '/api/indicators/:id', 'indicators/{id}', INDICATOR_PERMISSIONS, deleteIndicator, INDICATOR_API_LIMIT),
+    { host: 'defender', method: 'GET', pattern: LIVE_RESPONSE_DOWNLOAD_PATH, handler: (req) => downloadLiveResponseResult(ctx, req) },
   ];
 };
 

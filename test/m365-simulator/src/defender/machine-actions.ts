@@ -18,7 +18,25 @@ import type { RateLimitState } from './rate-limit';
  */
 
 export type ActionType =
-  'Isolate' | 'Unisolate' | 'RunAntiVirusScan' | 'RestrictCodeExecution' | 'UnrestrictCodeExecution' | 'CollectInvestigationPackage' | 'StopAndQuarantineFile';
+  | 'Isolate'
+  | 'Unisolate'
+  | 'RunAntiVirusScan'
+  | 'RestrictCodeExecution'
+  | 'UnrestrictCodeExecution'
+  | 'CollectInvestigationPackage'
+  | 'StopAndQuarantineFile'
+  | 'LiveResponse';
+
+/** One command of a live response session, with the outcome the sim decided when it was created. */
+export interface LiveResponseCommandRecord {
+  index: number;
+  type: 'PutFile' | 'RunScript' | 'GetFile';
+  params: Array<{ key: string; value: string }>;
+  /** Why the command fails (it then stops the rest); undefined when it succeeds. */
+  error?: string;
+  /** What GetLiveResponseResultDownloadLink serves for it (GetFile and RunScript). */
+  result?: { contentType: string; bytes: Buffer };
+}
 
 export type ActionStatus = 'Pending' | 'InProgress' | 'Succeeded' | 'Failed' | 'TimeOut' | 'Cancelled';
 
@@ -41,6 +59,8 @@ export interface MachineActionRecord {
   /** Set once the action reaches a final status. */
   final?: { status: Exclude<ActionStatus, 'Pending' | 'InProgress'>; atMs: number };
   cancellation?: { requestor: string; comment: string; atMs: number };
+  /** Live response sessions only. */
+  liveResponse?: LiveResponseCommandRecord[];
 }
 
 /** Everything the Defender module remembers about one tenant. */
@@ -50,6 +70,8 @@ export interface DefenderTenantState {
   rateLimits: RateLimitState;
   /** Investigation package download tokens minted by GetPackageUri. */
   packageLinks: Map<string, { actionId: string; expiresMs: number }>;
+  /** Live response result download tokens minted by GetLiveResponseResultDownloadLink. */
+  liveResponseLinks: Map<string, { actionId: string; index: number; expiresMs: number }>;
 }
 
 /**
@@ -61,7 +83,7 @@ const states = new WeakMap<SimTenant, DefenderTenantState>();
 export function tenantState(tenant: SimTenant): DefenderTenantState {
   let state = states.get(tenant);
   if (!state) {
-    state = { actions: [], rateLimits: new Map(), packageLinks: new Map() };
+    state = { actions: [], rateLimits: new Map(), packageLinks: new Map(), liveResponseLinks: new Map() };
     states.set(tenant, state);
   }
   return state;
@@ -138,7 +160,8 @@ export function settleTenant(tenant: SimTenant, nowMs: number, timings: ActionTi
     }
     const doneMs = action.startedMs + timings.pendingMs + timings.inProgressMs;
     if (nowMs < doneMs) continue;
-    const failed = failsOn(device, action.type);
+    // A live response session fails when one of its commands does (microsoft-notes M50: it stops the rest).
+    const failed = failsOn(device, action.type) || (action.liveResponse ?? []).some((c) => c.error !== undefined);
     action.final = { status: failed ? 'Failed' : 'Succeeded', atMs: doneMs };
     if (!failed && device) succeeded.push(action);
   }
@@ -189,7 +212,30 @@ export function machineActionBody(action: MachineActionRecord, nowMs: number, ti
     errorHResult: status === 'Failed' ? E_FAIL : 0,
     scope: action.scope,
     relatedFileInfo: action.relatedFileInfo,
-    commands: [],
+    commands: (action.liveResponse ?? []).map((c) => commandBody(action, c, status)),
+  };
+}
+
+/**
+ * A live response command as run-live-response shows it: `commandStatus` Created until the session
+ * ends, then Completed up to the first failure, Failed for that one (with its error), and the rest
+ * left Created (microsoft-notes M50).
+ */
+function commandBody(action: MachineActionRecord, c: LiveResponseCommandRecord, status: ActionStatus): Record<string, unknown> {
+  const commands = action.liveResponse ?? [];
+  const firstFailure = commands.findIndex((x) => x.error !== undefined);
+  const ended = status === 'Succeeded' || status === 'Failed';
+  let commandStatus = 'Created';
+  if (ended && (firstFailure < 0 || c.index < firstFailure)) commandStatus = 'Completed';
+  if (ended && c.index === firstFailure) commandStatus = 'Failed';
+  const ran = commandStatus !== 'Created';
+  return {
+    index: c.index,
+    startTime: ran ? iso(action.startedMs) : null,
+    endTime: ran ? iso(action.final?.atMs) : null,
+    commandStatus,
+    errors: commandStatus === 'Failed' ? [c.error] : [],
+    command: { type: c.type, params: c.params },
   };
 }
 

@@ -26,7 +26,7 @@ export const MACHINE_FILTER_PROPERTIES = [
 ] as const;
 
 /** SimDevice.extra keys that steer the sim and are never served. */
-const SIM_ONLY_EXTRA_KEYS = new Set(['failActions']);
+const SIM_ONLY_EXTRA_KEYS = new Set(['failActions', 'files']);
 
 /**
  * The machine entity. Fields the scenario leaves out get the values an onboarded device with no
