@@ -55,9 +55,13 @@ function protectionOf(kind: ActionHandler['targetKind'], target: ActionTarget, p
   return group ? `member of protected group ${group}` : null;
 }
 
-/** Why the action waits for a responder's approval, or null: the policy asks for it, or the requester is no responder. */
-function approvalNeeded(type: string, context: RequestContext, policy: PolicyDto): string | null {
-  if (policy.approvalRequired.includes(type)) return 'policy requires approval for this action type';
+/**
+ * Why the action waits for a responder's approval, or null: the policy asks for it, the handler always
+ * does (unless the policy relaxes it), or the requester is no responder.
+ */
+function approvalNeeded(handler: ActionHandler, context: RequestContext, policy: PolicyDto): string | null {
+  if (policy.approvalRequired.includes(handler.type)) return 'policy requires approval for this action type';
+  if (handler.alwaysNeedsApproval?.(policy as unknown as Record<string, unknown>)) return "this action type always waits for a second responder's approval";
   return context.principal.roles.includes('responder') ? null : 'the requester is not a responder';
 }
 
@@ -191,7 +195,7 @@ export class ActionAdmissionService {
     await this.checkCapabilities(action, handler, statuses, context);
     let target: ActionTarget;
     try {
-      target = await handler.resolve(tenant.id, input.requested);
+      target = await handler.resolve(tenant.id, input.requested, params);
     } catch (error) {
       // A refusal the handler words itself (an ambiguous device name ⇒ 409 with the candidates).
       if (error instanceof Problem)
@@ -215,7 +219,7 @@ export class ActionAdmissionService {
         }),
       );
     }
-    const approvalWhy = approvalNeeded(input.type, context, policy);
+    const approvalWhy = approvalNeeded(handler, context, policy);
     const needsApproval = approvalWhy !== null;
     const definitions = handler.steps(params);
 

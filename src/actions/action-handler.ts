@@ -103,8 +103,11 @@ export interface ActionHandler {
   targetKind: 'user' | 'device' | 'app' | 'alert' | 'incident' | 'email' | 'indicator';
   /** Capabilities that must be `available` for the action at all. */
   requiredCapabilities: string[];
-  /** Resolves what the caller named; throws StepError('target-not-found') when Microsoft has no such thing. */
-  resolve(tenantId: string, requested: string): Promise<ActionTarget>;
+  /**
+   * Resolves what the caller named; throws StepError('target-not-found') when Microsoft has no such thing,
+   * or a Problem to refuse the request as worded (the action's parameters against the tenant policy).
+   */
+  resolve(tenantId: string, requested: string, params: Record<string, unknown>): Promise<ActionTarget>;
   steps(params: Record<string, unknown>): StepDefinition[];
   /** Plain words the result carries (e.g. what revoking sessions does not do). */
   notes?: string[];
@@ -127,6 +130,11 @@ export interface ActionHandler {
    * where a cheap read exists.
    */
   release?: ReleaseDeclaration;
+  /**
+   * When set, the action waits for a second responder's approval even when a responder asks for it, unless
+   * this answers false for the tenant policy in force (a policy setting that relaxes it).
+   */
+  alwaysNeedsApproval?: (policy: Readonly<Record<string, unknown>>) => boolean;
 }
 
 /** What a containment check found at Microsoft: whether the containment still holds, in plain words. */

@@ -55,6 +55,6 @@ class TransportLifecycle implements OnApplicationShutdown {
     },
     TransportLifecycle,
   ],
-  exports: [Clouds, TokenProvider, MicrosoftHttp, GraphClientFactory],
+  exports: [Clouds, TokenProvider, MicrosoftHttp, GraphClientFactory, HttpsTransport],
 })
 export class MicrosoftModule {}

@@ -62,8 +62,8 @@ export const MODULES: ManifestModule[] = [
   },
   {
     name: 'defender-endpoint',
-    description: 'Defender for Endpoint: the device inventory, device containment actions, custom indicators and machine tags.',
-    capabilities: ['defender-machines', 'defender-actions', 'indicators', 'device-tags'],
+    description: 'Defender for Endpoint: the device inventory, device containment actions, custom indicators, machine tags and live response.',
+    capabilities: ['defender-machines', 'defender-actions', 'indicators', 'device-tags', 'live-response'],
   },
   {
     name: 'user-actions',

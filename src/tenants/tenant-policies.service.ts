@@ -16,12 +16,15 @@ const EMPTY: Required<PolicyDto> = {
   approvalRequired: [],
   hourlyLimits: {},
   containmentGroupId: null,
+  liveResponseScripts: [],
+  runScriptApproval: 'always',
 };
 
 /** The policy in force: the stored one, or the empty policy when none was set. */
 export function policyInForce(policy: TenantPolicyEntity | null): Required<PolicyDto> {
   if (!policy) return { ...EMPTY };
   const { protectedUsers, protectedGroups, protectedDevices, protectedDeviceTags, approvalRequired, hourlyLimits, containmentGroupId } = policy;
+  const { liveResponseScripts, runScriptApproval } = policy;
   return {
     protectedUsers,
     protectedGroups,
@@ -30,6 +33,8 @@ export function policyInForce(policy: TenantPolicyEntity | null): Required<Polic
     approvalRequired,
     hourlyLimits,
     containmentGroupId: containmentGroupId ?? null,
+    liveResponseScripts: liveResponseScripts ?? [],
+    runScriptApproval: runScriptApproval ?? 'always',
   };
 }
 
@@ -66,6 +71,8 @@ export class TenantPoliciesService {
       approvalRequired: [...input.approvalRequired].sort(),
       hourlyLimits: input.hourlyLimits,
       containmentGroupId: input.containmentGroupId?.toLowerCase() ?? null,
+      liveResponseScripts: [...new Set((input.liveResponseScripts ?? []).map((n) => n.trim()))],
+      runScriptApproval: input.runScriptApproval ?? 'always',
     };
     await this.repository.transaction(async (manager) => {
       const before = await this.repository.policy(tenantId, manager);

@@ -57,6 +57,9 @@ export class TenantPolicyEntity {
   @Column('jsonb', { name: 'hourly_limits', default: () => "'{}'" }) hourlyLimits: Record<string, number>;
   /** migrations/0014: the group containment adds users to (a Conditional Access block policy's), or null. */
   @Column('uuid', { name: 'containment_group_id', nullable: true }) containmentGroupId: string | null;
+  /** migrations/0016: the live-response library scripts device.run-script may run, and its approval rule. */
+  @Column('text', { name: 'live_response_scripts', array: true, default: () => "'{}'" }) liveResponseScripts: string[];
+  @Column('text', { name: 'run_script_approval', default: () => "'always'" }) runScriptApproval: 'always' | 'policy';
   @Column('text', { name: 'updated_by' }) updatedBy: string;
   @Column('timestamptz', { name: 'updated_at', default: () => 'now()' }) updatedAt: Date;
 }

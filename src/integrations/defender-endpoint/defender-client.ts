@@ -65,7 +65,7 @@ export class DefenderClient {
   }
 
   /** Creates a machine action (`POST /api/machines/{id}/<path>`); the caller booked the slot. */
-  submit(tenantId: string, machineId: string, path: string, body: Record<string, string>): Promise<{ body: MachineAction; requestId?: string }> {
+  submit(tenantId: string, machineId: string, path: string, body: Record<string, unknown>): Promise<{ body: MachineAction; requestId?: string }> {
     return this.call<MachineAction>(tenantId, path, { method: 'POST', url: `/api/machines/${encodeURIComponent(machineId)}/${path}`, body }, true);
   }
 

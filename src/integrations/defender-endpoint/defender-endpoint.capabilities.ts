@@ -10,6 +10,12 @@ const DEFENDER_ACTIONS: Capability = {
 };
 /** Machine tags (microsoft-notes M49). */
 const DEVICE_TAGS: Capability = { name: 'device-tags', permissions: ['Machine.ReadWrite.All'], licence: DEFENDER };
+/** Live response: collect a file, run a library script (microsoft-notes M50; Defender for Endpoint Plan 2). */
+const LIVE_RESPONSE: Capability = {
+  name: 'live-response',
+  permissions: ['Machine.LiveResponse'],
+  licence: 'Microsoft Defender for Endpoint Plan 2 (microsoft-notes M50)',
+};
 
 /**
  * Custom indicators (microsoft-notes M44, M47): Ti.ReadWrite.All, which sees every indicator, is what Cordon
@@ -35,7 +41,7 @@ function indicatorsOf(granted: string[]): CapabilityResult {
  * acting, so the roles of Cordon's Defender token decide them, once the machine API answers.
  */
 export const DEFENDER_ENDPOINT_CAPABILITIES: CapabilityCheck = {
-  capabilities: [DEFENDER_MACHINES, DEFENDER_ACTIONS, INDICATORS, DEVICE_TAGS],
+  capabilities: [DEFENDER_MACHINES, DEFENDER_ACTIONS, INDICATORS, DEVICE_TAGS, LIVE_RESPONSE],
   async probe({ tenant, http, roles, failed }) {
     const machines: CapabilityResult = { capability: DEFENDER_MACHINES.name, status: 'available', detail: null };
     try {
@@ -44,7 +50,13 @@ export const DEFENDER_ENDPOINT_CAPABILITIES: CapabilityCheck = {
       // No machine matching is a 404 (microsoft-notes M19): the API answered, so it is available.
       if (!(error instanceof MicrosoftApiError && error.kind === 'not-found')) {
         const failure = failed(DEFENDER_MACHINES, error);
-        return [failure, { ...failure, capability: DEFENDER_ACTIONS.name }, { ...failure, capability: INDICATORS.name }, { ...failure, capability: DEVICE_TAGS.name }];
+        return [
+          failure,
+          { ...failure, capability: DEFENDER_ACTIONS.name },
+          { ...failure, capability: INDICATORS.name },
+          { ...failure, capability: DEVICE_TAGS.name },
+          { ...failure, capability: LIVE_RESPONSE.name },
+        ];
       }
     }
     const granted = await roles('defender');
@@ -60,6 +72,6 @@ export const DEFENDER_ENDPOINT_CAPABILITIES: CapabilityCheck = {
         ? { capability: c.name, status: 'forbidden', detail: `needs ${lacking.join(', ')}` }
         : { capability: c.name, status: 'available', detail: null };
     };
-    return [machines, actions, indicatorsOf(granted), byRole(DEVICE_TAGS)];
+    return [machines, actions, indicatorsOf(granted), byRole(DEVICE_TAGS), byRole(LIVE_RESPONSE)];
   },
 };

@@ -10,6 +10,7 @@ import { DefenderPacer } from './defender-pacer';
 import { DefenderPacerRepository } from './defender-pacer.repository';
 import { DeviceActions } from './device-actions';
 import { DeviceTags } from './device-tags';
+import { LiveResponseResults } from './live-response';
 import { DeviceInventoryService } from './device-inventory.service';
 import { DeviceResolver } from './device-resolver';
 import { DeviceSnapshot } from './device-snapshot';
@@ -42,6 +43,7 @@ import { MachineActionReader } from './machine-action-reader';
     IndicatorActions,
     IndicatorsService,
     DeviceTags,
+    LiveResponseResults,
     registerCapabilities(DEFENDER_ENDPOINT_CAPABILITIES),
   ],
   exports: [DeviceInventoryService],

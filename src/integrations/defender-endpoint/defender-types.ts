@@ -36,6 +36,8 @@ export interface MachineAction {
   errorHResult?: number | null;
   /** The file a StopAndQuarantineFile action is about. */
   relatedFileInfo?: { fileIdentifier: string; fileIdentifierType: string } | null;
+  /** Live response sessions: their commands and how each went (microsoft-notes M50). */
+  commands?: Array<{ index: number; commandStatus?: string; errors?: string[]; command?: { type?: string } }> | null;
 }
 
 export const FINAL_MACHINE_ACTION_STATUSES: readonly MachineActionStatus[] = ['Succeeded', 'Failed', 'TimeOut', 'Cancelled'];

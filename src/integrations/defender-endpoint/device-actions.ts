@@ -18,6 +18,9 @@ import { DefenderPacer } from './defender-pacer';
 import { toDefenderStepError } from './defender-step-errors';
 import type { MachineAction } from './defender-types';
 import { DeviceResolver } from './device-resolver';
+import { Problem } from '../../common/problem';
+import { TenantPoliciesService } from '../../tenants/tenant-policies.service';
+import { commandErrors, liveResponseBody, LiveResponseResults, type LiveResponseParams } from './live-response';
 import { defenderComment, machineActionBody, type ActionParams } from './machine-action-body';
 import { MachineActionReader } from './machine-action-reader';
 
@@ -34,6 +37,10 @@ interface DeviceActionSpec {
   releasedBy?: string;
   permission: string;
   done: string;
+  /** The capability the action needs (default `defender-actions`). */
+  capability?: string;
+  /** Live response: the one command the session runs (microsoft-notes M50). */
+  liveResponse?: 'GetFile' | 'RunScript';
 }
 
 const SPECS: DeviceActionSpec[] = [
@@ -99,6 +106,26 @@ const SPECS: DeviceActionSpec[] = [
     permission: 'Machine.StopAndQuarantine',
     done: 'file stopped and quarantined',
   },
+  {
+    type: 'device.collect-file',
+    step: 'collect-file',
+    path: 'runliveresponse',
+    machineActionType: 'LiveResponse',
+    permission: 'Machine.LiveResponse',
+    done: 'file collected',
+    capability: 'live-response',
+    liveResponse: 'GetFile',
+  },
+  {
+    type: 'device.run-script',
+    step: 'run-script',
+    path: 'runliveresponse',
+    machineActionType: 'LiveResponse',
+    permission: 'Machine.LiveResponse',
+    done: 'script ran',
+    capability: 'live-response',
+    liveResponse: 'RunScript',
+  },
 ];
 
 /** The file a quarantine names (lower-case SHA-1), or undefined for the other actions. */
@@ -146,30 +173,56 @@ export class DeviceActions implements OnModuleInit {
     private readonly client: DefenderClient,
     private readonly reader: MachineActionReader,
     private readonly pacer: DefenderPacer,
+    private readonly policies: TenantPoliciesService,
+    private readonly results: LiveResponseResults,
   ) {}
 
   onModuleInit(): void {
     for (const spec of SPECS) {
       const step = this.machineActionStep(spec);
+      const runScript = spec.liveResponse === 'RunScript';
       const handler: ActionHandler = {
         type: spec.type,
         targetKind: 'device',
-        requiredCapabilities: ['defender-actions'],
-        resolve: (tenantId, requested) => this.resolver.resolve(tenantId, requested),
+        requiredCapabilities: [spec.capability ?? 'defender-actions'],
+        resolve: async (tenantId, requested, params) => {
+          if (runScript) await this.allowScript(tenantId, (params as LiveResponseParams).script ?? '');
+          return this.resolver.resolve(tenantId, requested);
+        },
         steps: () => [step],
         ...(spec.releasedBy
           ? { release: { type: spec.releasedBy, check: (tenantId: string, target: ActionTarget) => this.stillContained(spec, tenantId, target) } }
+          : {}),
+        // Running a script waits for a second responder unless the tenant policy relaxes it (runScriptApproval: policy).
+        ...(runScript ? { alwaysNeedsApproval: (policy: Readonly<Record<string, unknown>>) => policy.runScriptApproval !== 'policy' } : {}),
+        ...(spec.liveResponse
+          ? { notes: ['Live response runs one session per device: a session someone else started makes this action fail, never wait.'] }
           : {}),
       };
       this.catalogue.register(handler);
     }
   }
 
+  /** run-script runs only scripts the tenant policy lists (liveResponseScripts), compared case-insensitively. */
+  private async allowScript(tenantId: string, script: string): Promise<void> {
+    const allowed = (await this.policies.policyOf(tenantId)).liveResponseScripts;
+    if (allowed.some((s) => s.toLowerCase() === script.toLowerCase())) return;
+    throw new Problem(
+      409,
+      'live-response-script-not-allowed',
+      'Script not allowed',
+      allowed.length
+        ? `The tenant policy's liveResponseScripts does not list ${script} (it lists ${allowed.join(', ')}).`
+        : `The tenant policy's liveResponseScripts is empty: no script may run. An admin lists the allowed library scripts there (PUT /v1/tenants/{id}/policy).`,
+      { script, setting: 'liveResponseScripts' },
+    );
+  }
+
   private machineActionStep(spec: DeviceActionSpec): StepDefinition {
     return {
       name: spec.step,
       preview: async (ctx) => ({
-        wouldChange: `Defender machine action ${spec.machineActionType}${this.scope(spec, ctx) ? ` (${this.scope(spec, ctx)})` : ''} on ${ctx.target.display}`,
+        wouldChange: `Defender ${spec.liveResponse ? 'live response session' : 'machine action'} ${spec.machineActionType}${this.scope(spec, ctx) ? ` (${this.scope(spec, ctx)})` : ''} on ${ctx.target.display}`,
         changes: true,
       }),
       run: async (ctx) => {
@@ -236,6 +289,9 @@ export class DeviceActions implements OnModuleInit {
     if (spec.path === 'isolate') return params.isolationType ?? 'Full';
     if (spec.path === 'runAntiVirusScan') return params.scanType ?? 'Quick';
     if (spec.path === 'StopAndQuarantineFile') return `SHA-1 ${fileOf(params)}`;
+    const live = ctx.params as LiveResponseParams;
+    if (spec.liveResponse === 'GetFile') return `GetFile ${live.path}`;
+    if (spec.liveResponse === 'RunScript') return `RunScript ${live.script}${live.args ? ` ${live.args}` : ''}`;
     return undefined;
   }
 
@@ -265,12 +321,10 @@ export class DeviceActions implements OnModuleInit {
   private async submit(spec: DeviceActionSpec, ctx: StepContext): Promise<StepInProgress> {
     const comment = defenderComment(ctx.actionId, ctx.requestedBy, ctx.reason);
     try {
-      const { body, requestId } = await this.client.submit(
-        ctx.tenantId,
-        ctx.target.id,
-        spec.path,
-        machineActionBody(spec.path, comment, ctx.params as ActionParams),
-      );
+      const payload = spec.liveResponse
+        ? liveResponseBody(spec.liveResponse, comment, ctx.params as LiveResponseParams)
+        : machineActionBody(spec.path, comment, ctx.params as ActionParams);
+      const { body, requestId } = await this.client.submit(ctx.tenantId, ctx.target.id, spec.path, payload);
       return this.inProgress(
         body,
         { machineActionId: body.id, polls: 0 },
@@ -278,7 +332,20 @@ export class DeviceActions implements OnModuleInit {
         requestId,
       );
     } catch (error) {
-      if (error instanceof MicrosoftApiError && error.code === 'ActiveRequestAlreadyExists') return this.adopt(spec, ctx, error);
+      if (error instanceof MicrosoftApiError && error.code === 'ActiveRequestAlreadyExists')
+        return spec.liveResponse ? this.adoptSession(spec, ctx, error) : this.adopt(spec, ctx, error);
+      // The tenant's concurrent live response sessions are all in use (microsoft-notes M50): wait, then book a new slot.
+      if (spec.liveResponse && error instanceof MicrosoftApiError && error.kind === 'throttled') {
+        const waitMs = Math.max(1, error.retryAfterSeconds ?? 60) * 1000;
+        return {
+          status: 'running',
+          waitingFor: 'capacity',
+          summary: `waiting for Defender capacity: ${error.message}`,
+          pollAfterMs: waitMs,
+          state: { slotAt: new Date(Date.now() + waitMs).toISOString() },
+          ...(error.requestId ? { microsoftRequestId: error.requestId } : {}),
+        };
+      }
       throw error;
     }
   }
@@ -315,6 +382,23 @@ export class DeviceActions implements OnModuleInit {
     throw new StepError(
       'active-request-exists',
       `Defender says an action is already in progress on ${ctx.target.display}, but lists none pending: ${error.message}`,
+      { microsoftCode: error.code, microsoftRequestId: error.requestId, status: error.status, retryable: true },
+    );
+  }
+
+  /**
+   * A live response session is already open on the device (one per machine, microsoft-notes M50): tracked
+   * as ours only when it carries this action's id in its comment (an earlier run of this step); anyone
+   * else's session is theirs, and this action fails with Microsoft's words.
+   */
+  private async adoptSession(spec: DeviceActionSpec, ctx: StepContext, error: MicrosoftApiError): Promise<StepInProgress> {
+    const pending = await this.client.actions(ctx.tenantId, `machineId eq ${odataString(ctx.target.id)} and (status eq 'Pending' or status eq 'InProgress')`);
+    const sessions = pending.filter((a) => a.type === spec.machineActionType);
+    const ours = sessions.find((a) => (a.requestorComment ?? '').includes(ctx.actionId));
+    if (ours) return this.inProgress(ours, { machineActionId: ours.id, adopted: true, polls: 0 }, `adopted the ${describeAction(ours)}`, error.requestId);
+    throw new StepError(
+      'live-response-session-busy',
+      `Defender: ${error.message}. ${sessions[0] ? `The device has another live response session: ${describeAction(sessions[0])}.` : 'A live response session is open on the device.'} Try again when it has finished.`,
       { microsoftCode: error.code, microsoftRequestId: error.requestId, status: error.status, retryable: true },
     );
   }
@@ -381,6 +465,13 @@ export class DeviceActions implements OnModuleInit {
           { microsoftCode: 'Cancelled' },
         );
       default:
+        if (action.type === 'LiveResponse') {
+          throw new StepError(
+            'live-response-command-failed',
+            `Defender reports live response session ${action.id} ${action.status}: ${commandErrors(action).join('; ') || 'no command error given'}.`,
+            { microsoftCode: action.status },
+          );
+        }
         throw new StepError(
           'machine-action-failed',
           `Defender reports machine action ${action.id} ${action.status}${action.errorHResult ? ` (errorHResult ${action.errorHResult})` : ''}.`,
@@ -391,6 +482,8 @@ export class DeviceActions implements OnModuleInit {
 
   /** The investigation package's download link, once collected (it is short-lived: fetch it soon). */
   private async resultOf(spec: DeviceActionSpec, ctx: StepContext, action: MachineAction): Promise<{ result?: Record<string, unknown> }> {
+    // The session's result, fetched now (its link lasts 30 minutes) and kept as evidence (microsoft-notes M51).
+    if (spec.liveResponse) return { result: await this.results.evidence(ctx.tenantId, action, spec.liveResponse) };
     if (spec.machineActionType !== 'CollectInvestigationPackage') return {};
     const downloadUrl = await this.client.packageUri(ctx.tenantId, action.id);
     return {

@@ -11,11 +11,13 @@ import { problems } from '../../common/problem';
 import { ProblemResponse } from '../../common/problem.dto';
 import { DevicesService } from './devices.service';
 import {
+  CollectFileDto,
   DevicePage,
   DeviceQueryDto,
   DeviceResponse,
   DeviceTagsDto,
   IsolateDeviceDto,
+  RunScriptDto,
   ScanDeviceDto,
   StopAndQuarantineFileDto,
   TenantDeviceParams,
@@ -93,6 +95,23 @@ export class DevicesController {
   })
   tags(@Param() p: TenantDeviceParams, @Body() b: DeviceTagsDto, @CurrentActionCall() call: ActionCall) {
     requireTags(b);
+    return this.admission.request({ ...call, tenantId: p.id, requested: p.device, body: b });
+  }
+
+  @ActionRoute('v1/tenants/:id/devices/:device/collect-file', 'device.collect-file', {
+    accepted: "The step stays `running` until the live response session ends; the result then carries the file's SHA-256, size and a 30-minute download link.",
+    conflicts: '`ambiguous-target` (with `candidates`)',
+  })
+  collectFile(@Param() p: TenantDeviceParams, @Body() b: CollectFileDto, @CurrentActionCall() call: ActionCall) {
+    return this.admission.request({ ...call, tenantId: p.id, requested: p.device, body: b });
+  }
+
+  @ActionRoute('v1/tenants/:id/devices/:device/run-script', 'device.run-script', {
+    accepted:
+      "Waits for a second responder's approval unless the tenant policy says runScriptApproval: policy; once run, the result carries the script's exit code and output (up to 1 MB) and its SHA-256.",
+    conflicts: '`ambiguous-target` (with `candidates`), `live-response-script-not-allowed` (the policy does not list the script)',
+  })
+  runScript(@Param() p: TenantDeviceParams, @Body() b: RunScriptDto, @CurrentActionCall() call: ActionCall) {
     return this.admission.request({ ...call, tenantId: p.id, requested: p.device, body: b });
   }
 }

@@ -36,10 +36,12 @@ export function nextSlot(nowMs: number, history: BookingHistory, limits: PacingL
  * The documented limits per API: 100/min and 1,500/h for machines, machine actions, every response
  * action and the indicator create, list and delete APIs; GetPackageUri allows 2/min and 120/h
  * (https://learn.microsoft.com/defender-endpoint/api/get-package-sas-uri); the indicator import 30/min and
- * no hourly figure (microsoft-notes M45), so 30 × 60 an hour.
+ * no hourly figure (microsoft-notes M45), so 30 × 60 an hour; runliveresponse 10/min.
  */
 export function documentedLimits(api: string): { perMinute: number; perHour: number } {
   if (api === 'GetPackageUri') return { perMinute: 2, perHour: 120 };
   if (api === 'indicators/import') return { perMinute: 30, perHour: 1800 };
+  // Live response: 10 calls a minute (microsoft-notes M50); no hourly limit beyond that is documented.
+  if (api === 'runliveresponse') return { perMinute: 10, perHour: 600 };
   return { perMinute: 100, perHour: 1500 };
 }

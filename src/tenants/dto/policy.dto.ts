@@ -29,6 +29,8 @@ export const ACTION_TYPES = [
   'device.collect-investigation-package',
   'device.stop-and-quarantine-file',
   'device.tag',
+  'device.collect-file',
+  'device.run-script',
   'user.remove-inbox-rules',
   'user.enable-inbox-rules',
   'user.revoke-app-consents',
@@ -124,6 +126,30 @@ export class PolicyDto {
   @IsOptional()
   @IsUUID('all')
   containmentGroupId?: string | null;
+
+  @Text(260, {
+    each: true,
+    optional: true,
+    // eslint-disable-next-line no-control-regex
+    pattern: /^[^\\/:*?"<>|\u0000-\u001f]+$/,
+    message: 'each value in liveResponseScripts must be a live-response library file name (no path, no control characters)',
+    description: 'Live-response library scripts `device.run-script` may run (compared case-insensitively). Empty or absent: run-script is refused.',
+    example: ['collect-triage.ps1'],
+  })
+  @IsArray()
+  @ArrayMaxSize(500)
+  @ArrayUnique()
+  liveResponseScripts?: string[];
+
+  @ApiPropertyOptional({
+    enum: ['always', 'policy'],
+    default: 'always',
+    description:
+      "`always`: every `device.run-script` waits for a second responder's approval, even when a responder asks. `policy`: only when approvalRequired names it (or the requester is no responder).",
+  })
+  @IsOptional()
+  @IsIn(['always', 'policy'], { message: 'runScriptApproval must be one of always, policy' })
+  runScriptApproval?: 'always' | 'policy';
 }
 
 export class PolicyResponse extends PolicyDto {

@@ -85,6 +85,37 @@ export class DeviceTagsDto extends ActionRequestDto {
   remove?: string[];
 }
 
+export class CollectFileDto extends ActionRequestDto {
+  @Text(1024, {
+    // eslint-disable-next-line no-control-regex
+    pattern: /^(?:[A-Za-z]:\\|\/)[^\u0000-\u001f\u007f-\u009f]*$/,
+    message: 'path must be an absolute Windows (C:\\…) or POSIX (/…) path of at most 1024 characters without control characters',
+    example: 'C:\\Users\\erin\\Downloads\\invoice.exe',
+    description: 'The file to collect from the device (live response GetFile).',
+  })
+  path: string;
+}
+
+export class RunScriptDto extends ActionRequestDto {
+  @Text(260, {
+    // eslint-disable-next-line no-control-regex
+    pattern: /^[^\\/:*?"<>|\u0000-\u001f\u007f-\u009f]+$/,
+    message: 'script must be the name of a live-response library script (no path, no control characters)',
+    example: 'collect-triage.ps1',
+    description: "A script in Defender's live-response library that the tenant policy's liveResponseScripts allows.",
+  })
+  script: string;
+
+  @Text(2048, {
+    optional: true,
+    pattern: NO_CONTROL_CHARS,
+    message: 'args must be at most 2048 characters without control characters',
+    example: '-Quick',
+    description: 'Arguments passed to the script.',
+  })
+  args?: string;
+}
+
 export class DeviceQueryDto extends PageQueryDto {
   @Text(255, { optional: true, description: 'DNS name or its beginning (case-insensitive).', example: 'ws-0' })
   name?: string;
