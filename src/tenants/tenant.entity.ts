@@ -43,6 +43,7 @@ export class TenantCapabilityEntity {
 }
 
 @Entity({ name: 'tenant_policies' })
+@Check('tenant_policies_run_script_approval_check', "run_script_approval IN ('always', 'policy')")
 export class TenantPolicyEntity {
   @PrimaryColumn('uuid', { name: 'tenant_id' }) tenantId: string;
   @ManyToOne(() => TenantEntity)

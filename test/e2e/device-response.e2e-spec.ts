@@ -1,4 +1,5 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- the tests read JSON response bodies field by field */
+import { DeviceInventoryService } from '../../src/integrations/defender-endpoint/device-inventory.service';
 import { createHash } from 'node:crypto';
 import { demoScenario } from '../m365-simulator/src/demo-scenario';
 import { RunningSimulator, startSimulator } from '../m365-simulator/src';
@@ -50,6 +51,8 @@ describe('stop and quarantine, tags and live response (against the simulator)', 
       CORDON_MICROSOFT_MAX_RETRIES: '1',
     });
     contoso = await registerSimTenant(t, sim, 'Contoso Demo');
+    // The inventory as this simulator has it (on PostgreSQL the suites share one database and tenant).
+    await t.app.get(DeviceInventoryService).sync(contoso);
     responder = (await createKey(t, ['responder'])).key;
     responder2 = (await createKey(t, ['responder'])).key;
     analyst = (await createKey(t, ['analyst'])).key;
