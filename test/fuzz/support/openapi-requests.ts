@@ -222,9 +222,11 @@ export function valueOf(schema: Schema): fc.Arbitrary<unknown> {
       if (schema.format === 'uuid') return fc.uuid();
       if (schema.format === 'date-time')
         return fc.date({ min: new Date('2020-01-01T00:00:00Z'), max: new Date('2030-01-01T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString());
-      return fc
-        .string({ minLength: schema.minLength ?? 0, maxLength: Math.min(schema.maxLength ?? 30, 30) })
-        .filter((s) => s.length >= (schema.minLength ?? 0));
+      {
+        // Short strings, but never shorter than the schema allows (a SHA-1 is 40 characters).
+        const minLength = schema.minLength ?? 0;
+        return fc.string({ minLength, maxLength: Math.max(minLength, Math.min(schema.maxLength ?? 30, 30)) });
+      }
     case 'integer':
       return fc.integer({ min: schema.minimum ?? -1000, max: schema.maximum ?? 1000 });
     case 'number':
