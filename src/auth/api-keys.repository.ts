@@ -44,8 +44,20 @@ export class ApiKeysRepository {
     return (result.affected ?? 0) > 0;
   }
 
-  async touch(id: string): Promise<void> {
-    await this.keys.update({ id }, { lastUsedAt: () => 'now()' });
+  /**
+   * Sets `last_used_at` to now unless it is younger than `resolutionMs` (another replica wrote it), in
+   * one statement that writes nothing in that case; answers the value stored afterwards.
+   */
+  async touch(id: string, resolutionMs: number): Promise<Date | null> {
+    const rows: Array<{ last_used_at: Date | null }> = await this.keys.query(
+      `WITH touched AS (
+         UPDATE api_keys SET last_used_at = now()
+          WHERE id = $1 AND (last_used_at IS NULL OR last_used_at <= now() - make_interval(secs => $2))
+          RETURNING last_used_at)
+       SELECT last_used_at FROM touched UNION ALL SELECT last_used_at FROM api_keys WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM touched)`,
+      [id, resolutionMs / 1000],
+    );
+    return rows[0]?.last_used_at ?? null;
   }
 
   /** Admin keys that still work; run under `lockBootstrap` so replicas starting together agree. */

@@ -4,6 +4,7 @@ import { AuditLogService } from '../audit-log/audit-log.service';
 import type { AuditActor, AuditContext } from '../audit-log/audit-entry';
 import { decodeCursor, Page, PageQueryDto, toPage } from '../common/paging';
 import { problems } from '../common/problem';
+import { ApiKeyCache } from './api-key-cache';
 import { ApiKeyEntity } from './api-key.entity';
 import { displayPrefix, generateApiKey, hashApiKey, sameHash } from './api-key-secret';
 import { ApiKeysRepository } from './api-keys.repository';
@@ -11,8 +12,12 @@ import { ApiKeyResponse, CreateApiKeyDto, CreatedApiKeyResponse } from './dto/ap
 import type { Principal } from '../access/principal';
 import type { Role } from '../access/roles';
 
-/** `lastUsedAt` is written at most this often per key, so authentication is not a write per request. */
-const LAST_USED_RESOLUTION_MS = 60_000;
+/**
+ * `lastUsedAt` is written at most this often per key (the database skips the write when the stored value
+ * is younger, whichever replica wrote it), so authentication is not a write per request: the stored
+ * value is at most about this much older than the key's latest use.
+ */
+export const LAST_USED_RESOLUTION_MS = 60_000;
 
 export function toApiKeyResponse(key: ApiKeyEntity): ApiKeyResponse {
   return {
@@ -45,6 +50,7 @@ export class ApiKeysService {
   constructor(
     private readonly repository: ApiKeysRepository,
     private readonly auditLog: AuditLogService,
+    private readonly cache: ApiKeyCache,
   ) {}
 
   async create(input: CreateApiKeyDto, context: AuditContext): Promise<CreatedApiKeyResponse> {
@@ -95,17 +101,35 @@ export class ApiKeysService {
         data: { keyId: id, name: existing.name, prefix: existing.keyPrefix },
       });
     });
+    // This process refuses the key from the next request on; the other replicas hear of it through the
+    // notification the revoking transaction sent (migrations/0020_api_key_invalidation.sql).
+    this.cache.invalidate(id);
+  }
+
+  /** The key with this hash: from the cache, else from the database (and then cached; misses never are). */
+  private async lookup(hash: Buffer): Promise<ApiKeyEntity | null> {
+    const cached = this.cache.get(hash);
+    if (cached) return cached;
+    const ticket = this.cache.begin();
+    const found = await this.repository.findByHash(hash);
+    if (found) this.cache.put(hash, found, ticket);
+    return found;
   }
 
   /** The principal for a presented key, or a 401 problem saying why not. */
   async authenticate(key: string): Promise<Principal> {
     const hash = hashApiKey(key);
-    const found = await this.repository.findByHash(hash);
+    const found = await this.lookup(hash);
     if (!found || !sameHash(found.keyHash, hash)) throw problems.invalidCredential('The API key is not valid.');
     if (found.revokedAt) throw problems.invalidCredential('The API key has been revoked.');
-    if (found.expiresAt && found.expiresAt.getTime() <= Date.now()) throw problems.invalidCredential('The API key has expired.');
-    if (!found.lastUsedAt || Date.now() - found.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
-      await this.repository.touch(found.id);
+    const now = Date.now();
+    if (found.expiresAt && found.expiresAt.getTime() <= now) throw problems.invalidCredential('The API key has expired.');
+    if (!found.lastUsedAt || now - found.lastUsedAt.getTime() >= LAST_USED_RESOLUTION_MS) {
+      // set before the write, so concurrent requests with the key do not all write
+      found.lastUsedAt = new Date(now);
+      const stored = await this.repository.touch(found.id, LAST_USED_RESOLUTION_MS);
+      // another replica wrote it less than a minute ago: try again when that value is a minute old
+      if (stored && stored.getTime() < now) found.lastUsedAt = stored;
     }
     return { type: 'apiKey', id: found.id, name: found.name, roles: found.roles, tenantIds: found.tenantIds };
   }

@@ -38,6 +38,7 @@ describe('loadConfig', () => {
       CORDON_LOG_LEVEL: 'debug',
       CORDON_SHUTDOWN_TIMEOUT_S: '5',
       CORDON_BOOTSTRAP_ADMIN_KEY: key,
+      CORDON_API_KEY_CACHE_S: '10',
       CORDON_ENTRA_ISSUER: 'https://login.microsoftonline.com/t/v2.0',
       CORDON_ENTRA_AUDIENCE: 'api://cordon',
       CORDON_ENTRA_JWKS_URL: 'https://login.microsoftonline.com/t/discovery/v2.0/keys',
@@ -95,6 +96,7 @@ describe('loadConfig', () => {
       logLevel: 'debug',
       shutdownTimeoutSeconds: 5,
       bootstrapAdminKey: key,
+      apiKeyCacheSeconds: 10,
       entra: {
         issuer: 'https://login.microsoftonline.com/t/v2.0',
         audience: 'api://cordon',

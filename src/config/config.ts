@@ -21,6 +21,8 @@ export interface AppConfig {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   shutdownTimeoutSeconds: number;
   bootstrapAdminKey?: string;
+  /** How long a process may use an API-key lookup without reading it again (0: no cache); revocation does not wait for it. */
+  apiKeyCacheSeconds: number;
   /** Entra ID sign-in for analysts' tools; all three set, or none. */
   entra?: { issuer: string; audience: string; jwksUrl: string };
   /** Extra CA (PEM file) trusted for Microsoft endpoints and the Entra JWKS. */
@@ -252,6 +254,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     logLevel: logLevel as AppConfig['logLevel'],
     shutdownTimeoutSeconds: integer('CORDON_SHUTDOWN_TIMEOUT_S', 30, 1, 3600),
     bootstrapAdminKey,
+    apiKeyCacheSeconds: integer('CORDON_API_KEY_CACHE_S', 30, 0, 3600),
     entra: entraSet === 3 ? { issuer: issuer!, audience: audience!, jwksUrl: jwksUrl! } : undefined,
     microsoftCaFile: value('CORDON_MICROSOFT_CA_FILE'),
     microsoftEndpoints: microsoftEndpoints(value('CORDON_MICROSOFT_ENDPOINTS'), problems),
