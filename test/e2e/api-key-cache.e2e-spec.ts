@@ -110,9 +110,16 @@ describe('cached API-key checks, revocation at once', () => {
   it('writes lastUsedAt once, not on every request, on either replica', async () => {
     const { id, key } = await createKey(a, ['analyst']);
     expect(await lastUsedAt(a, id)).toBeNull();
-    await read(a, key).expect(200);
+    const invalidated = [a, b].map((t) => jest.spyOn(t.app.get(ApiKeyCache), 'invalidate'));
+    await read(b, key).expect(200); // the first use writes lastUsedAt
     const first = await lastUsedAt(a, id);
     expect(first).toBeInstanceOf(Date);
+    // that write is bookkeeping: it does not notify, so no replica drops the key for it
+    await new Promise((r) => setTimeout(r, 300));
+    for (const spy of invalidated) {
+      expect(spy).not.toHaveBeenCalledWith(id);
+      spy.mockRestore();
+    }
     for (let i = 0; i < 5; i++) {
       await read(a, key).expect(200);
       await read(b, key).expect(200);
