@@ -3,7 +3,7 @@ import { ApiKeyCache } from './api-key-cache';
 import type { ApiKeyEntity } from './api-key.entity';
 import { generateApiKey, hashApiKey } from './api-key-secret';
 import type { ApiKeysRepository } from './api-keys.repository';
-import { ApiKeysService, LAST_USED_RESOLUTION_MS } from './api-keys.service';
+import { ApiKeysService, LAST_USED_RESOLUTION_MS, LAST_USED_RETRY_MS } from './api-keys.service';
 
 /** The service over a repository that holds one key row in memory, with the database's touch rule. */
 function setup(lastUsedAgoMs: number | null = null, ttlMs = 30_000) {
@@ -98,6 +98,25 @@ describe('ApiKeysService.authenticate with the cache', () => {
     await service.authenticate(key);
     expect(repository.touch).toHaveBeenCalledTimes(3);
     expect(row.lastUsedAt.getTime()).toBe(Date.now());
+  });
+
+  it('a database whose clock lags this process declines the write: the next attempt waits LAST_USED_RETRY_MS, not one per request', async () => {
+    const { key, row, repository, service, advance } = setup(null, 10 * 60_000);
+    await service.authenticate(key);
+    expect(repository.touch).toHaveBeenCalledTimes(1);
+    // the database's clock is 5 s behind: 60 s later by this process's clock, it still finds the value too young
+    repository.touch.mockImplementation(async () => row.lastUsedAt!);
+    advance(LAST_USED_RESOLUTION_MS);
+    await service.authenticate(key);
+    expect(repository.touch).toHaveBeenCalledTimes(2);
+    for (let i = 0; i < LAST_USED_RETRY_MS / 1000 - 1; i++) {
+      advance(1000);
+      await service.authenticate(key);
+    }
+    expect(repository.touch).toHaveBeenCalledTimes(2);
+    advance(1000);
+    await service.authenticate(key);
+    expect(repository.touch).toHaveBeenCalledTimes(3);
   });
 
   it('a key revoked through this process is refused on the next request, not after the TTL', async () => {

@@ -18,6 +18,8 @@ import type { Role } from '../access/roles';
  * value is at most about this much older than the key's latest use.
  */
 export const LAST_USED_RESOLUTION_MS = 60_000;
+/** After an attempt the database declined, the next is at least this much later (its clock may lag ours). */
+export const LAST_USED_RETRY_MS = 10_000;
 
 export function toApiKeyResponse(key: ApiKeyEntity): ApiKeyResponse {
   return {
@@ -128,8 +130,9 @@ export class ApiKeysService {
       // set before the write, so concurrent requests with the key do not all write
       found.lastUsedAt = new Date(now);
       const stored = await this.repository.touch(found.id, LAST_USED_RESOLUTION_MS);
-      // another replica wrote it less than a minute ago: try again when that value is a minute old
-      if (stored && stored.getTime() < now) found.lastUsedAt = stored;
+      // another replica wrote it less than a minute ago: try again when that value is a minute old, and
+      // not before LAST_USED_RETRY_MS (the database's clock decides, and it may be behind this one's)
+      if (stored && stored.getTime() < now) found.lastUsedAt = new Date(Math.max(stored.getTime(), now - LAST_USED_RESOLUTION_MS + LAST_USED_RETRY_MS));
     }
     return { type: 'apiKey', id: found.id, name: found.name, roles: found.roles, tenantIds: found.tenantIds };
   }
