@@ -7,9 +7,10 @@ const { join } = require('node:path');
 const root = join(__dirname, '..');
 const marker = join(root, 'dist', 'src', 'main.js');
 
-function newestMtime(dir) {
+function newestMtime(dir, skip = []) {
   let newest = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (skip.includes(entry.name)) continue;
     const path = join(dir, entry.name);
     newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
   }
@@ -20,4 +21,12 @@ const stale = !existsSync(marker) || newestMtime(join(root, 'src')) > statSync(m
 if (stale) {
   process.stderr.write('building Cordon (tsc)...\n');
   execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit', cwd: root });
+}
+
+// The console (console/, served at /console): built when missing or older than its sources or the OpenAPI document.
+const consoleMarker = join(root, 'dist', 'console', 'app.js');
+const consoleSources = Math.max(newestMtime(join(root, 'console'), ['generated']), statSync(join(root, 'openapi', 'openapi.json')).mtimeMs);
+if (!existsSync(consoleMarker) || consoleSources > statSync(consoleMarker).mtimeMs) {
+  process.stderr.write('building the console (esbuild)...\n');
+  execFileSync(process.execPath, [join(root, 'scripts', 'build-console.js')], { stdio: 'inherit', cwd: root });
 }

@@ -16,6 +16,7 @@ import { createValidationPipe } from './common/validation';
 import type { AppConfig } from './config/config';
 import { MetricsService } from './health/metrics.service';
 import { setupOpenApi } from './openapi/openapi';
+import { registerConsole } from './console/console-static';
 
 /** Longest path parameter the router accepts (the longest any DTO allows is a 320-character UPN). */
 const MAX_PATH_PARAM_LENGTH = 1024;
@@ -32,7 +33,8 @@ export interface CreateHttpAppOptions {
 
 /**
  * Builds the HTTP application exactly as production runs it: Fastify with a 1 MiB body limit,
- * request ids, pino logs, problem+json errors, unsafe input refused, validation, metrics and OpenAPI at /docs.
+ * request ids, pino logs, problem+json errors, unsafe input refused, validation, metrics, OpenAPI at /docs
+ * and the console at /console (src/console).
  */
 export async function createHttpApp({ config, module, logger = createLogger(config.logLevel) }: CreateHttpAppOptions): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
@@ -79,6 +81,7 @@ export async function createHttpApp({ config, module, logger = createLogger(conf
     metrics.observe(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
   });
   setupOpenApi(app);
+  registerConsole(fastify);
   return app;
 }
 

@@ -4,9 +4,10 @@ import { ApiProblems } from '../common/api-problems.decorator';
 import { Idempotent } from '../idempotency/idempotent.interceptor';
 import { Page, PageQueryDto } from '../common/paging';
 import { ProblemResponse } from '../common/problem.dto';
-import { Access, CurrentRequest, RequestContext } from '../access/access.decorator';
+import { Access, CurrentPrincipal, CurrentRequest, RequestContext } from '../access/access.decorator';
+import type { Principal } from '../access/principal';
 import { ApiKeysService } from './api-keys.service';
-import { ApiKeyIdParam, ApiKeyPage, ApiKeyResponse, CreateApiKeyDto, CreatedApiKeyResponse } from './dto/api-key.dto';
+import { ApiKeyIdParam, ApiKeyPage, ApiKeyResponse, CreateApiKeyDto, CreatedApiKeyResponse, WhoAmIResponse } from './dto/api-key.dto';
 
 @ApiTags('api-keys')
 @ApiProblems()
@@ -27,6 +28,14 @@ export class ApiKeysController {
   @ApiOkResponse({ type: ApiKeyPage })
   list(@Query() query: PageQueryDto): Promise<Page<ApiKeyResponse>> {
     return this.apiKeys.list(query);
+  }
+
+  /** The caller's own identity and roles (any role): what the console shows depends on it; the server still checks every call. */
+  @Get('me')
+  @Access('auditor', 'analyst', 'responder', 'admin')
+  @ApiOkResponse({ type: WhoAmIResponse })
+  me(@CurrentPrincipal() principal: Principal): WhoAmIResponse {
+    return { type: principal.type, id: principal.id, name: principal.name, roles: [...principal.roles], tenantIds: principal.tenantIds };
   }
 
   @Delete(':id')

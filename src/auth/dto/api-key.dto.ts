@@ -52,6 +52,15 @@ export class ApiKeyPage {
   @ApiProperty({ type: String, nullable: true }) nextCursor: string | null;
 }
 
+/** Who the caller is, as Cordon sees it: what a client (the console) needs to decide what to show. */
+export class WhoAmIResponse {
+  @ApiProperty({ enum: ['apiKey', 'user'] }) type: 'apiKey' | 'user' | 'system';
+  @ApiProperty({ description: 'The API key id, or the Entra ID user object id.' }) id: string;
+  @ApiProperty() name: string;
+  @ApiProperty({ enum: ROLES, isArray: true }) roles: Role[];
+  @ApiProperty({ type: [String], nullable: true, description: 'null: every tenant.' }) tenantIds: string[] | null;
+}
+
 export class ApiKeyIdParam {
   @UuidParam()
   id: string;

@@ -1,0 +1,257 @@
+/**
+ * The console in a real browser: Debian's chromium, driven by puppeteer-core, against Cordon (listening
+ * on a port) and the Microsoft 365 simulator. Every effect is read back on Microsoft's side (the
+ * simulator's state). Writes screenshots of the main pages to docs/console/*.png for the README.
+ * Without chromium the suite FAILS (CI installs it: .ci/run); it never skips.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import type { RunningSimulator } from '../m365-simulator/src';
+import { consoleDirectory, CONSOLE_CSP } from '../../src/console/console-static';
+import { graphWrites, registerSimTenant, simEnv, startDemoSimulator } from './support/sim-tenant';
+import { bearer, createKey, startTestApp, TestApp } from './support/test-app';
+
+const CHROMIUM = process.env.CORDON_CHROMIUM ?? '/usr/bin/chromium';
+const CONTOSO_TID = '3c1b7a2e-9d4f-4e8a-b1c2-5d6e7f8a9b0c';
+const ALICE = '0b7c1e2d-0003-4a00-8000-000000000003';
+const BOB = '0b7c1e2d-0004-4a00-8000-000000000004';
+const CAROL = '0b7c1e2d-0005-4a00-8000-000000000005';
+const SHOTS = join(__dirname, '..', '..', 'docs', 'console');
+
+// The browser globals the functions run in the page use (this file is compiled without the DOM library).
+interface PageElement {
+  innerText: string;
+  disabled?: boolean;
+  value?: string;
+  getAttribute(name: string): string | null;
+}
+declare const document: { querySelector(s: string): PageElement | null; querySelectorAll(s: string): Iterable<PageElement> };
+declare const location: { hash: string; href: string };
+declare const sessionStorage: { clear(): void; getItem(key: string): string | null };
+declare const localStorage: { length: number };
+
+describe('the console, in chromium (against the simulator)', () => {
+  let sim: RunningSimulator;
+  let t: TestApp;
+  let base: string;
+  let contoso: string;
+  let browser: Browser;
+  let page: Page;
+  const keys = {} as Record<'responder' | 'responder2' | 'analyst' | 'auditor', string>;
+  const problems: string[] = [];
+  const user = (id: string) => sim.context.tenants.get(CONTOSO_TID)!.users.find((u) => u.id === id)!;
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(
+        `chromium is missing at ${CHROMIUM}: install it (apt-get install -y --no-install-recommends chromium) or set CORDON_CHROMIUM; .ci/run installs it`,
+      );
+    }
+    if (!existsSync(join(consoleDirectory(), 'index.html'))) throw new Error(`the console is not built in ${consoleDirectory()}: run npm run build first`);
+    mkdirSync(SHOTS, { recursive: true });
+    sim = await startDemoSimulator();
+    t = await startTestApp({ ...simEnv(sim), CORDON_ACTION_LEASE_S: '5' });
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    const address = t.app.getHttpServer().address();
+    base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    contoso = await registerSimTenant(t, sim, 'Contoso Demo');
+    keys.responder = (await createKey(t, ['responder'])).key;
+    keys.responder2 = (await createKey(t, ['responder'])).key;
+    keys.analyst = (await createKey(t, ['analyst'])).key;
+    keys.auditor = (await createKey(t, ['auditor'])).key;
+    browser = await puppeteer.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu', '--no-first-run', '--lang=en-US'],
+    });
+    page = await browser.newPage();
+    await page.setViewport({ width: 1280, height: 860 });
+    await page.emulateTimezone('Europe/Berlin');
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !/status of 4\d\d/.test(m.text())) problems.push(`console: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => problems.push(`page error: ${e instanceof Error ? e.message : String(e)}`));
+  }, 60000);
+
+  afterAll(async () => {
+    await browser?.close();
+    if (t) await t.http.delete(`/v1/tenants/${contoso}`).set(bearer(t.adminKey));
+    await t?.close();
+    await sim?.stop();
+  });
+
+  const text = (selector: string) => page.$eval(selector, (el) => el.innerText);
+  const waitText = (selector: string, needle: string | RegExp, timeout = 15000) =>
+    page.waitForFunction(
+      (sel: string, source: string, flags: string) => {
+        const el = document.querySelector(sel);
+        return !!el && new RegExp(source, flags).test(el.innerText);
+      },
+      { timeout },
+      selector,
+      typeof needle === 'string' ? needle.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') : needle.source,
+      typeof needle === 'string' ? '' : needle.flags,
+    );
+  const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`) as `${string}.png`, fullPage: true });
+  const go = async (hash: string) => {
+    await page.evaluate((h: string) => (location.hash = h), hash);
+  };
+  /** Presses the button whose text is `label` (inside `scope`), as a keyboard user would: focus, Enter. */
+  const press = async (label: string, scope = 'main') => {
+    const handle = await page.waitForFunction(
+      (s: string, l: string) => [...document.querySelectorAll(`${s} button`)].find((b) => b.innerText.trim() === l && !b.disabled) ?? null,
+      { timeout: 15000 },
+      scope,
+      label,
+    );
+    await (handle as unknown as { focus(): Promise<void> }).focus();
+    await page.keyboard.press('Enter');
+  };
+  const signIn = async (key: string) => {
+    await page.goto(`${base}/console/`, { waitUntil: 'domcontentloaded' });
+    await page.evaluate(() => sessionStorage.clear());
+    await page.goto(`${base}/console/#/`, { waitUntil: 'domcontentloaded' });
+    await page.waitForSelector('input[name=apiKey]');
+    await page.type('input[name=apiKey]', key);
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#nav a');
+  };
+
+  it('serves /console with the strict CSP, from the same process', async () => {
+    const res = await t.http.get('/console/');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-security-policy']).toBe(CONSOLE_CSP);
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.text).not.toMatch(/<script>|style=/);
+    expect((await t.http.get('/console')).headers.location).toBe('/console/');
+    const js = await t.http.get('/console/app.js');
+    expect(js.status).toBe(200);
+    expect(js.headers['content-security-policy']).toBe(CONSOLE_CSP);
+  });
+
+  it('signs in with a pasted key kept in sessionStorage only; the role decides the pages shown', async () => {
+    await page.goto(`${base}/console/`, { waitUntil: 'domcontentloaded' });
+    await page.waitForSelector('input[name=apiKey]');
+    await shot('sign-in');
+    await page.type('input[name=apiKey]', 'cdn_not-a-real-key');
+    await page.keyboard.press('Enter');
+    await waitText('main .error', /not accepted/);
+    await page.$eval('input[name=apiKey]', (el) => (el.value = ''));
+    await page.type('input[name=apiKey]', keys.responder);
+    await page.keyboard.press('Enter');
+    await waitText('#nav', 'Approvals');
+    expect(await text('#nav')).toMatch(/Tenants[\s\S]*Find and act[\s\S]*Approvals[\s\S]*Actions[\s\S]*Containments/);
+    expect(await text('#nav')).not.toMatch(/Audit/); // a responder does not read the audit log
+    const storage = await page.evaluate(() => ({ local: localStorage.length, session: sessionStorage.getItem('cordon.console.apiKey'), url: location.href }));
+    expect(storage).toEqual({ local: 0, session: keys.responder, url: expect.not.stringContaining('cdn_') });
+    // Tenants: connection and each capability with its status.
+    await waitText('main', 'Contoso Demo');
+    await waitText('main table', /available/);
+    await shot('tenants');
+  });
+
+  it('isolates Alice: a dry run first (nothing changes at Microsoft), then for real (the simulator shows her disabled), steps watched live', async () => {
+    const since = sim.journal.list({}).length;
+    await go('#/find');
+    await page.waitForSelector('input[name=upn]');
+    await page.type('input[name=upn]', 'alice@contoso.example');
+    await press('Find user');
+    await waitText('main', 'Act on alice@contoso.example');
+    await page.type('input[name=reason]', 'INC-1: impossible travel');
+    await page.type('input[name=ticket]', 'INC-1');
+    expect(await page.$eval('main button.danger', (b) => b.disabled)).toBe(true); // no run before a preview
+    await press('Preview (dry run)');
+    await waitText('main .plan', /disable-sign-in: accountEnabled true → false/);
+    expect(user(ALICE).accountEnabled).toBe(true);
+    expect(graphWrites(sim, since)).toEqual([]);
+    await shot('find-and-act');
+    await press('Run for real');
+    await page.waitForFunction(() => /^#\/actions\/[0-9a-f-]{36}$/.test(location.hash), { timeout: 10000 });
+    const id = await page.evaluate(() => location.hash.split('/')[2]);
+    await waitText('main h1', /succeeded/, 30000);
+    expect(user(ALICE).accountEnabled).toBe(false);
+    const action = (await t.http.get(`/v1/actions/${id}`).set(bearer(keys.responder))).body;
+    expect(action).toMatchObject({ type: 'user.isolate', status: 'succeeded', dryRun: false, reason: 'INC-1: impossible travel', ticket: 'INC-1' });
+    // Microsoft's request ids are on the page, as the action records them.
+    const ids = action.steps.map((s: { microsoftRequestId?: string }) => s.microsoftRequestId).filter(Boolean);
+    expect(ids.length).toBeGreaterThan(0);
+    for (const rid of ids) expect(await text('main')).toContain(rid);
+    await waitText('main', 'Evidence');
+    // Only one isolation reached Microsoft: one PATCH of accountEnabled.
+    expect(graphWrites(sim, since).filter((w) => w.method === 'PATCH' && w.path.includes(ALICE))).toHaveLength(1);
+    await shot('action');
+  });
+
+  it("approves an analyst's request as a responder; the simulator shows the effect", async () => {
+    const requested = await t.http
+      .post(`/v1/tenants/${contoso}/users/bob@contoso.example/disable`)
+      .set(bearer(keys.analyst))
+      .send({ reason: 'INC-2: phishing click', ticket: 'INC-2' });
+    expect(requested.body.status).toBe('awaiting_approval');
+    await go('#/approvals');
+    await waitText('main .queue', 'bob@contoso.example');
+    await shot('approvals');
+    expect(user(BOB).accountEnabled).toBe(true);
+    await page.type('main .queue input[name=decisionReason]', 'confirmed with the user');
+    await press('Approve', 'main .queue');
+    await waitText('main', /Approved: now/);
+    const done = await waitForFinal(requested.body.id);
+    expect(done).toMatchObject({ status: 'succeeded', approvedBy: { name: expect.any(String) } });
+    expect(user(BOB).accountEnabled).toBe(false);
+  });
+
+  it("rejects an analyst's request with a reason: nothing reaches Microsoft, and the action page shows the reason", async () => {
+    const since = sim.journal.list({}).length;
+    const requested = await t.http
+      .post(`/v1/tenants/${contoso}/users/carol@contoso.example/disable`)
+      .set(bearer(keys.analyst))
+      .send({ reason: 'INC-3: odd login' });
+    expect(requested.body.status).toBe('awaiting_approval');
+    await go('#/approvals');
+    await waitText('main .queue', 'carol@contoso.example');
+    await page.type('main .queue input[name=decisionReason]', 'a travelling user, not an attack');
+    await press('Reject', 'main .queue');
+    await waitText('main', /Rejected: now rejected/);
+    await go(`#/actions/${requested.body.id}`);
+    await waitText('main h1', /rejected/);
+    await waitText('main .decision', 'a travelling user, not an attack');
+    expect(user(CAROL).accountEnabled).toBe(true);
+    expect(graphWrites(sim, since)).toEqual([]);
+    await go('#/actions');
+    await waitText('main table', 'carol@contoso.example');
+    await shot('actions');
+    await go('#/containments');
+    await waitText('main table', 'alice@contoso.example');
+    await shot('containments');
+  });
+
+  it('an auditor sees only what an auditor may, and verifies the audit log', async () => {
+    await signIn(keys.auditor);
+    expect(await text('#nav')).toMatch(/Actions[\s\S]*Audit/);
+    expect(await text('#nav')).not.toMatch(/Find and act|Approvals|Tenants/);
+    await go('#/audit');
+    await waitText('main table', 'action.');
+    await press('Verify the chain');
+    await waitText('main .verify-result', /Chain intact: \d+ entries checked/);
+    const verify = (await t.http.get('/v1/audit-log/verify').set(bearer(keys.auditor))).body;
+    expect(await text('main .verify-result')).toContain(`${verify.checked} entries checked`);
+    await shot('audit');
+    // Times are in the viewer's zone, with UTC in the title.
+    const title = await page.$eval('main time', (el) => el.getAttribute('title'));
+    expect(title).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ \(UTC\)$/);
+  });
+
+  it('ran with no script error and no CSP violation', () => {
+    expect(problems).toEqual([]);
+  });
+
+  async function waitForFinal(id: string) {
+    for (let i = 0; i < 200; i++) {
+      const res = await t.http.get(`/v1/actions/${id}`).set(bearer(keys.responder2));
+      if (['succeeded', 'partially_succeeded', 'failed', 'rejected', 'cancelled'].includes(res.body.status)) return res.body;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`action ${id} did not finish`);
+  }
+});
