@@ -6,6 +6,7 @@ import type { Problem, WhoAmI } from './api';
 
 const KEY = 'cordon.console.apiKey';
 let who: WhoAmI | null = null;
+const cleared: Array<() => void> = [];
 let unauthorized: (problem: Partial<Problem>) => void = () => undefined;
 
 export const session = {
@@ -18,6 +19,7 @@ export const session = {
   clear(): void {
     sessionStorage.removeItem(KEY);
     who = null;
+    cleared.forEach((fn) => fn());
   },
   who(): WhoAmI | null {
     return who;
@@ -30,6 +32,10 @@ export const session = {
   },
   any(...roles: Array<WhoAmI['roles'][number]>): boolean {
     return roles.some((r) => session.has(r));
+  },
+  /** Runs `fn` when the person signs out (caches of what the last key could see are dropped). */
+  onClear(fn: () => void): void {
+    cleared.push(fn);
   },
   onUnauthorized(problem: Partial<Problem>): void {
     unauthorized(problem);

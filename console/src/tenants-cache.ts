@@ -1,10 +1,14 @@
 import { get, type Tenant } from './api';
 import { field, h } from './dom';
+import { session } from './session';
 
 let cached: Promise<Tenant[]> | null = null;
+session.onClear(() => (cached = null));
 
 /** The tenants this key may see (first 100). */
 export function tenants(refresh = false): Promise<Tenant[]> {
+  // An auditor may not list tenants: it is not asked (a refused call is an audit entry of its own).
+  if (!session.any('analyst', 'responder', 'admin')) return Promise.resolve([]);
   if (refresh || !cached) {
     cached = get('/v1/tenants', { query: { limit: 100 } }).then((page) => page.items);
     cached.catch(() => (cached = null));

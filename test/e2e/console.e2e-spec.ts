@@ -7,6 +7,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import { DataSource } from 'typeorm';
 import type { RunningSimulator } from '../m365-simulator/src';
 import { consoleDirectory, CONSOLE_CSP } from '../../src/console/console-static';
 import { graphWrites, registerSimTenant, simEnv, startDemoSimulator } from './support/sim-tenant';
@@ -36,6 +37,9 @@ describe('the console, in chromium (against the simulator)', () => {
   let t: TestApp;
   let base: string;
   let contoso: string;
+  let fabrikam: string;
+  let aliceAction: string;
+  let rejectedAction: string;
   let browser: Browser;
   let page: Page;
   const keys = {} as Record<'responder' | 'responder2' | 'analyst' | 'auditor', string>;
@@ -56,6 +60,7 @@ describe('the console, in chromium (against the simulator)', () => {
     const address = t.app.getHttpServer().address();
     base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
     contoso = await registerSimTenant(t, sim, 'Contoso Demo');
+    fabrikam = await registerSimTenant(t, sim, 'Fabrikam Basic');
     keys.responder = (await createKey(t, ['responder'])).key;
     keys.responder2 = (await createKey(t, ['responder'])).key;
     keys.analyst = (await createKey(t, ['analyst'])).key;
@@ -76,7 +81,7 @@ describe('the console, in chromium (against the simulator)', () => {
 
   afterAll(async () => {
     await browser?.close();
-    if (t) await t.http.delete(`/v1/tenants/${contoso}`).set(bearer(t.adminKey));
+    if (t) for (const id of [contoso, fabrikam]) if (id) await t.http.delete(`/v1/tenants/${id}`).set(bearer(t.adminKey));
     await t?.close();
     await sim?.stop();
   });
@@ -147,7 +152,16 @@ describe('the console, in chromium (against the simulator)', () => {
     expect(storage).toEqual({ local: 0, session: keys.responder, url: expect.not.stringContaining('cdn_') });
     // Tenants: connection and each capability with its status.
     await waitText('main', 'Contoso Demo');
-    await waitText('main table', /available/);
+    await waitText('main', 'Fabrikam Basic');
+    await page.waitForFunction(() => [...document.querySelectorAll('main .summary')].length >= 2, { timeout: 15000 });
+    // Fabrikam has no Entra ID P1/P2: what it lacks is listed first, with what to do.
+    const fabrikamCaps = (await t.http.get(`/v1/tenants/${fabrikam}/capabilities`).set(bearer(keys.responder))).body.capabilities as Array<{
+      capability: string;
+      status: string;
+    }>;
+    const unlicensed = fabrikamCaps.find((c) => c.status === 'unlicensed')!;
+    expect(unlicensed).toBeDefined();
+    expect(await text('main')).toMatch(new RegExp(`${unlicensed.capability}\\s+unlicensed`));
     await shot('tenants');
   });
 
@@ -169,6 +183,7 @@ describe('the console, in chromium (against the simulator)', () => {
     await press('Run for real');
     await page.waitForFunction(() => /^#\/actions\/[0-9a-f-]{36}$/.test(location.hash), { timeout: 10000 });
     const id = await page.evaluate(() => location.hash.split('/')[2]);
+    aliceAction = id;
     await waitText('main h1', /succeeded/, 30000);
     expect(user(ALICE).accountEnabled).toBe(false);
     const action = (await t.http.get(`/v1/actions/${id}`).set(bearer(keys.responder))).body;
@@ -208,6 +223,7 @@ describe('the console, in chromium (against the simulator)', () => {
       .set(bearer(keys.analyst))
       .send({ reason: 'INC-3: odd login' });
     expect(requested.body.status).toBe('awaiting_approval');
+    rejectedAction = requested.body.id;
     await go('#/approvals');
     await waitText('main .queue', 'carol@contoso.example');
     await page.type('main .queue input[name=decisionReason]', 'a travelling user, not an attack');
@@ -226,7 +242,7 @@ describe('the console, in chromium (against the simulator)', () => {
     await shot('containments');
   });
 
-  it('an auditor sees only what an auditor may, and verifies the audit log', async () => {
+  it('an auditor sees only what an auditor may, an action with its audit entries, and verifies the audit log: intact, then tampered', async () => {
     await signIn(keys.auditor);
     expect(await text('#nav')).toMatch(/Actions[\s\S]*Audit/);
     expect(await text('#nav')).not.toMatch(/Find and act|Approvals|Tenants/);
@@ -240,6 +256,37 @@ describe('the console, in chromium (against the simulator)', () => {
     // Times are in the viewer's zone, with UTC in the title.
     const title = await page.$eval('main time', (el) => el.getAttribute('title'));
     expect(title).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ \(UTC\)$/);
+
+    // An entry altered behind Cordon's back (trigger off, as a superuser could): verify names the first bad entry.
+    const entries = (await t.http.get(`/v1/audit-log?actionId=${rejectedAction}`).set(bearer(keys.auditor))).body.items as Array<{
+      seq: number;
+      event: string;
+    }>;
+    const target = entries.find((e) => e.event === 'action.rejected')!.seq;
+    const db = t.app.get(DataSource);
+    const tamper = async (sql: string, params: unknown[]) =>
+      db.transaction(async (m) => {
+        await m.query('ALTER TABLE audit_log DISABLE TRIGGER USER');
+        await m.query(sql, params);
+        await m.query('ALTER TABLE audit_log ENABLE TRIGGER USER');
+      });
+    const [row] = (await db.query('SELECT data FROM audit_log WHERE seq = $1', [target])) as Array<{ data: unknown }>;
+    const original = typeof row.data === 'string' ? row.data : JSON.stringify(row.data);
+    await tamper(`UPDATE audit_log SET data = jsonb_set(data, '{tampered}', 'true') WHERE seq = $1`, [target]);
+    try {
+      await press('Verify the chain');
+      await waitText('main .verify-result', new RegExp(`Chain BROKEN at entry #${target}: hash does not match the entry`));
+      await shot('audit-tampered');
+    } finally {
+      await tamper('UPDATE audit_log SET data = $2::jsonb WHERE seq = $1', [target, original]);
+    }
+    expect((await t.http.get('/v1/audit-log/verify').set(bearer(keys.auditor))).body).toMatchObject({ ok: true });
+
+    // The action page, as an auditor: steps, Microsoft request ids, evidence and the audit entries proving it.
+    await go(`#/actions/${aliceAction}`);
+    await waitText('main', 'Audit entries');
+    await waitText('main', 'action.step.succeeded');
+    await waitText('main', 'Evidence');
   });
 
   it('ran with no script error and no CSP violation', () => {

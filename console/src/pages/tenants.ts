@@ -56,14 +56,39 @@ function tenantCard(t: Tenant): HTMLElement {
 }
 
 function drawCaps(el: HTMLElement, c: Capabilities): void {
+  const counts = new Map<string, number>();
+  for (const x of c.capabilities) counts.set(x.status, (counts.get(x.status) ?? 0) + 1);
+  // What needs doing first: forbidden (a permission to grant), unlicensed, unreachable; what works is folded away.
+  const order = (s: string) => ['forbidden', 'unlicensed', 'unreachable'].indexOf(s) + 1 || 9;
+  const byName = (a: { capability: string }, b: { capability: string }) => a.capability.localeCompare(b.capability);
+  const todo = c.capabilities.filter((x) => x.status !== 'available').sort((a, b) => order(a.status) - order(b.status) || byName(a, b));
+  const working = c.capabilities.filter((x) => x.status === 'available').sort(byName);
   replace(
     el,
     h('p', {}, 'Connection: ', badge(c.connection), c.connectionDetail ? ` ${c.connectionDetail}` : ''),
-    table(
-      'Capabilities',
-      ['Capability', 'Status', 'What to do', 'Checked'],
-      c.capabilities.map((x) => [h('code', {}, x.capability), badge(x.status), x.detail ?? '', time(x.checkedAt)]),
-      'No capability was checked yet.',
+    h(
+      'p',
+      { class: 'summary' },
+      [...counts].map(([s, n]) => [badge(s), ` ${n}  `]),
     ),
+    todo.length
+      ? table(
+          'Capabilities that need something: the permission to grant or the licence missing',
+          ['Capability', 'Status', 'What to do', 'Checked'],
+          todo.map((x) => [h('code', {}, x.capability), badge(x.status), x.detail ?? '', time(x.checkedAt)]),
+        )
+      : h('p', { class: 'ok' }, 'Every capability is available.'),
+    working.length
+      ? h(
+          'details',
+          {},
+          h('summary', {}, `${working.length} capabilities available`),
+          h(
+            'ul',
+            { class: 'working' },
+            working.map((x) => h('li', {}, h('code', {}, x.capability), ' ', time(x.checkedAt))),
+          ),
+        )
+      : null,
   );
 }
