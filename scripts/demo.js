@@ -100,6 +100,8 @@ ${line}
   RESPONDER=${keys.responder}
   ANALYST=${keys.analyst}
 
+  The console: open http://127.0.0.1:${port}/console/ and paste the RESPONDER key (Find and act: alice@contoso.example).
+
   Isolate a user (the README's "Demo" section walks through it):
     curl -s -X POST http://127.0.0.1:${port}/v1/tenants/$TENANT/users/alice@contoso.example/isolate \\
       -H "Authorization: Bearer $RESPONDER" -H 'Content-Type: application/json' -H 'Prefer: wait=10' \\
