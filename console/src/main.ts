@@ -55,7 +55,24 @@ function drawChrome(current: string): void {
       ? h(
           'ul',
           {},
-          allowed().map((r) => h('li', {}, h('a', { href: `#/${r.path}`, 'aria-current': r.path === current ? 'page' : null }, r.label))),
+          allowed().map((r) =>
+            h(
+              'li',
+              {},
+              h(
+                'a',
+                {
+                  href: `#/${r.path}`,
+                  'aria-current': r.path === current ? 'page' : null,
+                  // The link of the page shown draws it anew (the same hash fires no hashchange).
+                  onclick: () => {
+                    if (location.hash === `#/${r.path}`) void route();
+                  },
+                },
+                r.label,
+              ),
+            ),
+          ),
         )
       : null,
   );

@@ -31,6 +31,8 @@ declare const document: { querySelector(s: string): PageElement | null; querySel
 declare const location: { hash: string; href: string };
 declare const sessionStorage: { clear(): void; getItem(key: string): string | null };
 declare const localStorage: { length: number };
+declare const window: { dispatchEvent(e: unknown): void };
+declare const HashChangeEvent: new (type: string) => unknown;
 
 describe('the console, in chromium (against the simulator)', () => {
   let sim: RunningSimulator;
@@ -42,6 +44,13 @@ describe('the console, in chromium (against the simulator)', () => {
   let rejectedAction: string;
   let browser: Browser;
   let page: Page;
+  /** Collects the page's script errors and CSP violations (both end up as console errors). */
+  const watch = (p: Page) => {
+    p.on('console', (m) => {
+      if (m.type() === 'error' && !/status of 4\d\d/.test(m.text())) problems.push(`console: ${m.text()}`);
+    });
+    p.on('pageerror', (e) => problems.push(`page error: ${e instanceof Error ? e.message : String(e)}`));
+  };
   const keys = {} as Record<'responder' | 'responder2' | 'analyst' | 'auditor', string>;
   const problems: string[] = [];
   const user = (id: string) => sim.context.tenants.get(CONTOSO_TID)!.users.find((u) => u.id === id)!;
@@ -73,10 +82,7 @@ describe('the console, in chromium (against the simulator)', () => {
     page = await browser.newPage();
     await page.setViewport({ width: 1280, height: 860 });
     await page.emulateTimezone('Europe/Berlin');
-    page.on('console', (m) => {
-      if (m.type() === 'error' && !/status of 4\d\d/.test(m.text())) problems.push(`console: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`page error: ${e instanceof Error ? e.message : String(e)}`));
+    watch(page);
   }, 60000);
 
   afterAll(async () => {
@@ -100,7 +106,11 @@ describe('the console, in chromium (against the simulator)', () => {
     );
   const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`) as `${string}.png`, fullPage: true });
   const go = async (hash: string) => {
-    await page.evaluate((h: string) => (location.hash = h), hash);
+    // The same hash again fires no hashchange: the page is asked to draw itself anew, as a click on its link does.
+    await page.evaluate((h: string) => {
+      if (location.hash === h) window.dispatchEvent(new HashChangeEvent('hashchange'));
+      else location.hash = h;
+    }, hash);
   };
   /** Presses the button whose text is `label` (inside `scope`), as a keyboard user would: focus, Enter. */
   const press = async (label: string, scope = 'main') => {
@@ -122,6 +132,14 @@ describe('the console, in chromium (against the simulator)', () => {
     await page.keyboard.press('Enter');
     await page.waitForSelector('#nav a');
   };
+
+  it('GET /v1/api-keys/me answers who the caller is (any role); without a key, 401', async () => {
+    const me = await t.http.get('/v1/api-keys/me').set(bearer(keys.analyst));
+    expect(me.status).toBe(200);
+    expect(me.body).toEqual({ type: 'apiKey', id: expect.any(String), name: 'test analyst', roles: ['analyst'], tenantIds: null });
+    expect((await t.http.get('/v1/api-keys/me').set(bearer(keys.auditor))).body.roles).toEqual(['auditor']);
+    expect((await t.http.get('/v1/api-keys/me')).status).toBe(401);
+  });
 
   it('serves /console with the strict CSP, from the same process', async () => {
     const res = await t.http.get('/console/');
@@ -216,21 +234,54 @@ describe('the console, in chromium (against the simulator)', () => {
     expect(user(BOB).accountEnabled).toBe(false);
   });
 
-  it("rejects an analyst's request with a reason: nothing reaches Microsoft, and the action page shows the reason", async () => {
+  it("an analyst's request from the console waits for approval; rejected with a reason, nothing reaches Microsoft and the analyst sees why, live", async () => {
     const since = sim.journal.list({}).length;
-    const requested = await t.http
-      .post(`/v1/tenants/${contoso}/users/carol@contoso.example/disable`)
-      .set(bearer(keys.analyst))
-      .send({ reason: 'INC-3: odd login' });
-    expect(requested.body.status).toBe('awaiting_approval');
-    rejectedAction = requested.body.id;
+    const responderPage = page;
+    const analystPage = await (await browser.createBrowserContext()).newPage();
+    watch(analystPage);
+    await analystPage.setViewport({ width: 1280, height: 860 });
+    page = analystPage;
+    try {
+      await signIn(keys.analyst);
+      expect(await text('#nav')).toMatch(/Find and act/);
+      expect(await text('#nav')).not.toMatch(/Approvals|Audit/);
+      await go('#/find');
+      await page.waitForSelector('input[name=upn]');
+      await page.type('input[name=upn]', 'carol@contoso.example');
+      await press('Find user');
+      await waitText('main', 'Act on carol@contoso.example');
+      await page.select('select[name=action]', 'disable');
+      await page.type('input[name=reason]', 'INC-3: odd login');
+      await press('Preview (dry run)');
+      await waitText('main .plan', /disable-sign-in/);
+      await press('Run for real');
+      await page.waitForFunction(() => /^#\/actions\/[0-9a-f-]{36}$/.test(location.hash), { timeout: 10000 });
+      rejectedAction = await page.evaluate(() => location.hash.split('/')[2]);
+      await waitText('main', 'Waiting for approval by a responder.');
+      await waitText('main h1', /awaiting approval/);
+    } finally {
+      page = responderPage;
+    }
+    expect((await t.http.get(`/v1/actions/${rejectedAction}`).set(bearer(keys.responder))).body).toMatchObject({
+      type: 'user.disable',
+      status: 'awaiting_approval',
+      reason: 'INC-3: odd login',
+    });
     await go('#/approvals');
     await waitText('main .queue', 'carol@contoso.example');
     await page.type('main .queue input[name=decisionReason]', 'a travelling user, not an attack');
     await press('Reject', 'main .queue');
     await waitText('main', /Rejected: now rejected/);
-    await go(`#/actions/${requested.body.id}`);
-    await waitText('main h1', /rejected/);
+    // The analyst's page, still open, follows the action to its end and shows the reason.
+    page = analystPage;
+    try {
+      await waitText('main h1', /rejected/);
+      await waitText('main .decision', 'a travelling user, not an attack');
+    } finally {
+      page = responderPage;
+      await analystPage.browserContext().close();
+    }
+    await go(`#/actions/${rejectedAction}`);
     await waitText('main .decision', 'a travelling user, not an attack');
     expect(user(CAROL).accountEnabled).toBe(true);
     expect(graphWrites(sim, since)).toEqual([]);
