@@ -6,6 +6,10 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# The console (dist/console): its sources, the OpenAPI document its client is typed from, its build script.
+COPY console ./console
+COPY openapi/openapi.json ./openapi/openapi.json
+COPY scripts/build-console.js ./scripts/build-console.js
 RUN npm run build && npm prune --omit=dev
 
 # Runtime stage: production dependencies, compiled code and migrations only, as a non-root user.
