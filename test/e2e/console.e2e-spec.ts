@@ -8,6 +8,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { DataSource } from 'typeorm';
+import { DeviceInventoryService } from '../../src/integrations/defender-endpoint/device-inventory.service';
 import type { RunningSimulator } from '../m365-simulator/src';
 import { consoleDirectory, CONSOLE_CSP } from '../../src/console/console-static';
 import { graphWrites, registerSimTenant, simEnv, startDemoSimulator } from './support/sim-tenant';
@@ -70,6 +71,7 @@ describe('the console, in chromium (against the simulator)', () => {
     base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
     contoso = await registerSimTenant(t, sim, 'Contoso Demo');
     fabrikam = await registerSimTenant(t, sim, 'Fabrikam Basic');
+    await t.app.get(DeviceInventoryService).sync(contoso); // the device inventory, as the collector syncs it
     keys.responder = (await createKey(t, ['responder'])).key;
     keys.responder2 = (await createKey(t, ['responder'])).key;
     keys.analyst = (await createKey(t, ['analyst'])).key;
@@ -214,6 +216,27 @@ describe('the console, in chromium (against the simulator)', () => {
     // Only one isolation reached Microsoft: one PATCH of accountEnabled.
     expect(graphWrites(sim, since).filter((w) => w.method === 'PATCH' && w.path.includes(ALICE))).toHaveLength(1);
     await shot('action');
+  });
+
+  it('finds a device by name and previews its isolation: the plan is shown, nothing is sent to Defender', async () => {
+    const since = sim.journal.list({}).length;
+    await go('#/find');
+    await page.waitForSelector('input[name=deviceName]');
+    await page.type('input[name=deviceName]', 'ws-00');
+    await press('Find devices');
+    await waitText('main table', 'ws-001.contoso.example');
+    expect(await text('main table')).toContain('ws-002.contoso.example');
+    expect(await text('main table')).not.toContain('fin-laptop-07');
+    const choose = await page.waitForSelector('main button[aria-label="Choose ws-001.contoso.example"]');
+    await choose!.focus();
+    await page.keyboard.press('Enter');
+    await waitText('main', 'Act on ws-001.contoso.example');
+    expect(await page.$eval('select[name=action]', (el) => el.value)).toBe('isolate');
+    await page.type('input[name=reason]', 'INC-4: beaconing');
+    await press('Preview (dry run)');
+    await waitText('main .plan', /isolate/i);
+    expect(sim.journal.list({ host: 'defender', method: 'POST', since })).toEqual([]);
+    await shot('find-device');
   });
 
   it("approves an analyst's request as a responder; the simulator shows the effect", async () => {
