@@ -122,7 +122,9 @@ function signIn(message?: string): void {
 
 async function start(): Promise<void> {
   session.setWho(await getUntyped<WhoAmI>('/v1/api-keys/me'));
-  if (!location.hash || location.hash === '#' || location.hash === '#/') location.hash = `#/${allowed()[0]?.path ?? 'actions'}`;
+  // Who may act lands on Find and act (isolating a user is the 3 a.m. task); others on their first page.
+  const landing = allowed().find((r) => r.path === 'find') ?? allowed()[0];
+  if (!location.hash || location.hash === '#' || location.hash === '#/') location.hash = `#/${landing?.path ?? 'actions'}`;
   await route();
 }
 

@@ -170,7 +170,10 @@ describe('the console, in chromium (against the simulator)', () => {
     expect(await text('#nav')).not.toMatch(/Audit/); // a responder does not read the audit log
     const storage = await page.evaluate(() => ({ local: localStorage.length, session: sessionStorage.getItem('cordon.console.apiKey'), url: location.href }));
     expect(storage).toEqual({ local: 0, session: keys.responder, url: expect.not.stringContaining('cdn_') });
-    // Tenants: connection and each capability with its status.
+    // Who may act lands on Find and act; Tenants shows the connection and each capability with its status.
+    await page.waitForSelector('input[name=upn]');
+    expect(await page.evaluate(() => location.hash)).toBe('#/find');
+    await go('#/tenants');
     await waitText('main', 'Contoso Demo');
     await waitText('main', 'Fabrikam Basic');
     await page.waitForFunction(() => [...document.querySelectorAll('main .summary')].length >= 2, { timeout: 15000 });
