@@ -155,5 +155,10 @@ session.whenUnauthorized(() => {
   session.clear();
   signIn('Your session ended: the key was refused. Paste it again or use another.');
 });
+// The skip link moves focus to the page's content without touching the hash (the hash is the route).
+document.querySelector('.skip')?.addEventListener('click', (e) => {
+  e.preventDefault();
+  main.focus();
+});
 window.addEventListener('hashchange', () => void route());
 void route().catch((err: unknown) => signIn(err instanceof Error ? err.message : String(err)));

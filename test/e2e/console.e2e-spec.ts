@@ -28,7 +28,7 @@ interface PageElement {
   value?: string;
   getAttribute(name: string): string | null;
 }
-declare const document: { querySelector(s: string): PageElement | null; querySelectorAll(s: string): Iterable<PageElement> };
+declare const document: { querySelector(s: string): PageElement | null; querySelectorAll(s: string): Iterable<PageElement>; activeElement: PageElement | null };
 declare const location: { hash: string; href: string };
 declare const sessionStorage: { clear(): void; getItem(key: string): string | null };
 declare const localStorage: { length: number };
@@ -168,6 +168,11 @@ describe('the console, in chromium (against the simulator)', () => {
     await waitText('#nav', 'Approvals');
     expect(await text('#nav')).toMatch(/Tenants[\s\S]*Find and act[\s\S]*Approvals[\s\S]*Actions[\s\S]*Containments/);
     expect(await text('#nav')).not.toMatch(/Audit/); // a responder does not read the audit log
+    // Keyboard: the skip link (first in the page) moves focus to the content and keeps the route.
+    const before = await page.evaluate(() => location.hash);
+    await page.focus('a.skip');
+    await page.keyboard.press('Enter');
+    expect(await page.evaluate(() => [location.hash, document.activeElement?.getAttribute('id')])).toEqual([before, 'main']);
     const storage = await page.evaluate(() => ({ local: localStorage.length, session: sessionStorage.getItem('cordon.console.apiKey'), url: location.href }));
     expect(storage).toEqual({ local: 0, session: keys.responder, url: expect.not.stringContaining('cdn_') });
     // Who may act lands on Find and act; Tenants shows the connection and each capability with its status.
