@@ -89,7 +89,7 @@ export class ContainmentPage {
   @ApiProperty({ type: String, nullable: true }) nextCursor: string | null;
 }
 
-export class VerifyResponse {
+export class ContainmentsVerifyResponse {
   @ApiProperty({ format: 'uuid' }) tenantId: string;
   @ApiProperty({ description: 'Containments read back at Microsoft.' }) checked: number;
   @ApiProperty() holds: number;

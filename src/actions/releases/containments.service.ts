@@ -9,7 +9,7 @@ import { JobsService } from '../../jobs/jobs.service';
 import { TenantsService } from '../../tenants/tenants.service';
 import { ActionCatalogue } from '../action-catalogue';
 import { StepError, type ActionHandler, type ActionTarget } from '../action-handler';
-import type { ContainmentQueryDto, ContainmentResponse, VerifyResponse } from './containments.dto';
+import type { ContainmentQueryDto, ContainmentResponse, ContainmentsVerifyResponse } from './containments.dto';
 import { ContainmentRow, ReleasesRepository } from './releases.repository';
 
 /** The daily verification of active containments (one job for all replicas, pg-boss cron, UTC). */
@@ -115,7 +115,7 @@ export class ContainmentsService implements OnModuleInit {
   }
 
   /** POST /v1/containments/verify?tenantId: the drift check of one tenant, now (admins). */
-  async verifyNow(tenantId: string, context: RequestContext): Promise<VerifyResponse> {
+  async verifyNow(tenantId: string, context: RequestContext): Promise<ContainmentsVerifyResponse> {
     const tenant = await this.tenants.findVisible(context.principal, tenantId);
     if (!tenant.enabled) throw new Problem(409, 'tenant-disabled', 'Tenant disabled', `Tenant ${tenant.id} is disabled; enable it to verify its containments.`);
     return this.verifyTenant(tenantId, context.requestId);
@@ -139,9 +139,9 @@ export class ContainmentsService implements OnModuleInit {
    * Reads each active (or drifted) containment of the tenant back at Microsoft where its type has a
    * check, and records what it found; a containment found undone is `drifted` (audited when it first is).
    */
-  private async verifyTenant(tenantId: string, requestId: string): Promise<VerifyResponse> {
+  private async verifyTenant(tenantId: string, requestId: string): Promise<ContainmentsVerifyResponse> {
     const kinds = this.containing();
-    const counts: VerifyResponse = { tenantId, checked: 0, holds: 0, drifted: 0, unknown: 0, failed: 0, notCheckable: 0 };
+    const counts: ContainmentsVerifyResponse = { tenantId, checked: 0, holds: 0, drifted: 0, unknown: 0, failed: 0, notCheckable: 0 };
     const filter = { tenantIds: null, tenantId, types: kinds.map((k) => k.type), inverses: kinds.map((k) => k.handler.release.type) };
     const rows = (await this.releases.containments(filter, VERIFY_LIMIT)).filter((r) => r.state !== 'released');
     for (const row of rows) {

@@ -14,7 +14,7 @@ import {
   ExtendReleaseDto,
   KeepReleaseDto,
   VerifyQueryDto,
-  VerifyResponse,
+  ContainmentsVerifyResponse,
 } from './containments.dto';
 import { ContainmentsService } from './containments.service';
 import { ReleaseScheduler } from './release-scheduler.service';
@@ -75,11 +75,11 @@ export class ReleasesController {
   @HttpCode(200)
   @Access('admin')
   @ApiOkResponse({
-    type: VerifyResponse,
+    type: ContainmentsVerifyResponse,
     description: "Reads the tenant's active containments back at Microsoft now (the daily job's work) and answers the counts.",
   })
   @ApiConflictResponse({ type: ProblemResponse, description: '`tenant-disabled`.' })
-  verify(@Query() q: VerifyQueryDto, @CurrentRequest() ctx: RequestContext): Promise<VerifyResponse> {
+  verify(@Query() q: VerifyQueryDto, @CurrentRequest() ctx: RequestContext): Promise<ContainmentsVerifyResponse> {
     return this.containments.verifyNow(q.tenantId, ctx);
   }
 }
