@@ -1,7 +1,8 @@
 /**
  * The console in a real browser: Debian's chromium, driven by puppeteer-core, against Cordon (listening
  * on a port) and the Microsoft 365 simulator. Every effect is read back on Microsoft's side (the
- * simulator's state). Writes screenshots of the main pages to docs/console/*.png for the README.
+ * simulator's state). Writes screenshots of the main pages to test-results/console/*.png; with
+ * CORDON_UPDATE_SCREENSHOTS=1 to docs/console/*.png, the ones the README shows.
  * Without chromium the suite FAILS (CI installs it: .ci/run); it never skips.
  */
 import { existsSync, mkdirSync } from 'node:fs';
@@ -19,7 +20,7 @@ const CONTOSO_TID = '3c1b7a2e-9d4f-4e8a-b1c2-5d6e7f8a9b0c';
 const ALICE = '0b7c1e2d-0003-4a00-8000-000000000003';
 const BOB = '0b7c1e2d-0004-4a00-8000-000000000004';
 const CAROL = '0b7c1e2d-0005-4a00-8000-000000000005';
-const SHOTS = join(__dirname, '..', '..', 'docs', 'console');
+const SHOTS = join(__dirname, '..', '..', ...(process.env.CORDON_UPDATE_SCREENSHOTS === '1' ? ['docs', 'console'] : ['test-results', 'console']));
 
 // The browser globals the functions run in the page use (this file is compiled without the DOM library).
 interface PageElement {
