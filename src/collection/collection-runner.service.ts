@@ -1,9 +1,10 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { AuditLogService } from '../audit-log/audit-log.service';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
 import { MicrosoftApiError } from '../microsoft';
+import { backoffDelayMs, RETRY_AFTER_CAP_MS } from '../microsoft/retry-policy';
 import { TenantsService } from '../tenants/tenants.service';
 import type { CollectionRunEntity, CollectionStreamEntity, RunStatus } from './collection.entity';
 import type { TenantEntity } from '../tenants/tenant.entity';
@@ -12,6 +13,9 @@ import { CollectionRepository, StreamKey } from './collection.repository';
 import type { CollectSink, Collector } from './collector';
 import { CollectorRegistry } from './collector-registry';
 import { EventStore } from './event-store';
+
+/** The longest wait between two tries of a throttled stream without Retry-After: a per-minute budget has refilled by then. */
+const THROTTLE_BACKOFF_MAX_MS = 60_000;
 
 /** Collection runs as the system, never as the caller who asked for it. */
 export const COLLECTION_ACTOR = { type: 'system' as const, id: 'collection', name: 'telemetry collection' };
@@ -32,10 +36,19 @@ interface RunTotals {
  * sink built here, which stores records through the EventStore (a unit with its ledger entry, in one
  * transaction) and moves the cursor only when the collector says everything before it is stored. A run that dies mid-way leaves the
  * cursor where it was; the next run re-lists, skips handled units and dedupes records.
+ *
+ * Throttling (microsoft-notes M58), for collectors that say they can resume (`resumesThrottled`): a throttled collector is run again from where it stopped (its saved
+ * listing and cursor, read back) after Microsoft's Retry-After or a short back-off, inside the same run
+ * while the run's waits stay within CORDON_COLLECTION_THROTTLE_MAX_WAIT_S; past that the run ends
+ * `throttled` with the stream's next run set to the resume time (CollectionService enqueues it at once
+ * for then; the tick is the fallback). Before each wait the resume time is written to the stream, so a
+ * process that dies while waiting is resumed by the next tick after it, not at the next interval.
  */
 @Injectable()
-export class CollectionRunnerService {
+export class CollectionRunnerService implements BeforeApplicationShutdown {
   private readonly logger = new Logger(CollectionRunnerService.name);
+  /** Cut short by shutdown: runs waiting out throttling stop waiting and end `throttled`. */
+  private readonly stopping = new AbortController();
 
   constructor(
     private readonly repository: CollectionRepository,
@@ -84,22 +97,63 @@ export class CollectionRunnerService {
     const labels = { tenant: key.tenantId, source: key.source, stream: key.stream };
     let status: RunStatus = 'succeeded';
     let error: string | null = null;
-    try {
-      await collector.run(
-        {
-          tenant,
-          credentials: this.tenants.credentialsOf(tenant),
-          stream: key.stream,
-          cursor: stream.cursor,
-          listing: stream.listing,
-          concurrency: this.config.collection.concurrency,
-        },
-        this.sinkFor(key, collector, totals),
-      );
-    } catch (failure) {
-      status = failure instanceof MicrosoftApiError && failure.kind === 'throttled' ? 'throttled' : 'failed';
-      error = failure instanceof Error ? failure.message : String(failure);
-      this.logger.warn({ ...key, runId: run.id, err: failure }, `collection run ${status}`);
+    let current = stream;
+    let throttles = 0;
+    let blobsAtThrottle = -1;
+    let waitedMs = 0;
+    for (;;) {
+      try {
+        await collector.run(
+          {
+            tenant,
+            credentials: this.tenants.credentialsOf(tenant),
+            stream: key.stream,
+            cursor: current.cursor,
+            listing: current.listing,
+            concurrency: this.config.collection.concurrency,
+          },
+          this.sinkFor(key, collector, totals),
+        );
+        status = 'succeeded';
+        error = null;
+      } catch (failure) {
+        error = failure instanceof Error ? failure.message : String(failure);
+        if (!(failure instanceof MicrosoftApiError && failure.kind === 'throttled')) {
+          status = 'failed';
+          this.logger.warn({ ...key, runId: run.id, err: failure }, 'collection run failed');
+          break;
+        }
+        if (!collector.resumesThrottled) {
+          status = 'throttled';
+          this.logger.warn({ ...key, runId: run.id, err: failure }, 'collection run throttled');
+          break;
+        }
+        // The back-off doubles only while nothing gets through; a budget that ran out after progress starts again short.
+        throttles = totals.blobs > blobsAtThrottle ? 1 : throttles + 1;
+        blobsAtThrottle = totals.blobs;
+        const delayMs = this.throttleDelayMs(failure, throttles);
+        // Durable first: whatever becomes of this process, the stream is due again at the resume time.
+        await this.repository.updateStream(key, { nextRunAt: new Date(Date.now() + delayMs) });
+        if (waitedMs + delayMs > this.config.collection.throttleMaxWaitSeconds * 1000 || this.stopping.signal.aborted) {
+          status = 'throttled';
+          this.logger.warn({ ...key, runId: run.id, err: failure, resumeInMs: delayMs }, 'collection run throttled; rescheduled');
+          break;
+        }
+        this.logger.log({ ...key, runId: run.id, code: failure.code, waitMs: delayMs, throttles }, 'collection throttled; resuming after the wait');
+        await this.repository.recordError(key, `${error} (resuming in ${Math.ceil(delayMs / 1000)} s)`);
+        if (!(await this.wait(delayMs))) {
+          status = 'throttled';
+          break;
+        }
+        waitedMs += delayMs;
+        current = (await this.repository.findStream(key)) ?? current;
+        continue;
+      }
+      break;
+    }
+    if (throttles > 0 && status !== 'throttled') {
+      // Waited out in the run: the stream's schedule is its interval from now again, as after a tick.
+      await this.repository.updateStream(key, { nextRunAt: new Date(Date.now() + current.intervalMinutes * 60_000) });
     }
     // The stream's last error first: whoever sees the run finished also sees its error.
     await this.repository.recordError(key, error);
@@ -111,6 +165,41 @@ export class CollectionRunnerService {
     if (status === 'succeeded') this.metrics.lastSuccess.set(labels, Date.now() / 1000);
     this.logger.log({ ...key, runId: run.id, status, ...totals, ms: Date.now() - started }, 'collection run finished');
     return status;
+  }
+
+  beforeApplicationShutdown(): void {
+    this.stopping.abort();
+  }
+
+  /**
+   * How long a throttled stream waits before it resumes: Microsoft's Retry-After when it sent one (capped),
+   * else the configured back-off doubling per throttle in this run, at most a minute, with jitter so a
+   * tenant's streams do not all come back at the same instant (AF429 comes without Retry-After, microsoft-notes M58).
+   */
+  private throttleDelayMs(failure: MicrosoftApiError, throttles: number): number {
+    const delay = backoffDelayMs(throttles, failure.retryAfterSeconds, {
+      baseMs: this.config.collection.throttleBackoffSeconds * 1000,
+      maxMs: Math.max(THROTTLE_BACKOFF_MAX_MS, this.config.collection.throttleBackoffSeconds * 1000),
+      retryAfterCapMs: RETRY_AFTER_CAP_MS,
+    });
+    return Math.max(1000, delay);
+  }
+
+  /** Sleeps `ms`; answers false when shutdown cut the wait short. */
+  private wait(ms: number): Promise<boolean> {
+    const signal = this.stopping.signal;
+    if (signal.aborted) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(true);
+      }, ms);
+      const onAbort = () => {
+        clearTimeout(timer);
+        resolve(false);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
   }
 
   private sinkFor(key: StreamKey, collector: Collector, totals: RunTotals): CollectSink {

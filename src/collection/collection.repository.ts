@@ -62,6 +62,22 @@ export class CollectionRepository {
     return (Array.isArray(rows[0]) ? (rows[0] as typeof rows) : rows).map((r) => ({ tenantId: r.tenant_id, source: r.source, stream: r.stream }));
   }
 
+  /**
+   * Claims one stream's due run as the tick would (its next run moves one interval ahead), for a run
+   * rescheduled after throttling; answers false when it was not due (the tick or a later schedule has it).
+   */
+  async claimDueStream(key: StreamKey, now: Date): Promise<boolean> {
+    const rows: unknown = await this.dataSource.query(
+      `UPDATE collection_streams s
+          SET next_run_at = $4::timestamptz + make_interval(mins => s.interval_minutes)
+        WHERE s.tenant_id = $1 AND s.source = $2 AND s.stream = $3 AND s.next_run_at <= $4
+        RETURNING s.stream`,
+      [key.tenantId, key.source, key.stream, now],
+    );
+    const list = Array.isArray(rows) && Array.isArray(rows[0]) ? (rows[0] as unknown[]) : (rows as unknown[]);
+    return Array.isArray(list) && list.length > 0;
+  }
+
   async setSubscription(key: StreamKey, status: SubscriptionStatus, manager: EntityManager): Promise<SubscriptionStatus> {
     const before = await this.findStream(key, manager);
     await this.updateStream(key, { subscriptionStatus: status }, manager);

@@ -30,6 +30,8 @@ const ACCOUNTING_DAYS = 7;
 
 interface RunJob extends StreamKey {
   trigger: CollectionRunEntity['trigger'];
+  /** A run rescheduled after throttling: it claims the stream's due slot as the tick would. */
+  resume?: boolean;
 }
 
 /**
@@ -63,10 +65,14 @@ export class CollectionService implements OnModuleInit {
       options: { policy: 'short', retryLimit: 0, expireInSeconds: 4 * 3600 },
       concurrency: this.config.collection.workerConcurrency,
       pollingIntervalSeconds: 1,
-      handle: async ({ tenantId, source, stream, trigger }) => {
+      handle: async ({ tenantId, source, stream, trigger, resume }) => {
+        const key = { tenantId, source, stream };
         // The probe may have found the licence or consent gone since this run was queued: skip, do not fail.
-        if (await this.unusable({ tenantId, source, stream })) return;
-        await this.runner.run({ tenantId, source, stream }, trigger);
+        if (await this.unusable(key)) return;
+        // A resumed run that the tick (or an earlier resume) already claimed has nothing to do.
+        if (resume && !(await this.repository.claimDueStream(key, new Date()))) return;
+        const status = await this.runner.run(key, trigger);
+        if (status === 'throttled' && this.registry.get(source)?.resumesThrottled) await this.resumeLater(key);
       },
     });
   }
@@ -201,6 +207,23 @@ export class CollectionService implements OnModuleInit {
     const capability = this.registry.get(key.source)?.streams.find((s) => s.name === key.stream)?.capability;
     const found = capability ? await this.capabilities.statusOf(key.tenantId, capability) : undefined;
     return capability && found && UNUSABLE.has(found.status) ? { capability, ...found } : undefined;
+  }
+
+  /**
+   * A throttled run's next run, enqueued at once to start at the resume time the runner wrote to the stream
+   * (microsoft-notes M58), not at the next interval. Should this process die first, the tick claims the stream
+   * at that time instead; a run already waiting for the stream takes the place of this one.
+   */
+  private async resumeLater(key: StreamKey): Promise<void> {
+    const row = await this.repository.findStream(key);
+    if (!row?.enabled) return;
+    const startAfter = new Date(Math.max(row.nextRunAt.getTime(), Date.now()));
+    const id = await this.jobs.send<RunJob>(
+      COLLECTION_RUN_QUEUE,
+      { ...key, trigger: 'schedule', resume: true },
+      { singletonKey: `${key.tenantId}|${key.source}|${key.stream}|resume`, startAfter },
+    );
+    this.logger.log({ ...key, resumesAt: startAfter.toISOString(), queued: id !== null }, 'throttled collection rescheduled');
   }
 
   private async enqueue(key: StreamKey, trigger: RunJob['trigger']): Promise<boolean> {

@@ -119,6 +119,12 @@ export interface Collector {
   /** True when it collects content units (blobs) kept in the ledger: the status accounts for them. */
   readonly units?: boolean;
   /**
+   * True when a throttled run may be run again at once from the state it saved (cursor, listing): the
+   * runner then waits out the throttling and resumes, or reschedules the stream for the resume time
+   * (CollectionRunnerService). Otherwise a throttled run ends and the stream waits for its schedule.
+   */
+  readonly resumesThrottled?: boolean;
+  /**
    * The streams each tenant can have (content types), with the tenant capability that gates each.
    * A stream with `enabledByDefault: false` is created disabled for each tenant (an admin enables it).
    */

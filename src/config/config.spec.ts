@@ -59,6 +59,9 @@ describe('loadConfig', () => {
       CORDON_COLLECTION_MAX_BLOB_ATTEMPTS: '5',
       CORDON_COLLECTION_WORKER_CONCURRENCY: '2',
       CORDON_COLLECTION_LEASE_S: '20',
+      CORDON_COLLECTION_THROTTLE_BACKOFF_S: '5',
+      CORDON_COLLECTION_THROTTLE_MAX_WAIT_S: '0',
+      CORDON_MANAGE_PUBLISHER_ID: ' 3F2504E0-4F89-11D3-9A0C-0305E82C3301 ',
       CORDON_DEFENDER_INVENTORY_INTERVAL_MINUTES: '30',
       CORDON_DEFENDER_RATE_PER_MINUTE: '90',
       CORDON_DEFENDER_RATE_PER_HOUR: '1400',
@@ -123,6 +126,9 @@ describe('loadConfig', () => {
         maxBlobAttempts: 5,
         workerConcurrency: 2,
         leaseSeconds: 20,
+        throttleBackoffSeconds: 5,
+        throttleMaxWaitSeconds: 0,
+        managePublisherId: '3f2504e0-4f89-11d3-9a0c-0305e82c3301',
       },
       defenderEndpoint: {
         inventoryIntervalMinutes: 30,
@@ -238,6 +244,9 @@ describe('loadConfig', () => {
         maxBlobAttempts: 3,
         workerConcurrency: 4,
         leaseSeconds: 60,
+        throttleBackoffSeconds: 15,
+        throttleMaxWaitSeconds: 300,
+        managePublisherId: undefined,
       },
     });
   });
@@ -250,6 +259,8 @@ describe('loadConfig', () => {
       CORDON_COLLECTION_CONCURRENCY: '33',
       CORDON_COLLECTION_MAX_BLOB_ATTEMPTS: '0',
       CORDON_COLLECTION_OVERLAP_MINUTES: '-1',
+      CORDON_COLLECTION_THROTTLE_BACKOFF_S: '0',
+      CORDON_MANAGE_PUBLISHER_ID: 'contoso',
     });
     expect(problems).toEqual([
       expect.stringMatching(/^CORDON_EVENTS_RETENTION_DAYS must be an integer between 1 and 3650/),
@@ -258,6 +269,8 @@ describe('loadConfig', () => {
       expect.stringMatching(/^CORDON_COLLECTION_INITIAL_LOOKBACK_HOURS must be an integer between 1 and 168/),
       expect.stringMatching(/^CORDON_COLLECTION_CONCURRENCY must be an integer between 1 and 32/),
       expect.stringMatching(/^CORDON_COLLECTION_MAX_BLOB_ATTEMPTS must be an integer between 1 and 20/),
+      expect.stringMatching(/^CORDON_COLLECTION_THROTTLE_BACKOFF_S must be an integer between 1 and 600/),
+      expect.stringMatching(/^CORDON_MANAGE_PUBLISHER_ID must be a tenant GUID/),
     ]);
   });
 });

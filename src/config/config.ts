@@ -147,6 +147,15 @@ export interface CollectionConfig {
   workerConcurrency: number;
   /** How long a run's lease lasts without renewal: after a crash, the next run may start this much later. */
   leaseSeconds: number;
+  /** Wait before a throttled stream resumes when Microsoft sends no Retry-After (doubles per throttle in a run, at most 60 s). */
+  throttleBackoffSeconds: number;
+  /** Longest a run waits out throttling in all before it ends `throttled` and reschedules itself (0: never waits in the run). */
+  throttleMaxWaitSeconds: number;
+  /**
+   * `PublisherIdentifier` on every Management Activity API call (microsoft-notes M57): a GUID, or
+   * undefined for each customer tenant's own id.
+   */
+  managePublisherId?: string;
 }
 
 export class ConfigError extends Error {
@@ -163,6 +172,15 @@ export const API_KEY_PATTERN = /^cdn_[A-Za-z0-9_-]{43}$/;
 /** Reads and validates the environment; throws ConfigError listing every problem at once. */
 export function loadConfig(env: Env = process.env): AppConfig {
   const problems: string[] = [];
+  const guid = (name: string): string | undefined => {
+    const raw = env[name]?.trim();
+    if (!raw) return undefined;
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(raw)) {
+      problems.push(`${name} must be a tenant GUID such as 3f2504e0-4f89-11d3-9a0c-0305e82c3301 (got "${raw}")`);
+      return undefined;
+    }
+    return raw.toLowerCase();
+  };
   const value = (name: string): string | undefined => {
     const raw = env[name];
     return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
@@ -277,6 +295,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
       maxBlobAttempts: integer('CORDON_COLLECTION_MAX_BLOB_ATTEMPTS', 3, 1, 20),
       workerConcurrency: integer('CORDON_COLLECTION_WORKER_CONCURRENCY', 4, 1, 64),
       leaseSeconds: integer('CORDON_COLLECTION_LEASE_S', 60, 3, 3600),
+      throttleBackoffSeconds: integer('CORDON_COLLECTION_THROTTLE_BACKOFF_S', 15, 1, 600),
+      throttleMaxWaitSeconds: integer('CORDON_COLLECTION_THROTTLE_MAX_WAIT_S', 300, 0, 3600),
+      managePublisherId: guid('CORDON_MANAGE_PUBLISHER_ID'),
     },
     defenderEndpoint: {
       inventoryIntervalMinutes: integer('CORDON_DEFENDER_INVENTORY_INTERVAL_MINUTES', 60, 1, 1440),

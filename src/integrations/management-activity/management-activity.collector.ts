@@ -61,6 +61,8 @@ const STALE_PAGE = new Set(['AF20031', 'AF20030', 'AF20055']);
 export class ManagementActivityCollector implements Collector, OnModuleInit {
   readonly source = MANAGEMENT_ACTIVITY_SOURCE;
   readonly units = true;
+  /** A throttled run resumes from its saved listing and cursor (microsoft-notes M58). */
+  readonly resumesThrottled = true;
   readonly streams = CONTENT_TYPES.map((name) => ({ name, capability: `management-activity:${name}` }));
   private readonly logger = new Logger(ManagementActivityCollector.name);
   private readonly gates = new Map<string, Semaphore>();
@@ -186,9 +188,12 @@ export class ManagementActivityCollector implements Collector, OnModuleInit {
     return `/api/v1.0/${ctx.credentials.tenantId}/activity/feed`;
   }
 
-  /** PublisherIdentifier on every call, blob GETs included (microsoft-notes M3): the tenant's own GUID. */
+  /**
+   * PublisherIdentifier on every call, blob GETs included (microsoft-notes M3): `CORDON_MANAGE_PUBLISHER_ID`
+   * when set, else the customer tenant's own GUID (why: microsoft-notes M57).
+   */
   private publisher(ctx: CollectContext) {
-    return { PublisherIdentifier: ctx.credentials.tenantId };
+    return { PublisherIdentifier: this.config.collection.managePublisherId ?? ctx.credentials.tenantId };
   }
 
   /** Makes sure the content type's subscription is enabled; answers the server's clock (windows are judged by it). */
@@ -285,7 +290,8 @@ export class ManagementActivityCollector implements Collector, OnModuleInit {
         await sink.gap({ reason: 'expired', unitId: blob.contentId, detail: `AF20051: content created ${blob.contentCreated} expired before it was fetched` });
         return 'gap';
       }
-      if (error instanceof MicrosoftApiError && error.kind === 'throttled') throw error; // retried inside MicrosoftHttp already; stop and resume next run
+      // Retried inside MicrosoftHttp already: stop the listing; the runner waits Microsoft out and resumes it (microsoft-notes M58).
+      if (error instanceof MicrosoftApiError && error.kind === 'throttled') throw error;
       const message = error instanceof Error ? error.message : String(error);
       this.logger.warn({ tenantId: ctx.tenant.id, contentId: blob.contentId, err: error }, 'content blob failed');
       return (await sink.unitFailed({ unitId: blob.contentId, createdAt, error: message })) ? 'gap' : 'retry';

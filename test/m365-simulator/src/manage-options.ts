@@ -27,6 +27,7 @@ export function manageOptions(o: ManageOptions = {}): ResolvedManageOptions {
     rejectExactly24h: o.rejectExactly24h ?? true,
     throttlePerMinute: o.throttlePerMinute ?? 2000,
     throttleSharedPerMinute: o.throttleSharedPerMinute ?? 300,
+    throttleWindowMs: o.throttleWindowMs ?? MINUTE,
     subscriptions: o.subscriptions,
   };
 }

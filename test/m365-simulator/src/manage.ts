@@ -61,11 +61,14 @@ export function manageModule(ctx: SimContext, deps: ManageDeps): ManageModule {
     return i;
   };
 
-  /** microsoft-notes §2.5: per-tenant budget with PublisherIdentifier; one shared (global) pool without it. */
+  /**
+   * microsoft-notes §2.5: per-tenant budget with PublisherIdentifier; one shared (global) pool without it. Budgets
+   * count per fixed window of simulated time (a minute unless the scenario shortens it).
+   */
   function throttle(tenant: SimTenant, publisher: string | null, method: string) {
     const key = publisher ? `pub|${tenant.tenantId}` : 'shared';
     const limit = publisher ? opts.throttlePerMinute : opts.throttleSharedPerMinute;
-    const minute = Math.floor(ctx.clock.nowMs() / 60_000);
+    const minute = Math.floor(ctx.clock.nowMs() / opts.throttleWindowMs);
     const c = counters.get(key);
     if (!c || c.minute !== minute) counters.set(key, { minute, count: 1 });
     else if (++c.count > limit) {

@@ -369,6 +369,11 @@ export interface ManageOptions {
   throttlePerMinute?: number;
   /** Requests per minute of the one shared pool used by calls without PublisherIdentifier (default 300). */
   throttleSharedPerMinute?: number;
+  /**
+   * The length of the throttling window in simulated milliseconds (default 60,000: the documented per-minute
+   * budgets). Tests shorten it so a budget refills in seconds; the budgets above then count per window.
+   */
+  throttleWindowMs?: number;
   /** Subscriptions that exist at start, per tenant id: contentType ⇒ status. */
   subscriptions?: Record<string, Record<string, 'enabled' | 'disabled'>>;
 }

@@ -362,6 +362,7 @@ describe('throttling and newer deployments', () => {
           rejectExactly24h: false,
           throttlePerMinute: 6,
           throttleSharedPerMinute: 3,
+          throttleWindowMs: 10_000,
           subscriptions: { [T]: { 'Audit.General': 'enabled' } },
         },
         tenants: [{ tenantId: T, apps: [{ clientId: APP, clientSecrets: [SECRET] }] }],
@@ -384,7 +385,7 @@ describe('throttling and newer deployments', () => {
   });
 
   it('throttles with AF429 as HTTP 403 and no Retry-After; calls without PublisherIdentifier share a smaller pool (microsoft-notes §2.5)', async () => {
-    sim2.clock.advance(60_000); // a fresh minute
+    sim2.clock.advance(10_000 - (sim2.clock.nowMs() % 10_000)); // the start of a fresh window
     const shared = [];
     for (let i = 0; i < 4; i++) shared.push(await get2(`${root2}/subscriptions/list`));
     expect(shared.slice(0, 3).map((r) => r.status)).toEqual([200, 200, 200]);
@@ -397,5 +398,15 @@ describe('throttling and newer deployments', () => {
     expect(withPub.status).toBe(200);
     sim2.clock.advance(60_000);
     expect((await get2(`${root2}/subscriptions/list`)).status).toBe(200);
+  });
+
+  it('refills a budget when its window ends (throttleWindowMs: 10 s here)', async () => {
+    sim2.clock.advance(10_000 - (sim2.clock.nowMs() % 10_000)); // the start of a window
+    const url = `${root2}/subscriptions/list?PublisherIdentifier=${PUB}`;
+    const burst = [];
+    for (let i = 0; i < 7; i++) burst.push((await get2(url)).status);
+    expect(burst).toEqual([200, 200, 200, 200, 200, 200, 403]);
+    sim2.clock.advance(10_000);
+    expect((await get2(url)).status).toBe(200);
   });
 });
