@@ -173,13 +173,14 @@ export class CollectionRunnerService implements BeforeApplicationShutdown {
 
   /**
    * How long a throttled stream waits before it resumes: Microsoft's Retry-After when it sent one (capped),
-   * else the configured back-off doubling per throttle in this run, at most a minute, with jitter so a
+   * else the configured back-off doubling while nothing gets through, at most four times it (and a minute), with jitter so a
    * tenant's streams do not all come back at the same instant (AF429 comes without Retry-After, microsoft-notes M58).
    */
   private throttleDelayMs(failure: MicrosoftApiError, throttles: number): number {
+    const baseMs = this.config.collection.throttleBackoffSeconds * 1000;
     const delay = backoffDelayMs(throttles, failure.retryAfterSeconds, {
-      baseMs: this.config.collection.throttleBackoffSeconds * 1000,
-      maxMs: Math.max(THROTTLE_BACKOFF_MAX_MS, this.config.collection.throttleBackoffSeconds * 1000),
+      baseMs,
+      maxMs: Math.max(baseMs, Math.min(THROTTLE_BACKOFF_MAX_MS, baseMs * 4)),
       retryAfterCapMs: RETRY_AFTER_CAP_MS,
     });
     return Math.max(1000, delay);

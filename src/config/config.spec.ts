@@ -244,7 +244,7 @@ describe('loadConfig', () => {
         maxBlobAttempts: 3,
         workerConcurrency: 4,
         leaseSeconds: 60,
-        throttleBackoffSeconds: 15,
+        throttleBackoffSeconds: 5,
         throttleMaxWaitSeconds: 300,
         managePublisherId: undefined,
       },

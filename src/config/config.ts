@@ -147,7 +147,7 @@ export interface CollectionConfig {
   workerConcurrency: number;
   /** How long a run's lease lasts without renewal: after a crash, the next run may start this much later. */
   leaseSeconds: number;
-  /** Wait before a throttled stream resumes when Microsoft sends no Retry-After (doubles per throttle in a run, at most 60 s). */
+  /** Wait before a throttled stream resumes when Microsoft sends no Retry-After (doubles while nothing gets through, to 4× it, at most 60 s). */
   throttleBackoffSeconds: number;
   /** Longest a run waits out throttling in all before it ends `throttled` and reschedules itself (0: never waits in the run). */
   throttleMaxWaitSeconds: number;
@@ -295,7 +295,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       maxBlobAttempts: integer('CORDON_COLLECTION_MAX_BLOB_ATTEMPTS', 3, 1, 20),
       workerConcurrency: integer('CORDON_COLLECTION_WORKER_CONCURRENCY', 4, 1, 64),
       leaseSeconds: integer('CORDON_COLLECTION_LEASE_S', 60, 3, 3600),
-      throttleBackoffSeconds: integer('CORDON_COLLECTION_THROTTLE_BACKOFF_S', 15, 1, 600),
+      throttleBackoffSeconds: integer('CORDON_COLLECTION_THROTTLE_BACKOFF_S', 5, 1, 600),
       throttleMaxWaitSeconds: integer('CORDON_COLLECTION_THROTTLE_MAX_WAIT_S', 300, 0, 3600),
       managePublisherId: guid('CORDON_MANAGE_PUBLISHER_ID'),
     },
