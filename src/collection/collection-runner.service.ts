@@ -132,9 +132,12 @@ export class CollectionRunnerService implements BeforeApplicationShutdown {
         throttles = totals.blobs > blobsAtThrottle ? 1 : throttles + 1;
         blobsAtThrottle = totals.blobs;
         const delayMs = this.throttleDelayMs(failure, throttles);
-        // Durable first: whatever becomes of this process, the stream is due again at the resume time.
-        await this.repository.updateStream(key, { nextRunAt: new Date(Date.now() + delayMs) });
-        if (waitedMs + delayMs > this.config.collection.throttleMaxWaitSeconds * 1000 || this.stopping.signal.aborted) {
+        const giveUp = waitedMs + delayMs > this.config.collection.throttleMaxWaitSeconds * 1000 || this.stopping.signal.aborted;
+        // Durable first: whatever becomes of this process, the stream is due again at the resume time. While
+        // this run waits holding the lease, one lease later: the tick does not queue runs the lease would refuse.
+        const holdMs = giveUp ? 0 : this.config.collection.leaseSeconds * 1000;
+        await this.repository.updateStream(key, { nextRunAt: new Date(Date.now() + delayMs + holdMs) });
+        if (giveUp) {
           status = 'throttled';
           this.logger.warn({ ...key, runId: run.id, err: failure, resumeInMs: delayMs }, 'collection run throttled; rescheduled');
           break;
