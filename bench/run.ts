@@ -8,13 +8,14 @@ import { actionsBench } from './actions.bench';
 import { auditLogBench } from './audit-log.bench';
 import { authOverhead } from './auth-overhead.bench';
 import { ingestHuntingBench } from './ingest-hunting.bench';
-import { ingestBench } from './ingest.bench';
+import { ingestBacklogBench, ingestBench } from './ingest.bench';
 import { massIsolationBench } from './mass-isolation.bench';
 
 const BENCHMARKS: Record<string, () => Promise<Record<string, unknown>>> = {
   'auth-overhead': authOverhead,
   'audit-log': auditLogBench,
   ingest: ingestBench,
+  'ingest-backlog': ingestBacklogBench,
   'ingest-hunting': ingestHuntingBench,
   actions: actionsBench,
   'mass-isolation': massIsolationBench,
