@@ -9,11 +9,10 @@
  */
 import { createHash } from 'node:crypto';
 import type { RawRecord, SimMailFolder, SimMailMessage, SimRequest, SimResponse, SimRoute, SimUser, VerifiedToken } from '../types';
-import { authenticate, hasAnyRole, throttle, type GraphEnv } from './access';
+import type { GraphEnv } from './access';
 import { settleRemediations } from './analyzed-emails';
-import { graphError } from './errors';
+import { exchangeError, openMailbox } from './mailbox';
 import { listResponse, queryOption } from './paging';
-import { findUser } from './users';
 
 const READ_ROLES = ['Mail.Read', 'Mail.ReadWrite', 'Mail.ReadBasic.All', 'Mail.ReadBasic'];
 const WRITE_ROLES = ['Mail.ReadWrite'];
@@ -46,10 +45,6 @@ export function wantsImmutableIds(req: SimRequest): boolean {
   return /IdType\s*=\s*"?ImmutableId"?/i.test(text);
 }
 
-function exchangeError(env: GraphEnv, req: SimRequest, status: number, code: string, message: string, headers?: Record<string, string>): Error {
-  return graphError(env.ctx.clock, req, status, code, message, headers);
-}
-
 const inFlight = new Map<string, number>();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -58,16 +53,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * holds one of the app's concurrent slots on the mailbox while `work` runs.
  */
 async function withMailbox(env: GraphEnv, req: SimRequest, roles: string[], work: (user: SimUser, token: VerifiedToken) => SimResponse): Promise<SimResponse> {
-  const token = authenticate(env, req);
-  if (!hasAnyRole(token, roles)) {
-    throw exchangeError(env, req, 403, 'ErrorAccessDenied', 'Access is denied. Check credentials and try again.');
-  }
-  const user = findUser(token.tenant, req.params.id);
-  if (!user) throw exchangeError(env, req, 404, 'ErrorInvalidUser', `The requested user '${req.params.id}' is invalid.`);
-  if (!(user.mailboxEnabled ?? (user.userType !== 'Guest' && Boolean(user.mail)))) {
-    throw exchangeError(env, req, 404, 'MailboxNotEnabledForRESTAPI', 'The mailbox is either inactive, soft-deleted, or is hosted on-premise.');
-  }
-  throttle(env, req, token, 'outlook', user.id);
+  const { user, token } = openMailbox(env, req, roles);
   const options = env.options();
   const limit = options.throttling.mailboxConcurrency;
   const key = `${token.tenant.tenantId}:${token.app?.clientId ?? 'user'}:${user.id}`;

@@ -8,9 +8,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { RawRecord, SimMessageRule, SimRequest, SimResponse, SimRoute, SimUser } from '../types';
-import { authenticate, hasAnyRole, throttle, type GraphEnv } from './access';
-import { graphError } from './errors';
-import { findUser } from './users';
+import type { GraphEnv } from './access';
+import { exchangeError, openMailbox } from './mailbox';
 
 const READ_ROLES = ['MailboxSettings.Read', 'MailboxSettings.ReadWrite'];
 const WRITE_ROLES = ['MailboxSettings.ReadWrite'];
@@ -19,23 +18,9 @@ const WRITE_ROLES = ['MailboxSettings.ReadWrite'];
 const WRITABLE = ['displayName', 'sequence', 'isEnabled', 'conditions', 'exceptions', 'actions'];
 const RECIPIENT_ACTIONS = ['forwardTo', 'forwardAsAttachmentTo', 'redirectTo'];
 
-function exchangeError(env: GraphEnv, req: SimRequest, status: number, code: string, message: string): Error {
-  return graphError(env.ctx.clock, req, status, code, message);
-}
-
 /** Authenticates, checks the role, finds the mailbox and counts the call against the mailbox's Outlook budget. */
 function mailbox(env: GraphEnv, req: SimRequest, roles: string[]): SimUser {
-  const token = authenticate(env, req);
-  if (!hasAnyRole(token, roles)) {
-    throw exchangeError(env, req, 403, 'ErrorAccessDenied', 'Access is denied. Check credentials and try again.');
-  }
-  const user = findUser(token.tenant, req.params.id);
-  if (!user) throw exchangeError(env, req, 404, 'ErrorInvalidUser', `The requested user '${req.params.id}' is invalid.`);
-  if (!(user.mailboxEnabled ?? (user.userType !== 'Guest' && Boolean(user.mail)))) {
-    throw exchangeError(env, req, 404, 'MailboxNotEnabledForRESTAPI', 'The mailbox is either inactive, soft-deleted, or is hosted on-premise.');
-  }
-  throttle(env, req, token, 'outlook', user.id);
-  return user;
+  return openMailbox(env, req, roles).user;
 }
 
 function visibleRules(user: SimUser): SimMessageRule[] {
