@@ -92,7 +92,7 @@ export const MODULES: ManifestModule[] = [
 ];
 
 /** Permissions that let an app grant itself more (microsoft-notes M25): best held by a second, approval-gated app registration. */
-const SELF_ELEVATING = [
+export const SELF_ELEVATING = [
   'AppRoleAssignment.ReadWrite.All',
   'Application.ReadWrite.All',
   'DelegatedPermissionGrant.ReadWrite.All',

@@ -8,9 +8,11 @@ import { Problem } from '../common/problem';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
 import { Clouds, type CloudName } from '../microsoft/clouds';
+import { TokenProvider } from '../microsoft/token-provider';
+import { tokenRoles } from '../tenants/capability-probe';
 import { TenantCapabilitiesService } from '../tenants/tenant-capabilities.service';
 import { TenantsService } from '../tenants/tenants.service';
-import { manifestOf, requiredPermissions, ALL_CAPABILITY_CHECKS } from './manifest';
+import { manifestOf, requiredPermissions, ALL_CAPABILITY_CHECKS, SELF_ELEVATING } from './manifest';
 
 /** How long a consent link stays valid. */
 const STATE_TTL_MS = 24 * 3_600_000;
@@ -19,9 +21,14 @@ const SYSTEM = { type: 'system' as const, id: 'consent-callback', name: 'admin-c
 export interface ModuleReadiness {
   name: string;
   status: 'ready' | 'missing-permissions' | 'licence-absent' | 'unreachable' | 'pending';
+  /** To grant to the main app registration. */
   missingPermissions: string[];
+  /** To grant to the privileged app registration (when the tenant has one: the permissions of its privileged capabilities). */
+  missingOnPrivilegedApp: string[];
   detail: string[];
 }
+
+type ConsentApp = 'main' | 'privileged';
 
 /**
  * Onboarding one tenant (issue 22, README "Tenants"): the admin-consent link for its cloud, the callback
@@ -38,6 +45,7 @@ export class OnboardingService {
     private readonly clouds: Clouds,
     private readonly hmac: AuditHmac,
     private readonly auditLog: AuditLogService,
+    private readonly tokens: TokenProvider,
   ) {}
 
   get callbackUrl(): string {
@@ -46,22 +54,52 @@ export class OnboardingService {
 
   async onboarding(principal: Principal, tenantId: string) {
     const tenant = await this.tenants.findVisible(principal, tenantId);
-    const endpoints = this.clouds.endpoints(tenant.cloud as CloudName);
-    const state = this.sign(tenant.id, Date.now() + STATE_TTL_MS);
-    const consent = new URL(`${endpoints.login}/${tenant.microsoftTenantId}/v2.0/adminconsent`);
-    consent.searchParams.set('client_id', tenant.clientId);
-    // `.default` on Graph asks for the registration's configured permissions (microsoft-notes §8.9, M43).
-    consent.searchParams.set('scope', endpoints.scopes.graph ?? '');
-    consent.searchParams.set('redirect_uri', this.callbackUrl);
-    consent.searchParams.set('state', state);
+    const privileged = await this.tenants.privilegedCredentialsOf(tenant);
     const statuses = await this.capabilities.statusesOf(tenant.id);
     return {
       tenantId: tenant.id,
       connection: tenant.connectionStatus,
-      adminConsentUrl: consent.toString(),
+      adminConsentUrl: this.consentUrl(tenant.id, tenant.cloud as CloudName, tenant.microsoftTenantId, tenant.clientId, 'main'),
       redirectUri: this.callbackUrl,
-      modules: readiness(statuses),
+      privilegedApp: privileged
+        ? {
+            clientId: privileged.clientId,
+            // its own consent: an admin grants the privileged app's permissions separately
+            adminConsentUrl: this.consentUrl(tenant.id, tenant.cloud as CloudName, tenant.microsoftTenantId, privileged.clientId, 'privileged'),
+          }
+        : null,
+      modules: readiness(statuses, privileged !== null),
+      warnings: privileged ? await this.separationWarnings(this.tenants.credentialsOf(tenant)) : [],
     };
+  }
+
+  private consentUrl(id: string, cloud: CloudName, microsoftTenantId: string, clientId: string, app: ConsentApp): string {
+    const endpoints = this.clouds.endpoints(cloud);
+    const consent = new URL(`${endpoints.login}/${microsoftTenantId}/v2.0/adminconsent`);
+    consent.searchParams.set('client_id', clientId);
+    // `.default` on Graph asks for the registration's configured permissions (microsoft-notes §8.9, M43).
+    consent.searchParams.set('scope', endpoints.scopes.graph ?? '');
+    consent.searchParams.set('redirect_uri', this.callbackUrl);
+    consent.searchParams.set('state', this.sign(id, app, Date.now() + STATE_TTL_MS));
+    return consent.toString();
+  }
+
+  /**
+   * With a privileged app registration, the main one should not hold what lets an app grant itself more:
+   * the separation is only real once those permissions are removed from it. Read from the main app's
+   * current Graph token (no warning when there is none to read).
+   */
+  private async separationWarnings(main: Parameters<TokenProvider['getToken']>[0]): Promise<string[]> {
+    const roles = await this.tokens
+      .getToken(main, 'graph')
+      .then(tokenRoles)
+      .catch(() => [] as string[]);
+    const held = SELF_ELEVATING.filter((p) => roles.includes(p));
+    return held.length
+      ? [
+          `The main app registration still holds ${held.join(', ')}, which let an app grant itself more; with a privileged app registration configured, remove ${held.length > 1 ? 'them' : 'it'} from the main one.`,
+        ]
+      : [];
   }
 
   /**
@@ -69,7 +107,7 @@ export class OnboardingService {
    * is read first. The outcome is audited; a grant starts a probe at once, so the capabilities show it.
    */
   async callback(query: Record<string, string | undefined>, context: { requestId: string }) {
-    const tenantId = this.verify(query.state);
+    const { tenantId, app } = this.verify(query.state);
     const tenant = await this.tenants.findLive(tenantId);
     if (!tenant) throw new Problem(404, 'not-found', 'Not found', 'The tenant this consent link was made for no longer exists.');
     const error = query.error;
@@ -83,6 +121,7 @@ export class OnboardingService {
       requestId: context.requestId,
       data: {
         outcome,
+        app,
         error: error ?? null,
         errorDescription: query.error_description?.slice(0, 1000) ?? null,
         // what Microsoft said the tenant was: recorded, not trusted
@@ -92,18 +131,19 @@ export class OnboardingService {
     if (outcome === 'granted') await this.capabilities.probeNow(tenant.id, audit); // with fresh tokens: the new roles
     return {
       tenantId: tenant.id,
+      app,
       outcome,
       ...(error ? { error, errorDescription: query.error_description ?? null } : {}),
-      modules: readiness(await this.capabilities.statusesOf(tenant.id)),
+      modules: readiness(await this.capabilities.statusesOf(tenant.id), (await this.tenants.privilegedCredentialsOf(tenant)) !== null),
     };
   }
 
-  private sign(tenantId: string, expiresAt: number): string {
-    const payload = Buffer.from(JSON.stringify({ t: tenantId, e: expiresAt, n: randomBytes(8).toString('hex') })).toString('base64url');
+  private sign(tenantId: string, app: ConsentApp, expiresAt: number): string {
+    const payload = Buffer.from(JSON.stringify({ t: tenantId, a: app, e: expiresAt, n: randomBytes(8).toString('hex') })).toString('base64url');
     return `${payload}.${this.hmac.of(`consent-state:${payload}`)}`;
   }
 
-  private verify(state: string | undefined): string {
+  private verify(state: string | undefined): { tenantId: string; app: ConsentApp } {
     const invalid = (why: string) =>
       new Problem(400, 'consent-state-invalid', 'Consent state invalid', `${why} Start again from GET /v1/tenants/{id}/onboarding.`);
     const [payload, mac] = (state ?? '').split('.');
@@ -111,36 +151,42 @@ export class OnboardingService {
     const expected = Buffer.from(this.hmac.of(`consent-state:${payload}`));
     const given = Buffer.from(mac);
     if (expected.length !== given.length || !timingSafeEqual(expected, given)) throw invalid('The state was not made by Cordon (or was altered).');
-    let parsed: { t?: unknown; e?: unknown };
+    let parsed: { t?: unknown; a?: unknown; e?: unknown };
     try {
-      parsed = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { t?: unknown; e?: unknown };
+      parsed = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { t?: unknown; a?: unknown; e?: unknown };
     } catch {
       throw invalid('The state cannot be read.');
     }
     if (typeof parsed.t !== 'string' || typeof parsed.e !== 'number') throw invalid('The state cannot be read.');
     if (parsed.e < Date.now()) throw invalid('The consent link has expired.');
-    return parsed.t;
+    return { tenantId: parsed.t, app: parsed.a === 'privileged' ? 'privileged' : 'main' };
   }
 }
 
-/** Per module, from the last probe: ready, the permissions to grant, or the licence it lacks. */
-function readiness(statuses: Record<string, { status: string; detail: string | null }>): ModuleReadiness[] {
+/**
+ * Per module, from the last probe: ready, the permissions to grant (to the main app, or to the privileged
+ * one for its capabilities when the tenant has one), or the licence it lacks.
+ */
+function readiness(statuses: Record<string, { status: string; detail: string | null }>, hasPrivilegedApp: boolean): ModuleReadiness[] {
   const byName = new Map(ALL_CAPABILITY_CHECKS.flatMap((c) => c.capabilities).map((c) => [c.name, c]));
   return manifestOf().map((m) => {
-    const caps = m.capabilities.map((c) => ({ ...c, probed: statuses[c.name] }));
-    const missing = [...new Set(caps.filter((c) => c.probed?.status === 'forbidden').flatMap((c) => requiredPermissions(byName.get(c.name)!)))];
+    const caps = m.capabilities.map((c) => ({ ...c, probed: statuses[c.name], privileged: hasPrivilegedApp && byName.get(c.name)?.privileged === true }));
+    const forbidden = caps.filter((c) => c.probed?.status === 'forbidden');
+    const missingOf = (list: typeof caps) => [...new Set(list.flatMap((c) => requiredPermissions(byName.get(c.name)!)))];
+    const missing = missingOf(forbidden.filter((c) => !c.privileged));
+    const missingOnPrivilegedApp = missingOf(forbidden.filter((c) => c.privileged));
     const detail = caps
       .filter((c) => c.probed && c.probed.status !== 'available')
       .map((c) => `${c.name}: ${c.probed!.status}${c.probed!.detail ? ` (${c.probed!.detail})` : ''}`);
     const status: ModuleReadiness['status'] = caps.some((c) => !c.probed)
       ? 'pending'
-      : missing.length
+      : forbidden.length
         ? 'missing-permissions'
         : caps.some((c) => c.probed!.status === 'unlicensed')
           ? 'licence-absent'
           : caps.some((c) => c.probed!.status === 'unreachable')
             ? 'unreachable'
             : 'ready';
-    return { name: m.name, status, missingPermissions: missing, detail };
+    return { name: m.name, status, missingPermissions: missing, missingOnPrivilegedApp, detail };
   });
 }

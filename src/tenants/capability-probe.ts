@@ -59,7 +59,8 @@ export class CapabilityProbe {
     private readonly registry: CapabilityRegistry,
   ) {}
 
-  async probe(tenant: TenantCredentials): Promise<ProbeOutcome> {
+  /** `privileged`: the tenant's second app registration, whose token decides the privileged capabilities. */
+  async probe(tenant: TenantCredentials, privileged: TenantCredentials | null = null): Promise<ProbeOutcome> {
     try {
       await this.tokens.getToken(tenant, 'graph');
     } catch (error) {
@@ -77,7 +78,8 @@ export class CapabilityProbe {
       tenant,
       http: this.http,
       graph: this.graphs.forTenant(tenant),
-      roles: async (resource) => tokenRoles(await this.tokens.getToken(tenant, resource)),
+      roles: async (resource, options) => tokenRoles(await this.tokens.getToken(options?.privileged && privileged ? privileged : tenant, resource)),
+      privilegedClientId: privileged?.clientId ?? null,
       failed: fromError,
     };
     const results = await Promise.all(this.registry.all().map((check) => this.run(check, ctx)));

@@ -15,6 +15,11 @@ export interface Capability {
   readonly permissions: readonly string[];
   /** What the tenant needs besides the permission (a licence, a product, a setting), as microsoft-notes documents it; null when nothing. */
   readonly licence: string | null;
+  /**
+   * Its permissions let an app grant itself more: when the tenant has a privileged app registration, the
+   * capability is probed, and its steps run, with that app's token (README "A second app registration").
+   */
+  readonly privileged?: boolean;
 }
 
 /** What a check reads Microsoft with, for one tenant during one probe. */
@@ -24,7 +29,9 @@ export interface ProbeContext {
   readonly http: MicrosoftHttp;
   readonly graph: TenantGraphClient;
   /** The application permissions Cordon's own token for a resource carries: what decides the permissions a read cannot prove. */
-  roles(resource: MicrosoftResource): Promise<string[]>;
+  roles(resource: MicrosoftResource, options?: { privileged?: boolean }): Promise<string[]>;
+  /** The tenant's privileged app registration's client id, when it has one (privileged capabilities are its). */
+  readonly privilegedClientId: string | null;
   /** The probe's reading of a Microsoft failure, for a check that catches one itself. */
   failed(capability: Capability, error: unknown): CapabilityResult;
 }

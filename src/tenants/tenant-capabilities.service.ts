@@ -10,7 +10,7 @@ import { TokenProvider } from '../microsoft';
 import type { CapabilityResult } from './capability';
 import { CapabilityProbe } from './capability-probe';
 import { CapabilitiesResponse } from './dto/policy.dto';
-import { TenantCapabilityEntity } from './tenant.entity';
+import { TenantCapabilityEntity, TenantEntity } from './tenant.entity';
 import { TenantsRepository } from './tenants.repository';
 import { PROBE_QUEUE, TenantsService } from './tenants.service';
 
@@ -118,7 +118,7 @@ export class TenantCapabilitiesService implements OnModuleInit, OnApplicationBoo
   async refresh(principal: Principal, tenantId: string, context: AuditContext): Promise<CapabilitiesResponse> {
     const tenant = await this.tenants.findVisible(principal, tenantId);
     // Asked for now: with fresh tokens, whose roles are what is granted now (a cached token keeps the roles it was issued with).
-    this.tokens.forget(this.tenants.credentialsOf(tenant));
+    await this.forgetTokens(tenant);
     await this.refreshById(tenantId, context);
     return this.get(principal, tenantId);
   }
@@ -126,8 +126,15 @@ export class TenantCapabilitiesService implements OnModuleInit, OnApplicationBoo
   /** Probes the tenant now (after an admin consent), without a caller's tenant scope to check. */
   async probeNow(tenantId: string, context: AuditContext): Promise<void> {
     const tenant = await this.repository.findLive(tenantId);
-    if (tenant) this.tokens.forget(this.tenants.credentialsOf(tenant)); // tokens from before a consent carry the old roles
+    if (tenant) await this.forgetTokens(tenant); // tokens from before a consent carry the old roles
     return this.refreshById(tenantId, context);
+  }
+
+  /** Drops this process's tokens of the tenant's app registrations (the main one and the privileged one). */
+  private async forgetTokens(tenant: TenantEntity): Promise<void> {
+    this.tokens.forget(this.tenants.credentialsOf(tenant));
+    const privileged = await this.tenants.privilegedCredentialsOf(tenant);
+    if (privileged) this.tokens.forget(privileged);
   }
 
   /** Probes the tenant once the probe this process may be running for it has finished. */
@@ -146,7 +153,7 @@ export class TenantCapabilitiesService implements OnModuleInit, OnApplicationBoo
     const tenant = await this.repository.findLive(tenantId);
     if (!tenant) return; // deleted since the job was queued
     if (onlyIfPending && tenant.connectionStatus !== 'pending') return; // another probe settled it
-    const outcome = await this.probe.probe(this.tenants.credentialsOf(tenant));
+    const outcome = await this.probe.probe(this.tenants.credentialsOf(tenant), await this.tenants.privilegedCredentialsOf(tenant));
     const checkedAt = new Date();
     await this.repository.transaction(async (manager) => {
       const before = new Map((await this.repository.capabilities(tenantId, manager)).map((r) => [r.capability, r]));

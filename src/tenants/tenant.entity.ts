@@ -64,3 +64,21 @@ export class TenantPolicyEntity {
   @Column('text', { name: 'updated_by' }) updatedBy: string;
   @Column('timestamptz', { name: 'updated_at', default: () => 'now()' }) updatedAt: Date;
 }
+
+/** migrations/0021: the tenant's second app registration, for the permissions that let an app grant itself more. */
+@Entity({ name: 'tenant_privileged_apps' })
+@Check('tenant_privileged_apps_credential_type_known', "credential_type IN ('secret', 'certificate')")
+export class TenantPrivilegedAppEntity {
+  @PrimaryColumn('uuid', { name: 'tenant_id' }) tenantId: string;
+  @ManyToOne(() => TenantEntity)
+  @JoinColumn({ name: 'tenant_id', foreignKeyConstraintName: 'tenant_privileged_apps_tenant_id_fkey' })
+  tenant?: TenantEntity;
+  @Column('uuid', { name: 'client_id' }) clientId: string;
+  @Column('text', { name: 'credential_type' }) credentialType: 'secret' | 'certificate';
+  @Column('bytea', { name: 'credential_ciphertext' }) credentialCiphertext: Buffer;
+  @Column('text', { name: 'credential_key_id' }) credentialKeyId: string;
+  @Column('text', { name: 'certificate_thumbprint', nullable: true }) certificateThumbprint: string | null;
+  @Column('timestamptz', { name: 'certificate_expires_at', nullable: true }) certificateExpiresAt: Date | null;
+  @Column('text', { name: 'updated_by' }) updatedBy: string;
+  @Column('timestamptz', { name: 'updated_at', default: () => 'now()' }) updatedAt: Date;
+}

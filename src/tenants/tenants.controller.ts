@@ -6,7 +6,7 @@ import { Idempotent } from '../idempotency/idempotent.interceptor';
 import { Page, PageQueryDto } from '../common/paging';
 import { ProblemResponse } from '../common/problem.dto';
 import { CapabilitiesResponse, PolicyDto, PolicyResponse } from './dto/policy.dto';
-import { CreateTenantDto, TenantIdParam, TenantPage, TenantResponse, UpdateTenantDto } from './dto/tenant.dto';
+import { CreateTenantDto, PrivilegedAppDto, TenantIdParam, TenantPage, TenantResponse, UpdateTenantDto } from './dto/tenant.dto';
 import { TenantCapabilitiesService } from './tenant-capabilities.service';
 import { TenantPoliciesService } from './tenant-policies.service';
 import { TenantsService } from './tenants.service';
@@ -58,6 +58,25 @@ export class TenantsController {
   @ApiNoContentResponse({ description: 'Collection and actions stop; history is kept.' })
   remove(@Param() p: TenantIdParam, @CurrentRequest() ctx: RequestContext): Promise<void> {
     return this.tenants.remove(ctx.principal, p.id, ctx);
+  }
+
+  @Put(':id/privileged-app')
+  @Access('admin')
+  @ApiOkResponse({
+    type: TenantResponse,
+    description:
+      'The second app registration for the permissions that let an app grant itself more is set (or replaced); the tenant is probed again. Its credential is never returned.',
+  })
+  setPrivilegedApp(@Param() p: TenantIdParam, @Body() body: PrivilegedAppDto, @CurrentRequest() ctx: RequestContext): Promise<TenantResponse> {
+    return this.tenants.setPrivilegedApp(ctx.principal, p.id, body, ctx);
+  }
+
+  @Delete(':id/privileged-app')
+  @HttpCode(204)
+  @Access('admin')
+  @ApiNoContentResponse({ description: 'Removed: those capabilities are probed, and run, with the main app registration again.' })
+  removePrivilegedApp(@Param() p: TenantIdParam, @CurrentRequest() ctx: RequestContext): Promise<void> {
+    return this.tenants.removePrivilegedApp(ctx.principal, p.id, ctx);
   }
 
   @Get(':id/capabilities')

@@ -7,13 +7,13 @@ import { CredentialVault } from './credential-vault';
 import { KeyRotationService } from './key-rotation.service';
 import { TenantCapabilitiesService } from './tenant-capabilities.service';
 import { TenantPoliciesService } from './tenant-policies.service';
-import { TenantCapabilityEntity, TenantEntity, TenantPolicyEntity } from './tenant.entity';
+import { TenantCapabilityEntity, TenantEntity, TenantPolicyEntity, TenantPrivilegedAppEntity } from './tenant.entity';
 import { TenantsController } from './tenants.controller';
 import { TenantsRepository } from './tenants.repository';
 import { TenantsService } from './tenants.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([TenantEntity, TenantCapabilityEntity, TenantPolicyEntity]), MicrosoftModule],
+  imports: [TypeOrmModule.forFeature([TenantEntity, TenantCapabilityEntity, TenantPolicyEntity, TenantPrivilegedAppEntity]), MicrosoftModule],
   controllers: [TenantsController],
   providers: [
     TenantsRepository,

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { Brackets, DataSource, EntityManager, IsNull } from 'typeorm';
-import { TenantCapabilityEntity, TenantEntity, TenantPolicyEntity } from './tenant.entity';
+import { Brackets, DataSource, EntityManager, In, IsNull, Not } from 'typeorm';
+import { TenantCapabilityEntity, TenantEntity, TenantPolicyEntity, TenantPrivilegedAppEntity } from './tenant.entity';
 
 export interface TenantGuardrails {
   tenant: TenantEntity;
@@ -135,5 +135,34 @@ export class TenantsRepository {
   /** Rows whose credential is sealed under a key other than `keyId` (for key rotation). */
   findSealedWithOtherKey(keyId: string, limit: number): Promise<TenantEntity[]> {
     return this.dataSource.getRepository(TenantEntity).createQueryBuilder('t').where('t.credential_key_id <> :keyId', { keyId }).limit(limit).getMany();
+  }
+
+  /** The tenant's privileged app registration, or null. */
+  privilegedApp(tenantId: string, manager?: EntityManager): Promise<TenantPrivilegedAppEntity | null> {
+    return (manager ?? this.dataSource.manager).getRepository(TenantPrivilegedAppEntity).findOne({ where: { tenantId } });
+  }
+
+  /** The privileged app registrations of these tenants (one query for a page of tenants). */
+  async privilegedApps(tenantIds: string[]): Promise<Map<string, TenantPrivilegedAppEntity>> {
+    if (tenantIds.length === 0) return new Map();
+    const rows = await this.dataSource.getRepository(TenantPrivilegedAppEntity).find({ where: { tenantId: In(tenantIds) } });
+    return new Map(rows.map((r) => [r.tenantId, r]));
+  }
+
+  async savePrivilegedApp(manager: EntityManager, app: Omit<TenantPrivilegedAppEntity, 'updatedAt' | 'tenant'>): Promise<void> {
+    await manager.getRepository(TenantPrivilegedAppEntity).upsert({ ...app, updatedAt: () => 'now()' } as never, ['tenantId']);
+  }
+
+  async deletePrivilegedApp(manager: EntityManager, tenantId: string): Promise<void> {
+    await manager.getRepository(TenantPrivilegedAppEntity).delete({ tenantId });
+  }
+
+  /** Privileged app credentials sealed under a key other than `keyId` (for key rotation). */
+  privilegedAppsSealedWithOtherKey(keyId: string, limit: number): Promise<TenantPrivilegedAppEntity[]> {
+    return this.dataSource.getRepository(TenantPrivilegedAppEntity).find({ where: { credentialKeyId: Not(keyId) }, take: limit });
+  }
+
+  async resealPrivilegedApp(manager: EntityManager, tenantId: string, sealed: { ciphertext: Buffer; keyId: string }): Promise<void> {
+    await manager.getRepository(TenantPrivilegedAppEntity).update({ tenantId }, { credentialCiphertext: sealed.ciphertext, credentialKeyId: sealed.keyId });
   }
 }

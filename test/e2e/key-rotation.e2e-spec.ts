@@ -14,6 +14,8 @@ const OLD_KEY = Buffer.alloc(32, 1).toString('base64');
 const NEW_KEY = Buffer.alloc(32, 2).toString('base64');
 const CLIENT_SECRET = 'rotation-client-secret~1234567890';
 const HOOK_SECRET = 'rotation-webhook-secret-1234567890';
+const PRIVILEGED_CLIENT = '2a3b4c5d-6e7f-4a8b-9c0d-1e2f3a4b5c6d';
+const PRIVILEGED_SECRET = 'rotation-privileged-secret~0987654321';
 const ADMIN_KEY = generateApiKey();
 
 /**
@@ -68,6 +70,11 @@ describe('encryption key rotation', () => {
       .set(bearer(before.adminKey))
       .send({ url: 'http://127.0.0.1:9/hooks/cordon', secret: HOOK_SECRET })
       .expect(200);
+    await before.http
+      .put(`/v1/tenants/${tenantId}/privileged-app`)
+      .set(bearer(before.adminKey))
+      .send({ clientId: PRIVILEGED_CLIENT, credential: { type: 'secret', secret: PRIVILEGED_SECRET } })
+      .expect(200);
     const createKey = (t: TestApp) =>
       t.http
         .post('/v1/api-keys')
@@ -80,15 +87,21 @@ describe('encryption key rotation', () => {
     const rotating = await start({ CORDON_ENCRYPTION_KEY: NEW_KEY, CORDON_ENCRYPTION_PREVIOUS_KEYS: OLD_KEY, CORDON_WORKERS: 'false' });
     const result = await rotating.app.get(KeyRotationService).rotate();
     expect(result.reencrypted).toBeGreaterThanOrEqual(1);
-    expect(result.others).toEqual({ 'webhook secret(s)': 1, 'idempotent replay(s)': 1 });
+    expect(result.others).toEqual({ 'webhook secret(s)': 1, 'idempotent replay(s)': 1, 'privileged app credentials': 1 });
     const db = rotating.app.get(DataSource);
     expect(await db.query('SELECT 1 FROM tenants WHERE credential_key_id <> $1', [result.keyId])).toEqual([]);
     expect(await db.query('SELECT 1 FROM tenant_webhooks WHERE secret_key_id <> $1', [result.keyId])).toEqual([]);
+    expect(await db.query('SELECT 1 FROM tenant_privileged_apps WHERE credential_key_id <> $1', [result.keyId])).toEqual([]);
     const audited = (await rotating.http.get('/v1/audit-log?event=encryption-key.rotated').set(bearer(rotating.adminKey)).expect(200)).body.items;
     expect(audited.map((e: { data: Record<string, unknown> }) => e.data)).toEqual(
-      expect.arrayContaining([expect.objectContaining({ tenants: expect.arrayContaining([tenantId]) }), expect.objectContaining({ webhooks: [tenantId] })]),
+      expect.arrayContaining([
+        expect.objectContaining({ tenants: expect.arrayContaining([tenantId]) }),
+        expect.objectContaining({ webhooks: [tenantId] }),
+        expect.objectContaining({ privilegedApps: [tenantId] }),
+      ]),
     );
     expect(JSON.stringify(audited)).not.toContain(HOOK_SECRET);
+    expect(JSON.stringify(audited)).not.toContain(PRIVILEGED_SECRET);
     await rotating.close();
 
     // the old key is gone from the configuration: everything still opens
@@ -96,6 +109,10 @@ describe('encryption key rotation', () => {
     const tenants = after.app.get(TenantsService);
     const tenant = (await tenants.findLive(tenantId))!;
     expect(tenants.credentialsOf(tenant)).toMatchObject({ credential: { type: 'secret', secret: CLIENT_SECRET } });
+    expect(await tenants.privilegedCredentialsOf(tenant)).toMatchObject({
+      clientId: PRIVILEGED_CLIENT,
+      credential: { type: 'secret', secret: PRIVILEGED_SECRET },
+    });
     const webhook = (await after.app.get(WebhooksRepository).findConfig(tenantId))!;
     expect(after.app.get(WebhookSecrets).openOrNull(tenantId, webhook)).toBe(HOOK_SECRET);
     const replayed = await createKey(after).expect(201);

@@ -33,12 +33,12 @@ const USER_ACTIONS_CHECK: CapabilityCheck = {
  */
 const PERSISTENCE: Capability[] = [
   { name: 'mailbox-rules', permissions: ['MailboxSettings.ReadWrite'], licence: 'an Exchange Online mailbox per user' },
-  { name: 'app-consents', permissions: ['DelegatedPermissionGrant.ReadWrite.All', 'Directory.ReadWrite.All'], licence: null },
-  { name: 'app-role-assignments', permissions: ['AppRoleAssignment.ReadWrite.All'], licence: null },
+  { name: 'app-consents', permissions: ['DelegatedPermissionGrant.ReadWrite.All', 'Directory.ReadWrite.All'], licence: null, privileged: true },
+  { name: 'app-role-assignments', permissions: ['AppRoleAssignment.ReadWrite.All'], licence: null, privileged: true },
   { name: 'auth-methods', permissions: ['UserAuthenticationMethod.ReadWrite.All'], licence: null },
   { name: 'password-reset', permissions: ['User-PasswordProfile.ReadWrite.All'], licence: null },
   { name: 'group-membership', permissions: ['GroupMember.ReadWrite.All', 'Group.ReadWrite.All', 'Directory.ReadWrite.All'], licence: null },
-  { name: 'app-management', permissions: ['Application.ReadWrite.All', 'Directory.ReadWrite.All'], licence: null },
+  { name: 'app-management', permissions: ['Application.ReadWrite.All', 'Directory.ReadWrite.All'], licence: null, privileged: true },
 ];
 
 /** The persistence capabilities by what the actions call them, and the permission a refusal names. */
@@ -56,16 +56,29 @@ export const PERSISTENCE_CAPABILITY = {
   },
 } as const;
 
-/** None of them can be probed without acting: a user read proves Graph answers, the token's roles decide (as for the user actions). */
+/**
+ * None of them can be probed without acting: the token's roles decide (as for the user actions). The
+ * privileged ones are decided by the privileged app registration's token when the tenant has one; that
+ * app failing to sign in makes only them unreachable.
+ */
 const PERSISTENCE_CHECK: CapabilityCheck = {
   capabilities: PERSISTENCE,
-  async probe({ roles }) {
+  async probe({ roles, privilegedClientId }) {
     const granted = await roles('graph');
-    return PERSISTENCE.map((c) =>
-      c.permissions.some((p) => granted.includes(p))
+    const privileged = privilegedClientId ? await roles('graph', { privileged: true }).catch((error: Error) => error) : granted;
+    return PERSISTENCE.map((c) => {
+      const mine = c.privileged ? privileged : granted;
+      const where = c.privileged && privilegedClientId ? `, granted to the privileged app registration ${privilegedClientId}` : '';
+      if (mine instanceof Error)
+        return {
+          capability: c.name,
+          status: 'unreachable' as const,
+          detail: `the privileged app registration ${privilegedClientId} got no token: ${mine.message}`,
+        };
+      return c.permissions.some((p) => mine.includes(p))
         ? { capability: c.name, status: 'available' as const, detail: null }
-        : { capability: c.name, status: 'forbidden' as const, detail: `needs ${c.permissions[0]} (application permission on Microsoft Graph)` },
-    );
+        : { capability: c.name, status: 'forbidden' as const, detail: `needs ${c.permissions[0]} (application permission on Microsoft Graph${where})` };
+    });
   },
 };
 

@@ -357,9 +357,11 @@ export class PersistenceActions implements OnModuleInit {
           const { chosen, missing, how } = await this.chooseConsents(ctx, graph, consents, composite);
           if (missing.length && ctx.attempt === 1)
             throw new StepError('target-not-found', `${ctx.target.display} has no consent or app role assignment for ${missing.join(', ')}.`);
+          // the removals need a permission that lets an app grant itself more: made as the privileged app when there is one
+          const writer = chosen.length ? await this.graphs.privileged(ctx.tenantId) : undefined;
           for (const c of chosen) {
             const path = c.kind === 'delegated' ? `/oauth2PermissionGrants/${c.id}` : `/servicePrincipals/${c.resourceId}/appRoleAssignedTo/${c.id}`;
-            await graph.delete(path, { clientRequestId: ctx.clientRequestId }).catch((error) => {
+            await writer!.graph.delete(path, { clientRequestId: ctx.clientRequestId }).catch((error) => {
               if (error instanceof MicrosoftApiError && error.kind === 'not-found') return; // removed already (a re-run)
               if (error instanceof MicrosoftApiError && error.kind === 'forbidden' && c.kind === 'appRole') throw toStepError(error, 'appRoles');
               throw error;
@@ -378,6 +380,7 @@ export class PersistenceActions implements OnModuleInit {
               removed: chosen.map(({ raw: _raw, ...c }) => c),
               kept: after.map(({ raw: _raw, ...c }) => c),
               evidence: chosen.map((c) => c.raw),
+              ...(writer ? { madeAs: writer.app } : {}),
               undo: 'none: the app must be consented to again (new ids)',
             },
             result: { appConsentsRemoved: chosen.length },
@@ -696,7 +699,9 @@ export class PersistenceActions implements OnModuleInit {
           const before = await read(ctx);
           if (before.accountEnabled === enabled)
             return { status: 'succeeded', summary: `the app was already ${enabled ? 'enabled' : 'disabled'}`, verified: true, detail: { changed: false } };
-          await (await this.graph(ctx)).patch(`/servicePrincipals/${ctx.target.id}`, { accountEnabled: enabled }, { clientRequestId: ctx.clientRequestId });
+          // Application.ReadWrite.All lets an app grant itself more: the privileged app makes the change when there is one
+          const writer = await this.graphs.privileged(ctx.tenantId);
+          await writer.graph.patch(`/servicePrincipals/${ctx.target.id}`, { accountEnabled: enabled }, { clientRequestId: ctx.clientRequestId });
           const after = await read(ctx);
           const verified = after.accountEnabled === enabled;
           return {
@@ -705,7 +710,12 @@ export class PersistenceActions implements OnModuleInit {
               ? `${enabled ? 'enabled' : 'disabled'} the enterprise app`
               : `Microsoft accepted it but the app still reads accountEnabled=${String(after.accountEnabled)}`,
             verified,
-            detail: { changed: true, accountEnabled: after.accountEnabled ?? null, before: { accountEnabled: before.accountEnabled ?? null } },
+            detail: {
+              changed: true,
+              accountEnabled: after.accountEnabled ?? null,
+              before: { accountEnabled: before.accountEnabled ?? null },
+              madeAs: writer.app,
+            },
           };
         } catch (error) {
           throw toStepError(error, 'app');

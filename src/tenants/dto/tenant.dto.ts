@@ -80,6 +80,31 @@ export class UpdateTenantDto {
   credential?: CredentialDto;
 }
 
+export class PrivilegedAppDto {
+  @ApiProperty({
+    format: 'uuid',
+    description:
+      "The application (client) id of a second app registration in the same Microsoft tenant, holding the permissions that let an app grant itself more (README 'A second app registration for the riskiest permissions').",
+  })
+  @IsUUID('all', { message: 'clientId must be a GUID' })
+  clientId: string;
+
+  @ApiProperty({ type: CredentialDto })
+  @IsDefined()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => CredentialDto)
+  credential: CredentialDto;
+}
+
+export class PrivilegedAppView {
+  @ApiProperty({ format: 'uuid' }) clientId: string;
+  @ApiProperty({ description: 'The credential itself is never returned.', example: { type: 'secret' } })
+  credential: { type: 'secret' | 'certificate'; thumbprint?: string; expiresAt?: string };
+  @ApiProperty() updatedBy: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt: string;
+}
+
 export class TenantIdParam {
   @UuidParam()
   id: string;
@@ -96,6 +121,12 @@ export class TenantResponse {
     example: { type: 'certificate', thumbprint: 'A1B2…', expiresAt: '2027-01-01T00:00:00.000Z' },
   })
   credential: { type: 'secret' | 'certificate'; thumbprint?: string; expiresAt?: string };
+  @ApiProperty({
+    type: PrivilegedAppView,
+    nullable: true,
+    description: 'The second app registration used for the permissions that let an app grant itself more; null when there is none.',
+  })
+  privilegedApp: PrivilegedAppView | null;
   @ApiProperty() enabled: boolean;
   @ApiProperty({ description: 'The last connection test.', example: { status: 'connected', detail: null, checkedAt: '2026-11-26T10:00:00.000Z' } })
   connection: { status: 'pending' | 'connected' | 'credential-error' | 'unreachable'; detail: string | null; checkedAt: string | null };
