@@ -11,6 +11,12 @@ export type CloudName = (typeof CLOUD_NAMES)[number];
 /** The APIs Cordon gets tokens for; `login` is Entra ID itself. */
 export type MicrosoftResource = 'graph' | 'manage' | 'defender';
 export const MICROSOFT_RESOURCES: readonly MicrosoftResource[] = ['graph', 'manage', 'defender'];
+/** The resource apps Cordon asks permissions of: their appId, the same in every tenant and cloud. */
+export const RESOURCE_APP_IDS: Record<MicrosoftResource, string> = {
+  graph: '00000003-0000-0000-c000-000000000000',
+  manage: 'c5393580-f805-4401-95e8-94b7a6ef2fc2',
+  defender: 'fc780465-2017-40d4-a0c5-307022471b92',
+};
 
 interface CloudHosts {
   login: string;

@@ -1,11 +1,6 @@
 import type { MicrosoftResource } from '../microsoft';
 
-/** The resource apps Cordon asks permissions of (their appId in every tenant). */
-export const RESOURCE_APP_IDS: Record<MicrosoftResource, string> = {
-  graph: '00000003-0000-0000-c000-000000000000',
-  manage: 'c5393580-f805-4401-95e8-94b7a6ef2fc2',
-  defender: 'fc780465-2017-40d4-a0c5-307022471b92',
-};
+export { RESOURCE_APP_IDS } from '../microsoft/clouds';
 
 /**
  * Application permissions (app roles) by name: the resource and the role's id, as requiredResourceAccess

@@ -10,6 +10,8 @@ import {
 } from '../microsoft';
 import type { Capability, CapabilityCheck, CapabilityResult, ProbeContext } from './capability';
 import { CapabilityRegistry } from './capability-registry';
+import { differs, grantedPermissions, type GrantedPermissions } from './granted-permissions';
+import type { MicrosoftResource } from '../microsoft';
 
 export interface ProbeOutcome {
   connection: { status: 'connected' | 'credential-error' | 'unreachable'; detail: string | null };
@@ -74,16 +76,46 @@ export class CapabilityProbe {
           .sort(byName),
       };
     }
+    const graph = this.graphs.forTenant(tenant);
     const ctx: ProbeContext = {
       tenant,
       http: this.http,
-      graph: this.graphs.forTenant(tenant),
-      roles: async (resource, options) => tokenRoles(await this.tokens.getToken(options?.privileged && privileged ? privileged : tenant, resource)),
+      graph,
+      roles: this.rolesReader(graph, tenant, privileged),
       privilegedClientId: privileged?.clientId ?? null,
       failed: fromError,
     };
     const results = await Promise.all(this.registry.all().map((check) => this.run(check, ctx)));
     return { connection: { status: 'connected', detail: null }, capabilities: results.flat().sort(byName) };
+  }
+
+  /**
+   * The roles a check is decided by: those of the app's token for the resource. Where the tenant lets Cordon
+   * read what the app has been granted (its appRoleAssignments, read with the main app), a token whose roles
+   * differ from it was issued before a grant or a revocation: it is dropped and a fresh one decides, so a
+   * permission revoked an hour ago is not taken as granted by a probe that found the old token cached
+   * (the daily one, or on a replica that did not run the refresh). Each app and resource is read once per probe.
+   */
+  private rolesReader(graph: ProbeContext['graph'], tenant: TenantCredentials, privileged: TenantCredentials | null): ProbeContext['roles'] {
+    const granted = new Map<string, Promise<GrantedPermissions | null>>();
+    const roles = new Map<string, Promise<string[]>>();
+    const grantedTo = (app: TenantCredentials) => {
+      if (!granted.has(app.clientId)) granted.set(app.clientId, grantedPermissions(graph, app.clientId));
+      return granted.get(app.clientId)!;
+    };
+    const read = async (app: TenantCredentials, resource: MicrosoftResource): Promise<string[]> => {
+      const [token, assigned] = await Promise.all([this.tokens.getToken(app, resource), grantedTo(app)]);
+      const current = tokenRoles(token);
+      if (!assigned || !differs(current, assigned.get(resource))) return current;
+      this.tokens.invalidate(app, resource, token); // issued before the change: the next one carries what is granted now
+      return tokenRoles(await this.tokens.getToken(app, resource));
+    };
+    return (resource, options) => {
+      const app = options?.privileged && privileged ? privileged : tenant;
+      const key = `${app.clientId}|${resource}`;
+      if (!roles.has(key)) roles.set(key, read(app, resource));
+      return roles.get(key)!;
+    };
   }
 
   private async run(check: CapabilityCheck, ctx: ProbeContext): Promise<CapabilityResult[]> {

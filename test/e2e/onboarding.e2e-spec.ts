@@ -4,6 +4,8 @@ import https from 'node:https';
 import { join } from 'node:path';
 import type { RunningSimulator } from '../m365-simulator/src';
 import { DEMO } from '../m365-simulator/src/demo-scenario';
+import { CapabilityProbe } from '../../src/tenants/capability-probe';
+import { TenantsService } from '../../src/tenants/tenants.service';
 import { registerSimTenant, simEnv, startDemoSimulator } from './support/sim-tenant';
 import { bearer, createKey, expectProblem, startTestApp, TestApp } from './support/test-app';
 
@@ -177,5 +179,26 @@ describe('onboarding walk: from no permission, through admin consent, to every m
     expect(persistence).toMatchObject({ status: 'missing-permissions', missingPermissions: ['MailboxSettings.ReadWrite'] });
     const audit = await t.http.get(`/v1/audit-log?tenantId=${contoso}&event=tenant.capabilities.changed`).set(bearer(t.adminKey));
     expect(JSON.stringify(audit.body)).toContain('mailbox-rules');
+  });
+
+  it("sees a revocation on a probe that finds the old token cached (the daily one, another replica's), from the app's role assignments", async () => {
+    const tenants = t.app.get(TenantsService);
+    const credentials = tenants.credentialsOf((await tenants.findLive(contoso))!);
+    const probe = t.app.get(CapabilityProbe);
+    const status = (outcome: Awaited<ReturnType<CapabilityProbe['probe']>>, name: string) => outcome.capabilities.find((c) => c.capability === name)?.status;
+    expect(status(await probe.probe(credentials), 'user-actions')).toBe('available'); // the token is cached now
+    const since = Math.max(0, ...sim.journal.list().map((e) => e.seq));
+    app().permissions.graph = app().permissions.graph.filter((p) => p !== 'User.RevokeSessions.All');
+    try {
+      const outcome = await probe.probe(credentials);
+      expect(status(outcome, 'user-actions')).toBe('forbidden');
+      expect(outcome.capabilities.find((c) => c.capability === 'user-actions')?.detail).toContain('User.RevokeSessions.All');
+      const after = sim.journal.list().filter((e) => e.seq > since);
+      expect(after.some((e) => e.host === 'graph' && /appRoleAssignments$/.test(e.path))).toBe(true);
+      // a new token was asked for once the assignments said the cached one was stale
+      expect(after.some((e) => e.host === 'login' && e.path.endsWith('/token'))).toBe(true);
+    } finally {
+      app().permissions.graph.push('User.RevokeSessions.All');
+    }
   });
 });

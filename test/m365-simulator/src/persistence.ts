@@ -19,6 +19,12 @@ import type {
 
 /** Microsoft Graph's application id, the same in every tenant. */
 export const MICROSOFT_GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
+/** The resource apps Cordon's app permissions are on (their appId is the same in every tenant). */
+export const RESOURCE_APPS = {
+  graph: { appId: MICROSOFT_GRAPH_APP_ID, displayName: 'Microsoft Graph' },
+  manage: { appId: 'c5393580-f805-4401-95e8-94b7a6ef2fc2', displayName: 'Office 365 Management APIs' },
+  defender: { appId: 'fc780465-2017-40d4-a0c5-307022471b92', displayName: 'WindowsDefenderATP' },
+} as const;
 /** The tenant that owns Microsoft's first-party apps. */
 const MICROSOFT_TENANT_ID = 'f8cdef31-a31e-4b4a-93e4-5f571e91255a';
 /** The password method's id, the same for every user (microsoft-notes §4.4). */
@@ -79,16 +85,16 @@ function fillServicePrincipal(tenantId: string, raw: Partial<SimServicePrincipal
   };
 }
 
-/** Built-in service principals: Microsoft Graph's and one for each of the tenant's apps (same ids as the audits). */
+/** Built-in service principals: the three resource apps' (Graph, Management API, Defender) and one for each of the tenant's apps (same ids as the audits). */
 function builtInServicePrincipals(tenant: SimTenant): Array<Partial<SimServicePrincipal> & { appId: string }> {
   return [
-    {
-      appId: MICROSOFT_GRAPH_APP_ID,
-      id: guidFrom('sp', tenant.tenantId, MICROSOFT_GRAPH_APP_ID),
-      displayName: 'Microsoft Graph',
+    ...Object.values(RESOURCE_APPS).map((r) => ({
+      appId: r.appId,
+      id: guidFrom('sp', tenant.tenantId, r.appId),
+      displayName: r.displayName,
       publisherName: 'Microsoft Services',
       appOwnerOrganizationId: MICROSOFT_TENANT_ID,
-    },
+    })),
     ...tenant.apps.map((a) => ({
       appId: a.clientId,
       id: servicePrincipalId(a.clientId),

@@ -142,7 +142,7 @@ describe('BEC persistence on the demo tenant, over HTTPS', () => {
   it('shows the persistence in the tenant summary and seeds more through POST records', async () => {
     const base = `${sim.baseUrls.graph}/_sim/state/tenants/${DEMO.contoso.tenantId}`;
     const before = (await http.get(base)).json;
-    expect(before).toMatchObject({ servicePrincipals: 4, oauth2PermissionGrants: 1, appRoleAssignments: 1 });
+    expect(before).toMatchObject({ servicePrincipals: 6, oauth2PermissionGrants: 1, appRoleAssignments: 1 });
     const added = await http.post(`${base}/records`, {
       body: {
         servicePrincipals: [{ appId: '0a1b2c3d-4e5f-4061-8273-94a5b6c7d8e9', displayName: 'Another App' }],

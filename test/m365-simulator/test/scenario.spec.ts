@@ -139,8 +139,14 @@ describe('scenario: BEC persistence', () => {
       ['microsoftAuthenticator', expect.stringMatching(/^[0-9a-f-]{36}$/)],
       ['phone', '3179e48a-750b-4051-897c-87b9720928f7'],
     ]);
-    expect(t.servicePrincipals.map((sp) => sp.displayName)).toEqual(['Microsoft Graph', 'Cordon', 'PDF Sign Online']);
-    const evil = t.servicePrincipals[2];
+    expect(t.servicePrincipals.map((sp) => sp.displayName)).toEqual([
+      'Microsoft Graph',
+      'Office 365 Management APIs',
+      'WindowsDefenderATP',
+      'Cordon',
+      'PDF Sign Online',
+    ]);
+    const evil = t.servicePrincipals.find((sp) => sp.displayName === 'PDF Sign Online')!;
     expect(evil).toMatchObject({ verifiedPublisher: null, accountEnabled: true, publisherName: 'PDF Sign Online' });
     expect(t.oauth2PermissionGrants).toEqual([
       expect.objectContaining({ clientId: evil.id, principalId: kim.id, resourceId: t.servicePrincipals[0].id, consentType: 'Principal' }),

@@ -12,6 +12,7 @@ import type { SimModule } from '../types';
 import { createGraphEnv } from './access';
 import { analyzedEmailRoutes } from './analyzed-emails';
 import { appConsentRoutes } from './app-consents';
+import { appPermissionRoutes } from './app-permissions';
 import { auditLogRoutes } from './audit-logs';
 import { auditQueryRoutes } from './audit-queries';
 import { authMethodRoutes } from './auth-methods';
@@ -45,6 +46,7 @@ export const graphModule: SimModule = (ctx) => {
     ...analyzedEmailRoutes(env),
     ...authMethodRoutes(env),
     ...groupRoutes(env),
+    ...appPermissionRoutes(env),
     // last: it serves the single-segment `servicePrincipals(appId='…')` form
     ...appConsentRoutes(env),
   ];
