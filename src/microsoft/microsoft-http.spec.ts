@@ -172,6 +172,26 @@ describe('MicrosoftHttp', () => {
     expect(sleeps).toEqual([]);
   });
 
+  it('renews a token older than a minute once on 403 (it may predate a grant), but not a fresh one', async () => {
+    let tokenNow = NOW;
+    const { http } = harness({ tokens: new TokenProvider({ clouds, transport, timeoutMs: 5000, logger, now: () => tokenNow }) });
+    await http.request({ tenant, resource: 'defender', url: '/api/machines' }); // cached now
+    const denied = { host: 'defender' as const, pathPattern: '/api/machines', status: 403, times: 1, body: { error: { code: 'Forbidden', message: 'no' } } };
+    sim.faults.add(denied);
+    let from = since();
+    const fresh = await failure(http.request({ tenant, resource: 'defender', url: '/api/machines' }), MicrosoftApiError);
+    expect(fresh).toMatchObject({ kind: 'forbidden', status: 403, attempts: 1 });
+    expect(tokenRequests(from)).toHaveLength(0);
+
+    tokenNow += 90_000;
+    sim.faults.add(denied);
+    from = since();
+    const response = await http.request({ tenant, resource: 'defender', url: '/api/machines' });
+    expect(response.status).toBe(200);
+    expect(apiRequests(from).map((e) => e.status)).toEqual([403, 200]);
+    expect(tokenRequests(from)).toHaveLength(1);
+  });
+
   it('honours Retry-After in seconds on a Defender 429 (microsoft-notes §5.5)', async () => {
     const { http, sleeps } = harness();
     sim.faults.add({

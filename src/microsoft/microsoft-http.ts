@@ -252,6 +252,14 @@ export class MicrosoftHttp {
         this.options.tokens.invalidate(tenant, resource, token);
         continue;
       }
+      if (failure.kind === 'forbidden' && !refreshed && (this.options.tokens.ageMs(tenant, resource, token) ?? 0) >= STALE_TOKEN_MS) {
+        // A token keeps the roles it was issued with: one older than a minute may predate a grant made since
+        // (by a consent, or noticed by another replica's probe). A 403 carried nothing out, so asking once more
+        // with a fresh token is safe, writes included; a fresh token's 403 is the answer.
+        refreshed = true;
+        this.options.tokens.invalidate(tenant, resource, token);
+        continue;
+      }
       if (retries < this.options.maxRetries && shouldRetry({ method, kind: failure.kind, status: failure.status, code: failure.code })) {
         retries += 1;
         const delayMs = backoffDelayMs(retries, failure.retryAfterSeconds, this.options.backoff ?? DEFAULT_BACKOFF, this.options.random);
@@ -337,6 +345,9 @@ function parseBody(response: TransportResponse): unknown {
 function answerRequestId(headers: Record<string, string>, clientRequestId: string): string {
   return headers['request-id'] ?? headers['x-ms-request-id'] ?? headers['client-request-id'] ?? clientRequestId;
 }
+
+/** A token at least this old is renewed once on a 403: it may predate a permission granted since. */
+const STALE_TOKEN_MS = 60_000;
 
 /** Error answers are small; more than this is not an error body worth keeping. */
 const MAX_ERROR_BODY_BYTES = 1024 * 1024;

@@ -28,6 +28,7 @@ export interface TokenProviderOptions {
 
 interface CachedToken {
   accessToken: string;
+  obtainedAt: number;
   expiresAt: number;
   refreshAt: number;
 }
@@ -79,6 +80,12 @@ export class TokenProvider {
     if (cached && (rejected === undefined || cached.accessToken === rejected)) this.tokens.delete(key);
   }
 
+  /** How long ago the cached `token` was obtained (undefined when the cache no longer holds it). */
+  ageMs(tenant: TenantCredentials, resource: MicrosoftResource, token: string): number | undefined {
+    const cached = this.tokens.get(`${tenantKey(tenant)}|${resource}`);
+    return cached && cached.accessToken === token ? this.now() - cached.obtainedAt : undefined;
+  }
+
   /** Drop everything held for a tenant (removed, or its credential replaced). */
   forget(tenant: Pick<TenantCredentials, 'cloud' | 'tenantId' | 'clientId'>): void {
     const prefix = tenantKey(tenant);
@@ -100,7 +107,7 @@ export class TokenProvider {
       const lifetimeMs = Math.max(0, result.expiresOn.getTime() - Date.now());
       const obtainedAt = this.now();
       const margin = Math.min(this.refreshMarginMs, lifetimeMs / 2);
-      return { accessToken: result.accessToken, expiresAt: obtainedAt + lifetimeMs, refreshAt: obtainedAt + lifetimeMs - margin };
+      return { accessToken: result.accessToken, obtainedAt, expiresAt: obtainedAt + lifetimeMs, refreshAt: obtainedAt + lifetimeMs - margin };
     } catch (error) {
       const mapped = this.toAuthError(error, tenant, app.network, correlationId);
       this.logger.warn(`token for ${resource} in tenant ${tenant.tenantId} (${tenant.cloud}) refused: ${mapped.message}`);
