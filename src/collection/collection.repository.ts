@@ -156,6 +156,10 @@ export class CollectionRepository {
     return this.dataSource.getRepository(CollectionRunEntity).findOne({ where: { ...key }, order: { startedAt: 'DESC' } });
   }
 
+  lastSucceededRun(key: StreamKey): Promise<CollectionRunEntity | null> {
+    return this.dataSource.getRepository(CollectionRunEntity).findOne({ where: { ...key, status: 'succeeded' }, order: { startedAt: 'DESC' } });
+  }
+
   // --- gaps and the ledger
 
   async insertGap(manager: EntityManager, gap: Omit<CollectionGapEntity, 'id' | 'detectedAt' | 'tenant'>): Promise<void> {

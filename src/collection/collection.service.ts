@@ -98,20 +98,29 @@ export class CollectionService implements OnModuleInit {
     for (const row of await this.repository.streamsOf(tenantId)) {
       const key = { tenantId, source: row.source, stream: row.stream };
       const capability = this.registry.get(row.source)?.streams.find((s) => s.name === row.stream)?.capability;
-      const [lastRun, gapCount, gaps, last7Days] = await Promise.all([
+      const [lastRun, lastSuccess, gapCount, gaps, last7Days] = await Promise.all([
         this.repository.lastRun(key),
+        this.repository.lastSucceededRun(key),
         this.repository.countGaps(key),
         this.repository.recentGaps(key, 10),
         this.accounting(key),
       ]);
-      runs.push({ key: `${row.source}/${row.stream}`, lastRun, gapCount, gaps, last7Days, capability: capability ? (capabilities[capability] ?? null) : null });
+      runs.push({
+        key: `${row.source}/${row.stream}`,
+        lastRun,
+        lastSuccess,
+        gapCount,
+        gaps,
+        last7Days,
+        capability: capability ? (capabilities[capability] ?? null) : null,
+      });
     }
     // The rows (cursor, last error) are read again after the runs: a run moves its cursor and records its
     // error before it is marked finished, so a finished run is never shown with the state from before it.
     const rows = new Map((await this.repository.streamsOf(tenantId)).map((r) => [`${r.source}/${r.stream}`, r]));
     const sources = runs
       .filter((r) => rows.has(r.key))
-      .map((r) => toStreamResponse(rows.get(r.key)!, r.lastRun, r.gapCount, r.gaps, r.capability, r.last7Days));
+      .map((r) => toStreamResponse(rows.get(r.key)!, r.lastRun, r.lastSuccess, r.gapCount, r.gaps, r.capability, r.last7Days));
     return { tenantId, sources };
   }
 
@@ -299,6 +308,7 @@ function toListing(state: ListingState | null): CollectionListingResponse | null
 function toStreamResponse(
   row: CollectionStreamEntity,
   lastRun: CollectionRunEntity | null,
+  lastSuccess: CollectionRunEntity | null,
   gapCount: number,
   gaps: CollectionGapEntity[],
   capability: { status: string; detail: string | null } | null,
@@ -318,6 +328,7 @@ function toStreamResponse(
     newestRecordAt: iso(row.newestRecordAt),
     lagSeconds: row.newestRecordAt ? Math.max(0, Math.round((Date.now() - row.newestRecordAt.getTime()) / 1000)) : null,
     lastRun: lastRun ? toRunSummary(lastRun) : null,
+    lastSuccessAt: iso(lastSuccess?.finishedAt ?? null),
     gapCount,
     gaps: gaps.map((g) => ({
       id: g.id,

@@ -135,6 +135,8 @@ export class CollectionStreamResponse {
   @ApiProperty({ format: 'date-time', nullable: true, type: String }) newestRecordAt: string | null;
   @ApiProperty({ nullable: true, type: Number, description: 'Seconds between now and the newest stored record.' }) lagSeconds: number | null;
   @ApiProperty({ type: CollectionRunSummary, nullable: true }) lastRun: CollectionRunSummary | null;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String, description: 'When the last run that succeeded finished (null: none yet).' })
+  lastSuccessAt: string | null;
   @ApiProperty({ description: 'Gaps reported so far.' }) gapCount: number;
   @ApiProperty({ type: [CollectionGapResponse], description: 'The latest gaps (up to 10).' }) gaps: CollectionGapResponse[];
   @ApiProperty({ type: CollectionErrorResponse, nullable: true, description: "The last run's error; null once a run succeeds." })

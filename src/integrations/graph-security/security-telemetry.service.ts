@@ -23,6 +23,8 @@ export class SecurityTelemetryService {
         status: query.status,
         serviceSource: query.serviceSource,
         incidentId: query.incidentId,
+        user: query.user,
+        device: query.device,
         since: query.since,
         until: query.until,
       },

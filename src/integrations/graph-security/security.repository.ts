@@ -21,7 +21,19 @@ export interface SecurityObjectFilter {
 export interface AlertFilter extends SecurityObjectFilter {
   serviceSource?: string;
   incidentId?: string;
+  /** UPN or Entra object id named by the alert's evidence. */
+  user?: string;
+  /** DNS name or Defender machine id named by the alert's evidence. */
+  device?: string;
 }
+
+/**
+ * An alert names a user or device in its `evidence` list (Graph security alert v2: userEvidence.userAccount,
+ * deviceEvidence.deviceDnsName / mdeDeviceId): https://learn.microsoft.com/graph/api/resources/security-alert.
+ * `raw` is Microsoft's body as delivered, so a missing or non-array `evidence` is read as empty.
+ */
+const EVIDENCE_NAMES = (condition: string) =>
+  `EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN jsonb_typeof(o.raw->'evidence') = 'array' THEN o.raw->'evidence' ELSE '[]'::jsonb END) AS ev WHERE ${condition})`;
 
 /** Keyset position: (created_at, tenant_id, id), newest first. */
 export interface SecurityKey {
@@ -94,6 +106,14 @@ export class SecurityRepository {
     const q = this.keyset(this.dataSource.getRepository(SecurityAlertEntity).createQueryBuilder('o'), filter, limit, before);
     if (filter.serviceSource) q.andWhere('lower(o.service_source) = lower(:serviceSource)', { serviceSource: filter.serviceSource });
     if (filter.incidentId) q.andWhere('o.incident_id = :incidentId', { incidentId: filter.incidentId });
+    if (filter.user) {
+      q.andWhere(EVIDENCE_NAMES(`lower(ev->'userAccount'->>'userPrincipalName') = lower(:user) OR lower(ev->'userAccount'->>'azureAdUserId') = lower(:user)`), {
+        user: filter.user,
+      });
+    }
+    if (filter.device) {
+      q.andWhere(EVIDENCE_NAMES(`lower(ev->>'deviceDnsName') = lower(:device) OR lower(ev->>'mdeDeviceId') = lower(:device)`), { device: filter.device });
+    }
     return q.getMany();
   }
 

@@ -47,6 +47,21 @@ export class AlertQueryDto extends SecurityQueryDto {
 
   @Text(200, { optional: true, min: 0, example: '4711', description: "Only the alerts of this incident (Microsoft's incident id)." })
   incidentId?: string;
+
+  @Text(500, {
+    optional: true,
+    example: 'alice@contoso.com',
+    description: "Only the alerts whose evidence names this user: UPN (case-insensitive) or Entra object id (the evidence's `userAccount`).",
+  })
+  user?: string;
+
+  @Text(500, {
+    optional: true,
+    example: 'ws-042.contoso.com',
+    description:
+      "Only the alerts whose evidence names this device: DNS name (case-insensitive) or Defender machine id (the evidence's `deviceDnsName`, `mdeDeviceId`).",
+  })
+  device?: string;
 }
 
 export class IncidentQueryDto extends SecurityQueryDto {}
