@@ -12,6 +12,8 @@ import { DataSource } from 'typeorm';
 import { DeviceInventoryService } from '../../src/integrations/defender-endpoint/device-inventory.service';
 import type { RunningSimulator } from '../m365-simulator/src';
 import { consoleDirectory, CONSOLE_CSP } from '../../src/console/console-static';
+import { collectionStatus, requestRuns, streamOf } from './support/collection-runs';
+import { CONTRAST_CHECK, type ContrastFailure } from './support/contrast';
 import { graphWrites, registerSimTenant, simEnv, startDemoSimulator } from './support/sim-tenant';
 import { bearer, createKey, startTestApp, TestApp } from './support/test-app';
 
@@ -20,6 +22,7 @@ const CONTOSO_TID = '3c1b7a2e-9d4f-4e8a-b1c2-5d6e7f8a9b0c';
 const ALICE = '0b7c1e2d-0003-4a00-8000-000000000003';
 const BOB = '0b7c1e2d-0004-4a00-8000-000000000004';
 const CAROL = '0b7c1e2d-0005-4a00-8000-000000000005';
+const DAN = '0b7c1e2d-0006-4a00-8000-000000000006';
 const SHOTS = join(__dirname, '..', '..', ...(process.env.CORDON_UPDATE_SCREENSHOTS === '1' ? ['docs', 'console'] : ['test-results', 'console']));
 
 // The browser globals the functions run in the page use (this file is compiled without the DOM library).
@@ -73,6 +76,8 @@ describe('the console, in chromium (against the simulator)', () => {
     contoso = await registerSimTenant(t, sim, 'Contoso Demo');
     fabrikam = await registerSimTenant(t, sim, 'Fabrikam Basic');
     await t.app.get(DeviceInventoryService).sync(contoso); // the device inventory, as the collector syncs it
+    // The demo's alerts, incidents and sign-ins, collected as the scheduler would (Find and act shows them).
+    await requestRuns(t, contoso, ['alerts', 'incidents', 'Entra.SignIns']);
     keys.responder = (await createKey(t, ['responder'])).key;
     keys.responder2 = (await createKey(t, ['responder'])).key;
     keys.analyst = (await createKey(t, ['analyst'])).key;
@@ -107,7 +112,30 @@ describe('the console, in chromium (against the simulator)', () => {
       typeof needle === 'string' ? needle.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') : needle.source,
       typeof needle === 'string' ? '' : needle.flags,
     );
-  const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`) as `${string}.png`, fullPage: true });
+  /** Every visible text's contrast with its effective background, WCAG 2.x AA: 4.5:1, 3:1 for large text. */
+  const contrastFailures: string[] = [];
+  const checkContrast = async (name: string) => {
+    const failures = (await page.evaluate(CONTRAST_CHECK)) as ContrastFailure[];
+    contrastFailures.push(...failures.map((f) => `${name}: "${f.text}" ${f.color} on ${f.background} = ${f.ratio}:1 (needs ${f.needs}:1)`));
+  };
+  const shot = async (name: string) => {
+    await checkContrast(name);
+    await page.screenshot({ path: join(SHOTS, `${name}.png`) as `${string}.png`, fullPage: true });
+  };
+  /** Presses the button named `aria` (its aria-label) with the keyboard. */
+  const pressNamed = async (aria: string) => {
+    const b = await page.waitForSelector(`main button[aria-label="${aria}"]:not([disabled])`, { timeout: 15000 });
+    await b!.focus();
+    await page.keyboard.press('Enter');
+  };
+  const rows = (selector: string) => page.$$eval(`${selector} tbody tr`, (trs) => trs.length);
+  /** Picks Contoso and a page size in a list's filters, and filters. */
+  const filterContoso = async (limit: string) => {
+    await page.waitForSelector('main form.filters select[name=tenant]');
+    await page.select('main form.filters select[name=tenant]', contoso);
+    await page.select('main form.filters select[name=limit]', limit);
+    await press('Filter');
+  };
   /** On PostgreSQL the suites share one database: other suites' tenants are listed too. */
   const pickContoso = async () => {
     await page.waitForSelector('select[name=tenant]');
@@ -132,7 +160,9 @@ describe('the console, in chromium (against the simulator)', () => {
     await page.keyboard.press('Enter');
   };
   const signIn = async (key: string) => {
-    await page.goto(`${base}/console/`, { waitUntil: 'domcontentloaded' });
+    // The key is forgotten on a page of the console's origin that runs no script (the style sheet), so
+    // no page still starting up with the previous key can draw over the sign-in form.
+    await page.goto(`${base}/console/app.css`, { waitUntil: 'domcontentloaded' });
     await page.evaluate(() => sessionStorage.clear());
     await page.goto(`${base}/console/#/`, { waitUntil: 'domcontentloaded' });
     await page.waitForSelector('input[name=apiKey]');
@@ -196,6 +226,30 @@ describe('the console, in chromium (against the simulator)', () => {
     const unlicensed = fabrikamCaps.find((c) => c.status === 'unlicensed')!;
     expect(unlicensed).toBeDefined();
     expect(await text('main')).toMatch(new RegExp(`${unlicensed.capability}\\s+unlicensed`));
+    // Collection per source: last success, lag, throttled-until; Fabrikam's sign-ins are skipped (unlicensed).
+    const collected = await collectionStatus(t, contoso);
+    const alertsStream = streamOf(collected, 'alerts');
+    expect(alertsStream.lastSuccessAt).toBe(alertsStream.lastRun.finishedAt);
+    expect(typeof alertsStream.lagSeconds).toBe('number');
+    const fabrikamSignIns = streamOf(await collectionStatus(t, fabrikam), 'Entra.SignIns');
+    expect(fabrikamSignIns).toMatchObject({ state: 'skipped', lastSuccessAt: null });
+    await page.waitForFunction(() => [...document.querySelectorAll('main .collection table')].length >= 2, { timeout: 15000 });
+    const collectionRow = (tenant: string, stream: string) =>
+      page.evaluate(
+        (caption: string, s: string) =>
+          [...document.querySelectorAll('main .collection table')]
+            .filter((tb) => tb.innerText.startsWith(caption))
+            .flatMap((tb) => [...(tb as unknown as { querySelectorAll(x: string): Iterable<PageElement> }).querySelectorAll('tbody tr')])
+            .map((tr) => tr.innerText)
+            .find((r) => r.startsWith(s)) ?? '',
+        `Collection of ${tenant}, per source`,
+        stream,
+      );
+    const contosoAlerts = await collectionRow('Contoso Demo', 'alerts');
+    expect(contosoAlerts).toMatch(/^alerts\s+active\s+\S/);
+    expect(contosoAlerts).not.toMatch(/never|nothing stored yet|not run yet/);
+    expect(contosoAlerts).toMatch(/\b\d+ (s|min|h|d)\b/); // the lag, in words
+    expect(await collectionRow('Fabrikam Basic', 'Entra.SignIns')).toMatch(/skipped[\s\S]*unlicensed[\s\S]*never/);
     await shot('tenants');
   });
 
@@ -207,6 +261,29 @@ describe('the console, in chromium (against the simulator)', () => {
     await page.type('input[name=upn]', 'alice@contoso.example');
     await press('Find user');
     await waitText('main', 'Act on alice@contoso.example');
+    // Her evidence: the sign-ins Cordon collected and the alerts naming her (not Bob's).
+    await waitText('main', 'Sign-ins Cordon collected');
+    const signIns = (await t.http.get(`/v1/events?tenantId=${contoso}&source=entra-sign-ins&user=alice@contoso.example&limit=10`).set(bearer(keys.responder)))
+      .body.items as unknown[];
+    expect(signIns.length).toBeGreaterThan(0);
+    expect(await rows('main .sign-ins')).toBe(signIns.length);
+    await waitText('main', 'Collected alerts whose evidence names it');
+    const named = (await t.http.get(`/v1/alerts?tenantId=${contoso}&user=ALICE@contoso.example`).set(bearer(keys.responder))).body.items as Array<{
+      title: string;
+    }>;
+    expect(named.map((a) => a.title).sort()).toEqual(
+      [
+        'Email messages containing malicious URL removed after delivery',
+        'Ransomware behavior detected in the file system',
+        'Unfamiliar sign-in properties',
+      ].sort(),
+    );
+    expect((await t.http.get(`/v1/alerts?tenantId=${contoso}&user=${ALICE}`).set(bearer(keys.responder))).body.items).toHaveLength(3); // by object id
+    expect(await rows('main .named-alerts')).toBe(3);
+    for (const a of named) expect(await text('main .named-alerts')).toContain(a.title);
+    expect(await text('main')).not.toContain('Suspected brute-force attack (LDAP)'); // Bob's
+    expect(await text('main')).toMatch(/Seattle, US|Lagos, NG/);
+    expect((await t.http.get(`/v1/alerts?user=${'x'.repeat(501)}`).set(bearer(keys.responder))).status).toBe(400);
     await page.type('input[name=reason]', 'INC-1: impossible travel');
     await page.type('input[name=ticket]', 'INC-1');
     expect(await page.$eval('main button.danger', (b) => b.disabled)).toBe(true); // no run before a preview
@@ -247,6 +324,10 @@ describe('the console, in chromium (against the simulator)', () => {
     await choose!.focus();
     await page.keyboard.press('Enter');
     await waitText('main', 'Act on ws-001.contoso.example');
+    await waitText('main', 'Ransomware behavior detected in the file system'); // the alert naming this device
+    expect(await text('main')).not.toContain('Unfamiliar sign-in properties'); // Alice's alone
+    const byDevice = (await t.http.get(`/v1/alerts?tenantId=${contoso}&device=WS-001.contoso.example`).set(bearer(keys.responder))).body.items;
+    expect(byDevice.map((a: { title: string }) => a.title)).toEqual(['Ransomware behavior detected in the file system']);
     expect(await page.$eval('select[name=action]', (el) => el.value)).toBe('isolate');
     await page.type('input[name=reason]', 'INC-4: beaconing');
     await press('Preview (dry run)');
@@ -333,12 +414,121 @@ describe('the console, in chromium (against the simulator)', () => {
     await shot('containments');
   });
 
+  it('the containments board: extend, keep and release now, each confirmed first, its outcome shown; paged', async () => {
+    // Dan disabled with an automatic release in 4 hours; Carol, Erin and Frank (already off) disabled by hand.
+    const contain = (upn: string, body: Record<string, unknown>) =>
+      t.http
+        .post(`/v1/tenants/${contoso}/users/${upn}/disable`)
+        .set(bearer(keys.responder))
+        .set('Prefer', 'wait=15')
+        .send({ reason: 'INC-5: containment board', ...body });
+    const dan = await contain('dan@contoso.example', { releaseAfter: 'PT4H' });
+    expect(dan.body.status).toBe('succeeded');
+    for (const upn of ['carol', 'erin', 'frank.former']) expect((await contain(`${upn}@contoso.example`, {})).body.status).toBe('succeeded');
+    const scheduled = (await t.http.get(`/v1/actions/${dan.body.id}`).set(bearer(keys.responder))).body.release;
+    expect(scheduled).toMatchObject({ status: 'scheduled', releaseAfter: 'PT4H' });
+    const dueBefore = Date.parse(scheduled.scheduledAt);
+
+    await go('#/containments');
+    await filterContoso('5');
+    // Paged: 5 of at least 6 rows, then the rest after "Load more" (focus on the first new row).
+    const total = (await t.http.get(`/v1/containments?tenantId=${contoso}&limit=100`).set(bearer(keys.responder))).body.items.length;
+    expect(total).toBeGreaterThanOrEqual(6);
+    await page.waitForFunction(() => [...document.querySelectorAll('main .pager tbody tr')].length === 5, { timeout: 15000 });
+    await press('Load more');
+    await page.waitForFunction((n: number) => [...document.querySelectorAll('main .pager tbody tr')].length === n, { timeout: 15000 }, total);
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('tabindex'))).toBe('-1'); // a row
+    expect(await text('main .pager')).toContain('all there are');
+    await waitText('main table', 'dan@contoso.example');
+
+    // Extend Dan's release to 24 hours from now.
+    await pressNamed('Extend the containment of dan@contoso.example');
+    await page.waitForSelector('main form.confirm');
+    expect(await text('main form.confirm')).toContain('Extend the containment of dan@contoso.example?');
+    await page.select('main form.confirm select[name=extendBy]', 'PT24H');
+    await page.type('main form.confirm input[name=reason]', 'INC-5: forensics still running');
+    await page.keyboard.press('Enter');
+    await waitText('main .outcome', /Extended: dan@contoso.example is released automatically at/);
+    const extended = (await t.http.get(`/v1/actions/${dan.body.id}`).set(bearer(keys.responder))).body;
+    expect(Date.parse(extended.release.scheduledAt)).toBeGreaterThan(dueBefore + 19 * 3600_000);
+    expect(extended.release).toMatchObject({ status: 'scheduled' });
+
+    // Keep: the automatic release is cancelled; Dan stays disabled.
+    await pressNamed('Keep dan@contoso.example contained (cancel the automatic release)');
+    await page.waitForSelector('main form.confirm');
+    await page.type('main form.confirm input[name=reason]', 'INC-5: keep until the rebuild');
+    await press('Confirm keep', 'main form.confirm');
+    await waitText('main .outcome', 'Kept: dan@contoso.example stays contained');
+    expect((await t.http.get(`/v1/actions/${dan.body.id}`).set(bearer(keys.responder))).body.release).toMatchObject({ status: 'kept' });
+    expect(user(DAN).accountEnabled).toBe(false);
+
+    // Release Alice now: Cancel sends nothing; Confirm requests user.release, and the simulator shows her enabled.
+    const since = sim.journal.list({}).length;
+    await pressNamed('Release alice@contoso.example now');
+    await waitText('main form.confirm', 'Cordon requests user.release on alice@contoso.example now');
+    await press('Cancel', 'main form.confirm');
+    expect(await page.$('main form.confirm')).toBeNull();
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('Release alice@contoso.example now');
+    expect(graphWrites(sim, since)).toEqual([]);
+    await page.keyboard.press('Enter'); // the same button, again
+    await page.waitForSelector('main form.confirm');
+    await press('Confirm release', 'main form.confirm');
+    // Nothing is sent without a reason: the browser holds the form (the field is required).
+    expect(await page.$('main form.confirm input[name=reason]:invalid')).not.toBeNull();
+    expect(graphWrites(sim, since)).toEqual([]);
+    await page.type('main form.confirm input[name=reason]', 'INC-1: all clear');
+    await shot('containments-release');
+    await press('Confirm release', 'main form.confirm');
+    await waitText('main .outcome', 'Release of alice@contoso.example: user.release succeeded', 30000);
+    expect(user(ALICE).accountEnabled).toBe(true);
+    const released = (await t.http.get(`/v1/actions?tenantId=${contoso}&type=user.release&limit=1`).set(bearer(keys.responder))).body.items[0];
+    expect(released).toMatchObject({ status: 'succeeded', reason: 'INC-1: all clear', target: { requested: ALICE } });
+    await page.waitForFunction(
+      () => [...document.querySelectorAll('main .pager tbody tr')].some((tr) => /^alice@contoso\.example[\s\S]*released/.test(tr.innerText)),
+      { timeout: 15000 },
+    );
+  });
+
+  it('pages Actions and Alerts and incidents with the API cursor ("Load more", from the keyboard)', async () => {
+    const actions = (await t.http.get(`/v1/actions?tenantId=${contoso}&limit=10`).set(bearer(keys.responder))).body.items as Array<{ id: string }>;
+    expect(actions.length).toBe(10);
+    await go('#/actions');
+    await filterContoso('5');
+    await page.waitForFunction(() => [...document.querySelectorAll('main .pager tbody tr')].length === 5, { timeout: 15000 });
+    await press('Load more');
+    await page.waitForFunction(() => [...document.querySelectorAll('main .pager tbody tr')].length === 10, { timeout: 15000 });
+    // The same ten, in the API's order: the pages neither skip nor repeat a row.
+    const shown = await page.$$eval('main .pager tbody tr td:first-child a', (as) => as.map((a) => a.getAttribute('href')));
+    expect(shown).toEqual(actions.map((a) => `#/actions/${a.id}`));
+
+    await go('#/alerts');
+    await filterContoso('5');
+    await page.waitForFunction(() => [...document.querySelectorAll('main .alerts tbody tr')].length === 5, { timeout: 15000 });
+    expect(await rows('main .incidents')).toBe(3); // three incidents: one page, no "Load more"
+    expect(await page.$('main .incidents button')).toBeNull();
+    await press('Load more', 'main .alerts');
+    await page.waitForFunction(() => [...document.querySelectorAll('main .alerts tbody tr')].length === 8, { timeout: 15000 });
+    expect(await text('main .alerts')).toContain('Showing 8, all there are');
+    expect(await page.$('main .alerts button')).toBeNull();
+    expect(await text('main .alerts')).toContain('alice@contoso.example');
+    await shot('alerts');
+  });
+
   it('an auditor sees only what an auditor may, an action with its audit entries, and verifies the audit log: intact, then tampered', async () => {
     await signIn(keys.auditor);
     expect(await text('#nav')).toMatch(/Actions[\s\S]*Audit/);
     expect(await text('#nav')).not.toMatch(/Find and act|Approvals|Tenants/);
     await go('#/audit');
     await waitText('main table', 'action.');
+    // Paged: 5 entries, then 5 more after "Load more", in sequence.
+    await page.select('main form.filters select[name=limit]', '5');
+    await press('Filter');
+    await page.waitForFunction(() => [...document.querySelectorAll('main .pager tbody tr')].length === 5, { timeout: 15000 });
+    await press('Load more');
+    await page.waitForFunction(() => [...document.querySelectorAll('main .pager tbody tr')].length === 10, { timeout: 15000 });
+    const seqs = await page.$$eval('main .pager tbody tr td:first-child', (tds) => tds.map((td) => Number(td.innerText)));
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    expect(new Set(seqs).size).toBe(10);
     await press('Verify the chain');
     await waitText('main .verify-result', /Chain intact: \d+ entries checked/);
     const verify = (await t.http.get('/v1/audit-log/verify').set(bearer(keys.auditor))).body;
@@ -382,6 +572,10 @@ describe('the console, in chromium (against the simulator)', () => {
 
   it('ran with no script error and no CSP violation', () => {
     expect(problems).toEqual([]);
+  });
+
+  it('every page shot meets WCAG AA contrast (4.5:1, large text 3:1)', () => {
+    expect(contrastFailures).toEqual([]);
   });
 
   async function waitForFinal(id: string) {

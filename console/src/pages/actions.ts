@@ -1,5 +1,6 @@
 import { ApiError, get, post, type Action, type AuditEntry, type Evidence, type Schemas } from '../api';
-import { badge, button, field, h, replace, table, time } from '../dom';
+import { badge, button, field, h, replace, table, time, type Child } from '../dom';
+import { Pager, pageSizeSelect } from '../pager';
 import { session } from '../session';
 import { tenantName, tenants, tenantSelect } from '../tenants-cache';
 import { actionLink, actorName, FINAL, json, poll, targetOf } from './common';
@@ -17,19 +18,36 @@ export async function actionsPage(main: HTMLElement, params: string[] = []): Pro
     STATUSES.map((s) => h('option', { value: s }, s.replace(/_/g, ' '))),
   );
   const target = h('input', { type: 'search', name: 'target', placeholder: 'alice@contoso.example', value: params[0] === 'target' ? params[1] : undefined });
+  const size = pageSizeSelect();
   const results = h('div', { 'aria-live': 'polite' });
-  const load = async () => {
-    const page = await get('/v1/actions', {
-      query: { tenantId: tenant.select.value || undefined, status: (status.value || undefined) as never, target: target.value.trim() || undefined, limit: 50 },
-    });
-    replace(results, actionsTable(page.items, list));
-  };
+  const pager = new Pager<Action>(
+    {
+      caption: 'Actions, newest first',
+      headers: ACTION_COLUMNS,
+      row: (a) => actionRow(a, list),
+      empty: 'No action matches.',
+      read: (limit, cursor) =>
+        get('/v1/actions', {
+          query: {
+            tenantId: tenant.select.value || undefined,
+            status: (status.value || undefined) as never,
+            target: target.value.trim() || undefined,
+            limit,
+            cursor,
+          },
+        }),
+    },
+    () => Number(size.select.value),
+  );
+  results.appendChild(pager.el);
+  const load = () => pager.reload();
   const form = h(
     'form',
     { class: 'filters', role: 'search', 'aria-label': 'Filter actions' },
     tenant.el,
     field('Status', status),
     field('Target', target),
+    size.el,
     h('button', { type: 'submit' }, 'Filter'),
   );
   form.addEventListener('submit', (e) => {
@@ -38,26 +56,33 @@ export async function actionsPage(main: HTMLElement, params: string[] = []): Pro
   });
   replace(main, h('h1', {}, 'Actions'), form, results);
   await load();
+  // The first page follows new actions; once more pages are loaded (or focus is in the list) it stays put.
   return poll(async () => {
-    if (!results.contains(document.activeElement)) await load();
+    if (!results.contains(document.activeElement) && !pager.extended) await load();
     return false;
   }, 5000);
+}
+
+const ACTION_COLUMNS = ['Action', 'Type', 'Target', 'Tenant', 'Status', 'Requested by', 'Reason', 'Created'];
+
+function actionRow(a: Action, list: Awaited<ReturnType<typeof tenants>>): Child[] {
+  return [
+    actionLink(a.id),
+    a.type + (a.dryRun ? ' (dry run)' : ''),
+    targetOf(a),
+    tenantName(list, a.tenantId),
+    badge(a.status),
+    actorName(a.requestedBy),
+    a.reason,
+    time(a.createdAt),
+  ];
 }
 
 export function actionsTable(items: Action[], list: Awaited<ReturnType<typeof tenants>>): HTMLElement {
   return table(
     'Actions, newest first',
-    ['Action', 'Type', 'Target', 'Tenant', 'Status', 'Requested by', 'Reason', 'Created'],
-    items.map((a) => [
-      actionLink(a.id),
-      a.type + (a.dryRun ? ' (dry run)' : ''),
-      targetOf(a),
-      tenantName(list, a.tenantId),
-      badge(a.status),
-      actorName(a.requestedBy),
-      a.reason,
-      time(a.createdAt),
-    ]),
+    ACTION_COLUMNS,
+    items.map((a) => actionRow(a, list)),
     'No action matches.',
   );
 }
@@ -230,19 +255,20 @@ async function loadAudit(el: HTMLElement, id: string): Promise<void> {
   }
 }
 
+export const AUDIT_COLUMNS = ['Seq', 'At', 'Event', 'Actor', 'Subject', 'Action', 'Request id'];
+
+export function auditRow(e: AuditEntry): Child[] {
+  return [
+    String(e.seq),
+    time(e.at),
+    h('code', {}, e.event),
+    actorName(e.actor),
+    e.subject ?? '—',
+    e.actionId ? actionLink(e.actionId) : '—',
+    h('code', {}, e.requestId),
+  ];
+}
+
 export function auditTable(items: AuditEntry[]): HTMLElement {
-  return table(
-    'Audit entries, oldest first',
-    ['Seq', 'At', 'Event', 'Actor', 'Subject', 'Action', 'Request id'],
-    items.map((e) => [
-      String(e.seq),
-      time(e.at),
-      h('code', {}, e.event),
-      actorName(e.actor),
-      e.subject ?? '—',
-      e.actionId ? actionLink(e.actionId) : '—',
-      h('code', {}, e.requestId),
-    ]),
-    'No audit entry matches.',
-  );
+  return table('Audit entries, oldest first', AUDIT_COLUMNS, items.map(auditRow), 'No audit entry matches.');
 }

@@ -1,7 +1,8 @@
-import { download, get, getUntyped, type AuditVerify } from '../api';
+import { download, get, getUntyped, type AuditEntry, type AuditVerify } from '../api';
 import { button, field, h, replace } from '../dom';
 import { tenants, tenantSelect } from '../tenants-cache';
-import { auditTable } from './actions';
+import { Pager, pageSizeSelect } from '../pager';
+import { AUDIT_COLUMNS, auditRow } from './actions';
 
 /** The audit log: browse and filter, verify the hash chain, export NDJSON or CSV. */
 export async function auditPage(main: HTMLElement): Promise<void> {
@@ -12,9 +13,8 @@ export async function auditPage(main: HTMLElement): Promise<void> {
   const until = h('input', { type: 'datetime-local', name: 'until' });
   const results = h('div', { 'aria-live': 'polite' });
   const verifyOut = h('div', { role: 'status', 'aria-live': 'polite' });
-  const more = h('div', {});
   const iso = (v: string) => (v ? new Date(v).toISOString() : undefined);
-  let cursor: string | null = null;
+  const size = pageSizeSelect(100);
   const query = () => ({
     tenantId: tenant.select.value || undefined,
     event: event.value.trim() || undefined,
@@ -22,13 +22,18 @@ export async function auditPage(main: HTMLElement): Promise<void> {
     until: iso(until.value),
   });
 
-  const load = async (append: boolean) => {
-    const page = await get('/v1/audit-log', { query: { ...query(), limit: 100, cursor: append && cursor ? cursor : undefined } });
-    cursor = page.nextCursor;
-    if (append) results.appendChild(auditTable(page.items));
-    else replace(results, auditTable(page.items));
-    replace(more, cursor ? button('Show more', () => void load(true)) : null);
-  };
+  const pager = new Pager<AuditEntry>(
+    {
+      caption: 'Audit entries, oldest first',
+      headers: AUDIT_COLUMNS,
+      row: auditRow,
+      empty: 'No audit entry matches.',
+      read: (limit, cursor) => get('/v1/audit-log', { query: { ...query(), limit, cursor } }),
+    },
+    () => Number(size.select.value),
+  );
+  results.appendChild(pager.el);
+  const load = () => pager.reload();
   const verify = async () => {
     replace(verifyOut, h('p', {}, 'Verifying…'));
     try {
@@ -50,11 +55,12 @@ export async function auditPage(main: HTMLElement): Promise<void> {
     field('Event', event),
     field('Since (your time)', since),
     field('Until (your time)', until),
+    size.el,
     h('button', { type: 'submit' }, 'Filter'),
   );
   form.addEventListener('submit', (e) => {
     e.preventDefault();
-    void load(false).catch((err: Error) => replace(results, h('p', { class: 'error', role: 'alert' }, err.message)));
+    void load().catch((err: Error) => replace(results, h('p', { class: 'error', role: 'alert' }, err.message)));
   });
   const exportAs = (format: 'ndjson' | 'csv') => () => {
     const { since: s, until: u } = query();
@@ -75,7 +81,6 @@ export async function auditPage(main: HTMLElement): Promise<void> {
     verifyOut,
     form,
     results,
-    more,
   );
-  await load(false);
+  await load();
 }

@@ -1,4 +1,4 @@
-import { ApiError, get, idempotencyKey, requestAction, type Action, type ActionBody, type ActionRoute, type Device, type Tenant } from '../api';
+import { ApiError, get, idempotencyKey, requestAction, type Action, type ActionBody, type ActionRoute, type Device, type Schemas, type Tenant } from '../api';
 import { badge, button, field, h, replace, table, time } from '../dom';
 import { tenants, tenantSelect } from '../tenants-cache';
 import { actionsTable } from './actions';
@@ -121,6 +121,8 @@ async function showTarget(found: HTMLElement, act: HTMLElement, list: Tenant[], 
   const containments = h('div', {}, h('p', { class: 'loading' }, 'Reading containments…'));
   const history = h('div', {}, h('p', { class: 'loading' }, 'Reading actions…'));
   const persistence = h('div', {});
+  const signIns = h('div', { class: 'sign-ins' }, h('p', { class: 'loading' }, 'Reading sign-ins…'));
+  const alerts = h('div', { class: 'named-alerts' }, h('p', { class: 'loading' }, 'Reading alerts…'));
   replace(
     found,
     h(
@@ -130,6 +132,9 @@ async function showTarget(found: HTMLElement, act: HTMLElement, list: Tenant[], 
       persistence,
       h('h3', {}, 'Active containments'),
       containments,
+      t.kind === 'user' ? [h('h3', {}, 'Recent sign-ins'), signIns] : null,
+      h('h3', {}, 'Alerts naming it'),
+      alerts,
       h('h3', {}, 'Actions on it'),
       history,
     ),
@@ -154,7 +159,23 @@ async function showTarget(found: HTMLElement, act: HTMLElement, list: Tenant[], 
   get('/v1/actions', { query: { tenantId, target: t.kind === 'user' ? t.upn : t.id, limit: 20 } })
     .then((page) => replace(history, actionsTable(page.items, list)))
     .catch((err: Error) => replace(history, h('p', { class: 'error' }, err.message)));
+  get('/v1/alerts', { query: { tenantId, ...(t.kind === 'user' ? { user: t.upn } : { device: t.id }), limit: 20 } })
+    .then((page) =>
+      replace(
+        alerts,
+        table(
+          'Collected alerts whose evidence names it, newest first',
+          ['Alert', 'Severity', 'Status', 'Source', 'Created'],
+          page.items.map((a) => [a.title, badge(a.severity), badge(a.status), a.serviceSource, time(a.createdDateTime)]),
+          'No collected alert names it.',
+        ),
+      ),
+    )
+    .catch((err: Error) => replace(alerts, h('p', { class: 'error' }, err.message)));
   if (t.kind === 'user') {
+    get('/v1/events', { query: { tenantId, source: SIGN_INS, user: t.upn, limit: 10 } })
+      .then((page) => replace(signIns, signInsTable(page.items)))
+      .catch((err: Error) => replace(signIns, h('p', { class: 'error' }, err.message)));
     get('/v1/tenants/{id}/users/{user}/inbox-rules', { path: { id: tenantId, user: t.upn } })
       .then((r) => {
         const risky = r.rules.filter((x) => x.risk?.risky).length;
@@ -173,6 +194,35 @@ async function showTarget(found: HTMLElement, act: HTMLElement, list: Tenant[], 
         ),
       );
   }
+}
+
+/** The source of collected Entra sign-in logs (GET /v1/events?source=…). */
+const SIGN_INS = 'entra-sign-ins';
+
+/** Collected Entra sign-ins: when, from where, which app, and how it ended (Graph signIn: status.errorCode 0 is success). */
+function signInsTable(items: Schemas['EventResponse'][]): HTMLElement {
+  return table(
+    'Sign-ins Cordon collected, newest first',
+    ['When', 'Result', 'App', 'IP address', 'Location', 'Risk'],
+    items.map((e) => {
+      const raw = e.raw as {
+        appDisplayName?: string;
+        status?: { errorCode?: number; failureReason?: string };
+        location?: { city?: string; countryOrRegion?: string };
+        riskLevelDuringSignIn?: string;
+      };
+      const failed = raw.status?.errorCode !== undefined && raw.status.errorCode !== 0;
+      return [
+        time(e.occurredAt),
+        failed ? [badge('failed'), ' ', raw.status?.failureReason ?? `error ${raw.status?.errorCode}`] : badge('succeeded'),
+        raw.appDisplayName ?? '—',
+        e.clientIp ?? '—',
+        [raw.location?.city, raw.location?.countryOrRegion].filter(Boolean).join(', ') || '—',
+        raw.riskLevelDuringSignIn ?? '—',
+      ];
+    }),
+    'No sign-in collected for this user (Entra sign-in logs need Entra ID P1/P2).',
+  );
 }
 
 function actionForm(tenantId: string, t: Target): HTMLElement {

@@ -1,7 +1,9 @@
-import { get, post, type Capabilities, type Tenant } from '../api';
+import { get, post, type Capabilities, type Schemas, type Tenant } from '../api';
 import { badge, button, h, replace, table, time } from '../dom';
 import { session } from '../session';
 import { tenants } from '../tenants-cache';
+
+type Stream = Schemas['CollectionStreamResponse'];
 
 /** Each tenant's connection and capabilities: what works, and for what does not, the permission to grant. */
 export async function tenantsPage(main: HTMLElement): Promise<void> {
@@ -23,6 +25,7 @@ function connectionOf(t: Tenant): string {
 
 function tenantCard(t: Tenant): HTMLElement {
   const caps = h('div', { class: 'caps' }, h('p', { class: 'loading', role: 'status' }, 'Reading capabilities…'));
+  const collection = h('div', { class: 'collection' }, h('p', { class: 'loading', role: 'status' }, 'Reading collection…'));
   const card = h(
     'section',
     { class: 'card', 'aria-labelledby': `t-${t.id}` },
@@ -48,7 +51,12 @@ function tenantCard(t: Tenant): HTMLElement {
         )
       : null,
     caps,
+    h('h3', {}, 'Collection'),
+    collection,
   );
+  get('/v1/tenants/{id}/collection', { path: { id: t.id } })
+    .then((c) => replace(collection, collectionTable(t, c.sources)))
+    .catch((e: Error) => replace(collection, h('p', { class: 'error', role: 'alert' }, e.message)));
   get('/v1/tenants/{id}/capabilities', { path: { id: t.id } })
     .then((c) => drawCaps(caps, c))
     .catch((e: Error) => replace(caps, h('p', { class: 'error', role: 'alert' }, e.message)));
@@ -90,5 +98,39 @@ function drawCaps(el: HTMLElement, c: Capabilities): void {
           ),
         )
       : null,
+  );
+}
+
+/** Seconds as the largest whole units a person reads at a glance: "45 s", "12 min", "3 h 5 min", "2 d 4 h". */
+export function duration(seconds: number): string {
+  if (seconds < 60) return `${seconds} s`;
+  const m = Math.floor(seconds / 60);
+  if (m < 60) return `${m} min`;
+  const hrs = Math.floor(m / 60);
+  if (hrs < 48) return m % 60 ? `${hrs} h ${m % 60} min` : `${hrs} h`;
+  const d = Math.floor(hrs / 24);
+  return hrs % 24 ? `${d} d ${hrs % 24} h` : `${d} d`;
+}
+
+/**
+ * Per source: last success, lag (now minus the newest record stored), and, while the last run was
+ * throttled, until when (the runner sets the stream's next run to the resume time Microsoft asked for).
+ */
+function collectionTable(t: Tenant, sources: Stream[]): HTMLElement {
+  return table(
+    `Collection of ${t.displayName}, per source`,
+    ['Source', 'State', 'Last success', 'Lag', 'Last run', 'Throttled until', 'Last error'],
+    [...sources]
+      .sort((a, b) => a.stream.localeCompare(b.stream))
+      .map((s) => [
+        h('code', {}, s.stream),
+        s.state === 'skipped' ? [badge('skipped'), ' ', s.skipReason ?? ''] : badge(s.state),
+        s.lastSuccessAt ? time(s.lastSuccessAt) : 'never',
+        s.lagSeconds === null ? 'nothing stored yet' : duration(s.lagSeconds),
+        s.lastRun ? [badge(s.lastRun.status), ' ', time(s.lastRun.finishedAt ?? s.lastRun.startedAt)] : 'not run yet',
+        s.lastRun?.status === 'throttled' ? time(s.schedule.nextRunAt) : '—',
+        s.lastError ? s.lastError.message : '—',
+      ]),
+    'No source is collected for this tenant.',
   );
 }
