@@ -168,8 +168,23 @@ function confirmPanel(
     send(c, intent, reason.value.trim(), window.value)
       .then(async (a) => {
         replace(panel);
-        replace(outcome, h('p', { class: 'ok outcome' }, describe(intent, name, a), ' ', actionLink(a.id, 'Open the action')));
-        await reload();
+        // The board is read again before the outcome is shown, so the outcome and the rows agree; a failed
+        // read leaves the rows as they were (the outcome still links to the action).
+        const stale = await reload().then(
+          () => false,
+          () => true,
+        );
+        replace(
+          outcome,
+          h(
+            'p',
+            { class: 'ok outcome' },
+            describe(intent, name, a),
+            ' ',
+            actionLink(a.id, 'Open the action'),
+            stale ? ' (the board could not be read again)' : null,
+          ),
+        );
         (outcome.querySelector('a') as HTMLAnchorElement | null)?.focus();
       })
       .catch((err: unknown) => {

@@ -115,22 +115,27 @@ export function duration(seconds: number): string {
 /**
  * Per source: last success, lag (now minus the newest record stored), and, while the last run was
  * throttled, until when (the runner sets the stream's next run to the resume time Microsoft asked for).
+ * Sources switched off are named in one line under the table: they have nothing to show.
  */
-function collectionTable(t: Tenant, sources: Stream[]): HTMLElement {
-  return table(
-    `Collection of ${t.displayName}, per source`,
-    ['Source', 'State', 'Last success', 'Lag', 'Last run', 'Throttled until', 'Last error'],
-    [...sources]
-      .sort((a, b) => a.stream.localeCompare(b.stream))
-      .map((s) => [
+function collectionTable(t: Tenant, sources: Stream[]): HTMLElement[] {
+  const byName = [...sources].sort((a, b) => a.stream.localeCompare(b.stream));
+  const shown = byName.filter((s) => s.state !== 'disabled');
+  const off = byName.filter((s) => s.state === 'disabled');
+  return [
+    table(
+      `Collection of ${t.displayName}, per source`,
+      ['Source', 'State', 'Last success', 'Lag', 'Last run', 'Throttled until', 'Note'],
+      shown.map((s) => [
         h('code', {}, s.stream),
-        s.state === 'skipped' ? [badge('skipped'), ' ', s.skipReason ?? ''] : badge(s.state),
+        badge(s.state),
         s.lastSuccessAt ? time(s.lastSuccessAt) : 'never',
         s.lagSeconds === null ? 'nothing stored yet' : duration(s.lagSeconds),
         s.lastRun ? [badge(s.lastRun.status), ' ', time(s.lastRun.finishedAt ?? s.lastRun.startedAt)] : 'not run yet',
         s.lastRun?.status === 'throttled' ? time(s.schedule.nextRunAt) : '—',
-        s.lastError ? s.lastError.message : '—',
+        s.state === 'skipped' ? (s.skipReason ?? '') : s.lastError ? `Last error: ${s.lastError.message}` : '',
       ]),
-    'No source is collected for this tenant.',
-  );
+      'No source is collected for this tenant.',
+    ),
+    h('p', { class: 'hint' }, off.length ? `Not collected (switched off): ${off.map((s) => s.stream).join(', ')}.` : ''),
+  ];
 }
