@@ -14,6 +14,18 @@ import { Mutex } from './mutex';
  */
 const lock = new Mutex();
 
+/**
+ * Set once the pool is ended (the process is shutting down), cleared when a driver is made again. Work
+ * still in flight after that (a scheduled run finishing) gets an error instead of typeorm-pglite opening
+ * the directory anew, which may already be gone.
+ */
+let closed = false;
+
+function instance(): Promise<PGlite> {
+  if (closed) return Promise.reject(new Error('the embedded database is closed (Cordon is shutting down)'));
+  return getPGliteInstance();
+}
+
 type Callback = (err: Error | null, result?: unknown) => void;
 
 async function run(db: PGlite, text: string, values?: unknown[]) {
@@ -91,7 +103,7 @@ class SerializedPool extends EventEmitter {
         return;
       }
       try {
-        const db = await getPGliteInstance();
+        const db = await instance();
         let released = false;
         callback(null, new SerializedClient(db), () => {
           if (!released) {
@@ -107,7 +119,7 @@ class SerializedPool extends EventEmitter {
   }
 
   query(text: string, values?: unknown[] | Callback, callback?: Callback) {
-    const promise = lock.run(async () => new SerializedClient(await getPGliteInstance()).query(text, values as unknown[]));
+    const promise = lock.run(async () => new SerializedClient(await instance()).query(text, values as unknown[]));
     const cb = typeof values === 'function' ? (values as Callback) : callback;
     if (cb)
       promise.then(
@@ -118,6 +130,7 @@ class SerializedPool extends EventEmitter {
   }
 
   end(callback?: (err: Error | null) => void) {
+    closed = true;
     void (async () => {
       try {
         await PGliteInstance.close();
@@ -138,6 +151,7 @@ const EMBEDDED_SETTINGS = ['shared_buffers = 32MB'];
 
 /** The node-postgres-like module TypeORM's postgres driver loads, backed by PGlite in `dataDir`. */
 export function pgliteDriver(dataDir: string | 'memory://') {
+  closed = false;
   if (dataDir !== 'memory://') mkdirSync(dataDir, { recursive: true });
   const base = new PGliteDriver({ dataDir, postgresqlconf: EMBEDDED_SETTINGS }).driver as { Pool: unknown };
   return Object.assign(base, { Pool: SerializedPool });
@@ -145,10 +159,10 @@ export function pgliteDriver(dataDir: string | 'memory://') {
 
 /** pg-boss's `executeSql` on the shared PGlite instance, under the same lock as TypeORM. */
 export async function pgliteExecuteSql(text: string, values?: unknown[]) {
-  return lock.run(async () => run(await getPGliteInstance(), text, values));
+  return lock.run(async () => run(await instance(), text, values));
 }
 
 /** Runs `work` on PGlite while holding the lock (used by the migrator for its whole run). */
 export async function withPgliteLock<T>(work: (db: PGlite) => Promise<T>): Promise<T> {
-  return lock.run(async () => work(await getPGliteInstance()));
+  return lock.run(async () => work(await instance()));
 }
