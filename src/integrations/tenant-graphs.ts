@@ -6,6 +6,17 @@ import { TenantsService } from '../tenants/tenants.service';
 /** How long a tenant's Graph client is reused before its tenant row is read again. */
 const CLIENT_TTL_MS = 2000;
 
+/** The cached promise for `key` while it is younger than CLIENT_TTL_MS, else a new one from `load` (a failed one is not kept). */
+function reuse<T>(cache: Map<string, { client: Promise<T>; until: number }>, key: string, load: () => Promise<T>): Promise<T> {
+  const now = Date.now();
+  const cached = cache.get(key);
+  if (cached && cached.until > now) return cached.client;
+  const client = load();
+  cache.set(key, { client, until: now + CLIENT_TTL_MS });
+  client.catch(() => cache.delete(key));
+  return client;
+}
+
 export interface PrivilegedGraph {
   graph: TenantGraphClient;
   /** The app registration the calls are made as: the privileged one when the tenant has one, else the main one. */
@@ -27,13 +38,7 @@ export class TenantGraphs {
   ) {}
 
   of(tenantId: string): Promise<TenantGraphClient> {
-    const now = Date.now();
-    const cached = this.clients.get(tenantId);
-    if (cached && cached.until > now) return cached.client;
-    const client = this.load(tenantId);
-    this.clients.set(tenantId, { client, until: now + CLIENT_TTL_MS });
-    client.catch(() => this.clients.delete(tenantId));
-    return client;
+    return reuse(this.clients, tenantId, () => this.load(tenantId));
   }
 
   /**
@@ -42,13 +47,7 @@ export class TenantGraphs {
    * when it has one (README "A second app registration"), else the main one's. Cached like `of`.
    */
   privileged(tenantId: string): Promise<PrivilegedGraph> {
-    const now = Date.now();
-    const cached = this.privilegedClients.get(tenantId);
-    if (cached && cached.until > now) return cached.client;
-    const client = this.loadPrivileged(tenantId);
-    this.privilegedClients.set(tenantId, { client, until: now + CLIENT_TTL_MS });
-    client.catch(() => this.privilegedClients.delete(tenantId));
-    return client;
+    return reuse(this.privilegedClients, tenantId, () => this.loadPrivileged(tenantId));
   }
 
   private async loadPrivileged(tenantId: string): Promise<PrivilegedGraph> {

@@ -101,18 +101,13 @@ export class TenantsService implements OnModuleInit {
           { existingId: existing.id },
         );
       const id = this.repository.newId();
-      const sealed = this.vault.seal(id, credential);
       const saved = await this.repository.insert(manager, {
         id,
         displayName: input.displayName,
         microsoftTenantId: input.tenantId.toLowerCase(),
         cloud: input.cloud,
         clientId: input.clientId.toLowerCase(),
-        credentialType: credential.type,
-        credentialCiphertext: sealed.ciphertext,
-        credentialKeyId: sealed.keyId,
-        certificateThumbprint: facts.type === 'certificate' ? facts.thumbprint : null,
-        certificateExpiresAt: facts.type === 'certificate' ? new Date(facts.expiresAt) : null,
+        ...this.sealedColumns(id, credential),
         createdBy: describeActor(context.actor),
       });
       await this.auditLog.append(manager, {
@@ -179,14 +174,9 @@ export class TenantsService implements OnModuleInit {
         changed.enabled = { from: tenant.enabled, to: input.enabled };
       }
       if (credential) {
-        const sealed = this.vault.seal(id, credential);
         const facts = credentialFacts(credential);
         Object.assign(changes, {
-          credentialType: credential.type,
-          credentialCiphertext: sealed.ciphertext,
-          credentialKeyId: sealed.keyId,
-          certificateThumbprint: facts.type === 'certificate' ? facts.thumbprint : null,
-          certificateExpiresAt: facts.type === 'certificate' ? new Date(facts.expiresAt) : null,
+          ...this.sealedColumns(id, credential),
           connectionStatus: 'pending',
           connectionDetail: null,
         });
@@ -226,15 +216,10 @@ export class TenantsService implements OnModuleInit {
           { field: 'clientId', message: 'the privileged app must be a second app registration, not the one the tenant is registered with' },
         ]);
       const previous = await this.repository.privilegedApp(id, manager);
-      const sealed = this.vault.seal(privilegedBinding(id), credential);
       await this.repository.savePrivilegedApp(manager, {
         tenantId: id,
         clientId,
-        credentialType: credential.type,
-        credentialCiphertext: sealed.ciphertext,
-        credentialKeyId: sealed.keyId,
-        certificateThumbprint: facts.type === 'certificate' ? facts.thumbprint : null,
-        certificateExpiresAt: facts.type === 'certificate' ? new Date(facts.expiresAt) : null,
+        ...this.sealedColumns(privilegedBinding(id), credential),
         updatedBy: describeActor(context.actor),
       });
       await this.auditLog.append(manager, {
@@ -325,6 +310,19 @@ export class TenantsService implements OnModuleInit {
       clientId: app.clientId,
       cloud: tenant.cloud as CloudName,
       credential: this.vault.open(privilegedBinding(tenant.id), { ciphertext: app.credentialCiphertext, keyId: app.credentialKeyId }),
+    };
+  }
+
+  /** The columns a credential is stored in (main or privileged app alike): sealed, and its public certificate facts. */
+  private sealedColumns(binding: string, credential: TenantCredential) {
+    const sealed = this.vault.seal(binding, credential);
+    const facts = credentialFacts(credential);
+    return {
+      credentialType: credential.type,
+      credentialCiphertext: sealed.ciphertext,
+      credentialKeyId: sealed.keyId,
+      certificateThumbprint: facts.type === 'certificate' ? facts.thumbprint : null,
+      certificateExpiresAt: facts.type === 'certificate' ? new Date(facts.expiresAt) : null,
     };
   }
 

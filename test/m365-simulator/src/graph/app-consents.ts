@@ -79,7 +79,8 @@ export function servicePrincipalJson(sp: SimServicePrincipal): RawRecord {
   };
 }
 
-const LIST: Omit<ListSpec, 'context'> = {
+/** Directory collections of this area: unordered, paged by id. */
+export const LIST: Omit<ListSpec, 'context'> = {
   family: 'directory',
   orderable: [],
   defaultOrder: { property: 'id', desc: false },

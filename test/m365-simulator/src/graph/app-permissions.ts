@@ -17,16 +17,10 @@ import { appRoleAssignmentId, RESOURCE_APPS } from '../persistence';
 import type { RawRecord, SimApp, SimRequest, SimResponse, SimRoute, SimServicePrincipal, SimTenant } from '../types';
 import { authorize, type GraphEnv } from './access';
 import { resourceNotFound } from './errors';
-import { listResponse, type ListSpec } from './paging';
+import { LIST } from './app-consents';
+import { listResponse } from './paging';
 
 const READ = ['Application.Read.All', 'Application.ReadWrite.All', 'Application.ReadWrite.OwnedBy', 'Directory.Read.All', 'Directory.ReadWrite.All'];
-
-const LIST: Omit<ListSpec, 'context'> = {
-  family: 'directory',
-  orderable: [],
-  defaultOrder: { property: 'id', desc: false },
-  top: { default: 100, max: 999, overflow: 'error' },
-};
 
 /** When each (app, resource, permission) was first seen granted: its assignment's createdDateTime. */
 const grantedAt = new WeakMap<SimApp, Map<string, string>>();
